@@ -1,0 +1,38 @@
+# panoptisim: two commands do all set-up.
+#   make demo   creates .venv, installs the package, runs the default scenario end to end
+#   make test   creates .venv, installs the package with test extras, runs the test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-slow docs bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/panoptisim run baseline
+
+# pytest exits 5 when it collected no test: that is a failure here, not a pass.
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; \
+	exit $$status
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m slow; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; \
+	exit $$status
+
+docs: $(STAMP)
+	$(BIN)/python -m panoptisim.paramdoc docs/model.md
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/demo_speed.py
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info src/*.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,104 @@
+"""Stage 1, behaviour: what every agent does today, before anyone watches.
+
+Political expression is a logit choice (McFadden 1974) whose utility grows with latent
+dissent and with social support relative to the agent's own threshold (Granovetter 1978;
+Kuran 1995) and falls with perceived risk times perceived loss (Becker 1968). Everyday
+behaviour (benign posts, purchases, infractions) is deterred in proportion to perceived
+risk where agents believe it is scored: under opaque rules they believe everything may be
+(over-deterrence). Every draw is a full-length array from a per-purpose, per-day stream,
+so both arms see the same random numbers agent by agent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from panoptisim.context import Context
+from panoptisim.state import SANCTIONS, Today
+
+
+def social_support(ctx: Context, t: int) -> np.ndarray:
+    """Share of each agent's live ties who expressed dissent within the support memory."""
+    s = ctx.state
+    memory = ctx.scenario.behavior.dur_support_memory
+    recent = ((s.ti_expressed >= 0) & (t - s.ti_expressed < memory)).astype(np.float32)
+    return s.graph.neighbour_sum(recent) / np.maximum(s.active_degree, 1.0)
+
+
+def perceived_loss(ctx: Context) -> np.ndarray:
+    """Loss an agent expects from one flagged dissenting post, in hundreds of points.
+
+    Larger (by ``rel_cliff_loss``) when the penalty would push the score under a sanction
+    threshold the agent is still above.
+    """
+    s, arm = ctx.state, ctx.arm
+    penalty = arm.perceived_political_penalty(ctx.scenario.scoring.w_political)
+    if penalty <= 0:
+        return np.zeros(s.n, np.float32)
+    cliff = np.zeros(s.n, bool)
+    if arm.sanctions:
+        for kind in SANCTIONS:
+            threshold = getattr(ctx.scenario.sanctions, f"threshold_{kind}")
+            cliff |= (s.score >= threshold) & (s.score - penalty < threshold)
+    rel = ctx.scenario.behavior.rel_cliff_loss
+    return (penalty / 100.0) * (1.0 + rel * cliff).astype(np.float32)
+
+
+def expression_probability(ctx: Context, support: np.ndarray) -> np.ndarray:
+    """Probability of expressing one's dissenting view, given a chance to post."""
+    s, b = ctx.state, ctx.scenario.behavior
+    utility = (b.intercept + b.beta_dissent * (s.latent_dissent - 0.5)
+               + b.beta_support * (support - s.expression_threshold)
+               - b.beta_risk * s.perceived_risk * perceived_loss(ctx))
+    return expit(utility.astype(np.float32))
+
+
+def deterrence(ctx: Context, category: str) -> np.ndarray | float:
+    """Share of a behaviour an agent forgoes for fear it is scored (0 when not believed)."""
+    if not ctx.arm.believed_scored(category):
+        return 0.0
+    return np.minimum(ctx.scenario.behavior.rel_deterrence * ctx.state.perceived_risk, 1.0)
+
+
+def step(ctx: Context, today: Today) -> None:
+    """Draw today's expression, posts, purchases, infractions, payments, trips and visas."""
+    s, b, t = ctx.state, ctx.scenario.behavior, today.t
+    n = s.n
+
+    def uniform(purpose: str) -> np.ndarray:
+        return ctx.streams.generator(purpose, t).random(n, dtype=np.float32)
+
+    throttled = s.sanctioned("internet_throttled")
+    post_factor = np.where(throttled, ctx.scenario.sanctions.rel_post_throttled, 1.0)
+
+    today.support = social_support(ctx, t)
+    today.political_chance = uniform("behavior.political_chance") < b.p_political_chance * \
+        post_factor
+    p_express = expression_probability(ctx, today.support)
+    today.expressed = today.political_chance & (uniform("behavior.expression") < p_express)
+    s.ti_expressed[today.expressed] = t
+
+    today.benign_post = uniform("behavior.benign_post") < \
+        b.p_benign_post * post_factor * (1.0 - deterrence(ctx, "benign"))
+    today.purchase = uniform("behavior.purchase") < b.p_purchase
+    today.disfavoured = today.purchase & (
+        uniform("behavior.disfavoured") < b.p_disfavoured * (1.0 - deterrence(ctx, "disfavoured")))
+    today.infraction = uniform("behavior.infraction") < \
+        b.p_infraction * (1.0 - deterrence(ctx, "infraction"))
+    today.outdoors = uniform("behavior.outdoors") < b.p_outdoors
+
+    interval = b.dur_payment_interval
+    today.payment_due = s.has_loan & ((t + s.payment_offset) % interval == 0)
+    income = s.income_base * np.where(s.sanctioned("employer_notified"),
+                                      1.0 - ctx.scenario.sanctions.rel_income_cut, 1.0)
+    p_default = np.minimum(
+        b.p_default_base * (ctx.scenario.population.income_median / income)
+        ** b.rel_default_income, 1.0)
+    today.defaulted = today.payment_due & (uniform("behavior.default") < p_default)
+    today.repaid = today.payment_due & ~today.defaulted
+
+    today.trip_wanted = uniform("behavior.trip") < b.p_trip
+    today.travel_denied = today.trip_wanted & s.sanctioned("travel_ban")
+    today.visa_wanted = uniform("behavior.visa") < b.p_visa_application
+    today.visa_denied = today.visa_wanted & s.sanctioned("visa_denial")

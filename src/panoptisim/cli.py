@@ -1,0 +1,197 @@
+"""The command line: ``panoptisim run | scenarios | show | params``.
+
+Bad input (unknown key, wrong type, out-of-range value, unreadable or malformed file) is
+one line on stderr naming the key, the value and what is allowed, with exit status 2, and
+nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, \
+    TimeRemainingColumn
+from rich.table import Table
+
+from panoptisim.output import RunFolderError
+from panoptisim.scenario import (ScenarioError, builtin_names, iter_params, load_scenario,
+                                 parse_override)
+from panoptisim.summary import HEADLINE
+
+err_console = Console(stderr=True)
+
+
+class _DelayedProgress:
+    """A rich progress bar that appears only once a run has taken more than ``delay`` s."""
+
+    def __init__(self, label: str, delay: float = 2.0, enabled: bool = True):
+        self.label, self.delay, self.enabled = label, delay, enabled
+        self.start = time.perf_counter()
+        self.bar: Progress | None = None
+        self.task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.perf_counter() - self.start < self.delay:
+                return
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                TextColumn("day {task.completed}/{task.total}"),
+                                TimeElapsedColumn(), TimeRemainingColumn(),
+                                console=err_console, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        self.bar.update(self.task, completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+    return str(v)
+
+
+def summary_table(summary: dict[str, Any], names: tuple[str, ...] | None = None) -> Table:
+    """The headline metrics of a summary as a rich table."""
+    arms = summary["arms"]
+    table = Table(title=f"{summary['scenario']} ({summary['regime']} regime), "
+                        f"{summary['population']:,} agents x {summary['steps']} days, "
+                        f"seed {summary['seed']}")
+    table.add_column("metric")
+    for arm in arms:
+        table.add_column(arm, justify="right")
+    if "control" in arms:
+        table.add_column("effect", justify="right")
+    table.add_column("95% CI", justify="right")
+    for name in names or tuple(summary["metrics"]):
+        m = summary["metrics"].get(name)
+        if m is None:
+            continue
+        row = [name] + [_fmt(m.get(a)) for a in arms]
+        if "control" in arms:
+            row.append(_fmt(m.get("effect")))
+        ci = m.get("ci95")
+        row.append(f"[{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci else "-")
+        table.add_row(*row)
+    return table
+
+
+def _params_table() -> Table:
+    table = Table(title="scenario parameters (--set KEY=VALUE)")
+    for col in ("key", "default", "unit", "allowed", "meaning"):
+        table.add_column(col, overflow="fold")
+    for p in iter_params():
+        table.add_row(p.key, json.dumps(p.default), p.unit, p.allowed, p.description)
+    return table
+
+
+def _print_params(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        Console().print(_params_table())
+        ctx.exit(0)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="panoptisim")
+def cli() -> None:
+    """panoptisim: what algorithmic citizen scoring and mass surveillance do to synthetic
+    societies. Synthetic agents only; sensors are modelled by their error rates."""
+
+
+@cli.command()
+@click.argument("scenario", default="baseline")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a parameter by its dotted key, e.g. surveillance.cameras.fpir=0.003.")
+@click.option("--seed", type=int, default=None, help="Root seed (same as --set run.seed=N).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Run folder to create (default runs/<scenario>-seed<N>-<time>).")
+@click.option("--no-control", is_flag=True, help="Skip the paired control arm.")
+@click.option("--quiet", is_flag=True, help="No progress bar and no summary table.")
+@click.option("--help-params", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_params, help="List every parameter with unit, default, range.")
+def run(scenario: str, sets: tuple[str, ...], seed: int | None, out: Path | None,
+        no_control: bool, quiet: bool) -> None:
+    """Run SCENARIO (a built-in name or a .toml path; default baseline) and write its folder."""
+    from panoptisim.api import run as run_api
+
+    overrides = dict(parse_override(s) for s in sets)
+    if no_control:
+        overrides["run.control"] = False
+    resolved = load_scenario(scenario, overrides, seed=seed)  # validate before anything runs
+    if out is None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("runs") / f"{resolved.name}-seed{resolved.run.seed}-{stamp}"
+    progress = _DelayedProgress(f"{resolved.name}", enabled=not quiet)
+    try:
+        result = run_api(resolved, out=out, progress=progress)
+    finally:
+        progress.close()
+    if not quiet:
+        Console().print(summary_table(result.summary, HEADLINE))
+    click.echo(f"run folder: {result.path}")
+
+
+@cli.command()
+def scenarios() -> None:
+    """List the built-in scenarios, one line each."""
+    for name in builtin_names():
+        click.echo(f"{name:<16} {load_scenario(name).description}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--all", "show_all", is_flag=True, help="Every metric, not only the headline.")
+def show(run_dir: Path, show_all: bool) -> None:
+    """Print the summary of RUN_DIR as a table."""
+    path = run_dir / "summary.json"
+    try:
+        summary = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ScenarioError(f"'{run_dir}' is not a run folder: {path} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(f"'{path}' cannot be read: {exc}") from None
+    Console().print(summary_table(summary, None if show_all else HEADLINE))
+
+
+@cli.command()
+@click.option("--markdown", is_flag=True, help="Print the table as Markdown (as in docs).")
+def params(markdown: bool) -> None:
+    """List every scenario parameter with unit, default, allowed range and source."""
+    if markdown:
+        from panoptisim.paramdoc import params_markdown
+        click.echo(params_markdown(), nl=False)
+    else:
+        Console().print(_params_table())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one-line errors with exit status 2 for any bad input."""
+    try:
+        cli.main(args=argv, prog_name="panoptisim", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except click.UsageError as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except (ScenarioError, RunFolderError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("interrupted: no run folder was written", err=True)
+        sys.exit(130)

@@ -1,0 +1,46 @@
+"""What every stage receives: the scenario, the arm's switches, the random streams, the state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from panoptisim.regime import Arm
+from panoptisim.scenario import Scenario
+from panoptisim.state import GROUPS, REGIONS, State
+from panoptisim.streams import Streams
+
+
+@dataclass
+class Context:
+    """One arm of a run in progress."""
+
+    scenario: Scenario
+    arm: Arm
+    streams: Streams
+    state: State
+    #: Agents of each demographic group, for placing false matches (built once).
+    group_members: list[np.ndarray] = field(default_factory=list)
+
+    #: Masks of the reporting subgroups (SUBGROUP_KEYS), built once.
+    subgroups: dict[str, np.ndarray] = field(default_factory=dict)
+
+    #: Agents on the camera watchlist (fixed for the run; drawn once from its own stream).
+    watchlisted: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
+
+    def __post_init__(self) -> None:
+        if len(self.watchlisted) != self.state.n:
+            p = self.scenario.surveillance.cameras.p_watchlisted
+            u = self.streams.generator("population.watchlist").random(self.state.n)
+            self.watchlisted = u < p
+        if not self.subgroups:
+            s = self.state
+            self.subgroups = {f"region_{r}": s.region == i for i, r in enumerate(REGIONS)}
+            self.subgroups.update({g: s.group == i for i, g in enumerate(GROUPS)})
+            self.subgroups.update({f"income_q{q + 1}": s.income_quintile == q
+                                   for q in range(5)})
+        if not self.group_members:
+            order = np.argsort(self.state.group, kind="stable")
+            counts = np.bincount(self.state.group, minlength=2)
+            self.group_members = np.split(order, np.cumsum(counts)[:-1])

@@ -1,0 +1,108 @@
+"""The engine: wires the stages in their order and owns nothing else.
+
+One step is one day. The whole day, in order::
+
+    STAGES = (behavior, sensors, scoring, sanctions, social_response, metrics)
+
+Both arms (treated, control) are built from one society and step day by day side by side,
+drawing from the same per-purpose streams (common random numbers).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from panoptisim import behavior, sanctions, scoring, sensors, social
+from panoptisim.context import Context
+from panoptisim.metrics import METRIC_NAMES, Recorder, end_of_run_rates
+from panoptisim.population import build_society
+from panoptisim.regime import make_arm
+from panoptisim.scenario import Scenario
+from panoptisim.state import State, Today
+from panoptisim.streams import Streams
+
+Stage = Callable[[Context, Today], None]
+#: The day, in order. Metrics are recorded after the last stage.
+STAGES: tuple[tuple[str, Stage], ...] = (
+    ("behaviour", behavior.step),
+    ("sensors", sensors.step),
+    ("scoring", scoring.step),
+    ("sanctions", sanctions.step),
+    ("social_response", social.step),
+)
+PHASES = ("build",) + tuple(name for name, _ in STAGES) + ("metrics",)
+ARMS = ("treated", "control")
+
+
+@dataclass
+class ArmRun:
+    """The outcome of one arm of one replicate."""
+
+    arm: str
+    replicate: int
+    columns: dict[str, np.ndarray]
+    rates: dict[str, dict[str, float]]
+    state: State
+
+
+@dataclass
+class Simulation:
+    """Every arm of every replicate, with wall time per phase (seconds)."""
+
+    scenario: Scenario
+    runs: list[ArmRun]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+Progress = Callable[[int, int], None]
+
+
+def simulate(scenario: Scenario, progress: Progress | None = None) -> Simulation:
+    """Run the scenario: ``run.replicates`` paired replicates, each a treated and (if
+    ``run.control``) a control arm. ``progress(done, total)`` is called after each day."""
+    timings = {phase: 0.0 for phase in PHASES}
+    arms = ARMS if scenario.run.control else ARMS[:1]
+    root = Streams(scenario.run.seed)
+    steps, reps = scenario.run.steps, scenario.run.replicates
+    runs: list[ArmRun] = []
+    for r in range(reps):
+        streams = root.replicate(r)
+        t0 = time.perf_counter()
+        society = build_society(scenario, streams)
+        contexts = [Context(scenario, make_arm(scenario, a), streams,
+                            society if a == "treated" else society.copy()) for a in arms]
+        timings["build"] += time.perf_counter() - t0
+        recorders = [Recorder(steps) for _ in arms]
+        for t in range(steps):
+            for ctx, rec in zip(contexts, recorders):
+                today = Today(t)
+                for name, stage in STAGES:
+                    t0 = time.perf_counter()
+                    stage(ctx, today)
+                    timings[name] += time.perf_counter() - t0
+                t0 = time.perf_counter()
+                rec.record(ctx, today)
+                timings["metrics"] += time.perf_counter() - t0
+            if progress is not None:
+                progress(r * steps + t + 1, reps * steps)
+        for ctx, rec in zip(contexts, recorders):
+            runs.append(ArmRun(ctx.arm.name, r, rec.columns, end_of_run_rates(ctx), ctx.state))
+    return Simulation(scenario, runs, timings)
+
+
+def metric_table(sim: Simulation) -> dict[str, np.ndarray]:
+    """Per-day metrics of every arm and replicate as columns (replicate, arm, day, ...)."""
+    steps = sim.scenario.run.steps
+    cols: dict[str, list[np.ndarray]] = {"replicate": [], "arm": [], "day": []}
+    cols.update({name: [] for name in METRIC_NAMES})
+    for run in sorted(sim.runs, key=lambda x: (x.replicate, ARMS.index(x.arm))):
+        cols["replicate"].append(np.full(steps, run.replicate, np.int32))
+        cols["arm"].append(np.array([run.arm] * steps, dtype=object))
+        cols["day"].append(np.arange(steps, dtype=np.int32))
+        for name in METRIC_NAMES:
+            cols[name].append(run.columns[name])
+    return {k: np.concatenate(v) for k, v in cols.items()}

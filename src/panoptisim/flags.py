@@ -1,0 +1,95 @@
+"""Provenance logs: every flag and every sanction, so each sanction can be traced to flags.
+
+A flag is one adverse record against one agent: which sensor produced it, what it is about,
+whether it is true (the agent did it) or false (sensor error or malicious report), how many
+points it cost, and how it ended (still counting, reversed on appeal, expired by sunset).
+Logs are column arrays that grow by doubling: appending a day's flags is O(flags).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+ACTIVE, REVERSED, EXPIRED = 0, 1, 2
+
+
+class _Columns:
+    """Growable column store: named numpy arrays with a shared length."""
+
+    dtypes: dict[str, type] = {}
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._cols = {k: np.empty(1024, dtype=d) for k, d in self.dtypes.items()}
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        cols = self.__dict__.get("_cols")
+        if cols is not None and name in cols:
+            return cols[name][: self.size]
+        raise AttributeError(name)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def append(self, **values: np.ndarray) -> np.ndarray:
+        """Append rows; returns their ids."""
+        k = len(next(iter(values.values())))
+        need = self.size + k
+        cap = len(next(iter(self._cols.values())))
+        if need > cap:
+            new_cap = max(need, 2 * cap)
+            for name, arr in self._cols.items():
+                grown = np.empty(new_cap, dtype=arr.dtype)
+                grown[: self.size] = arr[: self.size]
+                self._cols[name] = grown
+        for name, arr in self._cols.items():
+            arr[self.size: need] = values[name]
+        ids = np.arange(self.size, need, dtype=np.int64)
+        self.size = need
+        return ids
+
+    def column(self, name: str) -> np.ndarray:
+        """Writable view of a column."""
+        return self._cols[name][: self.size]
+
+
+class FlagLog(_Columns):
+    """Every flag raised, with provenance and its scheduled end (appeal or sunset)."""
+
+    dtypes = {"agent": np.int32, "day": np.int32, "sensor": np.int8, "category": np.int8,
+              "is_true": np.bool_, "points": np.float32, "status": np.int8,
+              "end_day": np.int32}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._due: dict[int, list[tuple[np.ndarray, int]]] = defaultdict(list)
+
+    def schedule(self, ids: np.ndarray, day: np.ndarray, status: int) -> None:
+        """Schedule flags ``ids`` to end on ``day`` (per flag) with ``status``."""
+        if len(ids) == 0:
+            return
+        self.column("end_day")[ids] = day
+        order = np.argsort(day, kind="stable")
+        ids, day = ids[order], day[order]
+        cuts = np.flatnonzero(np.diff(day)) + 1
+        for chunk_ids, chunk_day in zip(np.split(ids, cuts), np.split(day, cuts)):
+            self._due[int(chunk_day[0])].append((chunk_ids, status))
+
+    def due(self, day: int) -> list[tuple[np.ndarray, int]]:
+        """Flags scheduled to end on ``day`` that are still counting, with the end status."""
+        out = []
+        status = self.column("status")
+        for ids, kind in self._due.pop(day, []):
+            ids = ids[status[ids] == ACTIVE]
+            if len(ids):
+                out.append((ids, kind))
+        return out
+
+
+class SanctionLog(_Columns):
+    """Every sanction imposed, with the penalty points behind it at the moment it started."""
+
+    dtypes = {"agent": np.int32, "day": np.int32, "kind": np.int8, "points_true": np.float32,
+              "points_false": np.float32, "wrongful": np.bool_}

@@ -1,0 +1,186 @@
+"""Stage 6, metrics: one named function ``(ctx, today) -> value`` per column, written into
+preallocated arrays, one row per day. Names are the public interface (DESIGN.md).
+
+Each metric also declares how a run is summarised in ``summary.json``: ``mean`` over days
+(daily rates), ``sum`` over days (counts of events), or ``last`` (stocks at the end).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from panoptisim.context import Context
+from panoptisim.state import SANCTIONS, SENSORS, SUBGROUP_KEYS, Today
+
+MetricFn = Callable[[Context, Today], float]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A per-day metric: its name, function, end-of-run aggregate and meaning."""
+
+    name: str
+    fn: MetricFn
+    aggregate: str  # "mean" | "sum" | "last"
+    meaning: str
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den else 0.0
+
+
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 equal, 1 concentrated)."""
+    x = np.sort(np.asarray(x, dtype=np.float64))
+    n = len(x)
+    total = x.sum()
+    if n == 0 or total <= 0:
+        return 0.0
+    return float((2.0 * np.arange(1, n + 1) - n - 1) @ x / (n * total))
+
+
+def _falsification(ctx: Context, today: Today) -> float:
+    had = ctx.state.dissenter & today.political_chance
+    return _ratio((had & ~today.expressed).sum(), had.sum())
+
+
+def _degree_ratio(ctx: Context, today: Today) -> float:
+    s = ctx.state
+    d = s.dissenter
+    if d.all() or not d.any():
+        return 1.0
+    return _ratio(s.active_degree[d].mean(), s.active_degree[~d].mean())
+
+
+def _isolated(ctx: Context, today: Today) -> float:
+    s = ctx.state
+    return _ratio((s.dissenter & (s.active_degree == 0)).sum(), s.dissenter.sum())
+
+
+def _wrongful_share(ctx: Context, today: Today) -> float:
+    log = ctx.state.sanction_log
+    return _ratio(log.wrongful.sum(), len(log))
+
+
+def _fast_track(ctx: Context, today: Today) -> float:
+    if not ctx.arm.sanctions:
+        return 0.0
+    return float((ctx.state.score >= ctx.scenario.sanctions.threshold_fast_track).sum())
+
+
+def _flags(sensor: int | None, true: bool) -> MetricFn:
+    def fn(ctx: Context, today: Today) -> float:
+        sel = today.flag_true == true
+        if sensor is not None:
+            sel &= today.flag_sensor == sensor
+        return float(sel.sum())
+    return fn
+
+
+def _new_sanctions(kind: int) -> MetricFn:
+    return lambda ctx, today: float((today.new_sanction_kind == kind).sum())
+
+
+def _current(kind: int) -> MetricFn:
+    return lambda ctx, today: float((ctx.state.sanction_days_left[kind] > 0).sum())
+
+
+def _ever_share(key: str) -> MetricFn:
+    def fn(ctx: Context, today: Today) -> float:
+        if "ever_any" not in today.cache:  # shared by the nine subgroup columns
+            today.cache["ever_any"] = ctx.state.ever_sanctioned.any(axis=0)
+        mask = ctx.subgroups[key]
+        return _ratio((today.cache["ever_any"] & mask).sum(), mask.sum())
+    return fn
+
+
+def _build() -> list[Metric]:
+    m = [
+        Metric("expressed_dissent_rate", lambda c, t: float(t.expressed.mean()), "mean",
+               "Share of agents who expressed dissent that day."),
+        Metric("preference_falsification_rate", _falsification, "mean",
+               "Share of dissenters (d >= 0.5) who had the chance and did not express."),
+        Metric("perceived_risk_mean", lambda c, t: float(c.state.perceived_risk.mean()), "mean",
+               "Mean perceived risk of a dissenting post."),
+        Metric("benign_post_rate", lambda c, t: float(t.benign_post.mean()), "mean",
+               "Share of agents who posted something benign (over-deterrence shows here)."),
+        Metric("disfavoured_purchase_rate", lambda c, t: float(t.disfavoured.mean()), "mean",
+               "Share of agents who made a disfavoured purchase."),
+        Metric("infraction_rate", lambda c, t: float(t.infraction.mean()), "mean",
+               "Share of agents who committed a minor infraction."),
+        Metric("defaults", lambda c, t: float(t.defaulted.sum()), "sum",
+               "Loan payments defaulted."),
+        Metric("flags_true", _flags(None, True), "sum", "Flags on agents who did it."),
+        Metric("flags_false", _flags(None, False), "sum",
+               "Flags from sensor error or malicious reports."),
+    ]
+    for i, sensor in enumerate(SENSORS):
+        m.append(Metric(f"flags_true_{sensor}", _flags(i, True), "sum",
+                        f"True flags from {sensor}."))
+        m.append(Metric(f"flags_false_{sensor}", _flags(i, False), "sum",
+                        f"False flags from {sensor}."))
+    m += [
+        Metric("sanctions_new", lambda c, t: float(len(t.new_sanction_agent)), "sum",
+               "Sanctions imposed that day (all types)."),
+        Metric("wrongful_sanctions", lambda c, t: float(t.new_sanction_wrongful.sum()), "sum",
+               "Sanctions whose triggering penalty points came mostly from false flags."),
+        Metric("wrongful_sanction_share", _wrongful_share, "last",
+               "Wrongful sanctions / all sanctions, cumulative to that day."),
+    ]
+    for k, kind in enumerate(SANCTIONS):
+        m.append(Metric(f"sanctions_{kind}", _new_sanctions(k), "sum",
+                        f"New {kind.replace('_', ' ')} sanctions."))
+        m.append(Metric(f"under_{kind}", _current(k), "last",
+                        f"Agents under {kind.replace('_', ' ')} that day."))
+    m += [
+        Metric("travel_denials", lambda c, t: float(t.travel_denied.sum()), "sum",
+               "Train or plane trips refused to banned agents."),
+        Metric("visa_denials", lambda c, t: float(t.visa_denied.sum()), "sum",
+               "Visa applications refused."),
+        Metric("internet_throttled_days", lambda c, t: float(c.state.sanctioned(
+            "internet_throttled").sum()), "sum", "Agent-days of throttled internet."),
+        Metric("shamed", lambda c, t: float(c.state.sanctioned("shaming").sum()), "mean",
+               "Agents publicly shamed that day (summary: mean over days)."),
+        Metric("fast_track", _fast_track, "last", "Agents with fast-track privileges."),
+        Metric("dissenter_degree_ratio", _degree_ratio, "last",
+               "Mean live degree of dissenters / of everyone else."),
+        Metric("isolated_dissenters_share", _isolated, "last",
+               "Share of dissenters with no live tie left."),
+        Metric("ties_cut", lambda c, t: float(t.ties_cut), "sum", "Ties cut that day."),
+        Metric("score_mean", lambda c, t: float(c.state.score.mean()), "last", "Mean score."),
+        Metric("score_gini", lambda c, t: gini(c.state.score), "last", "Gini of scores."),
+    ]
+    for key in SUBGROUP_KEYS:
+        m.append(Metric(f"ever_sanctioned_share_{key}", _ever_share(key), "last",
+                        f"Share of {key.replace('_', ' ')} sanctioned at least once so far."))
+    return m
+
+
+METRICS: tuple[Metric, ...] = tuple(_build())
+METRIC_NAMES = tuple(x.name for x in METRICS)
+
+
+class Recorder:
+    """Preallocated metric columns for one arm; ``record`` fills row ``today.t``."""
+
+    def __init__(self, steps: int):
+        self.columns = {m.name: np.zeros(steps, np.float64) for m in METRICS}
+
+    def record(self, ctx: Context, today: Today) -> None:
+        """Evaluate every metric for today."""
+        for m in METRICS:
+            self.columns[m.name][today.t] = m.fn(ctx, today)
+
+
+def end_of_run_rates(ctx: Context) -> dict[str, dict[str, float]]:
+    """Share of each subgroup that had each sanction (and any, and a wrongful one)."""
+    s = ctx.state
+    groups = ctx.subgroups
+    kinds = {kind: s.ever_sanctioned[k] for k, kind in enumerate(SANCTIONS)}
+    kinds["any"] = s.ever_sanctioned.any(axis=0)
+    kinds["wrongful"] = s.ever_wrongful
+    return {kind: {g: _ratio((had & mask).sum(), mask.sum()) for g, mask in groups.items()}
+            for kind, had in kinds.items()}

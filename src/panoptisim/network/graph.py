@@ -1,0 +1,91 @@
+"""The social graph: CSR arrays with an active-edge mask, so ties are cut without rebuilding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+
+@dataclass
+class Graph:
+    """An undirected graph stored as a symmetric CSR adjacency.
+
+    ``indptr`` (n+1,) and ``indices`` (2E,) list each agent's neighbours; ``rev[e]`` is the
+    position of the reverse of entry ``e``; ``active`` (2E,) float32 is 1 for a live tie and
+    0 for a cut one (float so that it doubles as the sparse matrix's data).
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    rev: np.ndarray
+    active: np.ndarray = field(repr=False)
+    _matrix: sp.csr_matrix = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.indptr) - 1
+        # The matrix shares ``active`` as its data: cutting a tie updates it in place.
+        self._matrix = sp.csr_matrix((self.active, self.indices, self.indptr), shape=(n, n),
+                                     copy=False)
+        self._matrix.data = self.active
+
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return len(self.indptr) - 1
+
+    @property
+    def n_edges(self) -> int:
+        """Number of undirected ties ever created (cut ones included)."""
+        return len(self.indices) // 2
+
+    @property
+    def sources(self) -> np.ndarray:
+        """Row (source agent) of each CSR entry."""
+        return np.repeat(np.arange(self.n, dtype=self.indices.dtype), np.diff(self.indptr))
+
+    def degree(self) -> np.ndarray:
+        """Degree counting every tie ever created."""
+        return np.diff(self.indptr)
+
+    def active_degree(self) -> np.ndarray:
+        """Number of live ties of each agent (float32)."""
+        return self.neighbour_sum(np.ones(self.n, dtype=np.float32))
+
+    def neighbour_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` over each agent's live ties (one pass over the edges)."""
+        return self._matrix @ values
+
+    def cut(self, entries: np.ndarray) -> np.ndarray:
+        """Cut the ties at CSR positions ``entries`` (both directions).
+
+        Returns one CSR position per tie newly cut (the lower of its two positions).
+        """
+        entries = entries[self.active[entries] > 0]
+        entries = np.unique(np.minimum(entries, self.rev[entries]))
+        self.active[entries] = 0.0
+        self.active[self.rev[entries]] = 0.0
+        return entries
+
+
+def from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Graph:
+    """Build a simple undirected graph from edge endpoint arrays.
+
+    Self-loops and duplicate ties are dropped. O(E log E) for the sort.
+    """
+    if n > np.iinfo(np.int32).max:
+        raise ValueError(f"graphs are limited to 2**31-1 nodes, n = {n}")
+    u = np.asarray(u, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
+    keep = u != v
+    u, v = u[keep], v[keep]
+    keys = np.concatenate([u * n + v, v * n + u])
+    keys = np.unique(keys)  # sorted by source, then target
+    src = (keys // n).astype(np.int32)
+    dst = (keys % n).astype(np.int32)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    rev = np.searchsorted(keys, dst.astype(np.int64) * n + src).astype(np.int64)
+    active = np.ones(len(keys), dtype=np.float32)
+    return Graph(indptr=indptr, indices=dst, rev=rev, active=active)

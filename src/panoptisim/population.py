@@ -1,0 +1,63 @@
+"""Building the synthetic society: agents' attributes and their household + friendship ties."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from panoptisim.flags import FlagLog, SanctionLog
+from panoptisim.network import from_edges, make_households, make_small_world
+from panoptisim.scenario import Scenario
+from panoptisim.state import SANCTIONS, State
+from panoptisim.streams import Streams
+
+
+def build_society(scenario: Scenario, streams: Streams) -> State:
+    """Draw the population and its network (one seeded build, shared by both arms).
+
+    Agents are laid out household by household, urban households first, so that the
+    small-world lattice over agent order is a lattice of neighbourhoods within a region.
+    """
+    pop, net, sc = scenario.population, scenario.network, scenario.scoring
+    n = pop.size
+    rng = streams.generator("population")
+
+    household, hu, hv = make_households(n, net.household_size_mean,
+                                        streams.generator("network.households"))
+    n_households = int(household[-1]) + 1
+    # Urban households first: region is a household attribute.
+    urban_household = np.arange(n_households) < round(n_households * pop.p_urban)
+    region = np.where(urban_household[household], 0, 1).astype(np.int8)
+    group_of_household = (rng.random(n_households) < pop.p_group_1).astype(np.int8)
+    group = group_of_household[household]
+
+    income = pop.income_median * np.exp(pop.income_sigma * rng.standard_normal(n))
+    income = np.where(region == 1, income * pop.rel_income_rural, income).astype(np.float64)
+    quintile = np.searchsorted(np.quantile(income, [0.2, 0.4, 0.6, 0.8]), income,
+                               side="right").astype(np.int8)
+
+    latent_dissent = rng.beta(pop.dissent_alpha, pop.dissent_beta, n).astype(np.float32)
+    threshold = np.clip(rng.normal(pop.threshold_mean, pop.threshold_sd, n), 0.0, 1.0)
+    has_loan = rng.random(n) < pop.p_has_loan
+    payment_offset = rng.integers(0, scenario.behavior.dur_payment_interval, n).astype(np.int16)
+
+    fu, fv = make_small_world(n, net.mean_friends, net.p_rewire,
+                              streams.generator("network.friends"), block=region,
+                              p_cross_block=net.p_cross_region)
+    graph = from_edges(n, np.concatenate([hu, fu]), np.concatenate([hv, fv]))
+
+    score_start = np.clip(rng.normal(sc.score_start, sc.score_start_sd, n),
+                          sc.score_min, sc.score_max)
+    k = len(SANCTIONS)
+    return State(
+        region=region, group=group, income_base=income, income_quintile=quintile,
+        latent_dissent=latent_dissent, dissenter=latent_dissent >= 0.5,
+        expression_threshold=threshold.astype(np.float32), has_loan=has_loan,
+        payment_offset=payment_offset, graph=graph,
+        score_start=score_start, score=score_start.copy(),
+        perceived_risk=np.zeros(n, np.float32), ti_expressed=np.full(n, -1, np.int32),
+        active_degree=graph.active_degree(),
+        points_true=np.zeros(n), points_false=np.zeros(n), points_political=np.zeros(n),
+        sanction_days_left=np.zeros((k, n), np.int16),
+        ever_sanctioned=np.zeros((k, n), bool), ever_wrongful=np.zeros(n, bool),
+        flags=FlagLog(), sanction_log=SanctionLog(),
+    )

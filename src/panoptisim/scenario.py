@@ -1,0 +1,667 @@
+"""Scenario schema: the single source of every parameter of the model.
+
+Each parameter is declared once, with its unit, default, allowed range and source (a
+citation or "assumption"). The docs' parameter table (``docs/model.md``) and the CLI's
+``panoptisim params`` are generated from these declarations, so they cannot drift.
+
+Prefix vocabulary: ``p_*`` probabilities, ``dur_*`` durations in days, ``rel_*``
+multipliers, ``n_*`` counts, ``w_*`` score weights in points, ``threshold_*`` scores.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+REGIMES = ("none", "fico", "sesame", "citizen")
+FEEDS = ("online", "cameras", "commerce", "financial", "informants")
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be run: the message is one line naming key, value and rule."""
+
+
+def param(
+    default: Any,
+    *,
+    unit: str,
+    source: str,
+    description: str,
+    ge: float | None = None,
+    le: float | None = None,
+    gt: float | None = None,
+) -> Any:
+    """Declare a model parameter with everything a reader of the docs needs."""
+    return Field(
+        default,
+        ge=ge,
+        le=le,
+        gt=gt,
+        description=description,
+        json_schema_extra={"unit": unit, "source": source},
+    )
+
+
+class Section(BaseModel):
+    """A section of the scenario: unknown keys are errors, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+# --------------------------------------------------------------------------- run
+class RunParams(Section):
+    seed: int = param(20261127, ge=0, le=2**63 - 1, unit="-", source="assumption",
+                      description="Root seed; every random stream is spawned from it by purpose.")
+    steps: int = param(365, ge=1, le=36500, unit="days",
+                       description="Number of simulated days (one step is one day).",
+                       source="assumption: one year, the horizon of the 2018 travel-ban figures")
+    control: bool = param(True, unit="bool", source="assumption",
+                          description="Also run the paired control arm (no scoring, no sensors, "
+                                      "no sanctions) with common random numbers.")
+    replicates: int = param(1, ge=1, le=1000, unit="runs", source="assumption",
+                            description="Paired replicates (seeds spawned from the root seed); "
+                                        "with 2 or more, summary.json carries 95% t-intervals.")
+
+
+# -------------------------------------------------------------------- population
+class PopulationParams(Section):
+    size: int = param(100_000, ge=100, le=50_000_000, unit="agents", source="assumption",
+                      description="Number of synthetic agents.")
+    p_urban: float = param(0.639, ge=0, le=1, unit="share",
+                           source="China 7th census 2020: 63.89% urban",
+                           description="Share of agents living in the urban region.")
+    p_group_1: float = param(0.15, ge=0, le=1, unit="share",
+                             source="assumption: size of the demographic group that face "
+                                    "recognition misidentifies more often",
+                             description="Share of agents in demographic group 1 (higher sensor "
+                                         "error rates); the rest are group 0.")
+    income_median: float = param(27540.0, gt=0, le=1e7, unit="CNY/year",
+                                 source="NBS China 2020: median per-capita disposable income "
+                                        "27,540 CNY",
+                                 description="Median of the log-normal income before the "
+                                             "rural multiplier; also the reference income "
+                                             "of the default rule.")
+    income_sigma: float = param(0.88, ge=0, le=3, unit="log-CNY",
+                                source="log-normal with Gini 2*Phi(sigma/sqrt2)-1 = 0.468, "
+                                       "NBS China 2020 Gini",
+                                description="Standard deviation of log income.")
+    rel_income_rural: float = param(0.39, gt=0, le=1, unit="multiplier",
+                                    source="NBS China 2020: rural 17,131 vs urban 43,834 "
+                                           "CNY mean disposable income",
+                                    description="Rural income relative to urban.")
+    dissent_alpha: float = param(2.0, gt=0, le=100, unit="-",
+                                 source="assumption: Beta(2,3), mean 0.4, 32% with d >= 0.5",
+                                 description="Alpha of the Beta distribution of latent dissent d.")
+    dissent_beta: float = param(3.0, gt=0, le=100, unit="-", source="assumption",
+                                description="Beta of the Beta distribution of latent dissent d.")
+    threshold_mean: float = param(0.2, ge=0, le=1, unit="share of neighbours",
+                                  source="Granovetter 1978 (heterogeneous thresholds); "
+                                         "value an assumption",
+                                  description="Mean expression threshold: the share of "
+                                              "neighbours expressing dissent that an agent "
+                                              "needs to feel supported.")
+    threshold_sd: float = param(0.1, ge=0, le=1, unit="share of neighbours",
+                                source="Granovetter 1978; value an assumption",
+                                description="Standard deviation of expression thresholds "
+                                            "(normal, clipped to [0, 1]).")
+    p_has_loan: float = param(0.4, ge=0, le=1, unit="share",
+                              source="assumption: share of adults with a consumer loan",
+                              description="Share of agents repaying a loan.")
+
+
+# ----------------------------------------------------------------------- network
+class NetworkParams(Section):
+    household_size_mean: float = param(2.62, ge=1, le=10, unit="people",
+                                       source="China 7th census 2020: 2.62 per household",
+                                       description="Mean household size (1 + Poisson).")
+    mean_friends: float = param(18.0, ge=0, le=500, unit="ties",
+                                source="assumption: mean degree about 20 with household ties "
+                                       "(DESIGN)",
+                                description="Mean number of friendship ties per agent.")
+    p_rewire: float = param(0.2, ge=0, le=1, unit="probability",
+                            source="Watts & Strogatz 1998, doi:10.1038/30918; 0.2 gives "
+                                   "clustering near 0.3",
+                            description="Probability that a lattice friendship is rewired to "
+                                        "a random agent (lower: more clustering).")
+    p_cross_region: float = param(0.1, ge=0, le=1, unit="probability",
+                                  source="assumption: regional homophily",
+                                  description="Probability that a rewired tie crosses regions.")
+
+
+# ---------------------------------------------------------------------- behavior
+class BehaviorParams(Section):
+    p_political_chance: float = param(0.05, ge=0, le=1, unit="1/day",
+                                      source="assumption",
+                                      description="Daily probability of a chance to post on "
+                                                  "politics.")
+    beta_dissent: float = param(8.0, ge=0, le=100, unit="logit per unit dissent",
+                                source="assumption: logit choice (McFadden 1974)",
+                                description="Weight of latent dissent (centred at 0.5) in the "
+                                            "expression utility.")
+    beta_support: float = param(6.0, ge=0, le=100, unit="logit per share",
+                                source="Granovetter 1978; Kuran 1995; value an assumption",
+                                description="Weight of social support minus own threshold.")
+    beta_risk: float = param(6.0, ge=0, le=100, unit="logit per unit risk x loss",
+                             source="assumption; deterrence as expected loss (Becker 1968)",
+                             description="Weight of perceived risk times perceived loss.")
+    intercept: float = param(0.0, ge=-20, le=20, unit="logit", source="assumption",
+                             description="Intercept of the expression utility.")
+    dur_support_memory: int = param(7, ge=1, le=365, unit="days", source="assumption",
+                                    description="An expression counts as recent support for "
+                                                "this many days.")
+    p_benign_post: float = param(0.3, ge=0, le=1, unit="1/day", source="assumption",
+                                 description="Daily probability of a benign (non-political) post.")
+    p_purchase: float = param(0.5, ge=0, le=1, unit="1/day", source="assumption",
+                              description="Daily probability of an everyday purchase.")
+    p_disfavoured: float = param(0.1, ge=0, le=1, unit="share of purchases",
+                                 source="assumption; Sesame Credit's 'video games' example "
+                                        "(Botsman 2017, Who Can You Trust?)",
+                                 description="Share of purchases in disfavoured categories.")
+    p_infraction: float = param(0.003, ge=0, le=1, unit="1/day", source="assumption",
+                                description="Daily probability of a minor infraction "
+                                            "(jaywalking).")
+    p_default_base: float = param(0.004, ge=0, le=1, unit="probability per payment",
+                                  source="assumption: consumer loan delinquency of a few percent",
+                                  description="Default probability of a loan payment at median "
+                                              "income.")
+    rel_default_income: float = param(1.0, ge=0, le=5, unit="elasticity",
+                                      source="assumption",
+                                      description="Default probability scales as (median income / "
+                                                  "income) to this power.")
+    dur_payment_interval: int = param(30, ge=1, le=365, unit="days", source="monthly payments",
+                                      description="Days between loan payments.")
+    p_trip: float = param(0.01, ge=0, le=1, unit="1/day",
+                          source="assumption: about 3.7 train or plane trips a year",
+                          description="Daily probability of a train or plane trip.")
+    p_visa_application: float = param(0.0005, ge=0, le=1, unit="1/day", source="assumption",
+                                      description="Daily probability of a visa application.")
+    p_outdoors: float = param(0.8, ge=0, le=1, unit="1/day", source="assumption",
+                              description="Daily probability of being in public space.")
+    rel_risk_learning: float = param(0.05, ge=0, le=1, unit="1/day",
+                                     source="assumption: exponential smoothing of risk",
+                                     description="Rate at which perceived risk moves toward "
+                                                 "today's evidence.")
+    rel_risk_own_flag: float = param(1.0, ge=0, le=10, unit="risk per flag",
+                                     source="assumption",
+                                     description="Evidence added by one's own political flag.")
+    rel_risk_neighbours: float = param(2.0, ge=0, le=10, unit="risk per share",
+                                       source="assumption",
+                                       description="Evidence added per share of neighbours newly "
+                                                   "sanctioned or shamed.")
+    ambiguity_premium: float = param(0.15, ge=0, le=1, unit="risk",
+                                     source="Ellsberg 1961 (ambiguity aversion); value an "
+                                            "assumption",
+                                     description="Extra perceived risk when the scoring rules "
+                                                 "are opaque.")
+    rel_deterrence: float = param(0.5, ge=0, le=10, unit="multiplier",
+                                  source="assumption",
+                                  description="How strongly perceived risk suppresses "
+                                              "everyday behaviour believed to be scored.")
+    rel_cliff_loss: float = param(2.0, ge=0, le=20, unit="multiplier",
+                                  source="Kuran 1995; loss aversion near thresholds, "
+                                         "assumption",
+                                  description="Extra perceived loss when a penalty would push "
+                                              "the score under a sanction threshold.")
+
+
+# -------------------------------------------------------------------- surveillance
+class OnlineParams(Section):
+    enabled: bool = param(True, unit="bool", source="assumption",
+                          description="Online monitoring of posts.")
+    p_scan: float = param(0.6, ge=0, le=1, unit="share of posts",
+                          source="assumption; King, Pan & Roberts 2013, "
+                                 "doi:10.1017/S0003055413000014",
+                          description="Share of posts scanned.")
+    recall_dissent: float = param(0.3, ge=0, le=1, unit="probability",
+                                  source="assumption",
+                                  description="Probability a scanned dissenting post is flagged.")
+    false_flag_rate: float = param(0.0005, ge=0, le=1, unit="probability per post",
+                                   source="assumption",
+                                   description="Probability a scanned benign post is flagged as "
+                                               "dissent.")
+    rel_false_flag_group_1: float = param(1.5, ge=0, le=100, unit="multiplier",
+                                          source="Sap et al. 2019, ACL, "
+                                                 "doi:10.18653/v1/P19-1163 (dialect bias)",
+                                          description="False-flag rate of group 1 relative to "
+                                                      "group 0.")
+
+
+class CameraParams(Section):
+    enabled: bool = param(True, unit="bool", source="assumption",
+                          description="Camera network with 1:N face identification.")
+    coverage_urban: float = param(0.5, ge=0, le=1, unit="probability",
+                                  source="350M cameras in China 2018, about 1 per 4 people; "
+                                         "Chongqing 168 per 1,000 (2019); share an assumption",
+                                  description="Probability that an urban public event is "
+                                              "captured by a camera.")
+    coverage_rural: float = param(0.15, ge=0, le=1, unit="probability",
+                                  source="assumption: sparser rural coverage",
+                                  description="Probability that a rural public event is "
+                                              "captured by a camera.")
+    tpir: float = param(0.998, ge=0, le=1, unit="probability",
+                        source="NIST FRVT 2018: 0.2% failed searches, 12M gallery, FPIR 0.003",
+                        description="True-positive identification rate of a 1:N search of "
+                                    "the enrolled person.")
+    fpir: float = param(0.003, ge=0, le=1, unit="probability per search",
+                        source="NIST FRVT 2018 operating point FPIR 0.003",
+                        description="False-positive identification rate per 1:N search "
+                                    "(group 0).")
+    rel_fpir_group_1: float = param(10.0, ge=0, le=1000, unit="multiplier",
+                                    source="NIST IR 8280 (2019): false positives 10-100x "
+                                           "higher for some groups",
+                                    description="FPIR of group 1 relative to group 0.")
+    p_ambient_scan: float = param(0.5, ge=0, le=1, unit="1/day",
+                                  source="assumption; Met Police 2024-25: 10 false alerts in "
+                                         "3,147,436 faces scanned",
+                                  description="Daily probability that a person seen by a camera "
+                                              "is scanned against the watchlist.")
+    p_watchlisted: float = param(0.0005, ge=0, le=1, unit="share of agents",
+                                 source="assumption: wanted persons on a live-facial-recognition "
+                                        "watchlist",
+                                 description="Share of agents on the watchlist; their ambient "
+                                             "scans are true alerts with probability TPIR.")
+    rel_fpir_watchlist: float = param(0.01, ge=0, le=1, unit="multiplier",
+                                      source="FPIR ~ gallery size x FMR: watchlist / registry",
+                                      description="FPIR of an ambient watchlist scan relative to "
+                                                  "a registry search (watchlist/gallery size).")
+
+
+class CommerceParams(Section):
+    enabled: bool = param(True, unit="bool", source="assumption",
+                          description="Commerce feed of purchases.")
+    p_visible: float = param(0.6, ge=0, le=1, unit="share of purchases",
+                             source="assumption: share of payments through scored platforms",
+                             description="Share of purchases visible to the scorer.")
+    financial_enabled: bool = param(True, unit="bool", source="assumption",
+                                    description="Financial records (loan repayments).")
+    p_record_error: float = param(0.0036, ge=0, le=1, unit="probability per payment",
+                                  source="FTC 2012: 26% of reports with a potentially material "
+                                         "error, over 84 monthly records",
+                                  description="Probability an on-time payment is recorded as a "
+                                              "default.")
+
+
+    p_miscategorised: float = param(0.002, ge=0, le=1, unit="probability per purchase",
+                                    source="assumption: merchant-category errors",
+                                    description="Probability a visible favoured purchase is "
+                                                "recorded as disfavoured.")
+
+
+class InformantParams(Section):
+    enabled: bool = param(True, unit="bool", source="assumption",
+                          description="Peer reporting by neighbours (Sharp Eyes streams, posts).")
+    p_informant: float = param(0.003, ge=0, le=1, unit="probability per neighbour",
+                               source="assumption",
+                               description="Probability that a neighbour who saw a dissenting "
+                                           "post or infraction reports it.")
+    p_malicious: float = param(0.00005, ge=0, le=1, unit="1/day",
+                               source="assumption",
+                               description="Daily probability that an agent files a false report "
+                                           "against a random neighbour.")
+
+
+class SurveillanceParams(Section):
+    online: OnlineParams = Field(default_factory=OnlineParams)
+    cameras: CameraParams = Field(default_factory=CameraParams)
+    commerce: CommerceParams = Field(default_factory=CommerceParams)
+    informants: InformantParams = Field(default_factory=InformantParams)
+
+
+# ----------------------------------------------------------------------- scoring
+class ScoringParams(Section):
+    regime: Literal["none", "fico", "sesame", "citizen"] = param(
+        "citizen", unit="preset", source="DESIGN: none, fico, sesame, citizen",
+        description="Which weights count: fico finance; sesame finance+commerce; citizen "
+                    "all plus the network term.")
+    score_min: float = param(350.0, ge=0, le=10000, unit="points", source="Sesame Credit range "
+                             "350-950", description="Lowest score.")
+    score_max: float = param(950.0, ge=0, le=10000, unit="points", source="Sesame Credit range "
+                             "350-950", description="Highest score.")
+    score_start: float = param(650.0, ge=0, le=10000, unit="points",
+                               source="middle of the Sesame range", description="Mean starting "
+                               "score.")
+    score_start_sd: float = param(15.0, ge=0, le=1000, unit="points", source="assumption",
+                                  description="Standard deviation of the starting score.")
+    w_repayment: float = param(1.0, ge=0, le=1000, unit="points per payment",
+                               source="FICO: payment history about 35% of the score",
+                               description="Reward for an on-time loan payment.")
+    w_default: float = param(40.0, ge=0, le=1000, unit="points per default",
+                             source="FICO: payment history about 35% of the score; assumption",
+                             description="Penalty for a recorded default.")
+    w_favoured: float = param(0.15, ge=0, le=1000, unit="points per purchase",
+                              source="assumption", description="Reward for a favoured purchase.")
+    w_disfavoured: float = param(1.0, ge=0, le=1000, unit="points per purchase",
+                                 source="assumption", description="Penalty for a disfavoured "
+                                 "purchase.")
+    w_infraction: float = param(10.0, ge=0, le=1000, unit="points per flag",
+                                source="assumption; Rongcheng points system reports",
+                                description="Penalty for a flagged infraction.")
+    w_watchlist: float = param(120.0, ge=0, le=1000, unit="points per alert",
+                               source="assumption: an alert marks the person as wanted",
+                               description="Penalty for an ambient watchlist alert.")
+    w_political: float = param(30.0, ge=0, le=1000, unit="points per flag",
+                               source="assumption", description="Penalty for a flagged "
+                               "dissenting post.")
+    w_network: float = param(0.5, ge=0, le=1000, unit="points per day per share",
+                             source="assumption: 'guilt by association'",
+                             description="Daily penalty per share of active neighbours who are "
+                                         "sanctioned or shamed; also drives tie-cutting.")
+    p_cut_max: float = param(0.004, ge=0, le=1, unit="1/day per tie", source="assumption",
+                             description="Daily tie-cutting probability to a marked neighbour as "
+                                         "the network weight grows large.")
+    w_network_half: float = param(0.5, gt=0, le=1000, unit="points per day per share",
+                                  source="assumption",
+                                  description="Network weight at which tie-cutting reaches half "
+                                              "of p_cut_max.")
+
+
+# -------------------------------------------------------------------- safeguards
+class SafeguardParams(Section):
+    appeals: bool = param(False, unit="bool", source="assumption",
+                          description="Flags can be appealed and reversed.")
+    p_appeal_false: float = param(0.7, ge=0, le=1, unit="probability",
+                                  source="FTC 2012: 399 of 572 disputed reports modified",
+                                  description="Probability a false flag is reversed on appeal.")
+    p_appeal_true: float = param(0.02, ge=0, le=1, unit="probability", source="assumption",
+                                 description="Probability a true flag is reversed on appeal.")
+    dur_appeal: int = param(30, ge=1, le=3650, unit="days",
+                            source="US FCRA: 30-day dispute investigation",
+                            description="Days from a flag to the decision on its appeal.")
+    forgiveness: float = param(0.0, ge=0, le=1, unit="1/day",
+                               source="anchor: US FCRA drops negative items after 7 years",
+                               description="Daily rate at which the score (and the weight of "
+                                           "past flags) decays toward the start.")
+    dur_sunset: int = param(0, ge=0, le=36500, unit="days",
+                            source="US FCRA: 7 years (2,555 days); 0 means never",
+                            description="Flags expire after this many days (0: never).")
+    transparent: bool = param(False, unit="bool", source="assumption",
+                              description="Scoring rules are public; opaque rules add an "
+                                          "ambiguity premium and deter unscored behaviour.")
+    data_minimisation: list[Literal["online", "cameras", "commerce", "financial", "informants"]] = \
+        param([], unit="feeds", source="GDPR art. 5(1)(c)",
+              description="Feeds the scorer may not use.")
+    fpir_cap: float = param(1.0, ge=0, le=1, unit="probability per search",
+                            source="error-rate audit requirement; 1 means no cap",
+                            description="Upper bound on every group's FPIR.")
+
+
+# --------------------------------------------------------------------- sanctions
+class SanctionParams(Section):
+    enabled: bool = param(True, unit="bool", source="assumption",
+                          description="Sanctions and privileges apply.")
+    threshold_travel_ban: float = param(550.0, ge=0, le=10000, unit="points",
+                                        source="assumption; 2018: 17.46M flight and 5.47M "
+                                               "train purchases blocked",
+                                        description="Score under which trains and planes are "
+                                                    "barred.")
+    dur_travel_ban: int = param(180, ge=1, le=36500, unit="days", source="assumption",
+                                description="Duration of a travel ban.")
+    threshold_internet_throttled: float = param(520.0, ge=0, le=10000, unit="points",
+                                                source="assumption",
+                                                description="Score under which internet is "
+                                                            "throttled.")
+    dur_internet_throttled: int = param(30, ge=1, le=36500, unit="days", source="assumption",
+                                        description="Duration of throttling.")
+    rel_post_throttled: float = param(0.5, ge=0, le=1, unit="multiplier", source="assumption",
+                                      description="Posting chances while throttled, relative.")
+    threshold_visa_denial: float = param(540.0, ge=0, le=10000, unit="points",
+                                         source="assumption",
+                                         description="Score under which visas are denied.")
+    dur_visa_denial: int = param(365, ge=1, le=36500, unit="days", source="assumption",
+                                 description="Duration of a visa denial.")
+    threshold_shaming: float = param(500.0, ge=0, le=10000, unit="points", source="assumption; "
+                                     "public 'dishonest' blacklists",
+                                     description="Score under which the agent is publicly "
+                                                 "shamed (visible to neighbours).")
+    dur_shaming: int = param(60, ge=1, le=36500, unit="days", source="assumption",
+                             description="Duration of public shaming.")
+    threshold_employer_notified: float = param(450.0, ge=0, le=10000, unit="points",
+                                               source="assumption",
+                                               description="Score under which the employer is "
+                                                           "notified.")
+    dur_employer_notified: int = param(90, ge=1, le=36500, unit="days", source="assumption",
+                                       description="Duration of the income cut.")
+    rel_income_cut: float = param(0.3, ge=0, le=1, unit="share of income", source="assumption",
+                                  description="Income lost while the employer is notified.")
+    threshold_fast_track: float = param(700.0, ge=0, le=10000, unit="points",
+                                        source="assumption; Sesame 'deposit-free' perks",
+                                        description="Score at or above which fast-track "
+                                                    "privileges apply.")
+
+
+class Scenario(Section):
+    """A complete scenario: every parameter of a run."""
+
+    name: str = Field("custom", description="Scenario name.")
+    description: str = Field("", description="One line on what the scenario is for.")
+    run: RunParams = Field(default_factory=RunParams)
+    population: PopulationParams = Field(default_factory=PopulationParams)
+    network: NetworkParams = Field(default_factory=NetworkParams)
+    behavior: BehaviorParams = Field(default_factory=BehaviorParams)
+    surveillance: SurveillanceParams = Field(default_factory=SurveillanceParams)
+    scoring: ScoringParams = Field(default_factory=ScoringParams)
+    safeguards: SafeguardParams = Field(default_factory=SafeguardParams)
+    sanctions: SanctionParams = Field(default_factory=SanctionParams)
+
+    @model_validator(mode="after")
+    def _score_range(self) -> "Scenario":
+        s = self.scoring
+        if not s.score_min < s.score_max:
+            raise ValueError(
+                f"scoring.score_min = {s.score_min} must be below scoring.score_max = "
+                f"{s.score_max}")
+        if not s.score_min <= s.score_start <= s.score_max:
+            raise ValueError(
+                f"scoring.score_start = {s.score_start} must lie in [score_min, score_max] = "
+                f"[{s.score_min}, {s.score_max}]")
+        return self
+
+    # ------------------------------------------------------------------ helpers
+    def to_toml(self) -> str:
+        """The fully resolved scenario as TOML text (deterministic key order)."""
+        return tomli_w.dumps(self.model_dump(mode="json"))
+
+    def digest(self) -> str:
+        """SHA-256 of the resolved scenario, ignoring nothing: the scenario's identity."""
+        return hashlib.sha256(self.to_toml().encode()).hexdigest()
+
+
+# ------------------------------------------------------------------------ params
+@dataclass(frozen=True)
+class ParamInfo:
+    """One parameter's declaration, flattened to its dotted key."""
+
+    key: str
+    default: Any
+    unit: str
+    allowed: str
+    source: str
+    description: str
+    annotation: Any
+
+
+def _allowed(field: Any) -> str:
+    lo = hi = None
+    lo_open = False
+    for m in field.metadata:
+        if getattr(m, "ge", None) is not None:
+            lo = m.ge
+        if getattr(m, "gt", None) is not None:
+            lo, lo_open = m.gt, True
+        if getattr(m, "le", None) is not None:
+            hi = m.le
+    ann = field.annotation
+    if ann is bool:
+        return "true | false"
+    if getattr(ann, "__origin__", None) is Literal:
+        return " | ".join(ann.__args__)
+    if getattr(ann, "__origin__", None) is list:
+        return "list of " + " | ".join(ann.__args__[0].__args__)
+    if lo is None and hi is None:
+        return ann.__name__ if hasattr(ann, "__name__") else str(ann)
+    left = "(" if lo_open else "["
+    kind = "integer" if ann is int else "number"
+    return f"{kind} in {left}{lo:g}, {hi:g}]" if hi is not None else f"{kind} > {lo:g}"
+
+
+def iter_params(model: type[BaseModel] = Scenario, prefix: str = "",
+                instance: BaseModel | None = None) -> list[ParamInfo]:
+    """All parameters of the schema as dotted keys, in declaration order."""
+    instance = instance if instance is not None else model()
+    out: list[ParamInfo] = []
+    for name, field in model.model_fields.items():
+        value = getattr(instance, name)
+        key = f"{prefix}{name}"
+        if isinstance(value, BaseModel):
+            out.extend(iter_params(type(value), key + ".", value))
+            continue
+        extra = field.json_schema_extra or {}
+        if not extra:  # name / description of the scenario itself
+            continue
+        out.append(ParamInfo(key, value, extra["unit"], _allowed(field), extra["source"],
+                             field.description or "", field.annotation))
+    return out
+
+
+def param_keys() -> list[str]:
+    """Every valid dotted key, for error suggestions and overrides."""
+    return ["name", "description"] + [p.key for p in iter_params()]
+
+
+# ---------------------------------------------------------------------- loading
+def builtin_names() -> list[str]:
+    """Names of the built-in scenarios, sorted."""
+    files = resources.files("panoptisim") / "scenarios"
+    return sorted(p.name[:-5] for p in files.iterdir() if p.name.endswith(".toml"))
+
+
+def _builtin_text(name: str) -> str:
+    return (resources.files("panoptisim") / "scenarios" / f"{name}.toml").read_text()
+
+
+def _format_error(err: ValidationError, data: dict[str, Any]) -> str:
+    """One line: the key, the value and what is allowed (first error only)."""
+    e = err.errors()[0]
+    key = ".".join(str(p) for p in e["loc"])
+    value = e.get("input")
+    if e["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(key, param_keys(), n=1, cutoff=0.6)
+        if not close:  # a misspelt last component: compare within the section
+            last = key.rsplit(".", 1)[-1]
+            cands = [k for k in param_keys() if k.rsplit(".", 1)[-1] == last or
+                     difflib.get_close_matches(last, [k.rsplit(".", 1)[-1]], cutoff=0.75)]
+            close = cands[:1]
+        hint = f"; did you mean '{close[0]}'?" if close else "; see 'panoptisim params'"
+        return f"unknown key '{key}'{hint}"
+    if not e["loc"]:
+        return str(e["msg"]).removeprefix("Value error, ")
+    allowed = _allowed_for(key)
+    return f"{key} = {value!r} is not allowed: {e['msg'].lower()}" + (
+        f" (allowed: {allowed})" if allowed else "")
+
+
+def _allowed_for(key: str) -> str:
+    for p in iter_params():
+        if p.key == key or key.startswith(p.key + "."):
+            return p.allowed
+    return ""
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """Parse ``KEY=VALUE``; VALUE is read as a TOML value, or as a bare string."""
+    if "=" not in item:
+        raise ScenarioError(f"--set '{item}' is not KEY=VALUE (e.g. population.size=20000)")
+    key, raw = item.split("=", 1)
+    key, raw = key.strip(), raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def _nest(key: str, value: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    node = out
+    parts = key.split(".")
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+    node[parts[-1]] = value
+    return out
+
+
+def load_scenario(source: str | Path | Scenario | None = "baseline",
+                  overrides: dict[str, Any] | None = None,
+                  seed: int | None = None) -> Scenario:
+    """Resolve a built-in name, a TOML path or a Scenario, apply dotted overrides, validate.
+
+    Raises ScenarioError with one line naming the key, the value and what is allowed.
+    """
+    if isinstance(source, Scenario):
+        data = source.model_dump(mode="json")
+    else:
+        source = "baseline" if source is None else str(source)
+        if source.endswith(".toml") or "/" in source or Path(source).suffix:
+            path = Path(source)
+            try:
+                text = path.read_text()
+            except FileNotFoundError:
+                raise ScenarioError(f"scenario file '{path}' does not exist") from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ScenarioError(f"scenario file '{path}' cannot be read: {exc}") from None
+        elif source in builtin_names():
+            text = _builtin_text(source)
+        else:
+            close = difflib.get_close_matches(source, builtin_names(), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ScenarioError(
+                f"unknown scenario '{source}': {hint}built-in scenarios are "
+                f"{', '.join(builtin_names())}, or give a path to a .toml file")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"scenario '{source}' is not valid TOML: {exc}") from None
+        data = _resolve_base(data, source)
+    for key, value in (overrides or {}).items():
+        if key not in param_keys():
+            close = difflib.get_close_matches(key, param_keys(), n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else "; see 'panoptisim params'"
+            raise ScenarioError(f"unknown key '{key}'{hint}")
+        data = _deep_merge(data, _nest(key, value))
+    if seed is not None:
+        data = _deep_merge(data, {"run": {"seed": seed}})
+    try:
+        return Scenario.model_validate(data, strict=False)
+    except ValidationError as err:
+        raise ScenarioError(_format_error(err, data)) from None
+
+
+def _resolve_base(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """A scenario may start from another built-in with ``base = "name"``."""
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if base not in builtin_names():
+        raise ScenarioError(f"base = {base!r} in '{source}' is not a built-in scenario "
+                            f"(allowed: {', '.join(builtin_names())})")
+    parent = _resolve_base(tomllib.loads(_builtin_text(base)), base)
+    merged = _deep_merge(parent, data)
+    return merged

@@ -1,0 +1,126 @@
+"""Stage 3, scoring: flags become points, safeguards take points back, neighbours weigh in.
+
+Order within the day: flags whose appeal succeeds or whose sunset falls today stop counting;
+forgiveness decays every score toward its start; today's flags are logged with provenance
+and deducted; on-time payments and favoured purchases earn credits; the network term
+deducts points for marked neighbours ("guilt by association"); scores are clipped to range.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from panoptisim.context import Context
+from panoptisim.flags import ACTIVE, EXPIRED, REVERSED
+from panoptisim.state import CATEGORIES, Today
+
+POLITICAL = CATEGORIES.index("political")
+
+
+def remaining_points(points: np.ndarray, age: np.ndarray, forgiveness: float) -> np.ndarray:
+    """What a flag still weighs after ``age`` days of forgiveness (geometric decay)."""
+    return points * (1.0 - forgiveness) ** age
+
+
+def end_flags(ctx: Context, t: int) -> None:
+    """Take back the points of flags reversed on appeal or expired by sunset today."""
+    s, f = ctx.state, ctx.scenario.safeguards.forgiveness
+    log = s.flags
+    for ids, status in log.due(t):
+        agents = log.agent[ids]
+        left = remaining_points(log.points[ids].astype(np.float64), t - log.day[ids], f)
+        s.score += np.bincount(agents, weights=left, minlength=s.n)
+        true = log.is_true[ids]
+        s.points_true -= np.bincount(agents[true], weights=left[true], minlength=s.n)
+        s.points_false -= np.bincount(agents[~true], weights=left[~true], minlength=s.n)
+        pol = log.category[ids] == POLITICAL
+        s.points_political -= np.bincount(agents[pol], weights=left[pol], minlength=s.n)
+        log.column("status")[ids] = status
+    for acc in (s.points_true, s.points_false, s.points_political):
+        np.maximum(acc, 0.0, out=acc)
+
+
+def forgive(ctx: Context) -> None:
+    """Decay every score toward its start, and the weight of past flags alike."""
+    f = ctx.scenario.safeguards.forgiveness
+    if f <= 0:
+        return
+    s = ctx.state
+    s.score += f * (s.score_start - s.score)
+    for acc in (s.points_true, s.points_false, s.points_political):
+        acc *= 1.0 - f
+
+
+def log_flags(ctx: Context, today: Today) -> None:
+    """Record today's flags with provenance, deduct their points, schedule their end."""
+    s, sg, t = ctx.state, ctx.scenario.safeguards, today.t
+    agents = today.flag_agent
+    if len(agents) == 0:
+        return
+    points = ctx.arm.weights[today.flag_category]
+    is_true = today.flag_true
+    ids = s.flags.append(agent=agents, day=np.full(len(agents), t), sensor=today.flag_sensor,
+                         category=today.flag_category, is_true=is_true, points=points,
+                         status=np.full(len(agents), ACTIVE), end_day=np.full(len(agents), -1))
+    s.score -= np.bincount(agents, weights=points, minlength=s.n)
+    s.points_true += np.bincount(agents[is_true], weights=points[is_true], minlength=s.n)
+    s.points_false += np.bincount(agents[~is_true], weights=points[~is_true], minlength=s.n)
+    pol = today.flag_category == POLITICAL
+    s.points_political += np.bincount(agents[pol], weights=points[pol], minlength=s.n)
+
+    end = np.full(len(ids), np.iinfo(np.int32).max, np.int64)
+    status = np.full(len(ids), EXPIRED, np.int8)
+    if sg.appeals:
+        u = ctx.streams.generator("scoring.appeals", t).random(len(ids))
+        # a true flag is reversed rarely, a false one often (FTC 2012: 399 of 572)
+        p = np.where(is_true, sg.p_appeal_true, sg.p_appeal_false)
+        won = u < p
+        end[won] = t + sg.dur_appeal
+        status[won] = REVERSED
+    if sg.dur_sunset > 0:
+        sunset = t + sg.dur_sunset
+        expire_first = sunset < end
+        end[expire_first] = sunset
+        status[expire_first] = EXPIRED
+    for kind in (REVERSED, EXPIRED):
+        sel = (status == kind) & (end < np.iinfo(np.int32).max)
+        s.flags.schedule(ids[sel], end[sel], kind)
+
+
+def credit(ctx: Context, today: Today) -> None:
+    """Credits for on-time payments and favoured purchases the scorer saw."""
+    s, arm = ctx.state, ctx.arm
+    if arm.w_repayment > 0 and today.repaid_seen is not None:
+        s.score += arm.w_repayment * today.repaid_seen
+    if arm.w_favoured > 0 and today.favoured_seen is not None:
+        s.score += arm.w_favoured * today.favoured_seen
+
+
+def marked_share(ctx: Context) -> np.ndarray:
+    """Share of each agent's live ties who are visibly sanctioned or shamed."""
+    s = ctx.state
+    return s.graph.neighbour_sum(s.marked().astype(np.float32)) / np.maximum(s.active_degree, 1.0)
+
+
+def network_term(ctx: Context) -> None:
+    """Guilt by association: deduct ``w_network`` points a day per share of marked ties."""
+    w = ctx.arm.w_network
+    if w > 0:
+        ctx.state.score -= w * marked_share(ctx)
+
+
+def step(ctx: Context, today: Today) -> None:
+    """Update every score for today."""
+    s = ctx.state
+    if not ctx.arm.scoring:
+        today.political_flagged = np.zeros(s.n, bool)
+        return
+    end_flags(ctx, today.t)
+    forgive(ctx)
+    log_flags(ctx, today)
+    credit(ctx, today)
+    network_term(ctx)
+    sc = ctx.scenario.scoring
+    np.clip(s.score, sc.score_min, sc.score_max, out=s.score)
+    pol = today.flag_category == POLITICAL
+    today.political_flagged = np.bincount(today.flag_agent[pol], minlength=s.n) > 0

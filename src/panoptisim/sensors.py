@@ -1,0 +1,187 @@
+"""Stage 2, sensors: today's behaviour as the scorer's feeds record it, errors included.
+
+Sensors are modelled by coverage and error rates only; nothing is recognised. Each feed
+produces flags (agent, sensor, category, true or false): a true flag records what the agent
+did; a false one is a sensor error (a benign post flagged, a face matched to the wrong
+person, a payment mis-recorded, a purchase mis-categorised) or a malicious report. A feed
+runs only if the arm's scorer uses it (regime scores a category it observes, the sensor is
+enabled and not removed by data minimisation).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from panoptisim.context import Context
+from panoptisim.state import CATEGORIES, SENSORS, Today
+
+
+class _Flags:
+    """Collects the day's flags from every feed."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, int, int, bool]] = []
+
+    def add(self, agents: np.ndarray, sensor: str, category: str, is_true: bool) -> None:
+        if len(agents):
+            self.parts.append((np.asarray(agents, np.int64), SENSORS.index(sensor),
+                               CATEGORIES.index(category), is_true))
+
+    def write(self, today: Today) -> None:
+        if not self.parts:
+            return
+        today.flag_agent = np.concatenate([a for a, *_ in self.parts])
+        today.flag_sensor = np.concatenate(
+            [np.full(len(a), s, np.int8) for a, s, _, _ in self.parts])
+        today.flag_category = np.concatenate(
+            [np.full(len(a), c, np.int8) for a, _, c, _ in self.parts])
+        today.flag_true = np.concatenate([np.full(len(a), v, bool) for a, _, _, v in self.parts])
+
+
+def group_fpir(ctx: Context, rel: float = 1.0) -> np.ndarray:
+    """FPIR per search for each demographic group, capped by the audit requirement."""
+    cam, cap = ctx.scenario.surveillance.cameras, ctx.scenario.safeguards.fpir_cap
+    fpir = cam.fpir * rel * np.array([1.0, cam.rel_fpir_group_1])
+    return np.minimum(fpir, cap)
+
+
+def camera_capture(ctx: Context, u: np.ndarray) -> np.ndarray:
+    """Whether each agent's public event is in a camera's view, by region coverage."""
+    cam = ctx.scenario.surveillance.cameras
+    coverage = np.array([cam.coverage_urban, cam.coverage_rural], np.float32)
+    return u < coverage[ctx.state.region]
+
+
+def pin_on_innocent(ctx: Context, actors: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """A false 1:N match: another enrolled person of the actor's group, uniformly at random.
+
+    Look-alikes are drawn within the probe's demographic group, where false matches
+    concentrate (NIST IR 8280). Never the actor themself.
+    """
+    out = np.empty(len(actors), np.int64)
+    group = ctx.state.group[actors]
+    for g, members in enumerate(ctx.group_members):
+        sel = group == g
+        m = len(members)
+        if not sel.any():
+            continue
+        if m < 2:  # no one else to blame: the match goes to someone in the other group
+            members = np.arange(ctx.state.n)
+            m = len(members)
+        pos = np.minimum((u[sel] * (m - 1)).astype(np.int64), m - 2)
+        own = np.searchsorted(members, actors[sel])
+        pos = np.where(pos >= own, pos + 1, pos)  # skip the actor's own slot
+        out[sel] = members[pos]
+    return out
+
+
+def ambient_alerts(ctx: Context, today: Today, uniform: Callable[[str], np.ndarray]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Ambient scanning of everyone a camera sees against a watchlist: (true, false) alerts.
+
+    A watchlisted agent scanned is a true alert with probability TPIR; anyone else scanned
+    is a false alert with the watchlist FPIR (registry FPIR x watchlist/gallery size),
+    so false alerts = scans x FPIR, whatever the prevalence (the base-rate fallacy).
+    """
+    cam, s = ctx.scenario.surveillance.cameras, ctx.state
+    seen = today.outdoors & camera_capture(ctx, uniform("sensors.cameras.ambient_view")) & \
+        (uniform("sensors.cameras.ambient_scan") < cam.p_ambient_scan)
+    u_alert = uniform("sensors.cameras.ambient_alert")
+    alert_fpir = group_fpir(ctx, cam.rel_fpir_watchlist)[s.group]
+    watchlisted = ctx.watchlisted
+    true_alert = seen & watchlisted & (u_alert < cam.tpir)
+    false_alert = seen & ~watchlisted & (u_alert < alert_fpir)
+    return true_alert, false_alert
+
+
+def step(ctx: Context, today: Today) -> None:
+    """Turn today's behaviour into flags through every feed the scorer uses."""
+    arm, s, sv, t = ctx.arm, ctx.state, ctx.scenario.surveillance, today.t
+    n = s.n
+    flags = _Flags()
+
+    def uniform(purpose: str) -> np.ndarray:
+        return ctx.streams.generator(purpose, t).random(n, dtype=np.float32)
+
+    political = arm.scores("political")
+    infraction_scored = arm.scores("infraction")
+
+    if arm.uses("online") and political:
+        on = sv.online
+        scanned = uniform("sensors.online.scan") < on.p_scan
+        caught = today.expressed & scanned & (uniform("sensors.online.recall") < on.recall_dissent)
+        flags.add(np.flatnonzero(caught), "online", "political", True)
+        rate = on.false_flag_rate * np.array([1.0, on.rel_false_flag_group_1], np.float32)
+        wrong = today.benign_post & scanned & (uniform("sensors.online.false_flag") <
+                                               rate[s.group])
+        flags.add(np.flatnonzero(wrong), "online", "political", False)
+
+    captured = None
+    if sv.cameras.enabled:
+        captured = today.infraction & camera_capture(ctx, uniform("sensors.cameras.coverage"))
+    if arm.uses("cameras") and infraction_scored:
+        cam = sv.cameras
+        # Event identification: 1:N search of the captured face against the registry.
+        events = np.flatnonzero(captured)
+        u_id = uniform("sensors.cameras.identify")[events]
+        fpir = group_fpir(ctx)[s.group[events]]
+        false_match = u_id < fpir
+        true_match = ~false_match & (u_id < fpir + (1.0 - fpir) * cam.tpir)
+        flags.add(events[true_match], "cameras", "infraction", True)
+        u_who = uniform("sensors.cameras.lookalike")[events[false_match]]
+        flags.add(pin_on_innocent(ctx, events[false_match], u_who), "cameras", "infraction",
+                  False)
+    if arm.uses("cameras") and arm.scores("watchlist"):
+        true_alert, false_alert = ambient_alerts(ctx, today, uniform)
+        flags.add(np.flatnonzero(true_alert), "cameras", "watchlist", True)
+        flags.add(np.flatnonzero(false_alert), "cameras", "watchlist", False)
+
+    if arm.uses("commerce"):
+        com = sv.commerce
+        visible = today.purchase & (uniform("sensors.commerce.visible") < com.p_visible)
+        flags.add(np.flatnonzero(visible & today.disfavoured), "commerce", "disfavoured", True)
+        favoured = visible & ~today.disfavoured
+        miscategorised = favoured & (uniform("sensors.commerce.miscategorised") <
+                                     com.p_miscategorised)
+        flags.add(np.flatnonzero(miscategorised), "commerce", "disfavoured", False)
+        today.favoured_seen = favoured & ~miscategorised
+
+    if arm.uses("financial"):
+        flags.add(np.flatnonzero(today.defaulted), "financial", "default", True)
+        misrecorded = today.repaid & (uniform("sensors.financial.record_error") <
+                                      sv.commerce.p_record_error)
+        flags.add(np.flatnonzero(misrecorded), "financial", "default", False)
+        today.repaid_seen = today.repaid & ~misrecorded
+
+    if arm.uses("informants"):
+        p_inf = sv.informants.p_informant
+        # P(at least one of k live ties reports) = 1 - (1 - p)^k
+        p_reported = 1.0 - (1.0 - p_inf) ** s.active_degree
+        u_report = uniform("sensors.informants.report")
+        if political:
+            flags.add(np.flatnonzero(today.expressed & (u_report < p_reported)),
+                      "informants", "political", True)
+        if infraction_scored and captured is not None:  # seen on public camera streams
+            u_stream = uniform("sensors.informants.stream")
+            flags.add(np.flatnonzero(captured & (u_stream < p_reported)),
+                      "informants", "infraction", True)
+        accuse = "political" if political else ("infraction" if infraction_scored else None)
+        if accuse is not None:
+            flags.add(malicious_targets(ctx, t), "informants", accuse, False)
+
+    flags.write(today)
+
+
+def malicious_targets(ctx: Context, t: int) -> np.ndarray:
+    """Agents falsely reported today: each malicious reporter names one live tie at random."""
+    s, g = ctx.state, ctx.state.graph
+    rng = ctx.streams.generator("sensors.informants.malicious", t)
+    reporters = np.flatnonzero(rng.random(s.n, dtype=np.float32) <
+                               ctx.scenario.surveillance.informants.p_malicious)
+    degree = np.diff(g.indptr)[reporters]
+    reporters, degree = reporters[degree > 0], degree[degree > 0]
+    entry = g.indptr[reporters] + (rng.random(len(reporters)) * degree).astype(np.int64)
+    live = g.active[entry] > 0
+    return g.indices[entry[live]].astype(np.int64)
