@@ -91,7 +91,8 @@ def summary_table(summary: dict[str, Any], names: tuple[str, ...] | None = None)
 
 def _params_table() -> Table:
     table = Table(title="scenario parameters (--set KEY=VALUE)")
-    for col in ("key", "default", "unit", "allowed", "meaning"):
+    table.add_column("key", no_wrap=True)
+    for col in ("default", "unit", "allowed", "meaning"):
         table.add_column(col, overflow="fold")
     for p in iter_params():
         table.add_row(p.key, json.dumps(p.default), p.unit, p.allowed, p.description)

@@ -42,6 +42,30 @@ def gini(x: np.ndarray) -> float:
     return float((2.0 * np.arange(1, n + 1) - n - 1) @ x / (n * total))
 
 
+def gini_binned(x: np.ndarray, lo: float, hi: float, resolution: float = 0.01) -> float:
+    """Gini of values in [lo, hi] rounded to ``resolution``: O(n), no sort.
+
+    Ranks within a bin of ``c`` equal values starting after ``R`` smaller ones contribute
+    ``sum(2i - n - 1) = c (2R + c - n)``. The error against the exact Gini is below
+    ``resolution / mean``.
+    """
+    n = len(x)
+    bins = int(np.ceil((hi - lo) / resolution)) + 1
+    idx = np.clip(np.rint((x - lo) / resolution), 0, bins - 1).astype(np.int64)
+    counts = np.bincount(idx, minlength=bins).astype(np.float64)
+    values = lo + np.arange(bins) * resolution
+    below = np.cumsum(counts) - counts
+    total = float(counts @ values)
+    if n == 0 or total <= 0:
+        return 0.0
+    return float((values * counts * (2.0 * below + counts - n)).sum() / (n * total))
+
+
+def _score_gini(ctx: Context, today: Today) -> float:
+    sc = ctx.scenario.scoring
+    return gini_binned(ctx.state.score, sc.score_min, sc.score_max)
+
+
 def _falsification(ctx: Context, today: Today) -> float:
     had = ctx.state.dissenter & today.political_chance
     return _ratio((had & ~today.expressed).sum(), had.sum())
@@ -49,10 +73,12 @@ def _falsification(ctx: Context, today: Today) -> float:
 
 def _degree_ratio(ctx: Context, today: Today) -> float:
     s = ctx.state
-    d = s.dissenter
-    if d.all() or not d.any():
+    n_d = int(s.dissenter.sum())
+    if n_d in (0, s.n):
         return 1.0
-    return _ratio(s.active_degree[d].mean(), s.active_degree[~d].mean())
+    total = float(s.active_degree.sum(dtype=np.float64))
+    of_dissenters = float(s.active_degree @ s.dissenter.astype(np.float32))
+    return _ratio(of_dissenters / n_d, (total - of_dissenters) / (s.n - n_d))
 
 
 def _isolated(ctx: Context, today: Today) -> float:
@@ -129,6 +155,11 @@ def _build() -> list[Metric]:
                "Sanctions whose triggering penalty points came mostly from false flags."),
         Metric("wrongful_sanction_share", _wrongful_share, "last",
                "Wrongful sanctions / all sanctions, cumulative to that day."),
+        Metric("wrongful_sanction_days", lambda c, t: float(
+            ((c.state.sanction_days_left > 0) & c.state.sanction_wrongful).sum()), "sum",
+               "Agent-days under a sanction that was wrongful when imposed (per sanction type)."),
+        Metric("sanctions_lifted", lambda c, t: float(t.sanctions_lifted), "sum",
+               "Running sanctions lifted because an appeal succeeded."),
     ]
     for k, kind in enumerate(SANCTIONS):
         m.append(Metric(f"sanctions_{kind}", _new_sanctions(k), "sum",
@@ -151,7 +182,8 @@ def _build() -> list[Metric]:
                "Share of dissenters with no live tie left."),
         Metric("ties_cut", lambda c, t: float(t.ties_cut), "sum", "Ties cut that day."),
         Metric("score_mean", lambda c, t: float(c.state.score.mean()), "last", "Mean score."),
-        Metric("score_gini", lambda c, t: gini(c.state.score), "last", "Gini of scores."),
+        Metric("score_gini", _score_gini, "last",
+               "Gini of scores (computed on scores rounded to 0.01 point)."),
     ]
     for key in SUBGROUP_KEYS:
         m.append(Metric(f"ever_sanctioned_share_{key}", _ever_share(key), "last",

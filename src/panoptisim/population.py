@@ -40,9 +40,11 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
     has_loan = rng.random(n) < pop.p_has_loan
     payment_offset = rng.integers(0, scenario.behavior.dur_payment_interval, n).astype(np.int16)
 
-    fu, fv = make_small_world(n, net.mean_friends, net.p_rewire,
-                              streams.generator("network.friends"), block=region,
-                              p_cross_block=net.p_cross_region)
+    friends_rng = streams.generator("network.friends")
+    cv = net.sociability_cv
+    sociability = friends_rng.gamma(1.0 / cv**2, cv**2, n) if cv > 0 else None
+    fu, fv = make_small_world(n, net.mean_friends, net.p_rewire, friends_rng, block=region,
+                              p_cross_block=net.p_cross_region, sociability=sociability)
     graph = from_edges(n, np.concatenate([hu, fu]), np.concatenate([hv, fv]))
 
     score_start = np.clip(rng.normal(sc.score_start, sc.score_start_sd, n),
@@ -58,6 +60,7 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
         active_degree=graph.active_degree(),
         points_true=np.zeros(n), points_false=np.zeros(n), points_political=np.zeros(n),
         sanction_days_left=np.zeros((k, n), np.int16),
-        ever_sanctioned=np.zeros((k, n), bool), ever_wrongful=np.zeros(n, bool),
+        ever_sanctioned=np.zeros((k, n), bool), sanction_wrongful=np.zeros((k, n), bool),
+        ever_wrongful=np.zeros(n, bool),
         flags=FlagLog(), sanction_log=SanctionLog(),
     )

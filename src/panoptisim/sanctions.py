@@ -3,7 +3,9 @@
 Each day every running sanction counts down; an agent whose score is under a sanction's
 threshold, who is not already under it, and who has penalty points from flags still
 counting (so the sanction can be traced to flags) receives it for ``dur_<kind>`` days.
-The sanction is wrongful when most of those points come from false flags. Fast-track
+The sanction is wrongful when most of those points come from false flags. When an appeal
+succeeds, the agent's running sanctions whose threshold the restored score clears are
+lifted (the decision that caused them has been reversed). Fast-track
 privileges (score at or above ``threshold_fast_track``) are read by the metrics.
 """
 
@@ -15,6 +17,20 @@ from panoptisim.context import Context
 from panoptisim.state import SANCTIONS, Today
 
 
+def lift_on_appeal(ctx: Context, today: Today) -> None:
+    """End the running sanctions of today's appeal winners whose score now clears them."""
+    s, winners = ctx.state, today.appeal_winners
+    if len(winners) == 0:
+        return
+    lifted = 0
+    for k, kind in enumerate(SANCTIONS):
+        threshold = getattr(ctx.scenario.sanctions, f"threshold_{kind}")
+        clear = winners[(s.sanction_days_left[k, winners] > 0) & (s.score[winners] >= threshold)]
+        s.sanction_days_left[k, clear] = 0
+        lifted += len(clear)
+    today.sanctions_lifted = lifted
+
+
 def step(ctx: Context, today: Today) -> None:
     """Count down running sanctions and impose new ones."""
     s, t = ctx.state, today.t
@@ -23,6 +39,7 @@ def step(ctx: Context, today: Today) -> None:
     if not ctx.arm.sanctions:
         return
     params = ctx.scenario.sanctions
+    lift_on_appeal(ctx, today)
     flagged_points = s.points_true + s.points_false
     traced = flagged_points > 0
     agents, kinds, wrongful, political = [], [], [], []
@@ -34,6 +51,7 @@ def step(ctx: Context, today: Today) -> None:
         s.sanction_days_left[k, new] = getattr(params, f"dur_{kind}")
         s.ever_sanctioned[k, new] = True
         wrong = s.points_false[new] > s.points_true[new]
+        s.sanction_wrongful[k, new] = wrong
         s.ever_wrongful[new[wrong]] = True
         s.sanction_log.append(agent=new, day=np.full(len(new), t), kind=np.full(len(new), k),
                               points_true=s.points_true[new], points_false=s.points_false[new],

@@ -126,9 +126,15 @@ class NetworkParams(Section):
                                 source="assumption: mean degree about 20 with household ties "
                                        "(DESIGN)",
                                 description="Mean number of friendship ties per agent.")
-    p_rewire: float = param(0.2, ge=0, le=1, unit="probability",
-                            source="Watts & Strogatz 1998, doi:10.1038/30918; 0.2 gives "
-                                   "clustering near 0.3",
+    sociability_cv: float = param(0.6, ge=0, le=3, unit="coefficient of variation",
+                                  source="assumption: right-skewed friendship degrees "
+                                         "(Ugander et al. 2011, arXiv:1111.4503)",
+                                  description="Spread of agents' sociability (Gamma, mean 1); "
+                                              "the friendship degree spreads in proportion "
+                                              "(0: every agent alike).")
+    p_rewire: float = param(0.1, ge=0, le=1, unit="probability",
+                            source="Watts & Strogatz 1998, doi:10.1038/30918; 0.1 gives "
+                                   "clustering near 0.35",
                             description="Probability that a lattice friendship is rewired to "
                                         "a random agent (lower: more clustering).")
     p_cross_region: float = param(0.1, ge=0, le=1, unit="probability",
@@ -509,7 +515,13 @@ def _allowed(field: Any) -> str:
         return ann.__name__ if hasattr(ann, "__name__") else str(ann)
     left = "(" if lo_open else "["
     kind = "integer" if ann is int else "number"
-    return f"{kind} in {left}{lo:g}, {hi:g}]" if hi is not None else f"{kind} > {lo:g}"
+    return f"{kind} in {left}{_num(lo)}, {_num(hi)}]" if hi is not None else \
+        f"{kind} > {_num(lo)}"
+
+
+def _num(x: float) -> str:
+    """A bound as a reader writes it: 50000000, not 5e+07."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def iter_params(model: type[BaseModel] = Scenario, prefix: str = "",
@@ -641,6 +653,10 @@ def load_scenario(source: str | Path | Scenario | None = "baseline",
             raise ScenarioError(f"scenario '{source}' is not valid TOML: {exc}") from None
         data = _resolve_base(data, source)
     for key, value in (overrides or {}).items():
+        inside = [k for k in param_keys() if k.startswith(key + ".")]
+        if inside:
+            raise ScenarioError(f"'{key}' is a section, not a parameter: set one of its keys, "
+                                f"e.g. {inside[0]}=...")
         if key not in param_keys():
             close = difflib.get_close_matches(key, param_keys(), n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else "; see 'panoptisim params'"

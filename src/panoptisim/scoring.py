@@ -22,10 +22,14 @@ def remaining_points(points: np.ndarray, age: np.ndarray, forgiveness: float) ->
     return points * (1.0 - forgiveness) ** age
 
 
-def end_flags(ctx: Context, t: int) -> None:
-    """Take back the points of flags reversed on appeal or expired by sunset today."""
+def end_flags(ctx: Context, t: int) -> np.ndarray:
+    """Take back the points of flags reversed on appeal or expired by sunset today.
+
+    Returns the agents who won an appeal today (their sanctions may be lifted).
+    """
     s, f = ctx.state, ctx.scenario.safeguards.forgiveness
     log = s.flags
+    winners = [np.empty(0, np.int64)]
     for ids, status in log.due(t):
         agents = log.agent[ids]
         left = remaining_points(log.points[ids].astype(np.float64), t - log.day[ids], f)
@@ -36,8 +40,11 @@ def end_flags(ctx: Context, t: int) -> None:
         pol = log.category[ids] == POLITICAL
         s.points_political -= np.bincount(agents[pol], weights=left[pol], minlength=s.n)
         log.column("status")[ids] = status
+        if status == REVERSED:
+            winners.append(agents.astype(np.int64))
     for acc in (s.points_true, s.points_false, s.points_political):
         np.maximum(acc, 0.0, out=acc)
+    return np.unique(np.concatenate(winners))
 
 
 def forgive(ctx: Context) -> None:
@@ -115,7 +122,7 @@ def step(ctx: Context, today: Today) -> None:
     if not ctx.arm.scoring:
         today.political_flagged = np.zeros(s.n, bool)
         return
-    end_flags(ctx, today.t)
+    today.appeal_winners = end_flags(ctx, today.t)
     forgive(ctx)
     log_flags(ctx, today)
     credit(ctx, today)

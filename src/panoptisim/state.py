@@ -67,6 +67,8 @@ class State:
                                              "each sanction (0: none).")
     ever_sanctioned: np.ndarray = declare("bool, (n_sanctions, n)", "Had this sanction at "
                                           "least once.")
+    sanction_wrongful: np.ndarray = declare("bool, (n_sanctions, n)", "The running sanction "
+                                            "was wrongful when imposed.")
     ever_wrongful: np.ndarray = declare("bool", "Had at least one wrongful sanction.")
     flags: FlagLog = declare("log", "Every flag with its provenance.")
     sanction_log: SanctionLog = declare("log", "Every sanction with its trigger.")
@@ -128,11 +130,13 @@ class Today:
     favoured_seen: np.ndarray | None = None
     # scoring -> sanctions / social response
     political_flagged: np.ndarray | None = None
+    appeal_winners: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     # sanctions -> social response / metrics
     new_sanction_agent: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     new_sanction_kind: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))
     new_sanction_wrongful: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
     new_sanction_political: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
+    sanctions_lifted: int = 0
     # social response -> metrics
     ties_cut: int = 0
     #: values several metrics share, computed once a day

@@ -41,19 +41,33 @@ def make_households(n: int, mean_size: float, rng: np.random.Generator
 
 
 def make_small_world(n: int, mean_degree: float, p_rewire: float, rng: np.random.Generator,
-                     block: np.ndarray | None = None, p_cross_block: float = 1.0
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Watts–Strogatz small world over agents in index order, with block homophily.
+                     block: np.ndarray | None = None, p_cross_block: float = 1.0,
+                     sociability: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Watts–Strogatz small world over agents in index order, with block homophily and,
+    optionally, heterogeneous degrees.
 
     Each agent links to the next ``mean_degree / 2`` agents in order (fractional parts drawn);
     each tie's far end is rewired with probability ``p_rewire`` to a random agent of the same
     block (``block`` sorted, e.g. region), or of any block with probability ``p_cross_block``.
     Clustering falls from 3/4 as ``(1 - p_rewire)**3`` (Barrat & Weigt 2000).
+
+    With ``sociability`` (mean 1), a denser lattice is thinned: tie (i, j) is kept with
+    probability ``min(1, s_i * s_j / 2)`` (a fitness model, Caldarelli et al. 2002,
+    doi:10.1103/PhysRevLett.89.258702), so degrees spread in proportion to s while the mean
+    stays ``mean_degree`` and ties stay local (clustering is kept).
     Reference: Watts & Strogatz 1998, doi:10.1038/30918. O(n * mean_degree).
     """
     if n < 2 or mean_degree < 0 or not 0 <= p_rewire <= 1:
         raise ValueError(f"small world needs n >= 2, mean_degree >= 0 and 0 <= p_rewire <= 1, "
                          f"n = {n}, mean_degree = {mean_degree}, p_rewire = {p_rewire}")
+    if sociability is not None:
+        s = np.asarray(sociability, dtype=np.float64)
+        probe = rng.integers(0, n, size=(2, 20_000))
+        keep_rate = float(np.minimum(1.0, s[probe[0]] * s[probe[1]] / 2.0).mean())
+        u, v = make_small_world(n, min(mean_degree / max(keep_rate, 1e-9), n - 1), p_rewire,
+                                rng, block, p_cross_block)
+        keep = rng.random(len(u)) < np.minimum(1.0, s[u] * s[v] / 2.0)
+        return u[keep], v[keep]
     half = mean_degree / 2.0
     whole = int(np.floor(half))
     frac = half - whole
