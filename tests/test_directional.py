@@ -12,7 +12,7 @@ SMALL = {"population.size": 4000, "run.steps": 365, "run.replicates": 4}
 #: Only camera errors produce false flags, so wrongful sanctions are the cameras' doing.
 CAMERA_ERRORS_ONLY = {"surveillance.online.false_flag_rate": 0.0,
                       "surveillance.informants.p_malicious": 0.0,
-                      "surveillance.commerce.p_record_error": 0.0,
+                      "surveillance.financial.p_record_error": 0.0,
                       "surveillance.commerce.p_miscategorised": 0.0}
 STRONG_NETWORK = {"scoring.w_network": 2.0, "scoring.p_cut_max": 0.05}
 

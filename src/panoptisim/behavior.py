@@ -22,7 +22,7 @@ def social_support(ctx: Context, t: int) -> np.ndarray:
     """Share of each agent's live ties who expressed dissent within the support memory."""
     s = ctx.state
     memory = ctx.scenario.behavior.dur_support_memory
-    recent = ((s.ti_expressed >= 0) & (t - s.ti_expressed < memory)).astype(np.float32)
+    recent = ((s.ti_expressed >= 0) & (t - s.ti_expressed <= memory)).astype(np.float32)
     return s.graph.neighbour_sum(recent) / np.maximum(s.active_degree, 1.0)
 
 
@@ -93,7 +93,7 @@ def step(ctx: Context, today: Today) -> None:
     income = s.income_base * np.where(s.sanctioned("employer_notified"),
                                       1.0 - ctx.scenario.sanctions.rel_income_cut, 1.0)
     p_default = np.minimum(
-        b.p_default_base * (ctx.scenario.population.income_median / income)
+        b.p_default_base * (ctx.median_income / income)
         ** b.rel_default_income, 1.0)
     today.defaulted = today.payment_due & (uniform("behavior.default") < p_default)
     today.repaid = today.payment_due & ~today.defaulted

@@ -29,7 +29,12 @@ class Context:
     #: Agents on the camera watchlist (fixed for the run; drawn once from its own stream).
     watchlisted: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
 
+    #: The population's median base income (CNY/year), reference of the default rule.
+    median_income: float = 0.0
+
     def __post_init__(self) -> None:
+        if not self.median_income:
+            self.median_income = float(np.median(self.state.income_base))
         if len(self.watchlisted) != self.state.n:
             p = self.scenario.surveillance.cameras.p_watchlisted
             u = self.streams.generator("population.watchlist").random(self.state.n)

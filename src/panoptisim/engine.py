@@ -1,8 +1,7 @@
 """The engine: wires the stages in their order and owns nothing else.
 
-One step is one day. The whole day, in order::
-
-    STAGES = (behavior, sensors, scoring, sanctions, social_response, metrics)
+One step is one day. The whole day, in order: the five STAGES below
+(behaviour, sensors, scoring, sanctions, social_response), then the metrics are recorded.
 
 Both arms (treated, control) are built from one society and step day by day side by side,
 drawing from the same per-purpose streams (common random numbers).

@@ -30,8 +30,8 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
     group_of_household = (rng.random(n_households) < pop.p_group_1).astype(np.int8)
     group = group_of_household[household]
 
-    income = pop.income_median * np.exp(pop.income_sigma * rng.standard_normal(n))
-    income = np.where(region == 1, income * pop.rel_income_rural, income).astype(np.float64)
+    median = np.where(region == 0, pop.income_median_urban, pop.income_median_rural)
+    income = median * np.exp(pop.income_sigma * rng.standard_normal(n))
     quintile = np.searchsorted(np.quantile(income, [0.2, 0.4, 0.6, 0.8]), income,
                                side="right").astype(np.int8)
 
@@ -59,7 +59,7 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
         perceived_risk=np.zeros(n, np.float32), ti_expressed=np.full(n, -1, np.int32),
         active_degree=graph.active_degree(),
         points_true=np.zeros(n), points_false=np.zeros(n), points_political=np.zeros(n),
-        sanction_days_left=np.zeros((k, n), np.int16),
+        sanction_days_left=np.zeros((k, n), np.int32),
         ever_sanctioned=np.zeros((k, n), bool), sanction_wrongful=np.zeros((k, n), bool),
         ever_wrongful=np.zeros(n, bool),
         flags=FlagLog(), sanction_log=SanctionLog(),

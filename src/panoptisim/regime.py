@@ -88,7 +88,7 @@ def make_arm(scenario: Scenario, name: str) -> Arm:
                     "political": sc.w_political}
     weights = np.array([per_category[c] if c in scored else 0.0 for c in CATEGORIES])
     enabled = {"online": sv.online.enabled, "cameras": sv.cameras.enabled,
-               "commerce": sv.commerce.enabled, "financial": sv.commerce.financial_enabled,
+               "commerce": sv.commerce.enabled, "financial": sv.financial.enabled,
                "informants": sv.informants.enabled}
     feeds = frozenset(
         f for c in scored for f in FEEDS_OF_CATEGORY[c]

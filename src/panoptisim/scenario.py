@@ -75,30 +75,29 @@ class RunParams(Section):
 class PopulationParams(Section):
     size: int = param(100_000, ge=100, le=50_000_000, unit="agents", source="assumption",
                       description="Number of synthetic agents.")
-    p_urban: float = param(0.639, ge=0, le=1, unit="share",
+    p_urban: float = param(0.639, ge=0, le=1, unit="share of households",
                            source="China 7th census 2020: 63.89% urban",
-                           description="Share of agents living in the urban region.")
+                           description="Share of households (hence, closely, of agents) in "
+                                       "the urban region.")
     p_group_1: float = param(0.15, ge=0, le=1, unit="share",
                              source="assumption: size of the demographic group that face "
                                     "recognition misidentifies more often",
                              description="Share of agents in demographic group 1 (higher sensor "
                                          "error rates); the rest are group 0.")
-    income_median: float = param(27540.0, gt=0, le=1e7, unit="CNY/year",
-                                 source="NBS China 2020: median per-capita disposable income "
-                                        "27,540 CNY",
-                                 description="Median of the log-normal income before the "
-                                             "rural multiplier; also the reference income "
-                                             "of the default rule.")
-    income_sigma: float = param(0.88, ge=0, le=3, unit="log-CNY",
-                                source="log-normal with Gini 2*Phi(sigma/sqrt2)-1 = 0.468, "
-                                       "NBS China 2020 Gini",
-                                description="Standard deviation of log income.")
-    rel_income_rural: float = param(0.39, gt=0, le=1, unit="multiplier",
-                                    source="NBS China 2020: rural 17,131 vs urban 43,834 "
-                                           "CNY mean disposable income",
-                                    description="Rural income relative to urban.")
+    income_median_urban: float = param(40378.0, gt=0, le=1e7, unit="CNY/year",
+                                       source="NBS China 2020: urban median per-capita "
+                                              "disposable income 40,378 CNY",
+                                       description="Median income of urban agents.")
+    income_median_rural: float = param(15204.0, gt=0, le=1e7, unit="CNY/year",
+                                       source="NBS China 2020: rural median per-capita "
+                                              "disposable income 15,204 CNY",
+                                       description="Median income of rural agents.")
+    income_sigma: float = param(0.775, ge=0, le=3, unit="log-CNY",
+                                source="fitted: with the two regional medians it gives the "
+                                       "NBS China 2020 Gini of 0.468",
+                                description="Standard deviation of log income within a region.")
     dissent_alpha: float = param(2.0, gt=0, le=100, unit="-",
-                                 source="assumption: Beta(2,3), mean 0.4, 32% with d >= 0.5",
+                                 source="assumption: Beta(2,3), mean 0.4, 31.25% with d >= 0.5",
                                  description="Alpha of the Beta distribution of latent dissent d.")
     dissent_beta: float = param(3.0, gt=0, le=100, unit="-", source="assumption",
                                 description="Beta of the Beta distribution of latent dissent d.")
@@ -161,8 +160,8 @@ class BehaviorParams(Section):
     intercept: float = param(0.0, ge=-20, le=20, unit="logit", source="assumption",
                              description="Intercept of the expression utility.")
     dur_support_memory: int = param(7, ge=1, le=365, unit="days", source="assumption",
-                                    description="An expression counts as recent support for "
-                                                "this many days.")
+                                    description="An expression counts as support on this many "
+                                                "following days.")
     p_benign_post: float = param(0.3, ge=0, le=1, unit="1/day", source="assumption",
                                  description="Daily probability of a benign (non-political) post.")
     p_purchase: float = param(0.5, ge=0, le=1, unit="1/day", source="assumption",
@@ -176,12 +175,12 @@ class BehaviorParams(Section):
                                             "(jaywalking).")
     p_default_base: float = param(0.004, ge=0, le=1, unit="probability per payment",
                                   source="assumption: consumer loan delinquency of a few percent",
-                                  description="Default probability of a loan payment at median "
-                                              "income.")
+                                  description="Default probability of a loan payment at the "
+                                              "population's median income.")
     rel_default_income: float = param(1.0, ge=0, le=5, unit="elasticity",
                                       source="assumption",
-                                      description="Default probability scales as (median income / "
-                                                  "income) to this power.")
+                                      description="Default probability scales as (population "
+                                                  "median income / income) to this power.")
     dur_payment_interval: int = param(30, ge=1, le=365, unit="days", source="monthly payments",
                                       description="Days between loan payments.")
     p_trip: float = param(0.01, ge=0, le=1, unit="1/day",
@@ -255,7 +254,8 @@ class CameraParams(Section):
     tpir: float = param(0.998, ge=0, le=1, unit="probability",
                         source="NIST FRVT 2018: 0.2% failed searches, 12M gallery, FPIR 0.003",
                         description="True-positive identification rate of a 1:N search of "
-                                    "the enrolled person.")
+                                    "an enrolled person, given no false match (so a true "
+                                    "match has probability (1 - FPIR) x TPIR).")
     fpir: float = param(0.003, ge=0, le=1, unit="probability per search",
                         source="NIST FRVT 2018 operating point FPIR 0.003",
                         description="False-positive identification rate per 1:N search "
@@ -272,8 +272,9 @@ class CameraParams(Section):
     p_watchlisted: float = param(0.0005, ge=0, le=1, unit="share of agents",
                                  source="assumption: wanted persons on a live-facial-recognition "
                                         "watchlist",
-                                 description="Share of agents on the watchlist; their ambient "
-                                             "scans are true alerts with probability TPIR.")
+                                 description="Share of agents on the watchlist; a scan of one "
+                                             "is a true alert with probability TPIR, after "
+                                             "which the agent is caught and off the list.")
     rel_fpir_watchlist: float = param(0.01, ge=0, le=1, unit="multiplier",
                                       source="FPIR ~ gallery size x FMR: watchlist / registry",
                                       description="FPIR of an ambient watchlist scan relative to "
@@ -286,19 +287,22 @@ class CommerceParams(Section):
     p_visible: float = param(0.6, ge=0, le=1, unit="share of purchases",
                              source="assumption: share of payments through scored platforms",
                              description="Share of purchases visible to the scorer.")
-    financial_enabled: bool = param(True, unit="bool", source="assumption",
-                                    description="Financial records (loan repayments).")
-    p_record_error: float = param(0.0036, ge=0, le=1, unit="probability per payment",
-                                  source="FTC 2012: 26% of reports with a potentially material "
-                                         "error, over 84 monthly records",
-                                  description="Probability an on-time payment is recorded as a "
-                                              "default.")
 
 
     p_miscategorised: float = param(0.002, ge=0, le=1, unit="probability per purchase",
                                     source="assumption: merchant-category errors",
                                     description="Probability a visible favoured purchase is "
                                                 "recorded as disfavoured.")
+
+
+class FinancialParams(Section):
+    enabled: bool = param(True, unit="bool", source="assumption",
+                          description="Financial records of loan repayments.")
+    p_record_error: float = param(0.0036, ge=0, le=1, unit="probability per payment",
+                                  source="FTC 2012: 26% of reports with a potentially material "
+                                         "error, over 84 monthly records",
+                                  description="Probability an on-time payment is recorded as a "
+                                              "default.")
 
 
 class InformantParams(Section):
@@ -311,13 +315,15 @@ class InformantParams(Section):
     p_malicious: float = param(0.00005, ge=0, le=1, unit="1/day",
                                source="assumption",
                                description="Daily probability that an agent files a false report "
-                                           "against a random neighbour.")
+                                           "against one of its ties drawn at random (not "
+                                           "filed if that tie has been cut).")
 
 
 class SurveillanceParams(Section):
     online: OnlineParams = Field(default_factory=OnlineParams)
     cameras: CameraParams = Field(default_factory=CameraParams)
     commerce: CommerceParams = Field(default_factory=CommerceParams)
+    financial: FinancialParams = Field(default_factory=FinancialParams)
     informants: InformantParams = Field(default_factory=InformantParams)
 
 
@@ -354,8 +360,10 @@ class ScoringParams(Section):
                                source="assumption: an alert marks the person as wanted",
                                description="Penalty for an ambient watchlist alert.")
     w_political: float = param(30.0, ge=0, le=1000, unit="points per flag",
-                               source="assumption", description="Penalty for a flagged "
-                               "dissenting post.")
+                               source="assumption",
+                               description="Penalty for a flagged dissenting post; under opaque "
+                                           "rules also the penalty agents fear in regimes that "
+                                           "do not score politics.")
     w_network: float = param(0.5, ge=0, le=1000, unit="points per day per share",
                              source="assumption: 'guilt by association'",
                              description="Daily penalty per share of active neighbours who are "

@@ -1,7 +1,7 @@
 """Stage 3, scoring: flags become points, safeguards take points back, neighbours weigh in.
 
-Order within the day: flags whose appeal succeeds or whose sunset falls today stop counting;
-forgiveness decays every score toward its start; today's flags are logged with provenance
+Order within the day: forgiveness decays every score toward its start; flags whose appeal
+succeeds or whose sunset falls today stop counting; today's flags are logged with provenance
 and deducted; on-time payments and favoured purchases earn credits; the network term
 deducts points for marked neighbours ("guilt by association"); scores are clipped to range.
 """
@@ -122,8 +122,8 @@ def step(ctx: Context, today: Today) -> None:
     if not ctx.arm.scoring:
         today.political_flagged = np.zeros(s.n, bool)
         return
+    forgive(ctx)  # first, so a flag ending today has decayed once per day it counted
     today.appeal_winners = end_flags(ctx, today.t)
-    forgive(ctx)
     log_flags(ctx, today)
     credit(ctx, today)
     network_term(ctx)

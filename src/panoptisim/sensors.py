@@ -81,7 +81,8 @@ def ambient_alerts(ctx: Context, today: Today, uniform: Callable[[str], np.ndarr
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Ambient scanning of everyone a camera sees against a watchlist: (true, false) alerts.
 
-    A watchlisted agent scanned is a true alert with probability TPIR; anyone else scanned
+    A watchlisted agent scanned is a true alert with probability TPIR (and is then caught and
+    taken off this arm's watchlist); anyone else scanned
     is a false alert with the watchlist FPIR (registry FPIR x watchlist/gallery size),
     so false alerts = scans x FPIR, whatever the prevalence (the base-rate fallacy).
     """
@@ -93,6 +94,7 @@ def ambient_alerts(ctx: Context, today: Today, uniform: Callable[[str], np.ndarr
     watchlisted = ctx.watchlisted
     true_alert = seen & watchlisted & (u_alert < cam.tpir)
     false_alert = seen & ~watchlisted & (u_alert < alert_fpir)
+    watchlisted[true_alert] = False  # caught: off the list
     return true_alert, false_alert
 
 
@@ -151,7 +153,7 @@ def step(ctx: Context, today: Today) -> None:
     if arm.uses("financial"):
         flags.add(np.flatnonzero(today.defaulted), "financial", "default", True)
         misrecorded = today.repaid & (uniform("sensors.financial.record_error") <
-                                      sv.commerce.p_record_error)
+                                      sv.financial.p_record_error)
         flags.add(np.flatnonzero(misrecorded), "financial", "default", False)
         today.repaid_seen = today.repaid & ~misrecorded
 

@@ -2,14 +2,16 @@
 
 Tie-cutting: under a network ("guilt by association") term of weight w, each agent cuts
 each live tie to a visibly sanctioned or shamed neighbour with daily probability
-``p_cut_max * w / (w + w_network_half)``, rising with the term's weight.
+``p_cut_max * w / (w + w_network_half)``, rising with the term's weight. A neighbour is
+marked while on a public list (travel-ban blacklist or shaming; ``state.VISIBLE``).
 
 Risk learning: perceived risk moves toward today's evidence at rate ``rel_risk_learning``
 (exponential smoothing). Evidence is the anchor (the known chance a dissenting post is
 detected, online or by informants among one's live ties, plus an ambiguity premium when
-rules are opaque), one's own political flag, and the share of neighbours newly sanctioned:
-under transparent rules only sanctions triggered by political flags count; under opaque
-rules every sanction does, since no one can tell why it came.
+rules are opaque), one's own political flag, and the share of neighbours newly put on a
+public list (travel-ban blacklist or shaming; the other sanctions are private): under
+transparent rules only sanctions triggered by political flags count; under opaque rules
+every visible sanction does, since no one can tell why it came.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from panoptisim.context import Context
-from panoptisim.state import Today
+from panoptisim.state import VISIBLE_IDX, Today
 
 
 def cut_ties(ctx: Context, today: Today) -> None:
@@ -60,8 +62,9 @@ def learn_risk(ctx: Context, today: Today) -> None:
     if not arm.scoring:
         return
     evidence = detection_anchor(ctx) + b.rel_risk_own_flag * today.political_flagged
-    relevant = np.ones(len(today.new_sanction_agent), bool) if not arm.transparent \
-        else today.new_sanction_political
+    relevant = np.isin(today.new_sanction_kind, VISIBLE_IDX)  # what neighbours can see
+    if arm.transparent:
+        relevant &= today.new_sanction_political
     if relevant.any():
         newly = np.zeros(s.n, np.float32)
         newly[today.new_sanction_agent[relevant]] = 1.0

@@ -17,6 +17,10 @@ from panoptisim.network import Graph
 #: Sanction types, in threshold-check order. Their parameters are ``sanctions.threshold_<t>``
 #: and ``sanctions.dur_<t>``.
 SANCTIONS = ("travel_ban", "internet_throttled", "visa_denial", "shaming", "employer_notified")
+#: Sanctions that neighbours can see: public shaming, and the travel-ban blacklist (China's
+#: list of "dishonest judgment debtors" barred from planes and trains is published).
+VISIBLE = ("travel_ban", "shaming")
+VISIBLE_IDX = tuple(SANCTIONS.index(k) for k in VISIBLE)
 #: Sensors (feeds); each flag records which one produced it.
 SENSORS = ("online", "cameras", "commerce", "financial", "informants")
 #: What a flag is about; the regime decides which categories count.
@@ -83,8 +87,8 @@ class State:
         return self.sanction_days_left[SANCTIONS.index(kind)] > 0
 
     def marked(self) -> np.ndarray:
-        """Agents whose disgrace is visible to neighbours: any sanction, shaming included."""
-        return (self.sanction_days_left > 0).any(axis=0)
+        """Agents whose disgrace is visible to neighbours: on a public list (VISIBLE)."""
+        return (self.sanction_days_left[list(VISIBLE_IDX)] > 0).any(axis=0)
 
     def copy(self) -> "State":
         """An independent copy (arrays, graph mask and logs), for the other arm."""
