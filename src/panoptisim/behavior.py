@@ -15,6 +15,7 @@ import numpy as np
 from scipy.special import expit
 
 from panoptisim.context import Context
+from panoptisim.network import Graph
 from panoptisim.state import SANCTIONS, Today
 
 
@@ -23,7 +24,16 @@ def social_support(ctx: Context, t: int) -> np.ndarray:
     s = ctx.state
     memory = ctx.scenario.behavior.dur_support_memory
     recent = ((s.ti_expressed >= 0) & (t - s.ti_expressed <= memory)).astype(np.float32)
-    return s.graph.neighbour_sum(recent) / np.maximum(s.active_degree, 1.0)
+    return support_share(s.graph, recent, s.active_degree)
+
+
+def support_share(graph: Graph, expressed: np.ndarray, degree: np.ndarray) -> np.ndarray:
+    """Share of each agent's live ties among ``expressed`` (0 with no live tie).
+
+    ``expressed`` may be (n,) or (n, k) for k independent scenarios at once (then ``degree``
+    is (n, 1)). This is the support of the threshold rule (Granovetter 1978; Watts 2002).
+    """
+    return graph.neighbour_sum(expressed) / np.maximum(degree, 1.0)
 
 
 def perceived_loss(ctx: Context) -> np.ndarray:
@@ -45,12 +55,25 @@ def perceived_loss(ctx: Context) -> np.ndarray:
     return (penalty / 100.0) * (1.0 + rel * cliff).astype(np.float32)
 
 
+def expression_utility(latent_dissent: np.ndarray | float, support: np.ndarray | float,
+                       threshold: np.ndarray | float, risk: np.ndarray | float,
+                       loss: np.ndarray | float, *, intercept: float, beta_dissent: float,
+                       beta_support: float, beta_risk: float) -> np.ndarray | float:
+    """Logit utility of expressing one's dissenting view (array-level, no context):
+    ``intercept + beta_dissent (d - 0.5) + beta_support (support - threshold)
+    - beta_risk risk loss``; the probability of expressing is its logistic function."""
+    return (intercept + beta_dissent * (latent_dissent - 0.5)
+            + beta_support * (support - threshold)
+            - beta_risk * risk * loss)
+
+
 def expression_probability(ctx: Context, support: np.ndarray) -> np.ndarray:
     """Probability of expressing one's dissenting view, given a chance to post."""
     s, b = ctx.state, ctx.scenario.behavior
-    utility = (b.intercept + b.beta_dissent * (s.latent_dissent - 0.5)
-               + b.beta_support * (support - s.expression_threshold)
-               - b.beta_risk * s.perceived_risk * perceived_loss(ctx))
+    utility = expression_utility(s.latent_dissent, support, s.expression_threshold,
+                                 s.perceived_risk, perceived_loss(ctx),
+                                 intercept=b.intercept, beta_dissent=b.beta_dissent,
+                                 beta_support=b.beta_support, beta_risk=b.beta_risk)
     return expit(utility.astype(np.float32))
 
 

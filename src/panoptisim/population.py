@@ -58,7 +58,7 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
         score_start=score_start, score=score_start.copy(),
         perceived_risk=np.zeros(n, np.float32), ti_expressed=np.full(n, -1, np.int32),
         active_degree=graph.active_degree(),
-        points_true=np.zeros(n), points_false=np.zeros(n), points_political=np.zeros(n),
+        points_true=np.zeros(n), points_false=np.zeros(n), points_political=np.zeros(n), n_flags_counting=np.zeros(n, np.int32),
         sanction_days_left=np.zeros((k, n), np.int32),
         ever_sanctioned=np.zeros((k, n), bool), sanction_wrongful=np.zeros((k, n), bool),
         ever_wrongful=np.zeros(n, bool),

@@ -41,7 +41,7 @@ def step(ctx: Context, today: Today) -> None:
     params = ctx.scenario.sanctions
     lift_on_appeal(ctx, today)
     flagged_points = s.points_true + s.points_false
-    traced = flagged_points > 0
+    traced = s.n_flags_counting > 0
     agents, kinds, wrongful, political = [], [], [], []
     for k, kind in enumerate(SANCTIONS):
         threshold = getattr(params, f"threshold_{kind}")

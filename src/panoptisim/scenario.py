@@ -200,7 +200,8 @@ class BehaviorParams(Section):
     rel_risk_neighbours: float = param(2.0, ge=0, le=10, unit="risk per share",
                                        source="assumption",
                                        description="Evidence added per share of neighbours newly "
-                                                   "sanctioned or shamed.")
+                                                   "put on a public list (travel ban or "
+                                                   "shaming).")
     ambiguity_premium: float = param(0.15, ge=0, le=1, unit="risk",
                                      source="Ellsberg 1961 (ambiguity aversion); value an "
                                             "assumption",
@@ -366,8 +367,9 @@ class ScoringParams(Section):
                                            "do not score politics.")
     w_network: float = param(0.5, ge=0, le=1000, unit="points per day per share",
                              source="assumption: 'guilt by association'",
-                             description="Daily penalty per share of active neighbours who are "
-                                         "sanctioned or shamed; also drives tie-cutting.")
+                             description="Daily penalty per share of live ties on a public "
+                                         "list (travel ban or shaming); also drives "
+                                         "tie-cutting.")
     p_cut_max: float = param(0.004, ge=0, le=1, unit="1/day per tie", source="assumption",
                              description="Daily tie-cutting probability to a marked neighbour as "
                                          "the network weight grows large.")

@@ -39,11 +39,14 @@ def end_flags(ctx: Context, t: int) -> np.ndarray:
         s.points_false -= np.bincount(agents[~true], weights=left[~true], minlength=s.n)
         pol = log.category[ids] == POLITICAL
         s.points_political -= np.bincount(agents[pol], weights=left[pol], minlength=s.n)
+        s.n_flags_counting -= np.bincount(agents, minlength=s.n).astype(np.int32)
         log.column("status")[ids] = status
         if status == REVERSED:
             winners.append(agents.astype(np.int64))
+    cleared = s.n_flags_counting == 0  # no flag left: no rounding residue either
     for acc in (s.points_true, s.points_false, s.points_political):
         np.maximum(acc, 0.0, out=acc)
+        acc[cleared] = 0.0
     return np.unique(np.concatenate(winners))
 
 
@@ -70,6 +73,7 @@ def log_flags(ctx: Context, today: Today) -> None:
                          category=today.flag_category, is_true=is_true, points=points,
                          status=np.full(len(agents), ACTIVE), end_day=np.full(len(agents), -1))
     s.score -= np.bincount(agents, weights=points, minlength=s.n)
+    s.n_flags_counting += np.bincount(agents, minlength=s.n).astype(np.int32)
     s.points_true += np.bincount(agents[is_true], weights=points[is_true], minlength=s.n)
     s.points_false += np.bincount(agents[~is_true], weights=points[~is_true], minlength=s.n)
     pol = today.flag_category == POLITICAL

@@ -40,11 +40,30 @@ class _Flags:
         today.flag_true = np.concatenate([np.full(len(a), v, bool) for a, _, _, v in self.parts])
 
 
+def fpir_of_gallery(fmr: float | np.ndarray, gallery_size: float | np.ndarray
+                    ) -> float | np.ndarray:
+    """FPIR of one 1:N search of a non-enrolled face against a gallery of ``gallery_size``.
+
+    Each of the N comparisons false-matches independently with the per-comparison false match
+    rate FMR, so FPIR = 1 - (1 - FMR)^N, which is N x FMR to first order for small FMR (a
+    watchlist ten times larger gives ten times the false alerts). Reference: Grother,
+    Ngan & Hanaoka 2019, NIST IR 8271, doi:10.6028/NIST.IR.8271.
+    """
+    size = np.asarray(gallery_size, np.float64)
+    return -np.expm1(size * np.log1p(-np.asarray(fmr, np.float64)))
+
+
+def fpir_by_group(fpir: float, rel: float, rel_group_1: float, cap: float) -> np.ndarray:
+    """FPIR per search for demographic groups 0 and 1: ``fpir x rel``, group 1 times
+    ``rel_group_1``, each capped at ``cap`` (the error-rate audit requirement)."""
+    fpir = fpir * rel * np.array([1.0, rel_group_1])
+    return np.minimum(fpir, cap)
+
+
 def group_fpir(ctx: Context, rel: float = 1.0) -> np.ndarray:
     """FPIR per search for each demographic group, capped by the audit requirement."""
     cam, cap = ctx.scenario.surveillance.cameras, ctx.scenario.safeguards.fpir_cap
-    fpir = cam.fpir * rel * np.array([1.0, cam.rel_fpir_group_1])
-    return np.minimum(fpir, cap)
+    return fpir_by_group(cam.fpir, rel, cam.rel_fpir_group_1, cap)
 
 
 def camera_capture(ctx: Context, u: np.ndarray) -> np.ndarray:
@@ -77,6 +96,20 @@ def pin_on_innocent(ctx: Context, actors: np.ndarray, u: np.ndarray) -> np.ndarr
     return out
 
 
+def alert_outcomes(scanned: np.ndarray, watchlisted: np.ndarray, u: np.ndarray,
+                   tpir: float | np.ndarray, fpir: float | np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(true, false) alerts of scans against a watchlist, one uniform ``u`` per person.
+
+    A scanned watchlisted person is a true alert with probability TPIR; any other scanned
+    person is a false alert with probability FPIR (per person, e.g. by group). Expected
+    false alerts are scans x FPIR whatever the prevalence: the base-rate arithmetic.
+    """
+    true_alert = scanned & watchlisted & (u < tpir)
+    false_alert = scanned & ~watchlisted & (u < fpir)
+    return true_alert, false_alert
+
+
 def ambient_alerts(ctx: Context, today: Today, uniform: Callable[[str], np.ndarray]
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Ambient scanning of everyone a camera sees against a watchlist: (true, false) alerts.
@@ -92,8 +125,7 @@ def ambient_alerts(ctx: Context, today: Today, uniform: Callable[[str], np.ndarr
     u_alert = uniform("sensors.cameras.ambient_alert")
     alert_fpir = group_fpir(ctx, cam.rel_fpir_watchlist)[s.group]
     watchlisted = ctx.watchlisted
-    true_alert = seen & watchlisted & (u_alert < cam.tpir)
-    false_alert = seen & ~watchlisted & (u_alert < alert_fpir)
+    true_alert, false_alert = alert_outcomes(seen, watchlisted, u_alert, cam.tpir, alert_fpir)
     watchlisted[true_alert] = False  # caught: off the list
     return true_alert, false_alert
 

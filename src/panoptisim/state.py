@@ -67,6 +67,8 @@ class State:
                                        "counting.")
     points_political: np.ndarray = declare("points", "Penalty points of political flags "
                                            "still counting (true or false).")
+    n_flags_counting: np.ndarray = declare("flags", "Flags still counting (not reversed or "
+                                           "expired): a sanction needs at least one.")
     sanction_days_left: np.ndarray = declare("days, (n_sanctions, n)", "Remaining days of "
                                              "each sanction (0: none).")
     ever_sanctioned: np.ndarray = declare("bool, (n_sanctions, n)", "Had this sanction at "

@@ -1,0 +1,175 @@
+"""Metrics: the Gini coefficient, the run-level indices of summary.py, the per-day metric
+functions and the Recorder that writes them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from panoptisim import behavior, sanctions, scoring, sensors, social
+from panoptisim.metrics import METRIC_NAMES, METRICS, Recorder, gini, gini_binned
+from panoptisim.state import SANCTIONS, SENSORS
+from panoptisim.summary import aggregate, cascade_peak, chilling_index, interval
+
+try:
+    from helpers_mech import make_ctx, quiet_today, sanction_index
+except ImportError:  # tests collected as a package
+    from tests.helpers_mech import make_ctx, quiet_today, sanction_index
+
+BY_NAME = {m.name: m for m in METRICS}
+
+
+# --------------------------------------------------------------------------- gini
+def gini_brute(x) -> float:
+    x = np.asarray(x, np.float64)
+    return float(np.abs(x[:, None] - x[None, :]).sum() / (2 * len(x) ** 2 * x.mean()))
+
+
+def test_gini_of_equal_values_is_zero():
+    assert gini(np.full(1000, 650.0)) == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("n", [10, 1000])
+def test_gini_of_one_hot_is_near_one(n):
+    x = np.zeros(n)
+    x[3] = 5.0
+    assert gini(x) == pytest.approx((n - 1) / n)
+    assert gini(x) >= 0.9
+
+
+def test_gini_known_values():
+    assert gini([1, 2, 3, 4]) == pytest.approx(0.25)
+    x = np.random.default_rng(1).lognormal(0, 0.9, 400)
+    assert gini(x) == pytest.approx(gini_brute(x), rel=1e-9)
+    assert gini(x) == pytest.approx(gini(3.0 * x[::-1]), rel=1e-9)  # scale and order free
+    # log-normal: G = 2 Phi(sigma / sqrt 2) - 1 = 0.4755 for sigma = 0.9
+    y = np.random.default_rng(2).lognormal(0, 0.9, 200_000)
+    assert gini(y) == pytest.approx(0.4755, abs=0.01)
+    assert gini([]) == 0.0 and gini(np.zeros(5)) == 0.0
+
+
+@pytest.mark.parametrize("sd", [0.0, 15.0, 150.0])
+def test_binned_gini_is_within_resolution_of_the_exact_one(sd):
+    r = np.random.default_rng(5)
+    x = np.clip(r.normal(650, sd, 5000), 350, 950)
+    err = abs(gini_binned(x, 350, 950) - gini(x))
+    assert err < 0.01 / x.mean()
+    if sd > 0:  # normal: G = sd / (mean sqrt(pi))
+        assert gini_binned(x, 350, 950) == pytest.approx(sd / (650 * np.sqrt(np.pi)), rel=0.15)
+    # bimodal scores: half at the floor, half at the ceiling
+    y = np.repeat([350.0, 950.0], 500)
+    assert gini_binned(y, 350, 950) == pytest.approx(gini(y), abs=1e-4)
+
+
+# ---------------------------------------------------------------- summary indices
+def test_chilling_index():
+    control = np.array([0.02, 0.03, 0.05])
+    assert chilling_index(control / 2, control) == pytest.approx(0.5)
+    assert chilling_index(control, control) == pytest.approx(0.0)
+    assert chilling_index(np.zeros(3), control) == pytest.approx(1.0)
+    assert chilling_index(control, np.zeros(3)) == 0.0  # no baseline: no index
+    # summed over the run, not averaged per day
+    assert chilling_index(np.array([0.0, 0.04]), np.array([0.01, 0.03])) == pytest.approx(0.0)
+    assert chilling_index(control * 1.5, control) == pytest.approx(-0.5)  # backlash
+
+
+def test_cascade_peak():
+    assert cascade_peak(np.array([0.1, 0.3, 0.2, 0.6, 0.61])) == pytest.approx(0.4)
+    assert cascade_peak(np.array([0.5, 0.4, 0.3])) == 0.0
+    assert cascade_peak(np.array([0.5])) == 0.0
+    assert cascade_peak(np.array([0.0, 0.0])) == 0.0
+
+
+def test_aggregate_and_interval():
+    x = np.array([1.0, 2.0, 6.0])
+    assert aggregate(x, "mean") == 3.0 and aggregate(x, "sum") == 9.0
+    assert aggregate(x, "last") == 6.0
+    assert interval([1.0]) is None
+    lo, hi = interval([1.0, 2.0, 3.0])
+    # t(0.975, 2) = 4.303, sd = 1, n = 3
+    assert lo == pytest.approx(2 - 4.303 / np.sqrt(3), abs=1e-3)
+    assert hi == pytest.approx(2 + 4.303 / np.sqrt(3), abs=1e-3)
+
+
+# ---------------------------------------------------------------- metric functions
+def test_falsification_degree_ratio_and_isolation_on_hand_made_state():
+    ctx = make_ctx(n=1000)
+    s = ctx.state
+    s.dissenter[:] = np.arange(1000) < 200
+    today = quiet_today(ctx, 0, political_chance=np.arange(1000) < 100,
+                        expressed=np.arange(1000) < 30)
+    # dissenters with a chance: 0..99; of them 30 spoke, 70 falsified
+    assert BY_NAME["preference_falsification_rate"].fn(ctx, today) == pytest.approx(0.7)
+    assert BY_NAME["expressed_dissent_rate"].fn(ctx, today) == pytest.approx(0.03)
+    s.active_degree[:] = 10.0
+    s.active_degree[:200] = 5.0
+    s.active_degree[:50] = 0.0  # 50 isolated dissenters, mean 3.75 among dissenters
+    assert BY_NAME["dissenter_degree_ratio"].fn(ctx, today) == pytest.approx(3.75 / 10.0)
+    assert BY_NAME["isolated_dissenters_share"].fn(ctx, today) == pytest.approx(50 / 200)
+
+
+def test_sanction_metrics_on_hand_made_state():
+    ctx = make_ctx(n=1000)
+    s = ctx.state
+    s.sanction_days_left[sanction_index("shaming"), :40] = 3
+    s.sanction_days_left[sanction_index("internet_throttled"), 10:25] = 3
+    today = quiet_today(ctx, 0, trip_wanted=np.arange(1000) < 50,
+                        travel_denied=np.arange(1000) < 7)
+    today.new_sanction_agent = np.arange(6)
+    today.new_sanction_kind = np.array([0, 0, 1, 3, 3, 3], np.int8)
+    today.new_sanction_wrongful = np.array([1, 0, 0, 1, 0, 0], bool)
+    assert BY_NAME["shamed"].fn(ctx, today) == 40
+    assert BY_NAME["under_shaming"].fn(ctx, today) == 40
+    assert BY_NAME["internet_throttled_days"].fn(ctx, today) == 15
+    assert BY_NAME["travel_denials"].fn(ctx, today) == 7
+    assert BY_NAME["sanctions_new"].fn(ctx, today) == 6
+    assert BY_NAME["wrongful_sanctions"].fn(ctx, today) == 2
+    assert BY_NAME[f"sanctions_{SANCTIONS[0]}"].fn(ctx, today) == 2
+    assert BY_NAME[f"sanctions_{SANCTIONS[3]}"].fn(ctx, today) == 3
+
+
+# ------------------------------------------------------------------------ recorder
+PUBLIC = ("expressed_dissent_rate", "preference_falsification_rate", "flags_true",
+          "flags_false", "wrongful_sanctions", "wrongful_sanction_share",
+          "dissenter_degree_ratio", "isolated_dissenters_share", "ties_cut", "score_gini",
+          "score_mean", "travel_denials", "internet_throttled_days", "shamed")
+
+
+def test_public_metric_names_exist():
+    assert set(PUBLIC) <= set(METRIC_NAMES)
+    assert len(set(METRIC_NAMES)) == len(METRIC_NAMES)
+    for s in SENSORS:
+        assert f"flags_true_{s}" in METRIC_NAMES and f"flags_false_{s}" in METRIC_NAMES
+
+
+def test_recorder_fills_a_column_per_metric():
+    steps = 4
+    ctx = make_ctx({"behavior.p_political_chance": 0.5,
+                    "surveillance.online.false_flag_rate": 0.05}, n=1000)
+    rec = Recorder(steps)
+    assert list(rec.columns) == list(METRIC_NAMES)
+    days = []
+    for t in range(steps):
+        today = quiet_today(ctx, t)
+        for stage in (behavior.step, sensors.step, scoring.step, sanctions.step, social.step):
+            stage(ctx, today)
+        rec.record(ctx, today)
+        days.append((today.expressed.mean(), int(today.flag_true.sum()),
+                     int((~today.flag_true).sum()), float(ctx.state.score.mean()),
+                     gini(ctx.state.score)))
+    for name, col in rec.columns.items():
+        assert col.shape == (steps,) and np.isfinite(col).all(), name
+    c = rec.columns
+    np.testing.assert_allclose(c["expressed_dissent_rate"], [d[0] for d in days])
+    np.testing.assert_array_equal(c["flags_true"], [d[1] for d in days])
+    np.testing.assert_array_equal(c["flags_false"], [d[2] for d in days])
+    np.testing.assert_allclose(c["score_mean"][-1], days[-1][3])
+    # score_gini is computed on 0.01-point bins: within resolution / mean of the exact one
+    assert abs(c["score_gini"][-1] - days[-1][4]) < 0.01 / days[-1][3]
+    assert c["flags_false"].sum() > 0 and c["expressed_dissent_rate"].sum() > 0
+    # per-sensor columns add up to the totals; per-kind sanctions to the total
+    for kind in ("true", "false"):
+        per_sensor = sum(c[f"flags_{kind}_{s}"] for s in SENSORS)
+        np.testing.assert_array_equal(per_sensor, c[f"flags_{kind}"])
+    np.testing.assert_array_equal(sum(c[f"sanctions_{k}"] for k in SANCTIONS),
+                                  c["sanctions_new"])

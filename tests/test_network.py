@@ -1,0 +1,219 @@
+"""The CSR graph with its active mask, the generators, and the society's network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from panoptisim.network import (from_edges, make_configuration, make_erdos_renyi,
+                                make_households, make_small_world)
+from panoptisim.population import build_society
+from panoptisim.scenario import load_scenario
+from panoptisim.streams import Streams
+
+try:
+    from helpers_mech import live_edges
+except ImportError:  # tests collected as a package
+    from tests.helpers_mech import live_edges
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def adjacency(g) -> sp.csr_matrix:
+    """The graph's full adjacency (cut ties included) with unit weights."""
+    return sp.csr_matrix((np.ones(len(g.indices)), g.indices, g.indptr), shape=(g.n, g.n))
+
+
+def average_clustering(g) -> float:
+    """Mean local clustering coefficient (0 for degree < 2), Watts & Strogatz's C."""
+    a = adjacency(g)
+    triangles = np.asarray((a @ a).multiply(a).sum(axis=1)).ravel()  # 2 x triangles
+    k = np.diff(g.indptr)
+    pairs = k * (k - 1)
+    return float(np.where(pairs > 0, triangles / np.maximum(pairs, 1), 0.0).mean())
+
+
+def random_graph(n: int = 300, m: int = 3000, seed: int = 1):
+    r = rng(seed)
+    return from_edges(n, r.integers(0, n, m), r.integers(0, n, m))
+
+
+# ------------------------------------------------------------------------ Graph
+def test_from_edges_drops_self_loops_and_duplicates():
+    g = from_edges(5, np.array([0, 0, 1, 2, 2, 3, 4]), np.array([1, 1, 0, 2, 3, 3, 4]))
+    assert g.n == 5 and g.n_edges == 2
+    np.testing.assert_array_equal(g.degree(), [1, 1, 1, 1, 0])
+    assert set(zip(*live_edges(g))) == {(0, 1), (2, 3)}
+
+
+def test_from_edges_matches_the_set_of_distinct_pairs():
+    r = rng(3)
+    n = 200
+    u, v = r.integers(0, n, 5000), r.integers(0, n, 5000)
+    g = from_edges(n, u, v)
+    expected = {(min(a, b), max(a, b)) for a, b in zip(u.tolist(), v.tolist()) if a != b}
+    assert set(zip(*(x.tolist() for x in live_edges(g)))) == expected
+    assert g.n_edges == len(expected)
+
+
+def test_csr_is_symmetric_sorted_and_loop_free():
+    g = random_graph()
+    a = adjacency(g)
+    assert (a - a.T).nnz == 0
+    assert (g.sources != g.indices).all()
+    for i in range(g.n):
+        row = g.indices[g.indptr[i]:g.indptr[i + 1]]
+        assert (np.diff(row) > 0).all()
+
+
+def test_rev_is_an_involution_pointing_back_to_the_source():
+    g = random_graph()
+    e = np.arange(len(g.indices))
+    np.testing.assert_array_equal(g.rev[g.rev], e)
+    np.testing.assert_array_equal(g.indices[g.rev], g.sources)
+    np.testing.assert_array_equal(g.sources[g.rev], g.indices)
+    assert (g.rev != e).all()
+
+
+def test_cut_zeroes_both_directions_and_returns_each_tie_once():
+    g = random_graph()
+    r = rng(5)
+    picked = r.choice(len(g.indices), 400, replace=False)
+    # ask for some ties twice: once in each direction and once repeated
+    entries = np.concatenate([picked, g.rev[picked[:100]], picked[:50]])
+    ties = {frozenset((int(a), int(b))) for a, b in zip(g.sources[picked], g.indices[picked])}
+    before = g.active_degree().copy()
+    cut = g.cut(entries)
+    assert len(cut) == len(ties)
+    assert len(np.unique(cut)) == len(cut)
+    assert (cut < g.rev[cut]).all()  # the lower of its two positions
+    assert {frozenset((int(a), int(b))) for a, b in zip(g.sources[cut], g.indices[cut])} == ties
+    assert (g.active[entries] == 0).all() and (g.active[g.rev[entries]] == 0).all()
+    assert int((g.active == 0).sum()) == 2 * len(ties)
+    lost = np.bincount(np.concatenate([g.sources[cut], g.indices[cut]]), minlength=g.n)
+    np.testing.assert_array_equal(before - g.active_degree(), lost)
+    # cutting again is a no-op that reports nothing
+    assert len(g.cut(entries)) == 0
+
+
+def test_neighbour_sum_respects_active_mask():
+    g = random_graph()
+    r = rng(8)
+    g.cut(r.choice(len(g.indices), 1500, replace=False))
+    values = r.random(g.n).astype(np.float32)
+    live = g.active > 0
+    brute = np.bincount(g.sources[live], weights=values[g.indices[live]], minlength=g.n)
+    np.testing.assert_allclose(g.neighbour_sum(values), brute, rtol=1e-5)
+    np.testing.assert_array_equal(g.active_degree(), np.bincount(g.sources[live],
+                                                                  minlength=g.n))
+    assert (g.active_degree() < g.degree()).any()
+
+
+def test_state_copy_has_an_independent_active_mask():
+    sc = load_scenario("baseline", {"population.size": 500})
+    s = build_society(sc, Streams(1))
+    c = s.copy()
+    c.graph.cut(np.arange(0, len(c.graph.indices), 3))
+    assert (s.graph.active == 1).all()
+    assert c.graph.active_degree().sum() < s.graph.active_degree().sum()
+    np.testing.assert_array_equal(s.graph.active_degree(), s.graph.degree())
+
+
+# ------------------------------------------------------------------- generators
+def test_households_mean_size_and_cliques():
+    n = 30_000
+    household, u, v = make_households(n, 2.62, rng(2))
+    assert len(household) == n and (np.diff(household) >= 0).all()  # agents in order
+    sizes = np.bincount(household)
+    assert (sizes >= 1).all() and sizes.sum() == n
+    assert abs(sizes.mean() - 2.62) < 0.06, sizes.mean()
+    # 1 + Poisson(1.62): share of single households ~ exp(-1.62)
+    assert abs((sizes == 1).mean() - np.exp(-1.62)) < 0.03
+    # every tie is inside one household, and every household is a clique
+    assert (household[u] == household[v]).all()
+    g = from_edges(n, u, v)
+    np.testing.assert_array_equal(g.degree(), sizes[household] - 1)
+    assert g.n_edges == int((sizes * (sizes - 1) // 2).sum())
+
+
+@pytest.mark.parametrize("p_rewire", [0.0, 0.1, 0.3, 0.6])
+def test_small_world_degree_and_clustering(p_rewire):
+    n, k = 2000, 18
+    g = from_edges(n, *make_small_world(n, k, p_rewire, rng(4)))
+    assert abs(g.degree().mean() - k) < 0.03 * k
+    c = average_clustering(g)
+    # Barrat & Weigt 2000: C(p) ~ C(0) (1 - p)^3, C(0) = 3(k - 2) / (4(k - 1)); plus ER's k/n
+    c0 = 3 * (k - 2) / (4 * (k - 1))
+    assert abs(c - (c0 * (1 - p_rewire) ** 3 + k / n)) < 0.02, c
+    er = from_edges(n, *make_erdos_renyi(n, k, rng(4)))
+    if p_rewire <= 0.3:
+        assert c > 10 * average_clustering(er)
+
+
+def test_small_world_clustering_falls_as_rewiring_rises():
+    n, k = 2000, 18
+    cs = [average_clustering(from_edges(n, *make_small_world(n, k, p, rng(6))))
+          for p in (0.0, 0.05, 0.2, 0.5, 1.0)]
+    assert all(a > b for a, b in zip(cs, cs[1:])), cs
+
+
+def test_small_world_fractional_degree_and_block_homophily():
+    n = 4000
+    block = np.repeat([0, 1], [2500, 1500])
+    u, v = make_small_world(n, 10.5, 1.0, rng(7), block=block, p_cross_block=0.0)
+    g = from_edges(n, u, v)
+    assert abs(g.degree().mean() - 10.5) < 0.3
+    # every far end rewired within the source's block: no tie crosses blocks
+    assert (block[u] == block[v]).all()
+    u, v = make_small_world(n, 10.5, 1.0, rng(7), block=block, p_cross_block=1.0)
+    cross = (block[u] != block[v]).mean()
+    assert 0.4 < cross < 0.55  # ~ 2 * 0.625 * 0.375 = 0.47 for uniform far ends
+
+
+@pytest.mark.parametrize("c", [2.0, 8.0, 20.0])
+def test_erdos_renyi_mean_degree(c):
+    n = 5000
+    g = from_edges(n, *make_erdos_renyi(n, c, rng(9)))
+    d = g.degree()
+    assert abs(d.mean() - c) < 0.25, d.mean()
+    assert 0.85 * c < d.var() < 1.15 * c  # Poisson degrees, not a regular graph
+
+
+def test_configuration_model_regular_degrees():
+    n = 5000
+    g = from_edges(n, *make_configuration(np.full(n, 4), rng(10)))
+    d = g.degree()
+    assert d.max() <= 4
+    assert 3.99 < d.mean() <= 4.0
+    assert (d == 4).mean() > 0.99
+
+
+@pytest.mark.parametrize("call", [
+    lambda: make_small_world(1, 4, 0.1, rng()),
+    lambda: make_small_world(100, 4, 1.5, rng()),
+    lambda: make_erdos_renyi(10, 20, rng()),
+    lambda: make_households(0, 2.6, rng()),
+    lambda: make_configuration(np.array([2, -1]), rng()),
+])
+def test_generators_reject_impossible_parameters(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+# ---------------------------------------------------------------------- society
+@pytest.mark.parametrize("p_urban", [0.3, 0.639])
+def test_society_mean_degree_and_urban_share(p_urban):
+    sc = load_scenario("baseline", {"population.size": 20_000, "population.p_urban": p_urban})
+    s = build_society(sc, Streams(3))
+    d = s.graph.degree()
+    assert 19.0 <= d.mean() <= 21.0, d.mean()  # DESIGN: about 20
+    assert abs(s.region.__eq__(0).mean() - p_urban) < 0.02
+    np.testing.assert_array_equal(s.active_degree, d)
+    # region is a block of agent order (urban first), which the lattice homophily relies on
+    assert (np.diff(s.region.astype(int)) >= 0).all()
+    # regional homophily: most ties stay within the region
+    u, v = live_edges(s.graph)
+    assert (s.region[u] == s.region[v]).mean() > 0.9

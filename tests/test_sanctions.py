@@ -1,0 +1,205 @@
+"""Sanctions: thresholds and durations, traceability to flags, wrongful sanctions, and the
+control arm."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import panoptisim
+from panoptisim import sanctions
+from panoptisim.flags import ACTIVE
+from panoptisim.state import SANCTIONS, Today
+
+try:
+    from helpers_mech import make_ctx, sanction_index
+except ImportError:  # tests collected as a package
+    from tests.helpers_mech import make_ctx, sanction_index
+
+N = 500
+TRAVEL = sanction_index("travel_ban")
+
+
+def calm(ctx):
+    """Everyone far above every threshold, with no penalty points."""
+    s = ctx.state
+    s.score[:] = 800.0
+    s.points_true[:] = s.points_false[:] = s.points_political[:] = 0.0
+    s.n_flags_counting[:] = 0
+
+
+def test_sanction_starts_for_its_duration_and_counts_down_to_zero():
+    ctx = make_ctx({"sanctions.dur_travel_ban": 5}, n=N)
+    s, p = ctx.state, ctx.scenario.sanctions
+    calm(ctx)
+    s.score[0] = (p.threshold_travel_ban + p.threshold_visa_denial) / 2  # under travel only
+    s.points_true[0] = 10.0
+    s.n_flags_counting[0] = 1
+    today = Today(0)
+    sanctions.step(ctx, today)
+    assert s.sanction_days_left[TRAVEL, 0] == 5
+    assert s.sanction_days_left[:, 1:].sum() == 0
+    assert s.sanction_days_left[np.arange(len(SANCTIONS)) != TRAVEL, 0].sum() == 0
+    assert s.ever_sanctioned[TRAVEL, 0] and s.ever_sanctioned.sum() == 1
+    np.testing.assert_array_equal(today.new_sanction_agent, [0])
+    np.testing.assert_array_equal(today.new_sanction_kind, [TRAVEL])
+    assert len(s.sanction_log) == 1 and s.sanction_log.day[0] == 0
+    # under the threshold for 5 days: no second sanction while the first runs
+    for t in range(1, 5):
+        today = Today(t)
+        sanctions.step(ctx, today)
+        assert s.sanction_days_left[TRAVEL, 0] == 5 - t
+        assert len(today.new_sanction_agent) == 0
+    s.score[0] = 800.0
+    sanctions.step(ctx, Today(5))
+    assert s.sanction_days_left[TRAVEL, 0] == 0
+    sanctions.step(ctx, Today(6))
+    assert s.sanction_days_left[TRAVEL, 0] == 0 and len(s.sanction_log) == 1
+
+
+def test_every_threshold_with_its_own_duration():
+    ctx = make_ctx(n=N)
+    s, p = ctx.state, ctx.scenario.sanctions
+    calm(ctx)
+    thresholds = np.array([getattr(p, f"threshold_{k}") for k in SANCTIONS])
+    for i, kind in enumerate(SANCTIONS):  # agent i sits just under threshold i
+        s.score[i] = thresholds[i] - 1.0
+        s.points_true[i] = 5.0
+        s.n_flags_counting[i] = 1
+    s.score[10] = thresholds.min() - 1.0  # under every threshold
+    s.points_false[10] = 5.0
+    s.n_flags_counting[10] = 1
+    sanctions.step(ctx, Today(0))
+    for i in list(range(len(SANCTIONS))) + [10]:
+        under = s.score[i] < thresholds
+        for k, kind in enumerate(SANCTIONS):
+            expected = getattr(p, f"dur_{kind}") if under[k] else 0
+            assert s.sanction_days_left[k, i] == expected, (i, kind)
+    assert (s.sanction_days_left[:, 10] > 0).all()
+
+
+def test_no_sanction_without_counting_flag_points():
+    ctx = make_ctx(n=N)
+    s = ctx.state
+    calm(ctx)
+    s.score[:] = 360.0  # under every threshold, but nothing to trace it to
+    today = Today(0)
+    sanctions.step(ctx, today)
+    assert s.sanction_days_left.sum() == 0 and len(s.sanction_log) == 0
+    assert len(today.new_sanction_agent) == 0
+    s.points_political[:] = 50.0  # political points alone are a subset, not a trace
+    sanctions.step(ctx, Today(1))
+    assert s.sanction_days_left.sum() == 0
+
+
+def test_wrongful_when_false_points_outweigh_true_points():
+    ctx = make_ctx(n=N)
+    s = ctx.state
+    calm(ctx)
+    s.score[:4] = 545.0  # travel ban only
+    s.points_false[:4] = [20.0, 10.0, 10.0, 5.0]
+    s.points_true[:4] = [10.0, 20.0, 10.0, 0.0]
+    s.points_political[:4] = [30.0, 0.0, 5.0, 5.0]
+    s.n_flags_counting[:4] = 2
+    today = Today(0)
+    sanctions.step(ctx, today)
+    np.testing.assert_array_equal(today.new_sanction_agent, [0, 1, 2, 3])
+    np.testing.assert_array_equal(today.new_sanction_wrongful, [True, False, False, True])
+    np.testing.assert_array_equal(today.new_sanction_political, [True, False, False, True])
+    np.testing.assert_array_equal(s.ever_wrongful[:4], [True, False, False, True])
+    assert not s.ever_wrongful[4:].any()
+    log = s.sanction_log
+    np.testing.assert_array_equal(log.wrongful, [True, False, False, True])
+    np.testing.assert_allclose(log.points_false, [20, 10, 10, 5])
+    np.testing.assert_allclose(log.points_true, [10, 20, 10, 0])
+
+
+@pytest.mark.parametrize("arm, overrides", [("control", {}),
+                                            ("treated", {"sanctions.enabled": False}),
+                                            ("treated", {"scoring.regime": "none"})])
+def test_no_sanctions_when_disabled(arm, overrides):
+    ctx = make_ctx(overrides, n=N, arm=arm)
+    s = ctx.state
+    s.score[:] = 360.0
+    s.points_true[:] = 50.0
+    for t in range(3):
+        today = Today(t)
+        sanctions.step(ctx, today)
+        assert len(today.new_sanction_agent) == 0
+    assert s.sanction_days_left.sum() == 0 and len(s.sanction_log) == 0
+
+
+# -------------------------------------------------------------- traceability (engine)
+STRESS = {"population.size": 1200, "run.steps": 90, "run.control": False,
+          "scoring.w_political": 80.0, "behavior.p_political_chance": 0.2,
+          "surveillance.online.false_flag_rate": 0.01}
+
+
+def trace(state) -> tuple[np.ndarray, np.ndarray]:
+    """For each logged sanction: (a flag of the agent logged on or before that day, one of
+    them still counting that day). A flag counts from its day until the day it ended (the
+    start of that day's scoring), forever if still active."""
+    flags, log = state.flags, state.sanction_log
+    big = 1 << 32
+    agent = flags.agent.astype(np.int64)
+    ended = flags.status != ACTIVE
+    end = np.where(ended, flags.end_day, big - 1).astype(np.int64)
+    starts = np.sort(agent * big + flags.day)
+    ends = np.sort(agent * big + end)
+    a, d = log.agent.astype(np.int64), log.day.astype(np.int64)
+    first = np.searchsorted(starts, a * big, "left")
+    logged = np.searchsorted(starts, a * big + d, "right") - first
+    gone = np.searchsorted(ends, a * big + d, "right") - np.searchsorted(ends, a * big, "left")
+    return logged > 0, logged - gone > 0
+
+
+@pytest.mark.parametrize("scenario, extra", [
+    ("baseline", {}),
+    ("safeguards", {"safeguards.dur_sunset": 40, "safeguards.dur_appeal": 10,
+                    "safeguards.forgiveness": 0.0})])
+def test_every_sanction_traces_to_a_counting_flag(scenario, extra):
+    result = panoptisim.run(scenario, overrides={**STRESS, **extra})
+    state = result.final_state("treated")
+    assert len(state.sanction_log) > 50  # the check is not vacuous
+    any_flag, counting = trace(state)
+    assert any_flag.all()
+    assert counting.all()
+    # the log agrees with the state
+    for k in range(len(SANCTIONS)):
+        had = np.zeros(state.n, bool)
+        had[state.sanction_log.agent[state.sanction_log.kind == k]] = True
+        np.testing.assert_array_equal(had, state.ever_sanctioned[k])
+    wrongful = np.zeros(state.n, bool)
+    wrongful[state.sanction_log.agent[state.sanction_log.wrongful]] = True
+    np.testing.assert_array_equal(wrongful, state.ever_wrongful)
+
+
+def test_no_sanction_after_every_flag_is_reversed_under_forgiveness():
+    result = panoptisim.run("safeguards", overrides={
+        "population.size": 1000, "run.steps": 60, "run.control": False,
+        "safeguards.dur_sunset": 0, "safeguards.dur_appeal": 5,
+        "safeguards.p_appeal_false": 1.0, "safeguards.p_appeal_true": 1.0,
+        "safeguards.forgiveness": 0.01, "scoring.score_start": 545.0,
+        "sanctions.dur_travel_ban": 10, "sanctions.dur_visa_denial": 10})
+    state = result.final_state("treated")
+    assert len(state.sanction_log) > 50
+    any_flag, counting = trace(state)
+    assert any_flag.all()
+    assert counting.all(), f"{(~counting).sum()} of {len(counting)} sanctions have no " \
+                           "counting flag"
+
+
+# ------------------------------------------------------------------ lifted on appeal
+def test_won_appeal_lifts_the_sanctions_the_restored_score_clears():
+    ctx = make_ctx(n=N)
+    s, p = ctx.state, ctx.scenario.sanctions
+    calm(ctx)
+    s.sanction_days_left[TRAVEL, :3] = 50
+    s.score[0] = 800.0                           # winner, now clear of the threshold
+    s.score[1] = p.threshold_travel_ban - 1.0    # winner, still under it
+    s.score[2] = 800.0                           # clear, but won no appeal
+    today = Today(0)
+    today.appeal_winners = np.array([0, 1])
+    sanctions.step(ctx, today)
+    np.testing.assert_array_equal(s.sanction_days_left[TRAVEL, :3], [0, 49, 49])
+    assert today.sanctions_lifted == 1

@@ -1,0 +1,314 @@
+"""Scoring: regime weights, provenance, appeals, sunset, forgiveness, the network term and
+clipping to the score range."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from panoptisim import scoring
+from panoptisim.flags import ACTIVE, EXPIRED, REVERSED
+from panoptisim.regime import make_arm
+from panoptisim.scenario import load_scenario
+from panoptisim.state import CATEGORIES, Today
+
+try:
+    from helpers_mech import (add_flags, assert_binomial, live_edges, make_ctx, quiet_today,
+                              sanction_index)
+except ImportError:  # tests collected as a package
+    from tests.helpers_mech import (add_flags, assert_binomial, live_edges, make_ctx,
+                                    quiet_today, sanction_index)
+
+N = 500
+#: Isolate the flags' points from the guilt-by-association term.
+NO_NETWORK = {"scoring.w_network": 0.0}
+#: Which sensor each category comes from, for hand-made flags.
+SENSOR_OF = {"default": "financial", "disfavoured": "commerce", "infraction": "cameras",
+             "watchlist": "cameras", "political": "online"}
+
+
+def score_ctx(overrides=None, **kw):
+    return make_ctx({**NO_NETWORK, **(overrides or {})}, n=kw.pop("n", N), **kw)
+
+
+def one_flag_day(ctx, t, agent, category="political", is_true=False):
+    today = quiet_today(ctx, t)
+    return add_flags(today, [agent], SENSOR_OF[category], category, is_true)
+
+
+# ----------------------------------------------------------------------- regimes
+@pytest.mark.parametrize("regime, scored", [
+    ("none", ()), ("fico", ("default",)), ("sesame", ("default", "disfavoured")),
+    ("citizen", CATEGORIES)])
+def test_regime_weights(regime, scored):
+    sc = load_scenario("baseline", {"scoring.regime": regime})
+    arm = make_arm(sc, "treated")
+    for c in CATEGORIES:
+        w = getattr(sc.scoring, f"w_{c}")
+        assert arm.weights[CATEGORIES.index(c)] == (w if c in scored else 0.0), c
+        assert arm.scores(c) == (c in scored)
+    assert (arm.w_network > 0) == (regime == "citizen")
+    assert (arm.w_repayment > 0) == ("default" in scored)
+    assert (arm.w_favoured > 0) == ("disfavoured" in scored)
+    control = make_arm(sc, "control")
+    assert (control.weights == 0).all() and not control.scoring and not control.sanctions
+
+
+@pytest.mark.parametrize("regime", ["fico", "sesame", "citizen"])
+def test_only_scored_categories_cost_points(regime):
+    ctx = score_ctx({"scoring.regime": regime})
+    s = ctx.state
+    before = s.score.copy()
+    today = quiet_today(ctx, 0)
+    for agent, c in enumerate(CATEGORIES):  # agent i gets one flag of category i
+        add_flags(today, [agent], SENSOR_OF[c], c, True)
+    scoring.step(ctx, today)
+    sc = ctx.scenario.scoring
+    for agent, c in enumerate(CATEGORIES):
+        expected = getattr(sc, f"w_{c}") if ctx.arm.scores(c) else 0.0
+        assert before[agent] - s.score[agent] == pytest.approx(expected), (regime, c)
+    np.testing.assert_array_equal(s.score[len(CATEGORIES):], before[len(CATEGORIES):])
+    if regime == "fico":
+        assert before[CATEGORIES.index("political")] == s.score[CATEGORIES.index("political")]
+    if regime == "citizen":
+        assert today.political_flagged[CATEGORIES.index("political")]
+        assert today.political_flagged.sum() == 1
+
+
+def test_control_arm_does_not_score():
+    ctx = score_ctx(arm="control")
+    before = ctx.state.score.copy()
+    today = add_flags(quiet_today(ctx, 0), [1, 2], "online", "political", True)
+    scoring.step(ctx, today)
+    np.testing.assert_array_equal(ctx.state.score, before)
+    assert len(ctx.state.flags) == 0
+
+
+# -------------------------------------------------------------------- provenance
+def test_flags_are_logged_with_provenance_and_deducted():
+    ctx = score_ctx()
+    s, sc = ctx.state, ctx.scenario.scoring
+    before = s.score.copy()
+    today = quiet_today(ctx, 4)
+    add_flags(today, [7, 7], "online", "political", False)   # twice the same agent
+    add_flags(today, [8], "informants", "political", True)
+    add_flags(today, [9], "cameras", "infraction", False)
+    add_flags(today, [10], "financial", "default", True)
+    scoring.step(ctx, today)
+    log = s.flags
+    assert len(log) == 5
+    np.testing.assert_array_equal(log.agent, [7, 7, 8, 9, 10])
+    np.testing.assert_array_equal(log.day, 4)
+    np.testing.assert_array_equal(log.sensor, today.flag_sensor)
+    np.testing.assert_array_equal(log.category, today.flag_category)
+    np.testing.assert_array_equal(log.is_true, [False, False, True, False, True])
+    np.testing.assert_allclose(log.points, [sc.w_political, sc.w_political, sc.w_political,
+                                            sc.w_infraction, sc.w_default])
+    np.testing.assert_array_equal(log.status, ACTIVE)
+    drop = before - s.score
+    assert drop[7] == pytest.approx(2 * sc.w_political)
+    assert drop[8] == pytest.approx(sc.w_political)
+    assert drop[9] == pytest.approx(sc.w_infraction)
+    assert drop[10] == pytest.approx(sc.w_default)
+    assert s.points_false[7] == pytest.approx(2 * sc.w_political)
+    assert s.points_true[7] == 0
+    assert s.points_political[7] == pytest.approx(2 * sc.w_political)
+    assert s.points_true[8] == pytest.approx(sc.w_political)
+    assert s.points_false[9] == pytest.approx(sc.w_infraction) and s.points_political[9] == 0
+    assert s.points_true[10] == pytest.approx(sc.w_default)
+    others = np.setdiff1d(np.arange(N), [7, 8, 9, 10])
+    np.testing.assert_array_equal(drop[others], 0)
+    assert (s.points_true[others] == 0).all() and (s.points_false[others] == 0).all()
+
+
+# ----------------------------------------------------------------------- appeals
+def test_appeal_reverses_a_false_flag_after_dur_appeal_days():
+    dur = 5
+    ctx = score_ctx({"safeguards.appeals": True, "safeguards.p_appeal_false": 1.0,
+                     "safeguards.p_appeal_true": 0.0, "safeguards.dur_appeal": dur})
+    s, w = ctx.state, ctx.scenario.scoring.w_political
+    start = s.score.copy()
+    today = add_flags(quiet_today(ctx, 0), [1], "online", "political", False)
+    add_flags(today, [2], "informants", "political", True)
+    scoring.step(ctx, today)
+    for t in range(1, dur):
+        scoring.step(ctx, Today(t))
+        assert s.score[1] == pytest.approx(start[1] - w), t
+        assert s.flags.status[0] == ACTIVE
+    scoring.step(ctx, Today(dur))
+    assert s.flags.status[0] == REVERSED and s.flags.end_day[0] == dur
+    assert s.score[1] == pytest.approx(start[1])
+    assert s.points_false[1] == 0 and s.points_political[1] == 0
+    # the true flag stands
+    assert s.flags.status[1] == ACTIVE
+    assert s.score[2] == pytest.approx(start[2] - w) and s.points_true[2] == pytest.approx(w)
+
+
+def test_appeals_reverse_false_flags_often_and_true_ones_rarely():
+    n = 2000
+    ctx = score_ctx({"safeguards.appeals": True, "safeguards.p_appeal_false": 0.7,
+                     "safeguards.p_appeal_true": 0.05, "safeguards.dur_appeal": 3}, n=n)
+    today = quiet_today(ctx, 0)
+    add_flags(today, np.arange(n), "online", "political", False)
+    add_flags(today, np.arange(n), "informants", "political", True)
+    scoring.step(ctx, today)
+    for t in range(1, 4):
+        scoring.step(ctx, Today(t))
+    log = ctx.state.flags
+    reversed_ = log.status == REVERSED
+    assert_binomial(reversed_[~log.is_true].sum(), n, 0.7, "false flags reversed")
+    assert_binomial(reversed_[log.is_true].sum(), n, 0.05, "true flags reversed")
+
+
+def test_without_appeals_nothing_is_reversed():
+    ctx = score_ctx({"safeguards.appeals": False, "safeguards.dur_appeal": 2})
+    scoring.step(ctx, add_flags(quiet_today(ctx, 0), np.arange(50), "online", "political",
+                                False))
+    for t in range(1, 6):
+        scoring.step(ctx, Today(t))
+    assert (ctx.state.flags.status == ACTIVE).all()
+    assert (ctx.state.points_false[:50] > 0).all()
+
+
+def test_appeal_under_forgiveness_gives_back_every_remaining_point():
+    """Regression: the points given back must be what still weighs after forgiveness
+    (end_flags once decayed them one day more than forgive() had)."""
+    ctx = score_ctx({"safeguards.appeals": True, "safeguards.p_appeal_false": 1.0,
+                     "safeguards.dur_appeal": 10, "safeguards.forgiveness": 0.05})
+    s = ctx.state
+    s.score[:] = s.score_start  # at rest: forgiveness alone would not move it
+    scoring.step(ctx, add_flags(quiet_today(ctx, 0), [3], "online", "political", False))
+    for t in range(1, 12):
+        scoring.step(ctx, Today(t))
+    assert s.flags.status[0] == REVERSED
+    assert s.points_false[3] == pytest.approx(0.0, abs=1e-9)
+    assert s.points_political[3] == pytest.approx(0.0, abs=1e-9)
+    assert s.score[3] == pytest.approx(s.score_start[3], abs=1e-9)
+
+
+# ------------------------------------------------------------------------ sunset
+def test_sunset_expires_flags_and_gives_points_back():
+    ctx = score_ctx({"safeguards.dur_sunset": 10})
+    s, w = ctx.state, ctx.scenario.scoring.w_infraction
+    start = s.score.copy()
+    scoring.step(ctx, one_flag_day(ctx, 0, 5, "infraction", True))
+    for t in range(1, 10):
+        scoring.step(ctx, Today(t))
+    assert s.flags.status[0] == ACTIVE and s.score[5] == pytest.approx(start[5] - w)
+    scoring.step(ctx, Today(10))
+    assert s.flags.status[0] == EXPIRED and s.flags.end_day[0] == 10
+    assert s.score[5] == pytest.approx(start[5]) and s.points_true[5] == 0
+
+
+@pytest.mark.parametrize("dur_appeal, dur_sunset, status, day", [
+    (20, 10, EXPIRED, 10), (5, 10, REVERSED, 5)])
+def test_the_earlier_of_appeal_and_sunset_ends_a_flag(dur_appeal, dur_sunset, status, day):
+    ctx = score_ctx({"safeguards.appeals": True, "safeguards.p_appeal_false": 1.0,
+                     "safeguards.dur_appeal": dur_appeal, "safeguards.dur_sunset": dur_sunset})
+    scoring.step(ctx, one_flag_day(ctx, 0, 5))
+    for t in range(1, 25):
+        scoring.step(ctx, Today(t))
+    assert ctx.state.flags.status[0] == status and ctx.state.flags.end_day[0] == day
+    assert ctx.state.points_false[5] == 0
+
+
+def test_without_sunset_flags_never_expire():
+    ctx = score_ctx({"safeguards.dur_sunset": 0})
+    scoring.step(ctx, one_flag_day(ctx, 0, 5, "infraction", True))
+    for t in range(1, 40):
+        scoring.step(ctx, Today(t))
+    assert ctx.state.flags.status[0] == ACTIVE and ctx.state.points_true[5] > 0
+
+
+# ------------------------------------------------------------------- forgiveness
+def test_forgiveness_decays_the_score_toward_its_start():
+    f = 0.1
+    ctx = score_ctx({"safeguards.forgiveness": f})
+    s = ctx.state
+    s.score[:] = s.score_start - 100.0
+    s.score[::2] = s.score_start[::2] + 50.0  # above the start, decays down
+    gap0 = s.score - s.score_start
+    for t in range(5):
+        scoring.step(ctx, Today(t))
+        np.testing.assert_allclose(s.score - s.score_start, gap0 * (1 - f) ** (t + 1),
+                                   rtol=1e-9)
+    # and the weight of past flags alike
+    s.points_true[:] = 10.0
+    s.n_flags_counting[:] = 1
+    scoring.step(ctx, Today(5))
+    np.testing.assert_allclose(s.points_true, 10.0 * (1 - f))
+
+
+def test_no_forgiveness_keeps_the_score():
+    ctx = score_ctx({"safeguards.forgiveness": 0.0})
+    s = ctx.state
+    s.score[:] = s.score_start - 100.0
+    for t in range(5):
+        scoring.step(ctx, Today(t))
+    np.testing.assert_allclose(s.score, s.score_start - 100.0)
+
+
+# ------------------------------------------------------------------- network term
+def marked_share_brute(ctx) -> np.ndarray:
+    s = ctx.state
+    u, v = live_edges(s.graph)
+    marked = s.marked().astype(float)
+    num = np.bincount(u, weights=marked[v], minlength=s.n) + \
+        np.bincount(v, weights=marked[u], minlength=s.n)
+    deg = np.bincount(u, minlength=s.n) + np.bincount(v, minlength=s.n)
+    return num / np.maximum(deg, 1)
+
+
+@pytest.mark.parametrize("w_network", [2.0, 20.0])
+def test_network_term_deducts_weight_times_marked_share(w_network):
+    ctx = make_ctx({"scoring.w_network": w_network}, n=1000)
+    s = ctx.state
+    r = np.random.default_rng(2)
+    s.sanction_days_left[sanction_index("shaming"), r.random(s.n) < 0.1] = 30
+    s.sanction_days_left[sanction_index("travel_ban"), r.random(s.n) < 0.05] = 30
+    # cut a third of the ties first: the share is over live ties only
+    cut = s.graph.cut(r.choice(len(s.graph.indices), len(s.graph.indices) // 3,
+                               replace=False))
+    s.active_degree = s.graph.active_degree()
+    assert len(cut) > 0
+    share = marked_share_brute(ctx)
+    assert share.max() > 0
+    np.testing.assert_allclose(scoring.marked_share(ctx), share, rtol=1e-5)
+    before = s.score.copy()
+    scoring.step(ctx, Today(0))
+    np.testing.assert_allclose(before - s.score, w_network * share, rtol=1e-5, atol=1e-9)
+
+
+def test_no_network_term_outside_citizen():
+    ctx = make_ctx({"scoring.regime": "sesame", "scoring.w_network": 20.0}, n=1000)
+    s = ctx.state
+    s.sanction_days_left[sanction_index("shaming"), ::5] = 30
+    before = s.score.copy()
+    scoring.step(ctx, Today(0))
+    np.testing.assert_array_equal(s.score, before)
+
+
+# ---------------------------------------------------------------------- clipping
+def test_scores_are_clipped_to_the_range():
+    ctx = score_ctx({"scoring.w_repayment": 500.0})
+    s, sc = ctx.state, ctx.scenario.scoring
+    today = quiet_today(ctx, 0)
+    add_flags(today, np.full(40, 3), "online", "political", True)  # 1200 points
+    today.repaid_seen = np.zeros(s.n, bool)
+    today.repaid_seen[4] = True                                       # +500
+    scoring.step(ctx, today)
+    assert s.score[3] == sc.score_min
+    assert s.score[4] == sc.score_max
+    assert (s.score >= sc.score_min).all() and (s.score <= sc.score_max).all()
+
+
+def test_credits_for_seen_repayments_and_favoured_purchases():
+    ctx = score_ctx()
+    s, sc = ctx.state, ctx.scenario.scoring
+    before = s.score.copy()
+    today = quiet_today(ctx, 0)
+    today.repaid_seen = np.arange(s.n) % 2 == 0
+    today.favoured_seen = np.arange(s.n) % 3 == 0
+    scoring.step(ctx, today)
+    expected = sc.w_repayment * today.repaid_seen + sc.w_favoured * today.favoured_seen
+    np.testing.assert_allclose(s.score - before, expected, atol=1e-9)
