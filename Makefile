@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-slow docs bench clean
+.PHONY: demo test test-slow validate validation-doc docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,15 +18,23 @@ demo: $(STAMP)
 	$(BIN)/panoptisim run baseline
 
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
+# The quick validation suite (textbook results through the project's kernels) runs too.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; \
-	exit $$status
+	if [ $$status -ne 0 ]; then exit $$status; fi; \
+	$(BIN)/panoptisim validate --quick
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m slow; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; \
 	exit $$status
+
+validate: $(STAMP)
+	$(BIN)/panoptisim validate
+
+validation-doc: $(STAMP)
+	$(BIN)/python -m panoptisim.validation --write-doc docs/validation.md
 
 docs: $(STAMP)
 	$(BIN)/python -m panoptisim.paramdoc docs/model.md

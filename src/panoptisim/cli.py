@@ -178,6 +178,11 @@ def params(markdown: bool) -> None:
         Console().print(_params_table())
 
 
+from panoptisim.validation.cli import validate  # noqa: E402  (issue 3)
+
+cli.add_command(validate)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one-line errors with exit status 2 for any bad input."""
     try:

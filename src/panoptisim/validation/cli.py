@@ -1,0 +1,93 @@
+"""``panoptisim validate [--quick] [--case NAME]... [--param KEY=VALUE]... [--json]``.
+
+Prints one row per check (case, quantity, expected, observed, tolerance, pass/fail) and
+exits with status 1 if any check fails; a bad ``--case`` or ``--param`` is one line naming
+the key, the value and what is allowed, with status 2, before anything runs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from panoptisim.scenario import ScenarioError
+from panoptisim.validation.registry import CASES
+from panoptisim.validation.runner import run_validation, table
+
+_CASE_HELP = "Run only this case (repeatable): " + ", ".join(CASES) + "."
+
+
+def _list_table() -> Table:
+    t = Table(title="validation cases (--case NAME --param KEY=VALUE)")
+    for col in ("case", "parameter", "default", "--quick", "allowed", "meaning"):
+        t.add_column(col, overflow="fold")
+    for c in CASES.values():
+        for i, p in enumerate(c.params):
+            t.add_row(c.name if i == 0 else "", p.name, p.show(p.default),
+                      p.show(p.quick) if p.quick is not None else "", p.allowed(), p.help)
+    return t
+
+
+@click.command("validate", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--quick", is_flag=True, help="Smaller samples: the whole suite in under a minute.")
+@click.option("--case", "cases", multiple=True, metavar="NAME", help=_CASE_HELP)
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Set a case's input, e.g. c=2.5 or watts.phi=0.25 (repeatable; lists are "
+                   "comma-separated; see --list).")
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+@click.option("--list", "list_cases", is_flag=True,
+              help="List the cases and their parameters, then exit.")
+@click.option("--write-doc", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              metavar="PATH", help="Also write the Markdown report (docs/validation.md) "
+                                   "from this run; the whole suite only.")
+def validate(quick: bool, cases: tuple[str, ...], params: tuple[str, ...], as_json: bool,
+             list_cases: bool, write_doc: Path | None) -> None:
+    """Reproduce textbook results with the project's own kernels: expected vs observed."""
+    if list_cases:
+        Console().print(_list_table())
+        return
+    if write_doc is not None and (cases or params):
+        raise click.UsageError("--write-doc documents the whole suite at its defaults: drop "
+                               "--case and --param")
+    status = Console(stderr=True)
+    with status.status("validating") as spinner:
+        report = run_validation(cases, params, quick,
+                                on_case=lambda c: spinner.update(f"validating: {c.name}"))
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        Console().print(table(report))
+    if write_doc is not None:
+        from panoptisim.validation.doc import write
+        path = write(report, write_doc)
+        click.echo(f"wrote {path}", err=True)
+    if not report.passed:
+        # sys.exit, not ctx.exit: panoptisim's main() runs click in non-standalone mode,
+        # where a ctx.exit code is returned rather than raised.
+        sys.exit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m panoptisim.validation``: one-line errors with exit status 2."""
+    try:
+        validate.main(args=argv, prog_name="python -m panoptisim.validation",
+                      standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.UsageError as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except ScenarioError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

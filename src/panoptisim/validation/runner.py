@@ -1,0 +1,160 @@
+"""Run the validation cases and collect their rows (case, quantity, expected, observed,
+tolerance, passed), as a table, as JSON, or as Markdown for docs/validation.md."""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from rich.table import Table
+
+from panoptisim.validation import cases as _cases  # noqa: F401  (registers the cases)
+from panoptisim.validation.registry import CASES, Case, Check, Params, resolve
+
+
+@dataclass
+class CaseResult:
+    """One case's resolved inputs, rows and wall time (seconds)."""
+
+    case: Case
+    params: Params
+    checks: list[Check]
+    seconds: float
+
+    @property
+    def passed(self) -> bool:
+        """Every row of the case passed."""
+        return all(c.passed for c in self.checks)
+
+
+@dataclass
+class Report:
+    """The outcome of a validation run."""
+
+    results: list[CaseResult]
+    quick: bool
+
+    @property
+    def passed(self) -> bool:
+        """Every row of every case passed."""
+        return all(r.passed for r in self.results)
+
+    @property
+    def seconds(self) -> float:
+        """Total wall time of the cases."""
+        return sum(r.seconds for r in self.results)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per check: case, quantity, expected, observed, tolerance, basis, passed."""
+        return [{"case": r.case.name, "quantity": c.quantity, "expected": _json_num(c.expected),
+                 "observed": _json_num(c.observed), "tolerance": _json_num(c.tolerance),
+                 "basis": c.basis, "passed": c.passed}
+                for r in self.results for c in r.checks]
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as a JSON-ready document."""
+        return {
+            "passed": self.passed,
+            "quick": self.quick,
+            "seconds": round(self.seconds, 3),
+            "cases": [{"name": r.case.name, "title": r.case.title, "passed": r.passed,
+                       "seconds": round(r.seconds, 3),
+                       "params": {p.name: _json_param(r.params[p.name])
+                                  for p in r.case.params}}
+                      for r in self.results],
+            "rows": self.rows(),
+        }
+
+
+def _json_num(x: float) -> float | int | None:
+    x = float(x)
+    if not math.isfinite(x):
+        return None
+    return int(x) if x.is_integer() and abs(x) < 2**53 else x
+
+
+def _json_param(v: Any) -> Any:
+    return list(v) if isinstance(v, tuple) else v
+
+
+def run_validation(cases: list[str] | tuple[str, ...] = (),
+                   params: list[str] | tuple[str, ...] = (), quick: bool = False,
+                   on_case: Callable[[Case], None] | None = None) -> Report:
+    """Run the selected cases (all by default) with ``KEY=VALUE`` parameter overrides.
+
+    Every override is validated before any case runs (ParamError otherwise). A case that
+    raises is reported as one failed row carrying the error, so one broken kernel does not
+    hide the others.
+    """
+    resolved = resolve(list(cases), list(params), quick)
+    results = []
+    for name, values in resolved.items():
+        case = CASES[name]
+        if on_case is not None:
+            on_case(case)
+        start = time.perf_counter()
+        try:
+            checks = case.fn(dict(values))
+        except Exception as exc:  # reported, not raised: the other cases still run
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            at = f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno}"
+            checks = [Check(f"error: {type(exc).__name__}: {exc} ({at})", math.nan, math.nan,
+                            0.0, "error")]
+        results.append(CaseResult(case, values, checks, time.perf_counter() - start))
+    return Report(results, quick)
+
+
+def fmt(x: float) -> str:
+    """A number for the table: integers with separators, others to 4 significant digits."""
+    x = float(x)
+    if math.isnan(x):
+        return "n/a"
+    if x.is_integer() and abs(x) < 1e15:
+        return f"{int(x):,}"
+    if abs(x) >= 1e4:
+        return f"{x:,.1f}"
+    if abs(x) < 1e-3:
+        return f"{x:.3g}"
+    return f"{x:.4g}"
+
+
+def fmt_tolerance(c: Check) -> str:
+    """Tolerance with its basis: '0 (exact)', '±0.01 (stated)'."""
+    if c.tolerance == 0:
+        return f"0 ({c.basis})"
+    return f"±{fmt(c.tolerance)} ({c.basis})"
+
+
+def table(report: Report) -> Table:
+    """The report as a rich table."""
+    mode = "quick" if report.quick else "full"
+    t = Table(title=f"panoptisim validate ({mode}): "
+                    f"{sum(c.passed for r in report.results for c in r.checks)} of "
+                    f"{sum(len(r.checks) for r in report.results)} checks passed "
+                    f"in {report.seconds:.1f} s")
+    for col, justify in (("case", "left"), ("quantity", "left"), ("expected", "right"),
+                         ("observed", "right"), ("tolerance", "right"), ("result", "left")):
+        t.add_column(col, justify=justify, overflow="fold")
+    for r in report.results:
+        for i, c in enumerate(r.checks):
+            t.add_row(r.case.name if i == 0 else "", c.quantity, fmt(c.expected),
+                      fmt(c.observed), fmt_tolerance(c),
+                      "[green]pass[/green]" if c.passed else "[bold red]FAIL[/bold red]")
+    return t
+
+
+def markdown_rows(results: list[CaseResult], with_case: bool = True) -> list[str]:
+    """Rows of a Markdown table of checks."""
+    head = (["case"] if with_case else []) + ["quantity", "expected", "observed", "tolerance",
+                                              "result"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in results:
+        for c in r.checks:
+            cells = ([f"`{r.case.name}`"] if with_case else []) + [
+                c.quantity.replace("|", "\\|"), fmt(c.expected), fmt(c.observed),
+                fmt_tolerance(c), "pass" if c.passed else "**FAIL**"]
+            lines.append("| " + " | ".join(cells) + " |")
+    return lines
