@@ -40,7 +40,11 @@ docs: $(STAMP)
 	$(BIN)/python -m panoptisim.paramdoc docs/model.md
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/demo_speed.py
+	$(BIN)/python benchmarks/scale.py --sizes 1e5 1e6 1e7 --steps-at 1e7=10
+	$(BIN)/python benchmarks/vs_mesa.py --sizes 1e4 1e5 --steps 5 --runs-at 1e5=1
+	$(BIN)/python benchmarks/roofline.py --size 1e6
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info src/*.egg-info .pytest_cache .hypothesis

@@ -16,7 +16,8 @@ import pytest
 import panoptisim
 from panoptisim import output
 
-SMALL = ["--set", "population.size=2000", "--set", "run.steps=40"]
+SMALL = ["--set", "population.size=2000", "--set", "run.steps=40", "--no-report"]
+WITH_REPORT = SMALL[:-1]
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -26,10 +27,12 @@ def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 def test_run_writes_a_complete_run_folder(tmp_path):
     out = tmp_path / "run1"
-    res = cli("run", "baseline", *SMALL, "--seed", "7", "--out", str(out))
+    res = cli("run", "baseline", *WITH_REPORT, "--seed", "7", "--out", str(out))
     assert res.returncode == 0, res.stderr
     assert "chilling_index" in res.stdout and str(out) in res.stdout
-    assert sorted(p.name for p in out.iterdir()) == sorted(output.FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted(output.FILES + ("figures",
+                                                                          "report.html"))
+    assert (out / "report.html").stat().st_size > 10_000
     metrics = pd.read_parquet(out / "metrics.parquet")
     assert len(metrics) == 2 * 40 and set(metrics.arm) == {"treated", "control"}
     assert {"expressed_dissent_rate", "preference_falsification_rate", "flags_true_cameras",
@@ -125,7 +128,8 @@ def test_failure_while_writing_leaves_no_folder(tmp_path, monkeypatch):
 def test_interrupted_run_leaves_no_run_folder(tmp_path):
     out = tmp_path / "r"
     proc = subprocess.Popen([sys.executable, "-m", "panoptisim", "run", "--set",
-                             "population.size=50000", "--out", str(out), "--quiet"],
+                             "population.size=50000", "--out", str(out), "--quiet",
+                             "--no-report"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(4)
     proc.send_signal(signal.SIGINT)
@@ -137,7 +141,8 @@ def test_interrupted_run_leaves_no_run_folder(tmp_path):
 def test_killed_run_leaves_nothing_under_the_final_name(tmp_path):
     out = tmp_path / "r"
     proc = subprocess.Popen([sys.executable, "-m", "panoptisim", "run", "--set",
-                             "population.size=50000", "--out", str(out), "--quiet"])
+                             "population.size=50000", "--out", str(out), "--quiet",
+                             "--no-report"])
     time.sleep(4)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)

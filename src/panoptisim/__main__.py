@@ -1,6 +1,12 @@
 """``python -m panoptisim`` is the command-line tool."""
 
-from panoptisim.cli import main
+import sys
+
+try:
+    from panoptisim.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the libraries load: nothing was started
+    sys.stderr.write("interrupted: no run folder was written\n")
+    sys.exit(130)
 
 if __name__ == "__main__":
     main()

@@ -90,7 +90,7 @@ def step(ctx: Context, today: Today) -> None:
     n = s.n
 
     def uniform(purpose: str) -> np.ndarray:
-        return ctx.streams.generator(purpose, t).random(n, dtype=np.float32)
+        return ctx.streams.uniform(purpose, t, n)
 
     throttled = s.sanctioned("internet_throttled")
     post_factor = np.where(throttled, ctx.scenario.sanctions.rel_post_throttled, 1.0)

@@ -121,17 +121,34 @@ def cli() -> None:
               help="Run folder to create (default runs/<scenario>-seed<N>-<time>).")
 @click.option("--no-control", is_flag=True, help="Skip the paired control arm.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary table.")
+@click.option("--no-report", is_flag=True,
+              help="Do not write report.html and figures/ (PNG, SVG) in the run folder.")
+@click.option("--dry-run", is_flag=True,
+              help="Validate the scenario and print its peak-memory estimate; run nothing.")
 @click.option("--help-params", is_flag=True, expose_value=False, is_eager=True,
               callback=_print_params, help="List every parameter with unit, default, range.")
 def run(scenario: str, sets: tuple[str, ...], seed: int | None, out: Path | None,
-        no_control: bool, quiet: bool) -> None:
-    """Run SCENARIO (a built-in name or a .toml path; default baseline) and write its folder."""
+        no_control: bool, quiet: bool, no_report: bool, dry_run: bool) -> None:
+    """Run SCENARIO (a built-in name or a .toml path; default baseline) and write its folder.
+
+    Before allocating anything, the run's peak memory is estimated from its size, degree
+    and length (panoptisim.memory); a run that would not fit in the available memory is
+    refused (exit 2). --dry-run prints the estimate and stops."""
     from panoptisim.api import run as run_api
+    from panoptisim.memory import MB, available_bytes, estimate
 
     overrides = dict(parse_override(s) for s in sets)
     if no_control:
         overrides["run.control"] = False
     resolved = load_scenario(scenario, overrides, seed=seed)  # validate before anything runs
+    need, limit = estimate(resolved), available_bytes()
+    if dry_run:
+        click.echo(f"{need.line()}; available {limit / MB:,.0f} MiB")
+        return
+    if need.peak > limit:
+        raise ScenarioError(f"population.size={resolved.population.size} needs an estimated "
+                            f"{need.peak / MB:,.0f} MiB at peak, more than the "
+                            f"{limit / MB:,.0f} MiB available: reduce population.size")
     if out is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("runs") / f"{resolved.name}-seed{resolved.run.seed}-{stamp}"
@@ -143,6 +160,13 @@ def run(scenario: str, sets: tuple[str, ...], seed: int | None, out: Path | None
     if not quiet:
         Console().print(summary_table(result.summary, HEADLINE))
     click.echo(f"run folder: {result.path}")
+    if not no_report:
+        from panoptisim.report import write_report
+        try:
+            click.echo(f"report: {write_report(result.path, result=result)}")
+        except Exception as exc:  # the run folder is complete: a failed report is a warning
+            click.echo(f"warning: the report was not written ({type(exc).__name__}: {exc}); "
+                       f"retry with: panoptisim report {result.path}", err=True)
 
 
 @cli.command()
@@ -178,9 +202,12 @@ def params(markdown: bool) -> None:
         Console().print(_params_table())
 
 
-from panoptisim.validation.cli import validate  # noqa: E402  (issue 3)
+from panoptisim.dashboard.cli import dashboard  # noqa: E402
+from panoptisim.report.cli import report  # noqa: E402
+from panoptisim.validation.cli import validate  # noqa: E402
 
-cli.add_command(validate)
+for _command in (validate, report, dashboard):
+    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from panoptisim import behavior, sanctions, scoring, sensors, social
 from panoptisim.context import Context
-from panoptisim.metrics import METRIC_NAMES, Recorder, end_of_run_rates
+from panoptisim.metrics import COUNT_METRICS, METRIC_NAMES, Recorder, end_of_run_rates
 from panoptisim.population import build_society
 from panoptisim.regime import make_arm
 from panoptisim.scenario import Scenario
@@ -104,4 +104,9 @@ def metric_table(sim: Simulation) -> dict[str, np.ndarray]:
         cols["day"].append(np.arange(steps, dtype=np.int32))
         for name in METRIC_NAMES:
             cols[name].append(run.columns[name])
-    return {k: np.concatenate(v) for k, v in cols.items()}
+    table = {k: np.concatenate(v) for k, v in cols.items()}
+    scale = sim.scenario.population.scale
+    if scale != 1:  # population scaling: each count also x scale (rates unchanged)
+        for name in COUNT_METRICS:
+            table[f"{name}_scaled"] = table[name] * scale
+    return table

@@ -39,7 +39,9 @@ def gini(x: np.ndarray) -> float:
     total = x.sum()
     if n == 0 or total <= 0:
         return 0.0
-    return float((2.0 * np.arange(1, n + 1) - n - 1) @ x / (n * total))
+    # elementwise product + numpy's pairwise sum: no BLAS, so the bits do not depend on
+    # how many threads the BLAS library uses on a given machine
+    return float(((2.0 * np.arange(1, n + 1) - n - 1) * x).sum() / (n * total))
 
 
 def gini_binned(x: np.ndarray, lo: float, hi: float, resolution: float = 0.01) -> float:
@@ -55,7 +57,7 @@ def gini_binned(x: np.ndarray, lo: float, hi: float, resolution: float = 0.01) -
     counts = np.bincount(idx, minlength=bins).astype(np.float64)
     values = lo + np.arange(bins) * resolution
     below = np.cumsum(counts) - counts
-    total = float(counts @ values)
+    total = float((counts * values).sum())  # not BLAS: identical bits on every machine
     if n == 0 or total <= 0:
         return 0.0
     return float((values * counts * (2.0 * below + counts - n)).sum() / (n * total))
@@ -77,7 +79,8 @@ def _degree_ratio(ctx: Context, today: Today) -> float:
     if n_d in (0, s.n):
         return 1.0
     total = float(s.active_degree.sum(dtype=np.float64))
-    of_dissenters = float(s.active_degree @ s.dissenter.astype(np.float32))
+    # degrees are whole numbers: float64 sums are exact, whatever the order
+    of_dissenters = float(s.active_degree.sum(dtype=np.float64, where=s.dissenter))
     return _ratio(of_dissenters / n_d, (total - of_dissenters) / (s.n - n_d))
 
 
@@ -193,6 +196,11 @@ def _build() -> list[Metric]:
 
 METRICS: tuple[Metric, ...] = tuple(_build())
 METRIC_NAMES = tuple(x.name for x in METRICS)
+#: Metrics that count people or events (not rates, shares, ratios or scores): under
+#: population scaling (``population.scale`` = k people per agent) they are also reported
+#: x k; rates are the same for the sample and the population it stands for.
+COUNT_METRICS = tuple(x.name for x in METRICS if x.aggregate == "sum"
+                      or x.name.startswith("under_") or x.name in ("shamed", "fast_track"))
 
 
 class Recorder:

@@ -75,6 +75,12 @@ class RunParams(Section):
 class PopulationParams(Section):
     size: int = param(100_000, ge=100, le=50_000_000, unit="agents", source="assumption",
                       description="Number of synthetic agents.")
+    scale: float = param(1.0, ge=1, le=1e6, unit="people per agent",
+                         source="population scaling as in Covasim (Kerr et al. 2021, "
+                                "doi:10.1371/journal.pcbi.1009149)",
+                         description="People each agent stands for: counts are also "
+                                     "reported x scale (columns and entries `scaled`); rates "
+                                     "are unchanged. 1: no scaling.")
     p_urban: float = param(0.639, ge=0, le=1, unit="share of households",
                            source="China 7th census 2020: 63.89% urban",
                            description="Share of households (hence, closely, of agents) in "

@@ -137,7 +137,7 @@ def step(ctx: Context, today: Today) -> None:
     flags = _Flags()
 
     def uniform(purpose: str) -> np.ndarray:
-        return ctx.streams.generator(purpose, t).random(n, dtype=np.float32)
+        return ctx.streams.uniform(purpose, t, n)
 
     political = arm.scores("political")
     infraction_scored = arm.scores("infraction")

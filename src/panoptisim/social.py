@@ -30,8 +30,11 @@ def cut_ties(ctx: Context, today: Today) -> None:
     marked = s.marked()
     if not marked.any():
         return
+    from panoptisim import kernels  # numba loads on first use, not at import
     g = s.graph
-    candidates = np.flatnonzero(marked[g.indices] & (g.active > 0))
+    # Live entries pointing at a marked agent, ascending (= flatnonzero over all entries),
+    # found from the marked agents' own rows through ``rev``: O(their degree).
+    candidates = kernels.live_entries_into(g.indptr, g.rev, g.active, np.flatnonzero(marked))
     p_cut = sc.p_cut_max * w / (w + sc.w_network_half)
     u = ctx.streams.generator("social.ties", today.t).random(len(candidates))
     cut = g.cut(candidates[u < p_cut])

@@ -27,6 +27,7 @@ class Streams:
     def __init__(self, seed: int | np.random.SeedSequence):
         self.root = seed if isinstance(seed, np.random.SeedSequence) else \
             np.random.SeedSequence(seed)
+        self._uniform_cache: dict = {}
 
     def child(self, name: str, day: int | None = None) -> np.random.SeedSequence:
         """The seed sequence of stream ``name`` (on ``day``, if given)."""
@@ -37,6 +38,22 @@ class Streams:
     def generator(self, name: str, day: int | None = None) -> np.random.Generator:
         """A fresh generator for stream ``name`` on ``day`` (PCG64)."""
         return np.random.Generator(np.random.PCG64(self.child(name, day)))
+
+    def uniform(self, name: str, day: int, n: int) -> np.ndarray:
+        """``generator(name, day).random(n, dtype=float32)``, drawn once per day and shared
+        (read-only) by every caller of the same day: the two arms of a pair draw the same
+        numbers, so the second gets the first's array instead of drawing it again."""
+        cache = self._uniform_cache
+        if cache.get("day") != day:
+            cache.clear()
+            cache["day"] = day
+        key = (name, n)
+        u = cache.get(key)
+        if u is None:
+            u = self.generator(name, day).random(n, dtype=np.float32)
+            u.setflags(write=False)
+            cache[key] = u
+        return u
 
     def replicate(self, index: int) -> "Streams":
         """Streams of replicate ``index``: replicate 0 is the root itself, the others are

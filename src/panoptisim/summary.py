@@ -9,7 +9,7 @@ import numpy as np
 from scipy import stats
 
 from panoptisim.engine import Simulation
-from panoptisim.metrics import METRICS
+from panoptisim.metrics import COUNT_METRICS, METRICS
 
 
 def aggregate(values: np.ndarray, how: str) -> float:
@@ -82,13 +82,24 @@ def summarize(sim: Simulation) -> dict[str, Any]:
         metrics = {"chilling_index": {"aggregate": "ratio over run", "effect": _clean(
             np.mean(chill)), "ci95": interval(chill)}, **metrics}
 
+    scale = sc.population.scale
+    if scale != 1:  # population scaling: counts also as the population they stand for
+        for name in COUNT_METRICS:
+            entry = metrics[name]
+            scaled = {k: (None if entry.get(k) is None else _clean(entry[k] * scale))
+                      for k in (*arms, "effect") if k in entry}
+            ci = entry.get("ci95")
+            scaled["ci95"] = None if ci is None else [
+                None if v is None else _clean(v * scale) for v in ci]
+            entry["scaled"] = scaled
+
     rates: dict[str, Any] = {}
     for arm in arms:
         first = by[(0, arm)].rates
         rates[arm] = {kind: {g: _clean(np.mean([by[(r, arm)].rates[kind][g]
                                                 for r in range(reps)]))
                              for g in first[kind]} for kind in first}
-    return {
+    doc = {
         "scenario": sc.name,
         "regime": sc.scoring.regime,
         "seed": sc.run.seed,
@@ -99,6 +110,10 @@ def summarize(sim: Simulation) -> dict[str, Any]:
         "metrics": metrics,
         "sanction_rates_by_subgroup": rates,
     }
+    if scale != 1:
+        doc["scale"] = scale
+        doc["population_scaled"] = sc.population.size * scale
+    return doc
 
 
 HEADLINE = ("chilling_index", "expressed_dissent_rate", "preference_falsification_rate",

@@ -1,0 +1,126 @@
+"""Benchmark: this machine's memory bandwidth (a STREAM-like probe) and the fraction of it
+each graph pass of the step reaches.
+
+STREAM (McCalpin 1995): copy ``a = b`` and triad ``a = b + s c`` over float64 arrays far
+larger than the caches, on one thread and on every thread (numba ``prange``); bandwidth
+counts the bytes the kernel must move (copy 16 B, triad 24 B per element).
+
+Graph passes on the default society (baseline, mean degree about 20), each counted by the
+bytes it must move at least:
+- pull (row) pass, ``neighbour_sum`` dense form: indptr 8 B per row, indices 4 B and
+  ``active`` 4 B per entry, one 4 B read of x per entry (the gather, counted once), 4 B out
+  per row;
+- push (scatter) pass from the non-zeros of a sparse mask (the day's usual case: about 10%
+  expressed recently): per visited entry indices 4 B, rev 8 B, active 4 B, out 4 B (read and
+  write, counted once).
+Fraction = pass bandwidth / STREAM triad bandwidth at the same thread count.
+
+    python benchmarks/roofline.py [--size 1e6] [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from datetime import datetime, timezone
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(parallel=True, cache=True)
+def _triad_par(a, b, c, s):
+    for i in nb.prange(len(a)):
+        a[i] = b[i] + s * c[i]
+
+
+@nb.njit(cache=True)
+def _triad_seq(a, b, c, s):
+    for i in range(len(a)):
+        a[i] = b[i] + s * c[i]
+
+
+@nb.njit(parallel=True, cache=True)
+def _copy_par(a, b):
+    for i in nb.prange(len(a)):
+        a[i] = b[i]
+
+
+def best(fn, repeat: int) -> tuple[float, float]:
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), statistics.median(times)
+
+
+def load() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", default="1e6")
+    ap.add_argument("--repeat", type=int, default=7)
+    args = ap.parse_args()
+    from panoptisim import kernels
+    from panoptisim.population import build_society
+    from panoptisim.scenario import load_scenario
+    from panoptisim.streams import Streams
+
+    threads = nb.get_num_threads()
+    print(f"date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  machine: {platform.machine()}, "
+          f"{os.cpu_count()} cores, numba threads {threads}, load {load()}")
+    m = 40_000_000  # 3 x 320 MB: far beyond any cache
+    a, b, c = np.zeros(m), np.ones(m), np.full(m, 2.0)
+    stream = {}
+    for name, fn, nbytes in [
+        ("copy (numpy, 1 thread)", lambda: np.copyto(a, b), 16 * m),
+        (f"copy ({threads} threads)", lambda: _copy_par(a, b), 16 * m),
+        ("triad (1 thread)", lambda: _triad_seq(a, b, c, 3.0), 24 * m),
+        (f"triad ({threads} threads)", lambda: _triad_par(a, b, c, 3.0), 24 * m),
+    ]:
+        lo, med = best(fn, args.repeat)
+        stream[name] = nbytes / lo / 1e9
+        print(f"STREAM {name:<24} best {stream[name]:6.2f} GB/s  (median {nbytes / med / 1e9:.2f})")
+    del a, b, c
+    triad = {1: stream["triad (1 thread)"], threads: stream[f"triad ({threads} threads)"]}
+
+    size = int(float(args.size))
+    state = build_society(load_scenario("baseline", {"population.size": size}, seed=1),
+                          Streams(1))
+    g = state.graph
+    n, entries = g.n, len(g.indices)
+    rng = np.random.default_rng(0)
+    dense = rng.random(n).astype(np.float32)
+    sparse = (rng.random(n) < 0.1).astype(np.float32)
+    nz = np.flatnonzero(sparse)
+    visited = int((g.indptr[nz + 1] - g.indptr[nz]).sum())
+    pull_bytes = 8 * (n + 1) + 12 * entries + 4 * n
+    push_bytes = 20 * visited + 4 * n + 8 * len(nz)
+    print(f"\nsociety: {n:,} agents, {entries:,} CSR entries (mean degree {entries / n:.1f})")
+    passes = [
+        ("pull, 1 thread", 1, lambda: kernels._csr_matvec_f32_seq(g.indptr, g.indices,
+                                                                   g.active, dense), pull_bytes),
+        (f"pull, {threads} threads", threads,
+         lambda: kernels._csr_matvec_f32_par(g.indptr, g.indices, g.active, dense), pull_bytes),
+        ("pull, scipy csr_matvec", 1, lambda: g._matrix @ dense, pull_bytes),
+        ("push, 10% non-zero", 1, lambda: kernels._scatter_f32(g.indptr, g.indices, g.rev,
+                                                                g.active, sparse, nz), push_bytes),
+    ]
+    for name, t, fn, nbytes in passes:
+        lo, med = best(fn, args.repeat)
+        bw = nbytes / lo / 1e9
+        print(f"pass {name:<26} best {lo * 1e3:7.1f} ms  (median {med * 1e3:.1f})  "
+              f"{bw:6.2f} GB/s  = {bw / triad[t]:5.1%} of triad at {t} thread(s)")
+    print(f"\nload after: {load()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""``panoptisim dashboard [--port 8050] [--host 127.0.0.1] [--runs-dir DIR]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("dashboard")
+@click.option("--port", type=click.IntRange(0, 65535), default=8050, show_default=True,
+              help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; the default keeps the dashboard on this machine.")
+@click.option("--runs-dir", type=click.Path(path_type=Path), default=None,
+              help="Where run folders go (default: a temporary folder removed on exit).")
+@click.option("--show", is_flag=True, help="Open the page in the default browser.")
+def dashboard(port: int, host: str, runs_dir: Path | None, show: bool) -> None:
+    """Explore a built-in scenario live in the browser (local web app)."""
+    try:
+        from panoptisim.dashboard.app import serve
+    except ImportError as exc:
+        raise click.UsageError(f"the dashboard needs Panel ({exc.name} is not installed): "
+                               f"pip install 'panoptisim[dashboard]'") from None
+    serve(host=host, port=port, runs_dir=runs_dir, show=show)

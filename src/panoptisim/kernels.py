@@ -1,0 +1,240 @@
+"""Compiled kernels (numba) for the deterministic array logic of the hot path.
+
+Every kernel here reproduces, bit for bit, the numpy/scipy expression it replaces: the
+same values in the same order, with the same floating-point accumulation order. None
+draws random numbers (draws stay with the callers and their named streams).
+
+Parallel kernels (``parallel=True``) only split work by CSR row (or by independent
+element), each row written by one thread with the sequential order of the serial code,
+so their results do not depend on the number of threads (tests/test_parallel.py).
+Kernels are cached on disk (``cache=True``): the first call in a fresh environment
+compiles them (``benchmarks/scale.py`` reports that time), later processes load them.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _csr_matvec_f32_par(indptr, indices, data, x):
+    n = len(indptr) - 1
+    out = np.empty(n, np.float32)
+    for i in nb.prange(n):
+        acc = np.float32(0.0)
+        for e in range(indptr[i], indptr[i + 1]):
+            acc += data[e] * x[np.uint32(indices[e])]
+        out[i] = acc
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _csr_matvec_f32_seq(indptr, indices, data, x):
+    n = len(indptr) - 1
+    out = np.empty(n, np.float32)
+    start = indptr[0]
+    for i in range(n):
+        end = indptr[i + 1]
+        acc = np.float32(0.0)
+        for e in range(start, end):
+            acc += data[e] * x[np.uint32(indices[e])]
+        out[i] = acc
+        start = end
+    return out
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _csr_matvec_f64_par(indptr, indices, data, x):
+    n = len(indptr) - 1
+    out = np.empty(n, np.float64)
+    for i in nb.prange(n):
+        acc = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            acc += np.float64(data[e]) * x[np.uint32(indices[e])]
+        out[i] = acc
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _csr_matvec_f64_seq(indptr, indices, data, x):
+    n = len(indptr) - 1
+    out = np.empty(n, np.float64)
+    for i in range(n):
+        acc = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            acc += np.float64(data[e]) * x[np.uint32(indices[e])]
+        out[i] = acc
+    return out
+
+
+#: Below this many CSR entries a pass runs on one thread: the fork/join costs more than it
+#: saves (and much more on a loaded machine). Results are identical either way.
+PARALLEL_MIN_ENTRIES = 1 << 21
+
+
+@nb.njit(cache=True, nogil=True)
+def _scatter_f32(indptr, indices, rev, data, x, nonzero):
+    out = np.zeros(len(indptr) - 1, np.float32)
+    for j in nonzero:  # ascending: each row receives its terms in CSR order
+        xj = x[j]
+        for e in range(indptr[j], indptr[j + 1]):
+            out[np.uint32(indices[e])] += data[e] * xj
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _scatter_f64(indptr, indices, rev, data, x, nonzero):
+    out = np.zeros(len(indptr) - 1, np.float64)
+    for j in nonzero:
+        xj = x[j]
+        for e in range(indptr[j], indptr[j + 1]):
+            out[np.uint32(indices[e])] += np.float64(data[e]) * xj
+    return out
+
+
+#: The push (scatter) form is used when at most this share of ``x`` is non-zero.
+SCATTER_MAX_SHARE = 0.25
+
+
+def neighbour_sum(indptr: np.ndarray, indices: np.ndarray, rev: np.ndarray,
+                  data: np.ndarray, x: np.ndarray) -> np.ndarray | None:
+    """``A @ x`` (A symmetric in pattern, ``rev`` its transpose map), exactly as scipy.
+
+    With a sparse non-negative ``x`` (most of the day's masks: who expressed recently, who
+    is on a public list) the sum is pushed from the non-zero entries of ``x``, visited in
+    ascending order: every row then receives its non-zero terms in CSR order, and the
+    terms it skips are ``data x 0 = +0.0``, which leave a sum of non-negative terms
+    unchanged. The result is bit-identical to the pull (row) form, in
+    O(non-zeros x degree) instead of O(edges). The term of entry (i, j) is read from the
+    entry (j, i) itself: ties are undirected, so ``data[e] == data[rev[e]]`` (Graph.cut
+    clears both directions). Otherwise the row-parallel pull form.
+    Returns None for inputs the kernels do not cover (the caller uses scipy)."""
+    if x.ndim != 1 or data.dtype != np.float32 or x.dtype not in (np.float32, np.float64):
+        return None
+    nonzero = np.flatnonzero(x)
+    if len(nonzero) <= SCATTER_MAX_SHARE * len(x) and (len(nonzero) == 0 or x.min() >= 0):
+        kernel = _scatter_f32 if x.dtype == np.float32 else _scatter_f64
+        return kernel(indptr, indices, rev, data, x, nonzero)
+    return csr_matvec(indptr, indices, data, x)
+
+
+def csr_matvec(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
+               x: np.ndarray) -> np.ndarray | None:
+    """``A @ x`` for a CSR matrix with float32 ``data`` and a 1-D float32 or float64 ``x``,
+    exactly as scipy's ``csr_matvec`` computes it (per row, entries in CSR order,
+    accumulated in the result dtype from 0), split by row over numba's threads. Returns None
+    for small graphs (fewer than PARALLEL_MIN_ENTRIES entries) and other inputs: the caller
+    then uses scipy, which gives the same bits on one thread. The ``_seq`` kernels are the
+    one-thread form, kept for benchmarks/roofline.py."""
+    if x.ndim != 1 or data.dtype != np.float32:
+        return None
+    if len(indices) < PARALLEL_MIN_ENTRIES:
+        return None  # one thread: scipy's loop is as fast or faster (benchmarks/roofline.py)
+    if x.dtype == np.float32:
+        return _csr_matvec_f32_par(indptr, indices, data, x)
+    if x.dtype == np.float64:
+        return _csr_matvec_f64_par(indptr, indices, data, x)
+    return None
+
+
+@nb.njit(cache=True, nogil=True)
+def _csr_from_pairs(n, u, v):
+    """Sorted, de-duplicated symmetric CSR (indptr, indices) of the pairs (u, v) and (v, u),
+    self-loops dropped; plus ``rev``, the position of each entry's reverse."""
+    count = np.zeros(n + 1, np.int64)
+    m = len(u)
+    for k in range(m):
+        a, b = u[k], v[k]
+        if a != b:
+            count[a + 1] += 1
+            count[b + 1] += 1
+    start = np.empty(n + 1, np.int64)
+    start[0] = 0
+    for i in range(n):
+        start[i + 1] = start[i] + count[i + 1]
+    buf = np.empty(start[n], np.int32)
+    fill = start[:n].copy()
+    for k in range(m):
+        a, b = u[k], v[k]
+        if a != b:
+            buf[fill[a]] = b
+            fill[a] += 1
+            buf[fill[b]] = a
+            fill[b] += 1
+    # sort each row, drop duplicates, compact in place
+    indptr = np.empty(n + 1, np.int64)
+    indptr[0] = 0
+    w = 0
+    for i in range(n):
+        lo, hi = start[i], start[i + 1]
+        row = np.sort(buf[lo:hi])
+        prev = -1
+        for j in row:
+            if j != prev:
+                buf[w] = j
+                w += 1
+                prev = j
+        indptr[i + 1] = w
+    indices = buf[:w].copy()
+    # Rows are sorted by target: walking sources in increasing order visits, in each row j,
+    # the entries (j, i) in increasing i, i.e. in CSR order.
+    rev = np.empty(w, np.int64)
+    cursor = indptr[:n].copy()
+    for i in range(n):
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            rev[e] = cursor[j]
+            cursor[j] += 1
+    return indptr, indices, rev
+
+
+def csr_from_pairs(n: int, u: np.ndarray, v: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indptr int64, indices int32, rev int64) of the simple undirected graph on the pairs."""
+    return _csr_from_pairs(np.int64(n), np.ascontiguousarray(u, np.int64),
+                           np.ascontiguousarray(v, np.int64))
+
+
+@nb.njit(cache=True, nogil=True)
+def _entries_into(indptr, rev, active, targets):
+    total = 0
+    for j in targets:
+        for e in range(indptr[j], indptr[j + 1]):
+            if active[rev[e]] > 0:
+                total += 1
+    out = np.empty(total, np.int64)
+    w = 0
+    for j in targets:
+        for e in range(indptr[j], indptr[j + 1]):
+            r = rev[e]
+            if active[r] > 0:
+                out[w] = r
+                w += 1
+    out.sort()
+    return out
+
+
+def live_entries_into(indptr: np.ndarray, rev: np.ndarray, active: np.ndarray,
+                      targets: np.ndarray) -> np.ndarray:
+    """CSR positions (ascending) of the live entries whose target is in ``targets``:
+    equal to ``np.flatnonzero(mask[indices] & (active > 0))`` for the mask of ``targets``,
+    in O(degree of the targets) instead of O(edges)."""
+    return _entries_into(indptr, rev, active, np.ascontiguousarray(targets, np.int64))
+
+
+def warm_up() -> float:
+    """Compile (or load from cache) every kernel; returns the seconds it took."""
+    import time
+    t0 = time.perf_counter()
+    indptr, indices, rev = csr_from_pairs(3, np.array([0, 1]), np.array([1, 2]))
+    active = np.ones(len(indices), np.float32)
+    for x in (np.ones(3, np.float32), np.ones(3, np.float64)):
+        for kernel in (_csr_matvec_f32_par, _csr_matvec_f32_seq, _csr_matvec_f64_par,
+                       _csr_matvec_f64_seq):
+            if (x.dtype == np.float32) == ("f32" in kernel.__name__):
+                kernel(indptr, indices, active, x)
+    live_entries_into(indptr, rev, active, np.array([1]))
+    for x in (np.array([0, 1, 0], np.float32), np.array([0, 1, 0], np.float64)):
+        neighbour_sum(indptr, indices, rev, active, x)
+    return time.perf_counter() - t0

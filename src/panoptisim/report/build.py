@@ -1,0 +1,379 @@
+"""Assemble the report of a run folder or a sweep folder: figures as PNG and SVG files,
+one self-contained HTML page (or a PDF), from the files the run or sweep wrote.
+
+``write_report(path)`` is what ``panoptisim run`` and ``panoptisim report`` call.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from panoptisim import __version__
+from panoptisim.report import figures as F
+from panoptisim.report import html as H
+from panoptisim.report import sweep_figures as SF
+from panoptisim.report.style import styled
+from panoptisim.scenario import ScenarioError, iter_params, load_scenario
+from panoptisim.state import SANCTIONS
+from panoptisim.summary import HEADLINE
+
+FORMATS = ("html", "pdf")
+FIGURE_DIR = "figures"
+
+
+class ReportError(ScenarioError):
+    """The folder cannot be reported on (not a run or sweep folder, unreadable file).
+
+    A ScenarioError, so the CLI prints it as one line with exit status 2.
+    """
+
+
+@dataclass
+class Rendered:
+    """Figures drawn so far: name, caption, PNG bytes, files written."""
+
+    folder: Path | None
+    items: list[tuple[str, str, bytes, list[str]]] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+
+    def add(self, name: str, caption: str, fig: Figure) -> None:
+        """Render ``fig`` to PNG (kept for the page) and write PNG and SVG files."""
+        with styled():
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png")
+            png = buf.getvalue()
+            files = []
+            if self.folder is not None:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                (self.folder / f"{name}.png").write_bytes(png)
+                fig.savefig(self.folder / f"{name}.svg", format="svg",
+                            metadata={"Date": None})
+                files = [f"{self.folder.name}/{name}.png", f"{self.folder.name}/{name}.svg"]
+        self.items.append((name, caption, png, files))
+        self.figures.append(fig)
+
+
+# ---------------------------------------------------------------------- reading
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ReportError(f"'{path.parent}' is not a run or sweep folder: {path.name} is "
+                          f"missing") from None
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"'{path}' cannot be read: {exc}") from None
+
+
+def kind_of(path: Path) -> str:
+    """'run' or 'sweep', from the files the folder holds."""
+    if (path / "sweep.json").is_file():
+        return "sweep"
+    if (path / "summary.json").is_file() and (path / "metrics.parquet").is_file():
+        return "run"
+    if not path.is_dir():
+        raise ReportError(f"'{path}' is not a folder: give a run folder (panoptisim run) or "
+                          f"a sweep folder (panoptisim sweep)")
+    raise ReportError(f"'{path}' is not a run folder (summary.json and metrics.parquet) nor "
+                      f"a sweep folder (sweep.json)")
+
+
+def _flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in doc.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def scenario_table(resolved: dict[str, Any]) -> str:
+    """The scenario as a table by section: key, value, unit, default; changed rows marked."""
+    flat = _flatten(resolved)
+    rows, classes = [], []
+    section = None
+    for p in iter_params():
+        if p.key not in flat:
+            continue
+        sec = p.key.rsplit(".", 1)[0]
+        if sec != section:
+            section = sec
+            rows.append([f"[{sec}]", "", "", "", ""])
+            classes.append("section")
+        value = flat[p.key]
+        changed = value != p.default
+        rows.append([p.key.rsplit(".", 1)[1], _show(value), p.unit, _show(p.default),
+                     p.description])
+        classes.append("changed" if changed else "")
+    note = ('<p class="note">Rows highlighted differ from the default. Units and sources '
+            'of every parameter: <code>panoptisim params</code>.</p>')
+    return note + H.table(["parameter", "value", "unit", "default", "meaning"], rows,
+                          numeric={1, 3}, row_class=classes)
+
+
+def _show(v: Any) -> Any:
+    if isinstance(v, list):
+        return ", ".join(map(str, v)) or "(none)"
+    return v
+
+
+# ------------------------------------------------------------------------- runs
+def final_scores(run_dir: Path, result: Any = None, replay: bool = True
+                 ) -> dict[str, np.ndarray] | None:
+    """Final scores per arm (first replicate): from a Result, or replayed from the folder.
+
+    A run folder does not store agents; the same scenario and seed reproduce them bit for
+    bit, so the report replays replicate 0 (``run.replicates = 1``) when no Result is given.
+    """
+    if result is not None:
+        out = {}
+        for arm in ("treated", "control"):
+            try:
+                out[arm] = result.final_state(arm).score
+            except KeyError:
+                pass
+        return out
+    if not replay:
+        return None
+    from panoptisim.engine import simulate
+
+    scenario = load_scenario(run_dir / "scenario.toml", {"run.replicates": 1})
+    sim = simulate(scenario)
+    return {r.arm: r.state.score for r in sim.runs}
+
+
+def headline_rows(summary: dict[str, Any]) -> list[list[Any]]:
+    """Headline metrics: treated, control, effect and its 95% interval."""
+    rows = []
+    meaning = _meanings()
+    for name in HEADLINE:
+        m = summary["metrics"].get(name)
+        if m is None:
+            continue
+        ci = m.get("ci95")
+        rows.append([name, m.get("treated"), m.get("control"), m.get("effect"),
+                     f"[{H.fmt(ci[0])}, {H.fmt(ci[1])}]" if ci else "–",
+                     m.get("aggregate", ""), meaning.get(name, "")])
+    return rows
+
+
+def _meanings() -> dict[str, str]:
+    from panoptisim.metrics import METRICS
+
+    out = {m.name: m.meaning for m in METRICS}
+    out["chilling_index"] = ("1 − expressed dissent (treated) / expressed dissent (control) "
+                             "over the run.")
+    out["cascade_peak"] = "Largest one-day rise in expressed dissent."
+    return out
+
+
+def run_report(run_dir: Path, rendered: Rendered, result: Any = None, replay: bool = True,
+               extra: list[tuple[str, str, Callable[[], Figure]]] | None = None
+               ) -> tuple[str, str, list[tuple[str, str]], str]:
+    """Figures and sections of a run report."""
+    summary = _read_json(run_dir / "summary.json")
+    manifest = _read_json(run_dir / "manifest.json") if (run_dir / "manifest.json").is_file() \
+        else {}
+    try:
+        metrics = pd.read_parquet(run_dir / "metrics.parquet")
+        resolved = tomllib.loads((run_dir / "scenario.toml").read_text())
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"'{run_dir}' cannot be read: {exc}") from None
+    scores = final_scores(run_dir, result, replay)
+    sc = resolved.get("scoring", {})
+    thresholds = {k: resolved.get("sanctions", {}).get(f"threshold_{k}") for k in SANCTIONS}
+    thresholds = {k: v for k, v in thresholds.items() if v is not None}
+    builders: dict[str, Callable[[], Figure]] = {
+        "expressed_dissent": lambda: F.expressed_dissent(metrics),
+        "preference_falsification": lambda: F.preference_falsification(metrics),
+        "flags_by_sensor": lambda: F.flags_by_sensor(metrics),
+        "wrongful_sanctions": lambda: F.wrongful_sanctions(metrics),
+        "isolation": lambda: F.isolation(metrics),
+        "score_distribution": lambda: F.score_distribution(
+            scores or {}, (sc.get("score_min", 350.0), sc.get("score_max", 950.0)), thresholds),
+        "sanction_rates": lambda: F.sanction_rates(summary),
+    }
+    for name, caption in F.RUN_FIGURES:
+        if name == "score_distribution" and not scores:
+            continue
+        rendered.add(name, caption, builders[name]())
+    for name, caption, build in extra or []:
+        rendered.add(name, caption, build())
+
+    title = f"panoptisim run: {summary['scenario']}"
+    subtitle = (f"{summary['regime']} regime · {summary['population']:,} synthetic agents × "
+                f"{summary['steps']} days · seed {summary['seed']} · "
+                f"{summary['replicates']} replicate(s) · arms: {', '.join(summary['arms'])}")
+    intro = ""
+    if summary["replicates"] < 2:
+        intro = ('<p class="note">One replicate: no 95% interval. Set '
+                 '<code>run.replicates</code> to 2 or more for intervals.</p>')
+    if "chilling_index" in summary["metrics"]:
+        ch = summary["metrics"]["chilling_index"]
+        intro += (f"<p>Chilling index <strong>{H.esc(H.fmt(ch.get('effect')))}</strong>"
+                  + (f" (95% interval {H.esc(H.fmt(ch['ci95'][0]))} to "
+                     f"{H.esc(H.fmt(ch['ci95'][1]))})" if ch.get("ci95") else "")
+                  + ": the share of dissent that would have been expressed without the "
+                    "regime and was not.</p>")
+    effects = intro + H.table(["metric", "treated", "control", "effect", "95% interval",
+                               "over the run", "meaning"], headline_rows(summary),
+                              numeric={1, 2, 3, 4})
+    figs = "".join(H.figure(n, png, cap, files) for n, cap, png, files in rendered.items)
+    sections = [("Headline effects", effects), ("Figures", figs),
+                ("Scenario", scenario_table(resolved))]
+    footer = (f"panoptisim {manifest.get('panoptisim_version', __version__)} · scenario hash "
+              f"{manifest.get('scenario_hash', '?')[:16]} · run folder {run_dir.name} · "
+              "synthetic agents only; sensors are modelled by their error rates.")
+    return title, subtitle, sections, footer
+
+
+# ----------------------------------------------------------------------- sweeps
+def sweep_report(sweep_dir: Path, rendered: Rendered) -> tuple[str, str, list, str]:
+    """Figures and sections of a sweep report."""
+    info = _read_json(sweep_dir / "sweep.json")
+    path = sweep_dir / "summary.parquet"
+    if path.is_file():
+        table = pd.read_parquet(path)
+    else:
+        from panoptisim.experiments import summarize_sweep
+
+        table = summarize_sweep(sweep_dir, write=False)
+    axes = info.get("axes", [])
+    units = {p.key: p.unit for p in iter_params()}
+    metrics = [m for m in HEADLINE if m in set(table["metric"])]
+    for m in metrics:
+        if axes:
+            rendered.add(f"sweep_{m}", f"{m} ({SF.metric_arm(table, m)}) against each swept "
+                                       "parameter: mean over replicates per point with its "
+                                       "95% interval.",
+                         SF.metric_vs_parameters(table, m, axes, info["design"], units))
+    sens = []
+    folder = sweep_dir / "sensitivity"
+    for p in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
+        frame = pd.read_parquet(p)
+        if frame.empty:
+            continue
+        stem = p.name[:-len(".parquet")].replace(".", "_")
+        rendered.add(f"sensitivity_{stem}", str(frame["verdict"].iloc[0]),
+                     SF.sensitivity_bars(frame))
+        sens.append(stem)
+
+    ax_rows = [[a["key"], a["kind"], ", ".join(map(str, a["values"])) if a.get("values")
+                else f"[{a.get('min')}, {a.get('max')}]" + (" log" if a.get("log") else ""),
+                units.get(a["key"], "")] for a in axes]
+    about = H.table(["design", "points", "replicates per point", "runs", "root seed",
+                     "population", "days", "base scenario"],
+                    [[info["design"], info["n_points"], info["replicates"], info["n_runs"],
+                      info["root_seed"], info["population"], info["steps"],
+                      info["base_scenario"]]])
+    about += H.table(["swept parameter", "kind", "values", "unit"], ax_rows)
+    # headline: the effect at each point, one row per point, for the headline metrics
+    head = table[(table["metric"].isin(["chilling_index", "wrongful_sanctions",
+                                        "isolated_dissenters_share"]))]
+    head = head[head.apply(lambda r: r["arm"] == SF.metric_arm(table, r["metric"]), axis=1)]
+    keys = [a["key"] for a in axes]
+    rows = [[*(r[k] for k in keys), r["metric"], r["arm"], r["n"], r["mean"],
+             f"[{H.fmt(r['ci_low'])}, {H.fmt(r['ci_high'])}]"] for _, r in
+            head.head(300).iterrows()]
+    effects = H.table([*keys, "metric", "arm", "n", "mean", "95% interval"], rows,
+                      numeric={len(keys) + 2, len(keys) + 3, len(keys) + 4})
+    if not sens and info["design"] in ("sobol", "morris", "lhs"):
+        effects += ('<p class="note">No sensitivity indices yet: run <code>panoptisim '
+                    'sensitivity SWEEP_DIR</code>, then report again.</p>')
+    base = sweep_dir / "base.toml"
+    try:
+        resolved = tomllib.loads(base.read_text())
+        scen = scenario_table(resolved)
+    except (OSError, ValueError):
+        scen = "<p>base.toml is missing.</p>"
+    figs = "".join(H.figure(n, png, cap, files) for n, cap, png, files in rendered.items)
+    sections = [("Sweep", about), ("Headline effects", effects), ("Figures", figs),
+                ("Base scenario", scen)]
+    title = f"panoptisim sweep: {info['name']}"
+    subtitle = (f"{info['design']} design · {info['n_points']} points × {info['replicates']} "
+                f"replicate(s) · {info['population']:,} synthetic agents × {info['steps']} days")
+    footer = (f"panoptisim {info.get('panoptisim_version', __version__)} · sweep "
+              f"{info['sweep_id']} · synthetic agents only.")
+    return title, subtitle, sections, footer
+
+
+# ------------------------------------------------------------------------ write
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _pdf(path: Path, title: str, subtitle: str, rendered: Rendered,
+         rows: list[list[Any]]) -> None:
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    buf = io.BytesIO()
+    with styled(), PdfPages(buf, metadata={"Title": title, "CreationDate": None}) as pdf:
+        cover = Figure(figsize=(8.27, 11.69))
+        cover.text(0.06, 0.95, title, fontsize=16, weight="bold", va="top")
+        cover.text(0.06, 0.92, subtitle, fontsize=8, va="top", wrap=True)
+        if rows:
+            ax = cover.add_axes((0.06, 0.05, 0.88, 0.84))
+            ax.axis("off")
+            tab = ax.table(cellText=[[str(H.fmt(c)) for c in r] for r in rows],
+                           colLabels=["metric", "treated", "control", "effect", "95% interval"],
+                           loc="upper left", cellLoc="left")
+            tab.auto_set_font_size(False)
+            tab.set_fontsize(7)
+            tab.scale(1, 1.3)
+        pdf.savefig(cover)
+        for fig in rendered.figures:
+            pdf.savefig(fig)
+    _atomic_write(path, buf.getvalue())
+
+
+def write_report(path: str | Path, *, fmt: str = "html", out: str | Path | None = None,
+                 result: Any = None, replay: bool = True, figures: bool = True,
+                 extra: list[tuple[str, str, Callable[[], Figure]]] | None = None) -> Path:
+    """Write the report of a run or sweep folder and return the report file's path.
+
+    Writes ``report.html`` (or ``report.pdf``) in the folder unless ``out`` names a file,
+    and every figure as PNG and SVG in ``figures/`` beside the report (``figures=False``
+    skips the files). ``result`` (a ``panoptisim.Result``) gives the final agents for the
+    score distribution; without it they are replayed from the scenario and seed
+    (``replay=False`` leaves that figure out). Raises ReportError for a bad folder.
+    """
+    if fmt not in FORMATS:
+        raise ReportError(f"--format {fmt!r} is not allowed (allowed: {' | '.join(FORMATS)})")
+    folder = Path(path)
+    kind = kind_of(folder)
+    target = Path(out) if out is not None else folder / f"report.{fmt}"
+    if target.is_dir():
+        raise ReportError(f"--out '{target}' is a folder: give a file name, e.g. "
+                          f"{target / ('report.' + fmt)}")
+    rendered = Rendered(target.parent / FIGURE_DIR if figures else None)
+    if kind == "run":
+        title, subtitle, sections, footer = run_report(folder, rendered, result, replay, extra)
+        rows = [r[:5] for r in headline_rows(_read_json(folder / "summary.json"))]
+    else:
+        title, subtitle, sections, footer = sweep_report(folder, rendered)
+        rows = []
+    if fmt == "pdf":
+        _pdf(target, title, subtitle, rendered, rows)
+    else:
+        _atomic_write(target, H.page(title, subtitle, sections, footer).encode("utf-8"))
+    return target

@@ -1,0 +1,44 @@
+"""``panoptisim report RUN_DIR|SWEEP_DIR [--format html|pdf] [--out FILE]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+FORMATS = ("html", "pdf")  # as panoptisim.report.build.FORMATS (not imported: no matplotlib)
+
+
+@click.command("report")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
+              help="html: one self-contained page (figures embedded); pdf: one page per "
+                   "figure after a table of the headline effects.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Report file to write (default FOLDER/report.html or .pdf). Figures go "
+                   "to figures/ beside it as PNG and SVG.")
+@click.option("--no-replay", is_flag=True,
+              help="Run reports: skip replaying the run to draw the final score "
+                   "distribution (the folder stores no agents).")
+@click.option("--network-days", default=None, metavar="D1,D2,...",
+              help="Run reports of small societies (<= 5000 agents): add the social graph "
+                   "at these days, coloured by score and dissent, cut ties shown.")
+def report(folder: Path, fmt: str, out: Path | None, no_replay: bool,
+           network_days: str | None) -> None:
+    """Write the report of a run folder or a sweep folder (HTML or PDF, PNG and SVG figures)."""
+    from panoptisim.report.build import ReportError, kind_of, write_report
+
+    extra = None
+    if network_days:
+        try:
+            days = sorted({int(d) for d in network_days.split(",") if d.strip()})
+        except ValueError:
+            raise ReportError(f"--network-days {network_days!r} is not a list of days, e.g. "
+                              f"0,30,60") from None
+        if kind_of(folder) != "run":
+            raise ReportError("--network-days applies to run folders only")
+        from panoptisim.report.network import network_extra
+
+        extra = network_extra(folder / "scenario.toml", days)
+    path = write_report(folder, fmt=fmt, out=out, replay=not no_replay, extra=extra)
+    click.echo(f"report: {path}")

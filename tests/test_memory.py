@@ -1,0 +1,71 @@
+"""The peak-memory estimate (panoptisim.memory) against the measured peak, and the CLI's
+refusal and --dry-run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from panoptisim.cli import main
+from panoptisim.memory import MB, estimate
+from panoptisim.scenario import load_scenario
+
+CHILD = r"""
+import json, resource, sys
+import panoptisim
+overrides = json.loads(sys.argv[1])
+panoptisim.run("baseline", seed=1, overrides=overrides)
+print(json.dumps({"peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+"""
+
+
+def measured_peak(overrides: dict) -> int:
+    """Peak RSS (bytes) of a fresh process running the baseline with ``overrides``."""
+    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(overrides)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])["peak"]
+
+
+def check_within(size: int, steps: int) -> None:
+    overrides = {"population.size": size, "run.steps": steps}
+    est = estimate(load_scenario("baseline", overrides)).peak
+    peak = measured_peak(overrides)
+    assert abs(est - peak) <= 0.25 * peak, (size, est / MB, peak / MB)
+
+
+def test_estimate_within_25_percent_at_1e5():
+    check_within(100_000, 30)
+
+
+@pytest.mark.slow
+def test_estimate_within_25_percent_at_1e6():
+    check_within(1_000_000, 30)
+
+
+def test_estimate_grows_linearly_with_size():
+    a = estimate(load_scenario("baseline", {"population.size": 1_000_000}))
+    b = estimate(load_scenario("baseline", {"population.size": 2_000_000}))
+    assert 1.8 < (b.peak - a.interpreter) / (a.peak - a.interpreter) < 2.2
+
+
+def test_dry_run_prints_the_estimate(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--dry-run", "--out", str(tmp_path / "x"), "--set",
+              "population.size=200"])
+        raise SystemExit(0)
+    assert exc.value.code in (0, None)
+    assert "estimated peak memory" in capsys.readouterr().out
+    assert not (tmp_path / "x").exists()
+
+
+def test_refuses_a_run_that_does_not_fit(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr("panoptisim.memory.available_bytes", lambda: 100 * MB)
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--out", str(tmp_path / "x"), "--set", "population.size=200000"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "MiB" in err[0] and "100 MiB" in err[0]
+    assert not (tmp_path / "x").exists()
