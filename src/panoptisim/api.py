@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from panoptisim.engine import Simulation, metric_table, simulate
+from panoptisim.engine import DayCallback, Simulation, metric_table, simulate
 from panoptisim.output import check_destination, manifest, metrics_table, now, write_run
 from panoptisim.scenario import Scenario, load_scenario
 from panoptisim.state import State
@@ -35,12 +35,15 @@ class Result:
 
 def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | None = None,
         out: str | Path | None = None, progress: Callable[[int, int], None] | None = None,
-        overrides: dict[str, Any] | None = None, **kw_overrides: Any) -> Result:
+        on_day: DayCallback | None = None, overrides: dict[str, Any] | None = None,
+        **kw_overrides: Any) -> Result:
     """Run a scenario (built-in name, TOML path or Scenario) and return its Result.
 
     Overrides are dotted keys, given as a dict (``overrides={"population.size": 2000}``) or
     as keywords with ``__`` for the dots (``population__size=2000``). With ``out`` the run
-    folder is written there atomically; otherwise nothing is written.
+    folder is written there atomically; otherwise nothing is written. ``progress(done,
+    total)`` and ``on_day(replicate, day, {arm: {metric: value}}, done, total)`` are called
+    after each day (an exception raised by either stops the run; nothing is written).
     Raises ScenarioError (bad input) before anything runs or is written.
     """
     merged = dict(overrides or {})
@@ -49,7 +52,7 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
     if out is not None:
         check_destination(Path(out))
     started = now()
-    sim = simulate(scenario, progress=progress)
+    sim = simulate(scenario, progress=progress, on_day=on_day)
     columns = metric_table(sim)
     table = metrics_table(columns)
     summary = summarize(sim)

@@ -58,11 +58,16 @@ class Simulation:
 
 
 Progress = Callable[[int, int], None]
+#: on_day(replicate, day, {arm: {metric: value}}, done, total): each finished day's row of
+#: every arm, for live displays (aggregates only, never agents). It may raise to stop.
+DayCallback = Callable[[int, int, dict[str, dict[str, float]], int, int], None]
 
 
-def simulate(scenario: Scenario, progress: Progress | None = None) -> Simulation:
+def simulate(scenario: Scenario, progress: Progress | None = None,
+             on_day: DayCallback | None = None) -> Simulation:
     """Run the scenario: ``run.replicates`` paired replicates, each a treated and (if
-    ``run.control``) a control arm. ``progress(done, total)`` is called after each day."""
+    ``run.control``) a control arm. ``progress(done, total)`` is called after each day, and
+    ``on_day`` with that day's metrics of every arm."""
     timings = {phase: 0.0 for phase in PHASES}
     arms = ARMS if scenario.run.control else ARMS[:1]
     root = Streams(scenario.run.seed)
@@ -86,8 +91,12 @@ def simulate(scenario: Scenario, progress: Progress | None = None) -> Simulation
                 t0 = time.perf_counter()
                 rec.record(ctx, today)
                 timings["metrics"] += time.perf_counter() - t0
+            done, total = r * steps + t + 1, reps * steps
             if progress is not None:
-                progress(r * steps + t + 1, reps * steps)
+                progress(done, total)
+            if on_day is not None:
+                on_day(r, t, {ctx.arm.name: {m: float(rec.columns[m][t]) for m in METRIC_NAMES}
+                              for ctx, rec in zip(contexts, recorders)}, done, total)
         for ctx, rec in zip(contexts, recorders):
             runs.append(ArmRun(ctx.arm.name, r, rec.columns, end_of_run_rates(ctx), ctx.state))
     return Simulation(scenario, runs, timings)
