@@ -203,10 +203,11 @@ def params(markdown: bool) -> None:
 
 
 from panoptisim.dashboard.cli import dashboard  # noqa: E402
+from panoptisim.experiments.cli import query, sensitivity, summarize, sweep  # noqa: E402
 from panoptisim.report.cli import report  # noqa: E402
 from panoptisim.validation.cli import validate  # noqa: E402
 
-for _command in (validate, report, dashboard):
+for _command in (validate, sweep, summarize, sensitivity, query, report, dashboard):
     cli.add_command(_command)
 
 

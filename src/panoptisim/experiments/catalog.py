@@ -1,0 +1,281 @@
+"""The catalog: a DuckDB database over the Parquet files of one or more sweeps, in place.
+
+``catalog.duckdb`` sits in the sweep folder (written when a sweep session starts and
+ends), or in a folder that holds several sweep folders (written by ``panoptisim query``
+there). Small descriptive tables are materialised; everything else is a view that reads
+the Parquet files where they are, so rows appear as runs finish. Tables and views (see
+docs/experiments.md for every column):
+
+============== =====================================================================
+``sweeps``     one row per sweep: identity, design, counts, root seed, folder
+``runs``       one row per planned run: seed, status (done | failed | missing), worker,
+               attempts, wall time, error, run folder
+``parameters`` one row per point and swept parameter: key, value (number), value_text
+``points``     one row per point, one column per swept parameter (dotted names)
+``metrics``    one row per run, arm and day: every per-step metric (metrics.parquet)
+``summaries``  one row per finished run and metric: treated, control, effect
+``failures``   one row per failed run: kind (error | crashed), error, traceback
+``sessions``   one row per driver session event (start, end)
+``point_summaries`` (after ``panoptisim summarize``) mean, sd, 95% interval per point
+``sensitivity`` (after ``panoptisim sensitivity``) indices per metric and parameter
+============== =====================================================================
+
+Views hold absolute paths; they are recreated whenever the catalog is opened through
+:func:`connect`, so a moved folder is found again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from panoptisim.experiments.spec import SweepError
+
+CATALOG = "catalog.duckdb"
+
+_EMPTY = {
+    "summaries": "sweep_id VARCHAR, run_id VARCHAR, point INTEGER, replicate INTEGER, "
+                 "seed BIGINT, metric VARCHAR, aggregate VARCHAR, treated DOUBLE, "
+                 "control DOUBLE, effect DOUBLE, session INTEGER, attempts INTEGER, "
+                 "executor VARCHAR, worker VARCHAR, wall_s DOUBLE, finished_at VARCHAR, "
+                 "recovered BOOLEAN",
+    "metrics": "sweep_id VARCHAR, run_id VARCHAR, arm VARCHAR, day INTEGER",
+    "point_summaries": "sweep_id VARCHAR, point INTEGER, metric VARCHAR, arm VARCHAR, "
+                       "n INTEGER, mean DOUBLE, sd DOUBLE, ci_low DOUBLE, ci_high DOUBLE, "
+                       "ci_method VARCHAR",
+    "sensitivity": "sweep_id VARCHAR, metric VARCHAR, arm VARCHAR, method VARCHAR, "
+                   "parameter VARCHAR",
+    "failures": "sweep_id VARCHAR, run_id VARCHAR, point INTEGER, replicate INTEGER, "
+                "seed BIGINT, kind VARCHAR, error VARCHAR, traceback VARCHAR, "
+                "attempts INTEGER, worker VARCHAR, session INTEGER, executor VARCHAR, "
+                "failed_at VARCHAR",
+    "sessions": "sweep_id VARCHAR, session INTEGER, event VARCHAR, at VARCHAR, "
+                "executor VARCHAR, status VARCHAR, done INTEGER, failed INTEGER, "
+                "retried INTEGER, wall_s DOUBLE, todo VARCHAR[], executed VARCHAR[], "
+                "recovered VARCHAR[]",
+}
+
+
+def find_sweeps(root: str | Path) -> list[Path]:
+    """Sweep folders at ``root`` or up to two levels below it (sorted)."""
+    root = Path(root).absolute()
+    if (root / "sweep.json").is_file():
+        return [root]
+    found = sorted(p.parent for p in root.glob("*/sweep.json"))
+    found += sorted(p.parent for p in root.glob("*/*/sweep.json"))
+    return found
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _files(paths: list[Path]) -> str:
+    return "[" + ", ".join(_sql_str(str(p)) for p in paths) + "]"
+
+
+def _empty(name: str) -> str:
+    cols = ", ".join(f"NULL::{c.split(' ', 1)[1]} AS {c.split(' ', 1)[0]}"
+                     for c in _EMPTY[name].split(", "))
+    return f"SELECT {cols} WHERE false"
+
+
+def _parquet_view(con: Any, name: str, globs: list[Path], exists: bool,
+                  extra: str = "") -> None:
+    if exists:
+        sql = f"SELECT * FROM read_parquet({_files(globs)}, union_by_name = true){extra}"
+    else:
+        sql = _empty(name)
+    con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+
+
+def _frame(rows: list[dict[str, Any]], name: str) -> pd.DataFrame:
+    cols = [c.split(" ", 1)[0] for c in _EMPTY[name].split(", ")]
+    df = pd.DataFrame(rows)
+    for c in cols:
+        if c not in df:
+            df[c] = None
+    return df[cols]
+
+
+def build(con: Any, sweeps: list[Path]) -> None:
+    """(Re)create every table and view of the catalog for ``sweeps`` on ``con``."""
+    infos, failures, sessions = [], [], []
+    for root in sweeps:
+        info = json.loads((root / "sweep.json").read_text())
+        done = len([p for p in (root / "results").glob("*.parquet")
+                    if not p.name.startswith(".")])
+        failed_files = [p for p in (root / "failed").glob("*.json")
+                        if not p.name.startswith(".")]
+        infos.append({
+            "sweep_id": info["sweep_id"], "name": info["name"], "path": str(root),
+            "design": info["design"], "n_points": info["n_points"],
+            "replicates": info["replicates"], "n_runs": info["n_runs"],
+            "n_done": done, "n_failed": len(failed_files),
+            "root_seed": info["root_seed"], "common_seeds": info["common_seeds"],
+            "axes": ", ".join(a["key"] for a in info["axes"]),
+            "base_scenario": info["base_scenario"],
+            "base_scenario_hash": info["base_scenario_hash"],
+            "population": info["population"], "steps": info["steps"],
+            "control": info["control"], "digest": info["digest"],
+            "created_at": info["created_at"],
+            "panoptisim_version": info["panoptisim_version"]})
+        for p in failed_files:
+            try:
+                failures.append(json.loads(p.read_text()))
+            except (OSError, ValueError):
+                continue
+        log = root / "sessions.jsonl"
+        if log.exists():
+            for line in log.read_text().splitlines():
+                if line.strip():
+                    sessions.append({"sweep_id": info["sweep_id"], **json.loads(line)})
+    sweeps_df = pd.DataFrame(infos)
+    failures_df = _frame(failures, "failures")
+    sessions_df = _frame(sessions, "sessions")
+    for c in ("todo", "executed", "recovered"):
+        sessions_df[c] = sessions_df[c].map(lambda v: v if isinstance(v, list) else None)
+    con.register("_sweeps_df", sweeps_df)
+    con.execute("CREATE OR REPLACE TABLE sweeps AS SELECT * FROM _sweeps_df")
+    con.unregister("_sweeps_df")
+    con.execute(f"CREATE OR REPLACE TABLE failures AS SELECT * FROM ({_empty('failures')})")
+    if len(failures_df):
+        con.register("_failures_df", failures_df)
+        con.execute("INSERT INTO failures SELECT * FROM _failures_df")
+        con.unregister("_failures_df")
+    con.execute(f"CREATE OR REPLACE TABLE sessions AS SELECT * FROM ({_empty('sessions')})")
+    if len(sessions_df):
+        con.register("_sessions_df", sessions_df)
+        con.execute("INSERT INTO sessions SELECT * FROM _sessions_df")
+        con.unregister("_sessions_df")
+
+    _parquet_view(con, "plan", [r / "plan.parquet" for r in sweeps], True)
+    _parquet_view(con, "parameters", [r / "parameters.parquet" for r in sweeps], True)
+    _parquet_view(con, "points", [r / "points.parquet" for r in sweeps], True)
+    with_results = [r for r in sweeps if any((r / "results").glob("p*.parquet"))]
+    _parquet_view(con, "summaries", [r / "results" / "p*.parquet" for r in with_results],
+                  bool(with_results))
+    with_runs = [r for r in sweeps if any((r / "runs").glob("p*/metrics.parquet"))]
+    if with_runs:
+        parts = []
+        for r in with_runs:
+            sid = next(i["sweep_id"] for i in infos if i["path"] == str(r))
+            glob = _sql_str(str(r / "runs" / "p*" / "metrics.parquet"))
+            parts.append(
+                f"SELECT {_sql_str(sid)} AS sweep_id, regexp_extract(filename, "
+                f"'/runs/([^/]+)/metrics\\.parquet$', 1) AS run_id, "
+                f"* EXCLUDE (filename, replicate) "
+                f"FROM read_parquet({glob}, filename = true, union_by_name = true)")
+        con.execute("CREATE OR REPLACE VIEW metrics AS " + " UNION ALL BY NAME ".join(parts))
+    else:
+        con.execute(f"CREATE OR REPLACE VIEW metrics AS {_empty('metrics')}")
+    summarized = [r / "summary.parquet" for r in sweeps if (r / "summary.parquet").exists()]
+    _parquet_view(con, "point_summaries", summarized, bool(summarized))
+    analysed = [r for r in sweeps if any((r / "sensitivity").glob("*.parquet"))]
+    _parquet_view(con, "sensitivity", [r / "sensitivity" / "*.parquet" for r in analysed],
+                  bool(analysed))
+    con.execute("""
+        CREATE OR REPLACE VIEW runs AS
+        SELECT p.sweep_id, p.run_id, p.point, p.replicate, p.seed,
+               CASE WHEN r.run_id IS NOT NULL THEN 'done'
+                    WHEN f.run_id IS NOT NULL THEN 'failed' ELSE 'missing' END AS status,
+               COALESCE(r.session, f.session) AS session,
+               COALESCE(r.attempts, f.attempts) AS attempts,
+               COALESCE(r.executor, f.executor) AS executor,
+               COALESCE(r.worker, f.worker) AS worker,
+               r.wall_s, r.finished_at, r.recovered,
+               f.kind AS failure_kind, f.error,
+               CASE WHEN r.run_id IS NOT NULL THEN s.path || '/runs/' || p.run_id END
+                   AS path
+        FROM plan p
+        LEFT JOIN (SELECT DISTINCT sweep_id, run_id, session, attempts, executor, worker,
+                          wall_s, finished_at, recovered FROM summaries) r
+               ON r.sweep_id = p.sweep_id AND r.run_id = p.run_id
+        LEFT JOIN failures f ON f.sweep_id = p.sweep_id AND f.run_id = p.run_id
+        LEFT JOIN sweeps s ON s.sweep_id = p.sweep_id
+    """)
+
+
+def _open(path: Path, attempts: int = 20) -> Any:
+    import duckdb
+
+    for i in range(attempts):
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException:
+            if i == attempts - 1:
+                raise
+            time.sleep(0.25)
+    raise AssertionError("unreachable")
+
+
+def register_sweep(root: str | Path, quiet: bool = False) -> Path | None:
+    """Write (or refresh) ``catalog.duckdb`` in the sweep folder ``root``.
+
+    With ``quiet``, a catalog that is locked by another process is left as it is (it is
+    refreshed on the next query) instead of raising.
+    """
+    import duckdb
+
+    root = Path(root).absolute()
+    try:
+        con = _open(root / CATALOG, attempts=4 if quiet else 20)
+    except duckdb.IOException:
+        if quiet:
+            return None
+        raise
+    try:
+        build(con, [root])
+    finally:
+        con.close()
+    return root / CATALOG
+
+
+def connect(root: str | Path = ".") -> Any:
+    """A DuckDB connection to the catalog of every sweep at or under ``root``.
+
+    The catalog file (``root/catalog.duckdb``) is refreshed; if it cannot be written
+    (locked by a running session, or a read-only folder) the same tables and views are
+    built in memory.
+    """
+    import duckdb
+
+    root = Path(root).absolute()
+    if not root.is_dir():
+        raise SweepError(f"--dir '{root}' is not a folder")
+    sweeps = find_sweeps(root)
+    if not sweeps:
+        raise SweepError(f"no sweep at or under '{root}' (a sweep folder holds sweep.json): "
+                         f"give --dir SWEEP_DIR")
+    try:
+        con = _open(root / CATALOG, attempts=8)
+    except (duckdb.IOException, OSError):
+        con = duckdb.connect(":memory:")
+    try:
+        build(con, sweeps)
+    except duckdb.Error:
+        con.close()
+        con = duckdb.connect(":memory:")
+        build(con, sweeps)
+    return con
+
+
+def query(sql: str, root: str | Path = ".") -> pd.DataFrame:
+    """Run ``sql`` on the catalog at ``root``; returns the result as a DataFrame.
+
+    A query DuckDB rejects raises SweepError with DuckDB's message on one line.
+    """
+    import duckdb
+
+    con = connect(root)
+    try:
+        return con.execute(sql).df()
+    except duckdb.Error as exc:
+        first = " ".join(str(exc).split())
+        raise SweepError(f"query failed: {first}") from None
+    finally:
+        con.close()

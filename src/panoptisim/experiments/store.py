@@ -1,0 +1,349 @@
+"""The sweep folder: layout, atomic writes, and what is done, failed or missing.
+
+Layout (documented in docs/experiments.md)::
+
+    SWEEP_DIR/
+      sweep.toml          the sweep file, normalised (the base scenario by file name)
+      base.toml           the base scenario with [set] applied, fully resolved
+      sweep.json          identity (sweep_id, digest), design, axes, counts, version
+      plan.parquet        one row per run: run_id, point, replicate, seed
+      points.parquet      one row per point: the value of every axis
+      design.parquet      sampled designs: the design matrix in the analysis space
+      parameters.parquet  one row per point and axis (long form, for SQL)
+      sessions.jsonl      one line per driver session start and end
+      runs/<run_id>/      the run folder (scenario.toml, metrics.parquet, summary.json,
+                          manifest.json), written atomically
+      results/<run_id>.parquet   one file per finished run: a row per metric
+      failed/<run_id>.json       one file per failed run: the error and its traceback
+      catalog.duckdb      the catalog (views over the Parquet files, in place)
+
+A run is *done* when its result file exists: every file is written under a temporary
+name and renamed (``os.replace``), so a file under its final name is always complete.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from panoptisim import __version__
+from panoptisim.experiments.design import SAMPLED, salib_problem
+from panoptisim.experiments.spec import Plan, RunSpec, SweepError
+
+RESULT_SCHEMA = pa.schema([
+    ("sweep_id", pa.string()), ("run_id", pa.string()), ("point", pa.int32()),
+    ("replicate", pa.int32()), ("seed", pa.int64()), ("metric", pa.string()),
+    ("aggregate", pa.string()), ("treated", pa.float64()), ("control", pa.float64()),
+    ("effect", pa.float64()), ("session", pa.int32()), ("attempts", pa.int32()),
+    ("executor", pa.string()), ("worker", pa.string()), ("wall_s", pa.float64()),
+    ("finished_at", pa.string()), ("recovered", pa.bool_()),
+])
+FORMAT = 1
+
+
+def utcnow() -> str:
+    """Current UTC time, ISO 8601 to the second."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary sibling and ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, doc: Any) -> None:
+    """Deterministic JSON, written atomically."""
+    write_bytes_atomic(path, (json.dumps(doc, indent=2, allow_nan=False) + "\n").encode())
+
+
+def write_parquet_atomic(path: Path, table: pa.Table) -> None:
+    """A Parquet file, written atomically."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _cell(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, (list, dict)) else value
+
+
+class SweepStore:
+    """One sweep folder."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).absolute()
+        self.runs_dir = self.root / "runs"
+        self.results_dir = self.root / "results"
+        self.failed_dir = self.root / "failed"
+        self._lock_fd: int | None = None
+
+    # ----------------------------------------------------------------- reading
+    def exists(self) -> bool:
+        """True if the folder holds a sweep."""
+        return (self.root / "sweep.json").is_file()
+
+    def info(self) -> dict[str, Any]:
+        """The sweep.json document."""
+        try:
+            return json.loads((self.root / "sweep.json").read_text())
+        except FileNotFoundError:
+            raise SweepError(f"'{self.root}' is not a sweep folder: sweep.json does not "
+                             f"exist") from None
+
+    def plan_table(self) -> pd.DataFrame:
+        """One row per run: run_id, point, replicate, seed."""
+        return pd.read_parquet(self.root / "plan.parquet")
+
+    def done(self) -> set[str]:
+        """Runs whose result file exists."""
+        if not self.results_dir.is_dir():
+            return set()
+        return {p.name[:-8] for p in self.results_dir.iterdir()
+                if p.name.endswith(".parquet") and not p.name.startswith(".")}
+
+    def failed(self) -> dict[str, dict[str, Any]]:
+        """Failure records by run."""
+        if not self.failed_dir.is_dir():
+            return {}
+        out = {}
+        for p in sorted(self.failed_dir.glob("*.json")):
+            if not p.name.startswith("."):
+                out[p.stem] = json.loads(p.read_text())
+        return out
+
+    def results(self) -> pd.DataFrame:
+        """Every result row (one per finished run and metric)."""
+        if not self.done():
+            return RESULT_SCHEMA.empty_table().to_pandas()
+        # A dataset read (threaded; files named with '.' or '_' first are skipped, so
+        # temporary files of a running session are not read).
+        table = pq.read_table(self.results_dir, schema=RESULT_SCHEMA)
+        return table.to_pandas().sort_values(["point", "replicate"], kind="stable",
+                                             ignore_index=True)
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Every line of sessions.jsonl."""
+        path = self.root / "sessions.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    # ----------------------------------------------------------------- writing
+    def check_new(self) -> None:
+        """Refuse a destination that holds anything, or cannot be created."""
+        root = self.root
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            if (root / "sweep.json").exists():
+                raise SweepError(f"--out '{root}' already holds a sweep: add --resume to "
+                                 f"finish it, or choose a new folder")
+            raise SweepError(f"--out '{root}' already exists and is not empty: choose a new "
+                             f"folder")
+        parent = root.parent
+        while not parent.exists():
+            parent = parent.parent
+        if not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise SweepError(f"--out '{root}' cannot be created: '{parent}' is not a "
+                             f"writable folder")
+
+    def create(self, plan: Plan) -> None:
+        """Write the sweep's description atomically (a folder renamed into place)."""
+        self.check_new()
+        root = self.root
+        parent = root.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.partial-", dir=parent))
+        except OSError as exc:
+            raise SweepError(f"--out '{root}' cannot be created: {exc.strerror}") from None
+        try:
+            self._describe(tmp, plan)
+            if root.exists():
+                root.rmdir()
+            os.replace(tmp, root)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _describe(self, folder: Path, plan: Plan) -> None:
+        (folder / "base.toml").write_text(plan.base.to_toml())
+        (folder / "sweep.toml").write_text(plan.normalized_toml("base.toml"))
+        for sub in ("runs", "results", "failed"):
+            (folder / sub).mkdir()
+        runs = plan.runs()
+        sid = plan.sweep_id
+        pq.write_table(pa.table({
+            "sweep_id": pa.array([sid] * len(runs), pa.string()),
+            "run_id": pa.array([r.run_id for r in runs], pa.string()),
+            "point": pa.array([r.point for r in runs], pa.int32()),
+            "replicate": pa.array([r.replicate for r in runs], pa.int32()),
+            "seed": pa.array([r.seed for r in runs], pa.int64())}), folder / "plan.parquet")
+        points = pd.DataFrame([{k: _cell(v) for k, v in p.items()}
+                               for p in plan.design.points])
+        points.insert(0, "point", pd.Series(range(plan.n_points), dtype="int32"))
+        points.insert(0, "sweep_id", sid)
+        pq.write_table(pa.Table.from_pandas(points, preserve_index=False),
+                       folder / "points.parquet")
+        if plan.design.matrix is not None:
+            design = pd.DataFrame(plan.design.matrix, columns=[a.key for a in plan.axes])
+            design.insert(0, "point", pd.Series(range(plan.n_points), dtype="int32"))
+            pq.write_table(pa.Table.from_pandas(design, preserve_index=False),
+                           folder / "design.parquet")
+        rows = []
+        for i, p in enumerate(plan.design.points):
+            for k, v in p.items():
+                num = float(v) if isinstance(v, (int, float)) else None
+                rows.append((sid, i, k, num, json.dumps(v)))
+        pq.write_table(pa.table({
+            "sweep_id": pa.array([r[0] for r in rows], pa.string()),
+            "point": pa.array([r[1] for r in rows], pa.int32()),
+            "key": pa.array([r[2] for r in rows], pa.string()),
+            "value": pa.array([r[3] for r in rows], pa.float64()),
+            "value_text": pa.array([r[4] for r in rows], pa.string())}),
+            folder / "parameters.parquet")
+        doc = {
+            "format": FORMAT,
+            "sweep_id": sid,
+            "name": plan.name,
+            "digest": plan.digest(),
+            "created_at": utcnow(),
+            "panoptisim_version": __version__,
+            "source": str(plan.source) if plan.source else None,
+            "base_scenario": plan.base.name,
+            "base_scenario_hash": plan.base.digest(),
+            "design": plan.design.name,
+            "design_options": plan.design.options,
+            "problem": salib_problem(plan.axes) if plan.design.name in SAMPLED else None,
+            "axes": [{"key": a.key, "kind": a.kind, "values": list(a.values) or None,
+                      "min": None if a.kind == "values" else a.low,
+                      "max": None if a.kind == "values" else a.high,
+                      "log": a.log, "integer": a.integer} for a in plan.axes],
+            "set": plan.settings,
+            "root_seed": plan.root_seed,
+            "common_seeds": plan.section.common_seeds,
+            "replicates": plan.replicates,
+            "n_points": plan.n_points,
+            "n_runs": plan.n_runs,
+            "population": plan.base.population.size,
+            "steps": plan.base.run.steps,
+            "control": plan.base.run.control,
+        }
+        (folder / "sweep.json").write_text(json.dumps(doc, indent=2) + "\n")
+
+    def check_same(self, plan: Plan) -> None:
+        """Refuse to resume a folder with a different sweep."""
+        info = self.info()
+        if info["digest"] != plan.digest():
+            raise SweepError(f"the sweep file differs from the sweep in '{self.root}' "
+                             f"(digest {plan.digest()[:10]} vs {info['digest'][:10]}): resume "
+                             f"with the same file, or choose a new --out")
+
+    def lock(self) -> None:
+        """Take the folder's lock (released when the process ends, even by kill -9)."""
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise SweepError(f"another sweep driver is running on '{self.root}': wait for it "
+                             f"or stop it first") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        """Release the lock."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def clean_stale(self) -> list[str]:
+        """Remove what an interrupted session left: temporary files and attempt folders."""
+        removed = []
+        for folder in (self.runs_dir, self.results_dir, self.failed_dir):
+            if not folder.is_dir():
+                continue
+            for p in folder.iterdir():
+                if p.name.startswith("."):
+                    removed.append(p.name)
+                    shutil.rmtree(p, ignore_errors=True) if p.is_dir() else \
+                        p.unlink(missing_ok=True)
+        return removed
+
+    def run_folder(self, run_id: str) -> Path:
+        """Where a run's folder goes."""
+        return self.runs_dir / run_id
+
+    def completed_folder_summary(self, run_id: str) -> dict[str, Any] | None:
+        """The summary of a run folder that is complete (renamed into place), or None."""
+        path = self.run_folder(run_id) / "summary.json"
+        try:
+            return json.loads(path.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def write_result(self, sweep_id: str, run: RunSpec, summary: dict[str, Any],
+                     meta: dict[str, Any]) -> Path:
+        """The run's result file: one row per metric of its summary (atomic)."""
+        rows = [(name, m.get("aggregate"), m.get("treated"), m.get("control"),
+                 m.get("effect")) for name, m in summary["metrics"].items()]
+        n = len(rows)
+
+        def const(value: Any, typ: pa.DataType) -> pa.Array:
+            return pa.array([value] * n, typ)
+
+        table = pa.table([
+            const(sweep_id, pa.string()), const(run.run_id, pa.string()),
+            const(run.point, pa.int32()), const(run.replicate, pa.int32()),
+            const(run.seed, pa.int64()),
+            pa.array([r[0] for r in rows], pa.string()),
+            pa.array([r[1] for r in rows], pa.string()),
+            pa.array([r[2] for r in rows], pa.float64()),
+            pa.array([r[3] for r in rows], pa.float64()),
+            pa.array([r[4] for r in rows], pa.float64()),
+            const(meta["session"], pa.int32()), const(meta["attempts"], pa.int32()),
+            const(meta["executor"], pa.string()), const(meta.get("worker"), pa.string()),
+            const(meta.get("wall_s"), pa.float64()), const(utcnow(), pa.string()),
+            const(bool(meta.get("recovered", False)), pa.bool_()),
+        ], schema=RESULT_SCHEMA)
+        path = self.results_dir / f"{run.run_id}.parquet"
+        write_parquet_atomic(path, table)
+        (self.failed_dir / f"{run.run_id}.json").unlink(missing_ok=True)
+        return path
+
+    def write_failure(self, sweep_id: str, run: RunSpec, record: dict[str, Any]) -> Path:
+        """The run's failure record (atomic)."""
+        doc = {"sweep_id": sweep_id, "run_id": run.run_id, "point": run.point,
+               "replicate": run.replicate, "seed": run.seed, **record,
+               "failed_at": utcnow()}
+        path = self.failed_dir / f"{run.run_id}.json"
+        write_json_atomic(path, doc)
+        return path
+
+    def log_session(self, event: dict[str, Any]) -> None:
+        """Append one line to sessions.jsonl (flushed and synced)."""
+        with open(self.root / "sessions.jsonl", "a") as f:
+            f.write(json.dumps(event) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
