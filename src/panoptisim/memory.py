@@ -13,6 +13,9 @@ entries (n x mean degree) or in agent-days (the flag log), so the peak resident 
   (int64) and one float32 ``active`` mask per arm;
 - logs: the growable flag and sanction logs (doubling), per agent-day of a scoring arm.
 
+The estimate is for compiled kernels: the first run after an install also compiles the
+numba kernels once (cached afterwards), which costs about 200 MB more for that run only.
+
 The per-unit constants below were measured on the default ``baseline`` scenario (peak RSS
 of runs of 1e5 and 1e6 agents; tests/test_memory.py checks the estimate stays within 25%
 of the measured peak). ``panoptisim run`` refuses a scenario whose estimate exceeds the
