@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/scale.py --sizes 1e5 1e6 1e7 --steps-at 1e7=10
 	$(BIN)/python benchmarks/vs_mesa.py --sizes 1e4 1e5 --steps 5 --runs-at 1e5=1
 	$(BIN)/python benchmarks/roofline.py --size 1e6
+	$(BIN)/python benchmarks/sweep_throughput.py --modes sequential,local,dask
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info src/*.egg-info .pytest_cache .hypothesis

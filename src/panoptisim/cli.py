@@ -214,7 +214,9 @@ for _command in (validate, sweep, summarize, sensitivity, query, report, dashboa
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one-line errors with exit status 2 for any bad input."""
     try:
-        cli.main(args=argv, prog_name="panoptisim", standalone_mode=False)
+        status = cli.main(args=argv, prog_name="panoptisim", standalone_mode=False)
+        if isinstance(status, int) and status:  # click returns, not raises, ctx.exit(n)
+            sys.exit(status)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
