@@ -211,10 +211,12 @@ for _command in (validate, sweep, summarize, sensitivity, query, report, dashboa
     cli.add_command(_command)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: one-line errors with exit status 2 for any bad input."""
+def run_command(command: click.Command, argv: list[str] | None, prog_name: str) -> None:
+    """Run a click command with the project's error contract: bad input is one line on
+    stderr with exit status 2, Ctrl-C is exit 130, a command's exit code reaches the shell.
+    Shared by ``panoptisim`` and the ``python -m panoptisim.<part>`` entry points."""
     try:
-        status = cli.main(args=argv, prog_name="panoptisim", standalone_mode=False)
+        status = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
         if isinstance(status, int) and status:  # click returns, not raises, ctx.exit(n)
             sys.exit(status)
     except click.exceptions.Exit as exc:
@@ -231,3 +233,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted: no run folder was written", err=True)
         sys.exit(130)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one-line errors with exit status 2 for any bad input."""
+    run_command(cli, argv, "panoptisim")

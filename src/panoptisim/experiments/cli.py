@@ -247,22 +247,6 @@ for _command in COMMANDS:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``python -m panoptisim.experiments``: errors as ``panoptisim``'s."""
-    from panoptisim.output import RunFolderError
-    from panoptisim.scenario import ScenarioError
+    from panoptisim.cli import run_command
 
-    try:
-        experiments_cli.main(args=argv, prog_name="panoptisim", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
-    except click.UsageError as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
-        sys.exit(2)
-    except (ScenarioError, RunFolderError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+    run_command(experiments_cli, argv, "panoptisim")

@@ -15,7 +15,6 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from panoptisim.scenario import ScenarioError
 from panoptisim.validation.registry import CASES
 from panoptisim.validation.runner import run_validation, table
 
@@ -74,20 +73,6 @@ def validate(quick: bool, cases: tuple[str, ...], params: tuple[str, ...], as_js
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m panoptisim.validation``: one-line errors with exit status 2."""
-    try:
-        validate.main(args=argv, prog_name="python -m panoptisim.validation",
-                      standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
-    except click.UsageError as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
-        sys.exit(2)
-    except ScenarioError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+    from panoptisim.cli import run_command
+
+    run_command(validate, argv, "python -m panoptisim.validation")
