@@ -1,0 +1,45 @@
+"""Keep the memory of freed large arrays in the process, instead of returning it to the OS.
+
+glibc serves every allocation above its mmap threshold (which its dynamic rule never raises
+past 32 MiB) with fresh pages from ``mmap`` and gives them back on ``free``. Above about
+4 million agents every per-day temporary array (a float64 column is 80 MB at 10^7 agents)
+is over that limit, so each one is page-faulted in and zeroed by the kernel again, every
+stage of every day: at 10^7 agents that was a third of the step loop's time, spent in the
+kernel (benchmarks/scale.py, BENCHMARKS.md §1). Raising the mmap threshold to 1 GiB and the
+trim threshold out of reach lets the heap reuse those pages. Values are untouched (this is
+only where bytes live), so results are bit-identical; peak RSS grows by a few percent of
+fragmentation at most. glibc only; elsewhere (macOS, musl) nothing is changed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+
+#: mallopt parameters (glibc malloc.h).
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+#: Arrays above this still get their own mapping: the graph's CSR arrays and other
+#: allocations that live for the whole run (bytes).
+MMAP_THRESHOLD = 1 << 30
+#: Free memory at the top of the heap kept for reuse before any is returned (bytes).
+TRIM_THRESHOLD = (1 << 31) - 1
+
+_applied: bool | None = None
+
+
+def keep_freed_memory() -> bool:
+    """Tune glibc's malloc for large, short-lived arrays (once per process); True if done."""
+    global _applied
+    if _applied is not None:
+        return _applied
+    _applied = False
+    if sys.platform.startswith("linux"):
+        try:
+            mallopt = ctypes.CDLL("libc.so.6").mallopt
+        except (OSError, AttributeError):  # not glibc
+            return False
+        mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        _applied = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+                        and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    return _applied
