@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from panoptisim import kernels
+from panoptisim.engine import _step_day as STEP_DAY
 from panoptisim.network import from_edges, make_erdos_renyi
 
 CHILD = r"""
@@ -66,3 +67,35 @@ def test_kernel_thread_counts_agree_in_process():
         numba.set_num_threads(before)
     assert np.array_equal(a.view(np.uint32), b.view(np.uint32))
     assert np.array_equal(a.view(np.uint32), (g._matrix @ x).view(np.uint32))
+
+
+def _traced_run(monkeypatch, threads: int) -> tuple[bytes, dict[str, set[int]]]:
+    """A small paired run with ``threads`` allowed; returns its bytes and, per arm, the
+    threads its days ran in."""
+    import threading
+
+    from panoptisim import engine
+    from panoptisim.scenario import load_scenario
+
+    seen: dict[str, set[int]] = {}
+
+    def traced(ctx, rec, t):
+        seen.setdefault(ctx.arm.name, set()).add(threading.get_ident())
+        return STEP_DAY(ctx, rec, t)
+
+    monkeypatch.setattr(kernels, "threads", lambda: threads)
+    monkeypatch.setattr(engine, "_step_day", traced)
+    sc = load_scenario("baseline", {"population.size": 2000, "run.steps": 30}, seed=4)
+    sim = engine.simulate(sc)
+    table = engine.metric_table(sim)
+    blob = b"".join(v.tobytes() for k, v in table.items() if k != "arm")
+    blob += b"".join(r.state.score.tobytes() + r.state.graph.active.tobytes() for r in sim.runs)
+    return blob, seen
+
+
+def test_arms_step_in_two_threads_with_identical_results(monkeypatch):
+    one, seen_one = _traced_run(monkeypatch, 1)
+    two, seen_two = _traced_run(monkeypatch, 2)
+    assert seen_one["treated"] == seen_one["control"]  # one thread: one after the other
+    assert len(seen_two["control"]) == 1 and seen_two["treated"].isdisjoint(seen_two["control"])
+    assert one == two

@@ -4,18 +4,25 @@ One step is one day. The whole day, in order: the five STAGES below
 (behaviour, sensors, scoring, sanctions, social_response), then the metrics are recorded.
 
 Both arms (treated, control) are built from one society and step day by day side by side,
-drawing from the same per-purpose streams (common random numbers).
+drawing from the same per-purpose streams (common random numbers). With more than one
+thread allowed (``NUMBA_NUM_THREADS``, default: every core) the control arm's day runs in a
+second thread while the treated arm's runs in this one: the arms share no mutable state
+(the streams' shared draws are deterministic and guarded by a lock) and numpy and the
+kernels release the GIL, so results are bit-identical to stepping them one after the other
+(tests/test_parallel.py).
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
-from panoptisim import behavior, sanctions, scoring, sensors, social
+from panoptisim import allocator, behavior, sanctions, scoring, sensors, social
 from panoptisim.context import Context
 from panoptisim.metrics import COUNT_METRICS, METRIC_NAMES, Recorder, end_of_run_rates
 from panoptisim.population import build_society
@@ -50,7 +57,8 @@ class ArmRun:
 
 @dataclass
 class Simulation:
-    """Every arm of every replicate, with wall time per phase (seconds)."""
+    """Every arm of every replicate, with time per phase (seconds): wall time, except that
+    with the arms stepping in two threads a phase's time is summed over both threads."""
 
     scenario: Scenario
     runs: list[ArmRun]
@@ -63,42 +71,61 @@ Progress = Callable[[int, int], None]
 DayCallback = Callable[[int, int, dict[str, dict[str, float]], int, int], None]
 
 
+def _step_day(ctx: Context, rec: Recorder, t: int) -> dict[str, float]:
+    """One arm's day: every stage in order, then its metrics; returns seconds per phase."""
+    clock = dict.fromkeys(PHASES[1:], 0.0)
+    today = Today(t)
+    for name, stage in STAGES:
+        t0 = time.perf_counter()
+        stage(ctx, today)
+        clock[name] += time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rec.record(ctx, today)
+    clock["metrics"] += time.perf_counter() - t0
+    return clock
+
+
 def simulate(scenario: Scenario, progress: Progress | None = None,
              on_day: DayCallback | None = None) -> Simulation:
     """Run the scenario: ``run.replicates`` paired replicates, each a treated and (if
     ``run.control``) a control arm. ``progress(done, total)`` is called after each day, and
     ``on_day`` with that day's metrics of every arm."""
+    allocator.keep_freed_memory()
     timings = {phase: 0.0 for phase in PHASES}
     arms = ARMS if scenario.run.control else ARMS[:1]
     root = Streams(scenario.run.seed)
     steps, reps = scenario.run.steps, scenario.run.replicates
     runs: list[ArmRun] = []
-    for r in range(reps):
-        streams = root.replicate(r)
-        t0 = time.perf_counter()
-        society = build_society(scenario, streams)
-        contexts = [Context(scenario, make_arm(scenario, a), streams,
-                            society if a == "treated" else society.copy()) for a in arms]
-        timings["build"] += time.perf_counter() - t0
-        recorders = [Recorder(steps) for _ in arms]
-        for t in range(steps):
+    from panoptisim import kernels  # numba loads on first use, not at import
+    side_by_side = len(arms) > 1 and kernels.threads() > 1
+    with ThreadPoolExecutor(1) if side_by_side else nullcontext() as pool:
+        for r in range(reps):
+            streams = root.replicate(r)
+            t0 = time.perf_counter()
+            society = build_society(scenario, streams)
+            contexts = [Context(scenario, make_arm(scenario, a), streams,
+                                society if a == "treated" else society.copy()) for a in arms]
+            timings["build"] += time.perf_counter() - t0
+            recorders = [Recorder(steps) for _ in arms]
+            for t in range(steps):
+                if pool is not None:  # control arm in the second thread, treated in this one
+                    other = pool.submit(_step_day, contexts[1], recorders[1], t)
+                    clocks = [_step_day(contexts[0], recorders[0], t), other.result()]
+                else:
+                    clocks = [_step_day(ctx, rec, t) for ctx, rec in zip(contexts, recorders)]
+                for clock in clocks:
+                    for phase, seconds in clock.items():
+                        timings[phase] += seconds
+                done, total = r * steps + t + 1, reps * steps
+                if progress is not None:
+                    progress(done, total)
+                if on_day is not None:
+                    on_day(r, t, {ctx.arm.name: {m: float(rec.columns[m][t])
+                                                 for m in METRIC_NAMES}
+                                  for ctx, rec in zip(contexts, recorders)}, done, total)
             for ctx, rec in zip(contexts, recorders):
-                today = Today(t)
-                for name, stage in STAGES:
-                    t0 = time.perf_counter()
-                    stage(ctx, today)
-                    timings[name] += time.perf_counter() - t0
-                t0 = time.perf_counter()
-                rec.record(ctx, today)
-                timings["metrics"] += time.perf_counter() - t0
-            done, total = r * steps + t + 1, reps * steps
-            if progress is not None:
-                progress(done, total)
-            if on_day is not None:
-                on_day(r, t, {ctx.arm.name: {m: float(rec.columns[m][t]) for m in METRIC_NAMES}
-                              for ctx, rec in zip(contexts, recorders)}, done, total)
-        for ctx, rec in zip(contexts, recorders):
-            runs.append(ArmRun(ctx.arm.name, r, rec.columns, end_of_run_rates(ctx), ctx.state))
+                runs.append(ArmRun(ctx.arm.name, r, rec.columns, end_of_run_rates(ctx),
+                                   ctx.state))
     return Simulation(scenario, runs, timings)
 
 

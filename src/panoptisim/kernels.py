@@ -13,8 +13,20 @@ compiles them (``benchmarks/scale.py`` reports that time), later processes load 
 
 from __future__ import annotations
 
+import threading
+
 import numba as nb
 import numpy as np
+
+#: numba's default (workqueue) threading layer must not be entered by two threads at once:
+#: the engine steps the two arms in two threads, so parallel kernels take turns.
+_PARALLEL_LOCK = threading.Lock()
+
+
+def threads() -> int:
+    """Threads the kernels (and the engine's two arms) may use: ``NUMBA_NUM_THREADS``,
+    by default the number of cores."""
+    return nb.config.NUMBA_NUM_THREADS
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
@@ -131,11 +143,12 @@ def csr_matvec(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
         return None
     if len(indices) < PARALLEL_MIN_ENTRIES:
         return None  # one thread: scipy's loop is as fast or faster (benchmarks/roofline.py)
-    if x.dtype == np.float32:
-        return _csr_matvec_f32_par(indptr, indices, data, x)
-    if x.dtype == np.float64:
-        return _csr_matvec_f64_par(indptr, indices, data, x)
-    return None
+    kernel = {np.dtype(np.float32): _csr_matvec_f32_par,
+              np.dtype(np.float64): _csr_matvec_f64_par}.get(x.dtype)
+    if kernel is None:
+        return None
+    with _PARALLEL_LOCK:
+        return kernel(indptr, indices, data, x)
 
 
 @nb.njit(cache=True, nogil=True)

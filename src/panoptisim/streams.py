@@ -11,6 +11,7 @@ same day and differ only through the regime (common random numbers).
 
 from __future__ import annotations
 
+import threading
 import zlib
 
 import numpy as np
@@ -28,6 +29,7 @@ class Streams:
         self.root = seed if isinstance(seed, np.random.SeedSequence) else \
             np.random.SeedSequence(seed)
         self._uniform_cache: dict = {}
+        self._uniform_lock = threading.Lock()  # the engine may step the two arms in threads
 
     def child(self, name: str, day: int | None = None) -> np.random.SeedSequence:
         """The seed sequence of stream ``name`` (on ``day``, if given)."""
@@ -42,18 +44,20 @@ class Streams:
     def uniform(self, name: str, day: int, n: int) -> np.ndarray:
         """``generator(name, day).random(n, dtype=float32)``, drawn once per day and shared
         (read-only) by every caller of the same day: the two arms of a pair draw the same
-        numbers, so the second gets the first's array instead of drawing it again."""
-        cache = self._uniform_cache
-        if cache.get("day") != day:
-            cache.clear()
-            cache["day"] = day
-        key = (name, n)
-        u = cache.get(key)
-        if u is None:
-            u = self.generator(name, day).random(n, dtype=np.float32)
-            u.setflags(write=False)
-            cache[key] = u
-        return u
+        numbers, so the second gets the first's array instead of drawing it again.
+        Thread-safe: the arms of a pair may step in two threads on the same day."""
+        with self._uniform_lock:
+            cache = self._uniform_cache
+            if cache.get("day") != day:
+                cache.clear()
+                cache["day"] = day
+            key = (name, n)
+            u = cache.get(key)
+            if u is None:
+                u = self.generator(name, day).random(n, dtype=np.float32)
+                u.setflags(write=False)
+                cache[key] = u
+            return u
 
     def replicate(self, index: int) -> "Streams":
         """Streams of replicate ``index``: replicate 0 is the root itself, the others are
