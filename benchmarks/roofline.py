@@ -11,8 +11,9 @@ bytes it must move at least:
   ``active`` 4 B per entry, one 4 B read of x per entry (the gather, counted once), 4 B out
   per row;
 - push (scatter) pass from the non-zeros of a sparse mask (the day's usual case: about 10%
-  expressed recently): per visited entry indices 4 B, rev 8 B, active 4 B, out 4 B (read and
-  write, counted once).
+  expressed recently): per visited entry indices 4 B, active 4 B, out 4 B (read and write,
+  counted once); per non-zero its position 8 B, its indptr pair 8 B (counted once) and its
+  value 4 B; the zeroed output 4 B per agent.
 Fraction = pass bandwidth / STREAM triad bandwidth at the same thread count.
 
     python benchmarks/roofline.py [--size 1e6] [--repeat 7]
@@ -103,7 +104,7 @@ def main() -> None:
     nz = np.flatnonzero(sparse)
     visited = int((g.indptr[nz + 1] - g.indptr[nz]).sum())
     pull_bytes = 8 * (n + 1) + 12 * entries + 4 * n
-    push_bytes = 20 * visited + 4 * n + 8 * len(nz)
+    push_bytes = 12 * visited + 4 * n + 20 * len(nz)
     print(f"\nsociety: {n:,} agents, {entries:,} CSR entries (mean degree {entries / n:.1f})")
     passes = [
         ("pull, 1 thread", 1, lambda: kernels._csr_matvec_f32_seq(g.indptr, g.indices,

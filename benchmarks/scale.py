@@ -5,7 +5,9 @@ arms stepped, each run in a fresh process (so its peak RSS is its own). Prints, 
 the median, min and max over ``--runs`` of: wall time, agent-days per second (agent-days =
 agents x days x 2 arms, over the step loop; and over the whole run, build included), time
 per phase (build, behaviour, sensors, scoring, sanctions, social response, metrics, output),
-peak RSS and the memory estimate (panoptisim.memory). Also the numba kernels' first-call
+peak RSS and the memory estimate (panoptisim.memory). With two threads the control arm
+steps in the second one, so the step phases' times are thread-seconds summed over both arms
+(their total exceeds the step loop's wall time). Also the numba kernels' first-call
 compile time (fresh cache directory) and their load time from the on-disk cache, and the
 machine load (uptime) before each run, since a loaded machine slows every figure.
 
@@ -102,7 +104,8 @@ def main() -> None:
     print(f"date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  machine: "
           f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "
           f"python {platform.python_version()}, NUMBA_NUM_THREADS="
-          f"{os.environ.get('NUMBA_NUM_THREADS', 'default')}")
+          f"{os.environ.get('NUMBA_NUM_THREADS', 'default')} (the arms step in two threads "
+          f"unless it is 1; phase times are then thread-seconds)")
     print(f"numba kernels, first-call compile (empty cache): {compile_time():.2f} s "
           f"(load {uptime()})")
     for size_text in args.sizes:

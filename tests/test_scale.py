@@ -44,7 +44,7 @@ def test_scaled_1e5_agrees_with_unscaled_1e6_on_rates():
         "population.size": 100_000, "population.scale": 10, "run.steps": 60,
         "run.replicates": 4}).summary
     large = panoptisim.run("baseline", seed=12, overrides={
-        "population.size": 1_000_000, "run.steps": 60, "run.replicates": 2}).summary
+        "population.size": 1_000_000, "run.steps": 60, "run.replicates": 3}).summary
     for name in RATES:
         a, b = small["metrics"][name], large["metrics"][name]
         half = sum((ci[1] - ci[0]) / 2 for ci in (a["ci95"], b["ci95"]))
