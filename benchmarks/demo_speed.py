@@ -19,8 +19,9 @@ import sys
 from datetime import date
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 import panoptisim
+from panoptisim.memory import peak_rss
 overrides = json.loads(sys.argv[1])
 t0 = time.perf_counter()
 r = panoptisim.run("baseline", overrides=overrides)
@@ -29,7 +30,7 @@ sc = r.scenario
 print(json.dumps({"wall_s": wall, "phases": r.simulation.timings,
                   "agents": sc.population.size, "steps": sc.run.steps,
                   "arms": 2 if sc.run.control else 1,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": peak_rss() / 2**20}))
 """
 
 

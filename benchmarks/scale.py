@@ -31,13 +31,13 @@ import tempfile
 from datetime import datetime, timezone
 
 CHILD = r"""
-import json, resource, sys, tempfile, time
+import json, sys, tempfile, time
 from pathlib import Path
 t_import = time.perf_counter()
 from panoptisim import kernels
 compile_s = kernels.warm_up()
 from panoptisim.engine import metric_table, simulate
-from panoptisim.memory import estimate
+from panoptisim.memory import estimate, peak_rss
 from panoptisim.output import manifest, metrics_table, now, write_run
 from panoptisim.scenario import load_scenario
 from panoptisim.summary import summarize
@@ -57,7 +57,7 @@ phases = dict(sim.timings)
 phases["output"] = t2 - t1
 print(json.dumps({"wall_s": t2 - t0, "step_s": (t1 - t0) - phases["build"],
                   "phases": phases, "kernel_load_s": compile_s,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "peak_rss_mb": peak_rss() / 2**20,
                   "estimate_mb": est / 2**20}))
 """
 

@@ -9,20 +9,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from panoptisim.cli import main
-from panoptisim.memory import MB, estimate
+from panoptisim.memory import MB, estimate, peak_rss
 from panoptisim.scenario import load_scenario
 
 CHILD = r"""
-import json, resource, sys
+import json, sys
 import panoptisim
 from panoptisim import kernels
+from panoptisim.memory import peak_rss
 kernels.warm_up()
 overrides = json.loads(sys.argv[1])
 panoptisim.run("baseline", seed=1, overrides=overrides)
-print(json.dumps({"peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+print(json.dumps({"peak": peak_rss()}))
 """
 
 
@@ -79,3 +81,13 @@ def test_refuses_a_run_that_does_not_fit(capsys, tmp_path, monkeypatch):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "MiB" in err[0] and "100 MiB" in err[0]
     assert not (tmp_path / "x").exists()
+
+
+def test_peak_rss_is_the_childs_own():
+    """A child of a big process reports its own peak, not its parent's size at the fork."""
+    ballast = np.ones(200 * MB // 8)  # this process: at least 200 MiB resident
+    code = "from panoptisim.memory import peak_rss; print(peak_rss())"
+    child = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               check=True).stdout)
+    assert child < peak_rss() - 150 * MB
+    assert ballast.sum() > 0

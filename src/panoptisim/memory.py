@@ -106,3 +106,23 @@ def available_bytes() -> int:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return 1 << 62
+
+
+def peak_rss() -> int:
+    """This process's peak resident memory (bytes) since it began running its program.
+
+    Linux's ``getrusage`` high-water mark survives ``exec``: a child started from a big
+    process (a test runner) would report at least its parent's size at the fork. The
+    memory map's own high-water mark (``VmHWM``) starts afresh at ``exec``, so it is read
+    where it exists."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+    import sys
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
