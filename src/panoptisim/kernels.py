@@ -4,7 +4,9 @@ Every kernel here reproduces, bit for bit, the numpy/scipy expression it replace
 same values in the same order, with the same floating-point accumulation order. None
 draws random numbers (draws stay with the callers and their named streams).
 
-Parallel kernels (``parallel=True``) only split work by CSR row (or by independent
+Edge loops run over unsigned positions (``np.uint64``/``np.uint32``): numba then omits the
+negative-index wrap-around on every access, which made the row passes 1.3-1.5x slower
+(benchmarks/roofline.py). Parallel kernels (``parallel=True``) only split work by CSR row (or by independent
 element), each row written by one thread with the sequential order of the serial code,
 so their results do not depend on the number of threads (tests/test_parallel.py).
 Kernels are cached on disk (``cache=True``): the first call in a fresh environment
@@ -35,7 +37,7 @@ def _csr_matvec_f32_par(indptr, indices, data, x):
     out = np.empty(n, np.float32)
     for i in nb.prange(n):
         acc = np.float32(0.0)
-        for e in range(indptr[i], indptr[i + 1]):
+        for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             acc += data[e] * x[np.uint32(indices[e])]
         out[i] = acc
     return out
@@ -45,9 +47,9 @@ def _csr_matvec_f32_par(indptr, indices, data, x):
 def _csr_matvec_f32_seq(indptr, indices, data, x):
     n = len(indptr) - 1
     out = np.empty(n, np.float32)
-    start = indptr[0]
+    start = np.uint64(indptr[0])
     for i in range(n):
-        end = indptr[i + 1]
+        end = np.uint64(indptr[i + 1])
         acc = np.float32(0.0)
         for e in range(start, end):
             acc += data[e] * x[np.uint32(indices[e])]
@@ -62,7 +64,7 @@ def _csr_matvec_f64_par(indptr, indices, data, x):
     out = np.empty(n, np.float64)
     for i in nb.prange(n):
         acc = 0.0
-        for e in range(indptr[i], indptr[i + 1]):
+        for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             acc += np.float64(data[e]) * x[np.uint32(indices[e])]
         out[i] = acc
     return out
@@ -74,7 +76,7 @@ def _csr_matvec_f64_seq(indptr, indices, data, x):
     out = np.empty(n, np.float64)
     for i in range(n):
         acc = 0.0
-        for e in range(indptr[i], indptr[i + 1]):
+        for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             acc += np.float64(data[e]) * x[np.uint32(indices[e])]
         out[i] = acc
     return out
@@ -90,7 +92,7 @@ def _scatter_f32(indptr, indices, rev, data, x, nonzero):
     out = np.zeros(len(indptr) - 1, np.float32)
     for j in nonzero:  # ascending: each row receives its terms in CSR order
         xj = x[j]
-        for e in range(indptr[j], indptr[j + 1]):
+        for e in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
             out[np.uint32(indices[e])] += data[e] * xj
     return out
 
@@ -100,7 +102,7 @@ def _scatter_f64(indptr, indices, rev, data, x, nonzero):
     out = np.zeros(len(indptr) - 1, np.float64)
     for j in nonzero:
         xj = x[j]
-        for e in range(indptr[j], indptr[j + 1]):
+        for e in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
             out[np.uint32(indices[e])] += np.float64(data[e]) * xj
     return out
 
@@ -195,7 +197,7 @@ def _csr_from_pairs(n, u, v):
     rev = np.empty(w, np.int64)
     cursor = indptr[:n].copy()
     for i in range(n):
-        for e in range(indptr[i], indptr[i + 1]):
+        for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             j = indices[e]
             rev[e] = cursor[j]
             cursor[j] += 1
