@@ -92,16 +92,24 @@ def estimate(scenario: Scenario) -> Estimate:
     return Estimate(int(peak), INTERPRETER_BYTES, int(build), int(steady), int(logs), entries)
 
 
-def available_bytes() -> int:
-    """Memory available to a new allocation now (``MemAvailable``), or total physical memory
-    where that is not known."""
+def _proc_bytes(path: str, key: str) -> int | None:
+    """The ``key:`` line of a Linux /proc file in kB, as bytes; None where there is none."""
     try:
-        with open("/proc/meminfo") as f:
+        with open(path) as f:
             for line in f:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
+    return None
+
+
+def available_bytes() -> int:
+    """Memory available to a new allocation now (``MemAvailable``), or total physical memory
+    where that is not known."""
+    available = _proc_bytes("/proc/meminfo", "MemAvailable")
+    if available is not None:
+        return available
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
@@ -115,13 +123,9 @@ def peak_rss() -> int:
     process (a test runner) would report at least its parent's size at the fork. The
     memory map's own high-water mark (``VmHWM``) starts afresh at ``exec``, so it is read
     where it exists."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    peak = _proc_bytes("/proc/self/status", "VmHWM")
+    if peak is not None:
+        return peak
     import resource
     import sys
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
