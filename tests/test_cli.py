@@ -49,6 +49,7 @@ def test_run_writes_a_complete_run_folder(tmp_path):
     assert manifest["seed"] == 7 and manifest["panoptisim_version"] == panoptisim.__version__
     assert {"build", "behaviour", "sensors", "scoring", "sanctions", "social_response",
             "metrics", "output"} <= set(manifest["wall_time_s"])
+    assert manifest["threads"] >= 1  # > 1: phase times are thread-seconds
     resolved = panoptisim.load_scenario(out / "scenario.toml")
     assert resolved.digest() == manifest["scenario_hash"]
     assert resolved.population.size == 2000 and resolved.run.seed == 7

@@ -6,9 +6,10 @@ draws random numbers (draws stay with the callers and their named streams).
 
 Edge loops run over unsigned positions (``np.uint64``/``np.uint32``): numba then omits the
 negative-index wrap-around on every access, which made the row passes 1.3-1.5x slower
-(benchmarks/roofline.py). Parallel kernels (``parallel=True``) only split work by CSR row (or by independent
-element), each row written by one thread with the sequential order of the serial code,
-so their results do not depend on the number of threads (tests/test_parallel.py).
+(benchmarks/roofline.py). Parallel kernels (``parallel=True``) only split work by CSR row
+(or by independent element), each row written by one thread with the sequential order of
+the serial code, so their results do not depend on the number of threads
+(tests/test_parallel.py).
 Kernels are cached on disk (``cache=True``): the first call in a fresh environment
 compiles them (``benchmarks/scale.py`` reports that time), later processes load them.
 """
