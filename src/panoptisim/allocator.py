@@ -8,7 +8,9 @@ stage of every day: at 10^7 agents that was a third of the step loop's time, spe
 kernel (benchmarks/scale.py, BENCHMARKS.md §1). Raising the mmap threshold to 1 GiB and the
 trim threshold out of reach lets the heap reuse those pages. Values are untouched (this is
 only where bytes live), so results are bit-identical; peak RSS grows by a few percent of
-fragmentation at most. glibc only; elsewhere (macOS, musl) nothing is changed.
+fragmentation at most. The setting is process-wide and stays: a long-lived process (the
+dashboard, a sweep worker) keeps the heap of its largest run resident for the next one
+instead of returning it. glibc only; elsewhere (macOS, musl) nothing is changed.
 """
 
 from __future__ import annotations
