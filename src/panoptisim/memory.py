@@ -31,8 +31,8 @@ from panoptisim.scenario import Scenario
 
 MB = 1024 ** 2
 #: Resident memory of the interpreter with the package and its dependencies imported and
-#: the numba kernels loaded from their cache (LLVM included): measured 175-223 MB at import
-#: in two environments, plus about 150 MB once the kernels load.
+#: the numba kernels loaded from their cache (LLVM included): measured 339-366 MB in a fresh
+#: venv as CI builds it, less in a long-lived development venv (peak_rss, 2026-11-27).
 INTERPRETER_BYTES = 325 * MB
 #: Fixed working memory of a run beyond the interpreter (compiled kernels, small tables).
 FIXED_BYTES = 25 * MB
