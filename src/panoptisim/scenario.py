@@ -626,6 +626,29 @@ def parse_override(item: str) -> tuple[str, Any]:
     return key, value
 
 
+def flat_values(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested scenario document as ``{dotted key: value}``, the keys of ``--set`` and of
+    ``iter_params`` (the inverse of nesting an override)."""
+    out: dict[str, Any] = {}
+    for k, v in doc.items():
+        if isinstance(v, dict):
+            out.update(flat_values(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def read_user_file(path: Path, kind: str, error: type[Exception]) -> str:
+    """The text of a file the user named, or ``error`` with one line saying why not
+    (``kind`` names it: "scenario file", "sweep file")."""
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        raise error(f"{kind} '{path}' does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{kind} '{path}' cannot be read: {exc}") from None
+
+
 def _nest(key: str, value: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     node = out
@@ -648,13 +671,7 @@ def load_scenario(source: str | Path | Scenario | None = "baseline",
     else:
         source = "baseline" if source is None else str(source)
         if source.endswith(".toml") or "/" in source or Path(source).suffix:
-            path = Path(source)
-            try:
-                text = path.read_text()
-            except FileNotFoundError:
-                raise ScenarioError(f"scenario file '{path}' does not exist") from None
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ScenarioError(f"scenario file '{path}' cannot be read: {exc}") from None
+            text = read_user_file(Path(source), "scenario file", ScenarioError)
         elif source in builtin_names():
             text = _builtin_text(source)
         else:

@@ -31,7 +31,7 @@ from bokeh.plotting import figure
 from panoptisim.dashboard.live import Cancelled, stream_run
 from panoptisim.report.network import MAX_AGENTS
 from panoptisim.report.style import ARM_COLOR, FALSE_COLOR, TRUE_COLOR
-from panoptisim.scenario import (ParamInfo, Scenario, ScenarioError, builtin_names,
+from panoptisim.scenario import (ParamInfo, Scenario, ScenarioError, builtin_names, flat_values,
                                  iter_params, load_scenario)
 
 #: The parameters the dashboard exposes (dotted keys of the schema), in display order.
@@ -208,7 +208,7 @@ class Dashboard:
         """Fill the form with a built-in scenario's values."""
         sc = load_scenario(name)
         self.description.object = f"**{name}**: {sc.description}"
-        flat = _flat(sc.model_dump(mode="json"))
+        flat = flat_values(sc.model_dump(mode="json"))
         self.widgets = {k: make_widget(self.params[k], flat[k]) for k in KEY_PARAMS}
         for w in self.widgets.values():
             w.param.watch(lambda e: self.validate(), "value")
@@ -437,16 +437,6 @@ def _memory_problem(sc: Scenario) -> str:
     return (f"Cannot run: population.size = {sc.population.size} needs an estimated "
             f"{need.peak / MB:,.0f} MiB at peak, more than the {limit / MB:,.0f} MiB "
             f"available: reduce population.size")
-
-
-def _flat(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in doc.items():
-        if isinstance(v, dict):
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 def serve(host: str = "127.0.0.1", port: int = 8050, runs_dir: Path | None = None,

@@ -45,7 +45,7 @@ from panoptisim.experiments.design import (DEFAULT_SAMPLES, SAMPLED, Axis, Desig
                                            build_design)
 from panoptisim.scenario import (Scenario, ScenarioError, _allowed, _deep_merge,
                                  _format_error, _nest, iter_params, load_scenario,
-                                 param_keys)
+                                 param_keys, read_user_file)
 from panoptisim.streams import Streams, purpose_key
 
 #: Parameters a sweep sets itself: they may not appear in [set] or [axes].
@@ -473,12 +473,7 @@ def load_sweep(source: str | Path, overrides: dict[str, Any] | None = None) -> P
     """
     path = Path(source)
     where = f"{path.name}: "
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise SweepError(f"sweep file '{path}' does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SweepError(f"sweep file '{path}' cannot be read: {exc}") from None
+    text = read_user_file(path, "sweep file", SweepError)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -24,7 +24,7 @@ from panoptisim.report import figures as F
 from panoptisim.report import html as H
 from panoptisim.report import sweep_figures as SF
 from panoptisim.report.style import styled
-from panoptisim.scenario import ScenarioError, iter_params, load_scenario
+from panoptisim.scenario import ScenarioError, flat_values, iter_params, load_scenario
 from panoptisim.state import SANCTIONS
 from panoptisim.summary import HEADLINE
 
@@ -88,19 +88,9 @@ def kind_of(path: Path) -> str:
                       f"a sweep folder (sweep.json)")
 
 
-def _flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in doc.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
 def scenario_table(resolved: dict[str, Any]) -> str:
     """The scenario as a table by section: key, value, unit, default; changed rows marked."""
-    flat = _flatten(resolved)
+    flat = flat_values(resolved)
     rows, classes = [], []
     section = None
     for p in iter_params():
