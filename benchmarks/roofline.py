@@ -107,13 +107,13 @@ def main() -> None:
     push_bytes = 12 * visited + 4 * n + 20 * len(nz)
     print(f"\nsociety: {n:,} agents, {entries:,} CSR entries (mean degree {entries / n:.1f})")
     passes = [
-        ("pull, 1 thread", 1, lambda: kernels._csr_matvec_f32_seq(g.indptr, g.indices,
-                                                                   g.active, dense), pull_bytes),
+        ("pull, 1 thread", 1, lambda: kernels._csr_matvec_seq(g.indptr, g.indices,
+                                                               g.active, dense), pull_bytes),
         (f"pull, {threads} threads", threads,
-         lambda: kernels._csr_matvec_f32_par(g.indptr, g.indices, g.active, dense), pull_bytes),
+         lambda: kernels._csr_matvec_par(g.indptr, g.indices, g.active, dense), pull_bytes),
         ("pull, scipy csr_matvec", 1, lambda: g._matrix @ dense, pull_bytes),
-        ("push, 10% non-zero", 1, lambda: kernels._scatter_f32(g.indptr, g.indices, g.rev,
-                                                                g.active, sparse, nz), push_bytes),
+        ("push, 10% non-zero", 1, lambda: kernels._scatter(g.indptr, g.indices, g.active,
+                                                            sparse, nz), push_bytes),
     ]
     for name, t, fn, nbytes in passes:
         lo, med = best(fn, args.repeat)

@@ -60,9 +60,9 @@ def test_kernel_thread_counts_agree_in_process():
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        a = kernels._csr_matvec_f32_par(g.indptr, g.indices, g.active, x)
+        a = kernels._csr_matvec_par(g.indptr, g.indices, g.active, x)
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-        b = kernels._csr_matvec_f32_par(g.indptr, g.indices, g.active, x)
+        b = kernels._csr_matvec_par(g.indptr, g.indices, g.active, x)
     finally:
         numba.set_num_threads(before)
     assert np.array_equal(a.view(np.uint32), b.view(np.uint32))

@@ -33,11 +33,13 @@ def threads() -> int:
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def _csr_matvec_f32_par(indptr, indices, data, x):
+def _csr_matvec_par(indptr, indices, data, x):
+    """``A @ x`` split by row over the threads: per row, entries in CSR order, accumulated
+    in ``x``'s dtype from 0 (compiled once per dtype)."""
     n = len(indptr) - 1
-    out = np.empty(n, np.float32)
+    out = np.zeros(n, x.dtype)
     for i in nb.prange(n):
-        acc = np.float32(0.0)
+        acc = out[i]
         for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             acc += data[e] * x[np.uint32(indices[e])]
         out[i] = acc
@@ -45,40 +47,14 @@ def _csr_matvec_f32_par(indptr, indices, data, x):
 
 
 @nb.njit(cache=True, nogil=True)
-def _csr_matvec_f32_seq(indptr, indices, data, x):
+def _csr_matvec_seq(indptr, indices, data, x):
+    """The one-thread form of ``_csr_matvec_par`` (for benchmarks/roofline.py)."""
     n = len(indptr) - 1
-    out = np.empty(n, np.float32)
-    start = np.uint64(indptr[0])
+    out = np.zeros(n, x.dtype)
     for i in range(n):
-        end = np.uint64(indptr[i + 1])
-        acc = np.float32(0.0)
-        for e in range(start, end):
+        acc = out[i]
+        for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             acc += data[e] * x[np.uint32(indices[e])]
-        out[i] = acc
-        start = end
-    return out
-
-
-@nb.njit(parallel=True, cache=True, nogil=True)
-def _csr_matvec_f64_par(indptr, indices, data, x):
-    n = len(indptr) - 1
-    out = np.empty(n, np.float64)
-    for i in nb.prange(n):
-        acc = 0.0
-        for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
-            acc += np.float64(data[e]) * x[np.uint32(indices[e])]
-        out[i] = acc
-    return out
-
-
-@nb.njit(cache=True, nogil=True)
-def _csr_matvec_f64_seq(indptr, indices, data, x):
-    n = len(indptr) - 1
-    out = np.empty(n, np.float64)
-    for i in range(n):
-        acc = 0.0
-        for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
-            acc += np.float64(data[e]) * x[np.uint32(indices[e])]
         out[i] = acc
     return out
 
@@ -89,8 +65,9 @@ PARALLEL_MIN_ENTRIES = 1 << 21
 
 
 @nb.njit(cache=True, nogil=True)
-def _scatter_f32(indptr, indices, rev, data, x, nonzero):
-    out = np.zeros(len(indptr) - 1, np.float32)
+def _scatter(indptr, indices, data, x, nonzero):
+    """``A @ x`` pushed from the non-zeros of ``x`` (see neighbour_sum), in ``x``'s dtype."""
+    out = np.zeros(len(indptr) - 1, x.dtype)
     for j in nonzero:  # ascending: each row receives its terms in CSR order
         xj = x[j]
         for e in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
@@ -98,23 +75,13 @@ def _scatter_f32(indptr, indices, rev, data, x, nonzero):
     return out
 
 
-@nb.njit(cache=True, nogil=True)
-def _scatter_f64(indptr, indices, rev, data, x, nonzero):
-    out = np.zeros(len(indptr) - 1, np.float64)
-    for j in nonzero:
-        xj = x[j]
-        for e in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
-            out[np.uint32(indices[e])] += np.float64(data[e]) * xj
-    return out
-
-
 #: The push (scatter) form is used when at most this share of ``x`` is non-zero.
 SCATTER_MAX_SHARE = 0.25
 
 
-def neighbour_sum(indptr: np.ndarray, indices: np.ndarray, rev: np.ndarray,
-                  data: np.ndarray, x: np.ndarray) -> np.ndarray | None:
-    """``A @ x`` (A symmetric in pattern, ``rev`` its transpose map), exactly as scipy.
+def neighbour_sum(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
+                  x: np.ndarray) -> np.ndarray | None:
+    """``A @ x`` (A symmetric, as the social graph is), exactly as scipy computes it.
 
     With a sparse non-negative ``x`` (most of the day's masks: who expressed recently, who
     is on a public list) the sum is pushed from the non-zero entries of ``x``, visited in
@@ -129,8 +96,7 @@ def neighbour_sum(indptr: np.ndarray, indices: np.ndarray, rev: np.ndarray,
         return None
     nonzero = np.flatnonzero(x)
     if len(nonzero) <= SCATTER_MAX_SHARE * len(x) and (len(nonzero) == 0 or x.min() >= 0):
-        kernel = _scatter_f32 if x.dtype == np.float32 else _scatter_f64
-        return kernel(indptr, indices, rev, data, x, nonzero)
+        return _scatter(indptr, indices, data, x, nonzero)
     return csr_matvec(indptr, indices, data, x)
 
 
@@ -140,18 +106,13 @@ def csr_matvec(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
     exactly as scipy's ``csr_matvec`` computes it (per row, entries in CSR order,
     accumulated in the result dtype from 0), split by row over numba's threads. Returns None
     for small graphs (fewer than PARALLEL_MIN_ENTRIES entries) and other inputs: the caller
-    then uses scipy, which gives the same bits on one thread. The ``_seq`` kernels are the
-    one-thread form, kept for benchmarks/roofline.py."""
-    if x.ndim != 1 or data.dtype != np.float32:
+    then uses scipy, which gives the same bits on one thread."""
+    if x.ndim != 1 or data.dtype != np.float32 or x.dtype not in (np.float32, np.float64):
         return None
     if len(indices) < PARALLEL_MIN_ENTRIES:
         return None  # one thread: scipy's loop is as fast or faster (benchmarks/roofline.py)
-    kernel = {np.dtype(np.float32): _csr_matvec_f32_par,
-              np.dtype(np.float64): _csr_matvec_f64_par}.get(x.dtype)
-    if kernel is None:
-        return None
     with _PARALLEL_LOCK:
-        return kernel(indptr, indices, data, x)
+        return _csr_matvec_par(indptr, indices, data, x)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -246,11 +207,9 @@ def warm_up() -> float:
     indptr, indices, rev = csr_from_pairs(3, np.array([0, 1]), np.array([1, 2]))
     active = np.ones(len(indices), np.float32)
     for x in (np.ones(3, np.float32), np.ones(3, np.float64)):
-        for kernel in (_csr_matvec_f32_par, _csr_matvec_f32_seq, _csr_matvec_f64_par,
-                       _csr_matvec_f64_seq):
-            if (x.dtype == np.float32) == ("f32" in kernel.__name__):
-                kernel(indptr, indices, active, x)
+        _csr_matvec_par(indptr, indices, active, x)
+        _csr_matvec_seq(indptr, indices, active, x)
     live_entries_into(indptr, rev, active, np.array([1]))
     for x in (np.array([0, 1, 0], np.float32), np.array([0, 1, 0], np.float64)):
-        neighbour_sum(indptr, indices, rev, active, x)
+        neighbour_sum(indptr, indices, active, x)
     return time.perf_counter() - t0

@@ -60,7 +60,7 @@ class Graph:
         non-zeros when ``values`` is sparse, else a row-parallel pull) that give exactly
         scipy's result; anything else through the scipy CSR product."""
         from panoptisim import kernels  # numba loads on first use, not at import
-        out = kernels.neighbour_sum(self.indptr, self.indices, self.rev, self.active, values)
+        out = kernels.neighbour_sum(self.indptr, self.indices, self.active, values)
         return self._matrix @ values if out is None else out
 
     def cut(self, entries: np.ndarray) -> np.ndarray:
