@@ -122,7 +122,8 @@ def make_erdos_renyi(n: int, mean_degree: float, rng: np.random.Generator
 
 def make_configuration(degrees: np.ndarray, rng: np.random.Generator
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Erased configuration model: stubs paired uniformly at random (Molloy & Reed 1995).
+    """Erased configuration model: half-edges paired uniformly at random (Molloy & Reed
+    1995).
 
     Self-loops and multi-edges are erased by the builder, a vanishing share for bounded
     degrees. O(sum of degrees).
@@ -130,8 +131,8 @@ def make_configuration(degrees: np.ndarray, rng: np.random.Generator
     degrees = np.asarray(degrees, dtype=np.int64)
     if (degrees < 0).any():
         raise ValueError("configuration model needs degrees >= 0")
-    stubs = np.repeat(np.arange(len(degrees), dtype=np.int64), degrees)
-    if len(stubs) % 2:
-        stubs = stubs[:-1]
-    rng.shuffle(stubs)
-    return stubs[0::2].copy(), stubs[1::2].copy()
+    half_edges = np.repeat(np.arange(len(degrees), dtype=np.int64), degrees)
+    if len(half_edges) % 2:
+        half_edges = half_edges[:-1]
+    rng.shuffle(half_edges)
+    return half_edges[0::2].copy(), half_edges[1::2].copy()
