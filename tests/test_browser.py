@@ -183,7 +183,11 @@ def test_dashboard_runs_a_scenario_and_draws_it(tmp_path: Path) -> None:
         set_number(page, "population-size", "10")
         msg = wait_text(page, ".ps-error", "population.size")
         assert "population.size = 10 is not allowed" in msg and "[100, 50000000]" in msg
-        assert page.locator(".ps-run button").is_disabled()
+        run_button = page.locator(".ps-run button")
+        deadline = time.monotonic() + 10  # the button's update may follow the message's
+        while not run_button.is_disabled() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert run_button.is_disabled()
         with urllib.request.urlopen(url, timeout=10) as resp:
             assert resp.status == 200
 

@@ -224,8 +224,8 @@ class Dashboard:
         try:
             sc = load_scenario(self.scenario_select.value, self.overrides())
         except ScenarioError as exc:
+            self.run_button.disabled = True  # first: Run is blocked by the time the reason shows
             self.show_error(f"Cannot run: {exc}")
-            self.run_button.disabled = True
             return None
         self.alert.visible = False
         self.run_button.disabled = self.buffer.state == "running"
