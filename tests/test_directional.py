@@ -14,7 +14,7 @@ CAMERA_ERRORS_ONLY = {"surveillance.online.false_flag_rate": 0.0,
                       "surveillance.informants.p_malicious": 0.0,
                       "surveillance.financial.p_record_error": 0.0,
                       "surveillance.commerce.p_miscategorised": 0.0}
-STRONG_NETWORK = {"scoring.w_network": 2.0, "scoring.p_cut_max": 0.05}
+STRONG_NETWORK = {"scoring.w_network": 2.0, "social.p_cut_max": 0.05}
 
 
 def summary(name: str, seed: int = 11, **overrides) -> dict:

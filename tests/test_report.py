@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import panoptisim
+from panoptisim.errors import InputError
 from panoptisim.report import ReportError, write_report
 from panoptisim.report import figures as F
 from panoptisim.report.cli import report as report_cmd
@@ -94,7 +95,7 @@ def test_report_command_and_bad_input(run_dir: Path, tmp_path: Path) -> None:
     assert (tmp_path / "figures" / "expressed_dissent.png").is_file()
     res = runner.invoke(report_cmd, [str(tmp_path / "nowhere")])
     assert isinstance(res.exception, ReportError)
-    assert isinstance(res.exception, ScenarioError)  # cli.main prints one line, exit 2
+    assert isinstance(res.exception, InputError)  # run_command prints one line, exit 2
     assert "not a folder" in str(res.exception)
     empty = tmp_path / "empty"
     empty.mkdir()

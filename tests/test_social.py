@@ -47,7 +47,7 @@ def social_day(ctx, t, political_flagged=None, sanctioned=(), political=None,
     ({"scoring.w_network": 0.0}, "treated"),
     ({}, "control")])
 def test_no_ties_cut_without_a_network_term(overrides, arm):
-    ctx = make_ctx({**overrides, "scoring.p_cut_max": 1.0}, n=N, arm=arm)
+    ctx = make_ctx({**overrides, "social.p_cut_max": 1.0}, n=N, arm=arm)
     mark(ctx, 0.3)
     before = ctx.state.graph.active.copy()
     today = social_day(ctx, 0)
@@ -57,7 +57,7 @@ def test_no_ties_cut_without_a_network_term(overrides, arm):
 
 
 def test_ties_cut_only_to_marked_neighbours():
-    ctx = make_ctx({"scoring.p_cut_max": 0.5}, n=N)
+    ctx = make_ctx({"social.p_cut_max": 0.5}, n=N)
     marked = mark(ctx, 0.1)
     g = ctx.state.graph
     before = g.active.copy()
@@ -67,7 +67,7 @@ def test_ties_cut_only_to_marked_neighbours():
     assert today.ties_cut > 0 and len(lost) == 2 * today.ties_cut
     assert (marked[g.sources[lost]] | marked[g.indices[lost]]).all()
     # nobody cuts when nobody is marked
-    ctx2 = make_ctx({"scoring.p_cut_max": 0.5}, n=N)
+    ctx2 = make_ctx({"social.p_cut_max": 0.5}, n=N)
     today2 = social_day(ctx2, 0)
     social.cut_ties(ctx2, today2)
     assert today2.ties_cut == 0 and (ctx2.state.graph.active == 1).all()
@@ -75,9 +75,9 @@ def test_ties_cut_only_to_marked_neighbours():
 
 @pytest.mark.parametrize("w_network", [0.1, 0.5, 2.0, 10.0])
 def test_cut_rate_follows_the_network_weight(w_network):
-    ctx = make_ctx({"scoring.p_cut_max": 0.5, "scoring.w_network": w_network}, n=N)
+    ctx = make_ctx({"social.p_cut_max": 0.5, "scoring.w_network": w_network}, n=N)
     marked = mark(ctx, 0.1)
-    sc = ctx.scenario.scoring
+    sc = ctx.scenario.social
     p = sc.p_cut_max * w_network / (w_network + sc.w_network_half)
     u, v = live_edges(ctx.state.graph)
     k = marked[u].astype(int) + marked[v].astype(int)  # each marked end is one chance
@@ -91,7 +91,7 @@ def test_cut_rate_follows_the_network_weight(w_network):
 def test_cut_rate_grows_with_the_network_weight():
     cuts = []
     for w in (0.1, 0.5, 2.0, 10.0):
-        ctx = make_ctx({"scoring.p_cut_max": 0.3, "scoring.w_network": w}, n=N)
+        ctx = make_ctx({"social.p_cut_max": 0.3, "scoring.w_network": w}, n=N)
         mark(ctx, 0.1)
         today = social_day(ctx, 0)
         social.cut_ties(ctx, today)
@@ -100,7 +100,7 @@ def test_cut_rate_grows_with_the_network_weight():
 
 
 def test_active_degree_stays_in_step_with_the_graph():
-    ctx = make_ctx({"scoring.p_cut_max": 0.5}, n=N)
+    ctx = make_ctx({"social.p_cut_max": 0.5}, n=N)
     mark(ctx, 0.2)
     total = 0
     for t in range(5):
@@ -173,7 +173,7 @@ def test_neighbours_sanctions_raise_risk(transparent, political, raises):
     ("employer_notified", False), ("internet_throttled", False)])
 def test_only_public_sanctions_are_seen_by_neighbours(kind, visible):
     """Travel-ban blacklists and shaming are public; the other sanctions are private."""
-    ctx = make_ctx({"scoring.p_cut_max": 0.5}, n=N)
+    ctx = make_ctx({"social.p_cut_max": 0.5}, n=N)
     sanctioned = np.arange(0, N, 10)
     ctx.state.sanction_days_left[sanction_index(kind), sanctioned] = 30
     assert ctx.state.marked()[sanctioned].all() == visible

@@ -4,6 +4,8 @@ synthetic societies. Synthetic agents only; sensors are modelled by their error 
 __version__ = "0.1.0"
 
 from panoptisim.api import Result, run  # noqa: E402
-from panoptisim.scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
+from panoptisim.errors import InputError, ScenarioError  # noqa: E402
+from panoptisim.scenario import Scenario, load_scenario  # noqa: E402
 
-__all__ = ["Result", "Scenario", "ScenarioError", "__version__", "load_scenario", "run"]
+__all__ = ["InputError", "Result", "Scenario", "ScenarioError", "__version__", "load_scenario",
+           "run"]

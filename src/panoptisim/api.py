@@ -9,7 +9,8 @@ from typing import Any, Callable
 import pandas as pd
 
 from panoptisim.engine import DayCallback, Simulation, metric_table, simulate
-from panoptisim.output import check_destination, manifest, metrics_table, now, write_run
+from panoptisim.io import check_new_folder
+from panoptisim.output import manifest, metrics_table, now, write_run
 from panoptisim.scenario import Scenario, load_scenario
 from panoptisim.state import State
 from panoptisim.summary import summarize
@@ -50,7 +51,7 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
     merged.update({k.replace("__", "."): v for k, v in kw_overrides.items()})
     scenario = load_scenario(scenario_or_name, merged, seed=seed)
     if out is not None:
-        check_destination(Path(out))
+        check_new_folder(Path(out))
     started = now()
     sim = simulate(scenario, progress=progress, on_day=on_day)
     columns = metric_table(sim)

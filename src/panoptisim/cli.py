@@ -8,7 +8,6 @@ nothing is written.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -20,10 +19,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, \
     TimeRemainingColumn
 from rich.table import Table
 
-from panoptisim.output import RunFolderError
-from panoptisim.scenario import (ScenarioError, builtin_names, iter_params, load_scenario,
-                                 parse_override)
+from panoptisim.dashboard.cli import dashboard
+from panoptisim.errors import InputError, run_command
+from panoptisim.experiments.cli import query, sensitivity, summarize, sweep
+from panoptisim.fmt import figure
+from panoptisim.report.cli import report
+from panoptisim.scenario import builtin_names, iter_params, load_scenario, parse_override
 from panoptisim.summary import HEADLINE
+from panoptisim.validation.cli import validate
 
 err_console = Console(stderr=True)
 
@@ -56,14 +59,6 @@ class _DelayedProgress:
             self.bar.stop()
 
 
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
-    return str(v)
-
-
 def summary_table(summary: dict[str, Any], names: tuple[str, ...] | None = None) -> Table:
     """The headline metrics of a summary as a rich table."""
     arms = summary["arms"]
@@ -80,11 +75,11 @@ def summary_table(summary: dict[str, Any], names: tuple[str, ...] | None = None)
         m = summary["metrics"].get(name)
         if m is None:
             continue
-        row = [name] + [_fmt(m.get(a)) for a in arms]
+        row = [name] + [figure(m.get(a)) for a in arms]
         if "control" in arms:
-            row.append(_fmt(m.get("effect")))
+            row.append(figure(m.get("effect")))
         ci = m.get("ci95")
-        row.append(f"[{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci else "-")
+        row.append(f"[{figure(ci[0])}, {figure(ci[1])}]" if ci else "-")
         table.add_row(*row)
     return table
 
@@ -135,20 +130,16 @@ def run(scenario: str, sets: tuple[str, ...], seed: int | None, out: Path | None
     and length (panoptisim.memory); a run that would not fit in the available memory is
     refused (exit 2). --dry-run prints the estimate and stops."""
     from panoptisim.api import run as run_api
-    from panoptisim.memory import MB, available_bytes, estimate
+    from panoptisim.memory import MB, available_bytes, check_fits, estimate
 
     overrides = dict(parse_override(s) for s in sets)
     if no_control:
         overrides["run.control"] = False
     resolved = load_scenario(scenario, overrides, seed=seed)  # validate before anything runs
-    need, limit = estimate(resolved), available_bytes()
     if dry_run:
-        click.echo(f"{need.line()}; available {limit / MB:,.0f} MiB")
+        click.echo(f"{estimate(resolved).line()}; available {available_bytes() / MB:,.0f} MiB")
         return
-    if need.peak > limit:
-        raise ScenarioError(f"population.size={resolved.population.size} needs an estimated "
-                            f"{need.peak / MB:,.0f} MiB at peak, more than the "
-                            f"{limit / MB:,.0f} MiB available: reduce population.size")
+    check_fits(resolved)
     if out is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("runs") / f"{resolved.name}-seed{resolved.run.seed}-{stamp}"
@@ -185,9 +176,9 @@ def show(run_dir: Path, show_all: bool) -> None:
     try:
         summary = json.loads(path.read_text())
     except FileNotFoundError:
-        raise ScenarioError(f"'{run_dir}' is not a run folder: {path} does not exist") from None
+        raise InputError(f"'{run_dir}' is not a run folder: {path} does not exist") from None
     except (OSError, ValueError) as exc:
-        raise ScenarioError(f"'{path}' cannot be read: {exc}") from None
+        raise InputError(f"'{path}' cannot be read: {exc}") from None
     Console().print(summary_table(summary, None if show_all else HEADLINE))
 
 
@@ -202,37 +193,8 @@ def params(markdown: bool) -> None:
         Console().print(_params_table())
 
 
-from panoptisim.dashboard.cli import dashboard  # noqa: E402
-from panoptisim.experiments.cli import query, sensitivity, summarize, sweep  # noqa: E402
-from panoptisim.report.cli import report  # noqa: E402
-from panoptisim.validation.cli import validate  # noqa: E402
-
 for _command in (validate, sweep, summarize, sensitivity, query, report, dashboard):
     cli.add_command(_command)
-
-
-def run_command(command: click.Command, argv: list[str] | None, prog_name: str) -> None:
-    """Run a click command with the project's error contract: bad input is one line on
-    stderr with exit status 2, Ctrl-C is exit 130, a command's exit code reaches the shell.
-    Shared by ``panoptisim`` and the ``python -m panoptisim.<part>`` entry points."""
-    try:
-        status = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
-        if isinstance(status, int) and status:  # click returns, not raises, ctx.exit(n)
-            sys.exit(status)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err_console.print("interrupted")
-        sys.exit(130)
-    except click.UsageError as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
-        sys.exit(2)
-    except (ScenarioError, RunFolderError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        click.echo("interrupted: no run folder was written", err=True)
-        sys.exit(130)
 
 
 def main(argv: list[str] | None = None) -> None:

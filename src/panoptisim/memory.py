@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from panoptisim.errors import ScenarioError
 from panoptisim.scenario import Scenario
 
 MB = 1024 ** 2
@@ -90,6 +91,18 @@ def estimate(scenario: Scenario) -> Estimate:
     logs = LOG_BYTES_PER_AGENT_DAY * n * scenario.run.steps * scoring_arms
     peak = INTERPRETER_BYTES + max(build, steady + logs)
     return Estimate(int(peak), INTERPRETER_BYTES, int(build), int(steady), int(logs), entries)
+
+
+def check_fits(scenario: Scenario, limit: int | None = None) -> Estimate:
+    """The estimate of ``scenario``, or ScenarioError (one line) if its peak exceeds
+    ``limit`` bytes (default: the memory available now)."""
+    need = estimate(scenario)
+    limit = available_bytes() if limit is None else limit
+    if need.peak > limit:
+        raise ScenarioError(f"population.size = {scenario.population.size} needs an estimated "
+                            f"{need.peak / MB:,.0f} MiB at peak, more than the "
+                            f"{limit / MB:,.0f} MiB available: reduce population.size")
+    return need
 
 
 def _proc_bytes(path: str, key: str) -> int | None:

@@ -24,7 +24,7 @@ from panoptisim.state import VISIBLE_IDX, Today
 
 def cut_ties(ctx: Context, today: Today) -> None:
     """Cut live ties to marked neighbours with a probability growing with the network weight."""
-    s, sc, w = ctx.state, ctx.scenario.scoring, ctx.arm.w_network
+    s, sc, w = ctx.state, ctx.scenario.social, ctx.arm.w_network
     if w <= 0:
         return
     marked = s.marked()

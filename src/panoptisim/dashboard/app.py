@@ -31,7 +31,7 @@ from bokeh.plotting import figure
 from panoptisim.dashboard.live import Cancelled, stream_run
 from panoptisim.report.network import MAX_AGENTS
 from panoptisim.report.style import ARM_COLOR, FALSE_COLOR, TRUE_COLOR
-from panoptisim.scenario import (ParamInfo, Scenario, ScenarioError, builtin_names, flat_values,
+from panoptisim.scenario import (ParamInfo, Scenario, ScenarioError, builtin_names, flatten,
                                  iter_params, load_scenario)
 
 #: The parameters the dashboard exposes (dotted keys of the schema), in display order.
@@ -61,21 +61,6 @@ def css_name(key: str) -> str:
     return "ps-" + key.replace(".", "-").replace("_", "-")
 
 
-def _bounds(p: ParamInfo) -> tuple[float | None, float | None]:
-    from panoptisim.scenario import Scenario as S
-
-    model: Any = S
-    *path, name = p.key.split(".")
-    for part in path:
-        model = model.model_fields[part].annotation
-    lo = hi = None
-    for m in model.model_fields[name].metadata:
-        lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
-        lo = getattr(m, "gt", None) if getattr(m, "gt", None) is not None else lo
-        hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
-    return lo, hi
-
-
 def make_widget(p: ParamInfo, value: Any) -> pn.widgets.Widget:
     """A widget for one parameter, built from its schema declaration.
 
@@ -87,10 +72,10 @@ def make_widget(p: ParamInfo, value: Any) -> pn.widgets.Widget:
     cls = [css_name(p.key)]
     if p.annotation is bool:
         return pn.widgets.Checkbox(name=p.key, value=bool(value), css_classes=cls)
-    if getattr(p.annotation, "__origin__", None) is not None and "Literal" in str(p.annotation):
-        return pn.widgets.Select(name=label, options=list(p.annotation.__args__), value=value,
+    if p.choices is not None and not isinstance(value, list):
+        return pn.widgets.Select(name=label, options=list(p.choices), value=value,
                                  css_classes=cls)
-    lo, hi = _bounds(p)
+    lo, hi = p.bounds.lo, p.bounds.hi
     if p.annotation is float and lo is not None and hi is not None:
         end = hi if hi <= 1 else min(hi, max(100.0, 4 * float(value or 1)))
         return pn.widgets.EditableFloatSlider(
@@ -208,7 +193,7 @@ class Dashboard:
         """Fill the form with a built-in scenario's values."""
         sc = load_scenario(name)
         self.description.object = f"**{name}**: {sc.description}"
-        flat = flat_values(sc.model_dump(mode="json"))
+        flat = flatten(sc.model_dump(mode="json"))
         self.widgets = {k: make_widget(self.params[k], flat[k]) for k in KEY_PARAMS}
         for w in self.widgets.values():
             w.param.watch(lambda e: self.validate(), "value")
@@ -426,17 +411,14 @@ class Dashboard:
 
 
 def _memory_problem(sc: Scenario) -> str:
-    """Why the run would not fit in memory ('' if it fits or no estimate is available)."""
+    """Why the run would not fit in memory ('' if it fits)."""
+    from panoptisim.memory import check_fits
+
     try:
-        from panoptisim.memory import MB, available_bytes, estimate
-    except ImportError:  # the estimate is optional
-        return ""
-    need, limit = estimate(sc), available_bytes()
-    if need.peak <= limit:
-        return ""
-    return (f"Cannot run: population.size = {sc.population.size} needs an estimated "
-            f"{need.peak / MB:,.0f} MiB at peak, more than the {limit / MB:,.0f} MiB "
-            f"available: reduce population.size")
+        check_fits(sc)
+    except ScenarioError as exc:
+        return f"Cannot run: {exc}"
+    return ""
 
 
 def serve(host: str = "127.0.0.1", port: int = 8050, runs_dir: Path | None = None,

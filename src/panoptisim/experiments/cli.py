@@ -2,7 +2,7 @@
 
 They are plain click commands, registered on the ``panoptisim`` group (``cli.add_command``)
 and on :data:`experiments_cli` (``python -m panoptisim.experiments``). Bad input raises
-SweepError (a ScenarioError): one line and exit status 2 through ``main``.
+SweepError (an InputError): one line and exit status 2 through ``main``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from panoptisim.errors import run_command
 from panoptisim.experiments.spec import SweepError
 
 err_console = Console(stderr=True)
@@ -247,6 +248,4 @@ for _command in COMMANDS:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``python -m panoptisim.experiments``: errors as ``panoptisim``'s."""
-    from panoptisim.cli import run_command
-
     run_command(experiments_cli, argv, "panoptisim")

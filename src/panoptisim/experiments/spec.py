@@ -43,9 +43,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from panoptisim.experiments.design import (DEFAULT_SAMPLES, SAMPLED, Axis, Design,
                                            build_design)
-from panoptisim.scenario import (Scenario, ScenarioError, _allowed, _deep_merge,
-                                 _format_error, _nest, iter_params, load_scenario,
+from panoptisim.errors import InputError, ScenarioError
+from panoptisim.scenario import (Scenario, format_error, iter_params, load_scenario,
                                  param_keys, read_user_file)
+from panoptisim.scenario.keys import merge as _deep_merge
+from panoptisim.scenario.keys import nest as _nest
+from panoptisim.scenario.params import allowed as _allowed
 from panoptisim.streams import Streams, purpose_key
 
 #: Parameters a sweep sets itself: they may not appear in [set] or [axes].
@@ -53,7 +56,7 @@ RESERVED = {"run.seed": "replicate seeds are spawned from sweep.seed",
             "run.replicates": "use sweep.replicates"}
 
 
-class SweepError(ScenarioError):
+class SweepError(InputError):
     """A sweep that cannot be run: one line naming the key, the value and the rule."""
 
 
@@ -536,7 +539,7 @@ def plan_from_dict(data: dict[str, Any], source: Path | None = None,
         except ValidationError as err:
             shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
             raise SweepError(f"{where}point {i} ({shown}): "
-                             f"{_format_error(err, merged)}") from None
+                             f"{format_error(err)}") from None
     name = sec.name or (source.stem if source is not None else "sweep")
     seeds = run_seeds(root, len(design.points), sec.replicates, sec.common_seeds)
     return Plan(name, source, sec, settings, axes, base, design, seeds, root)

@@ -1,6 +1,6 @@
 """``python -m panoptisim.report RUN_DIR|SWEEP_DIR [--format html|pdf] [--out FILE]``."""
 
-from panoptisim.cli import run_command
+from panoptisim.errors import run_command
 from panoptisim.report.cli import report
 
 if __name__ == "__main__":

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +22,9 @@ from panoptisim.report import figures as F
 from panoptisim.report import html as H
 from panoptisim.report import sweep_figures as SF
 from panoptisim.report.style import styled
-from panoptisim.scenario import ScenarioError, flat_values, iter_params, load_scenario
+from panoptisim.errors import InputError
+from panoptisim.io import write_bytes_atomic
+from panoptisim.scenario import flatten, iter_params, load_scenario
 from panoptisim.state import SANCTIONS
 from panoptisim.summary import HEADLINE
 
@@ -32,10 +32,10 @@ FORMATS = ("html", "pdf")
 FIGURE_DIR = "figures"
 
 
-class ReportError(ScenarioError):
+class ReportError(InputError):
     """The folder cannot be reported on (not a run or sweep folder, unreadable file).
 
-    A ScenarioError, so the CLI prints it as one line with exit status 2.
+    An InputError, so the CLI prints it as one line with exit status 2.
     """
 
 
@@ -90,7 +90,7 @@ def kind_of(path: Path) -> str:
 
 def scenario_table(resolved: dict[str, Any]) -> str:
     """The scenario as a table by section: key, value, unit, default; changed rows marked."""
-    flat = flat_values(resolved)
+    flat = flatten(resolved)
     rows, classes = [], []
     section = None
     for p in iter_params():
@@ -299,19 +299,6 @@ def sweep_report(sweep_dir: Path, rendered: Rendered) -> tuple[str, str, list, s
 
 
 # ------------------------------------------------------------------------ write
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _pdf(path: Path, title: str, subtitle: str, rendered: Rendered,
          rows: list[list[Any]]) -> None:
     from matplotlib.backends.backend_pdf import PdfPages
@@ -333,7 +320,7 @@ def _pdf(path: Path, title: str, subtitle: str, rendered: Rendered,
         pdf.savefig(cover)
         for fig in rendered.figures:
             pdf.savefig(fig)
-    _atomic_write(path, buf.getvalue())
+    write_bytes_atomic(path, buf.getvalue())
 
 
 def write_report(path: str | Path, *, fmt: str = "html", out: str | Path | None = None,
@@ -365,5 +352,5 @@ def write_report(path: str | Path, *, fmt: str = "html", out: str | Path | None 
     if fmt == "pdf":
         _pdf(target, title, subtitle, rendered, rows)
     else:
-        _atomic_write(target, H.page(title, subtitle, sections, footer).encode("utf-8"))
+        write_bytes_atomic(target, H.page(title, subtitle, sections, footer).encode("utf-8"))
     return target

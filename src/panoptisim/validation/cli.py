@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from panoptisim.errors import run_command
 from panoptisim.validation.registry import CASES
 from panoptisim.validation.runner import run_validation, table
 
@@ -73,6 +74,4 @@ def validate(quick: bool, cases: tuple[str, ...], params: tuple[str, ...], as_js
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m panoptisim.validation``: one-line errors with exit status 2."""
-    from panoptisim.cli import run_command
-
     run_command(validate, argv, "python -m panoptisim.validation")

@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import click
+from panoptisim.errors import InputError
 
 
-class ParamError(click.UsageError):
+class ParamError(InputError):
     """A bad ``--param`` or ``--case``: one line naming the key, the value and what is allowed."""
 
 

@@ -10,23 +10,18 @@ multipliers, ``n_*`` counts, ``w_*`` score weights in points, ``threshold_*`` sc
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-import tomllib
-from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+#: The scoring regimes (DESIGN): the control (none) and three presets over one machinery.
 REGIMES = ("none", "fico", "sesame", "citizen")
+#: The scorer's feeds, one per sensor; every flag records which one produced it.
 FEEDS = ("online", "cameras", "commerce", "financial", "informants")
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be run: the message is one line naming key, value and rule."""
+Regime = Literal[REGIMES]  # type: ignore[valid-type]
+Feed = Literal[FEEDS]  # type: ignore[valid-type]
 
 
 def param(
@@ -336,7 +331,7 @@ class SurveillanceParams(Section):
 
 # ----------------------------------------------------------------------- scoring
 class ScoringParams(Section):
-    regime: Literal["none", "fico", "sesame", "citizen"] = param(
+    regime: Regime = param(
         "citizen", unit="preset", source="DESIGN: none, fico, sesame, citizen",
         description="Which weights count: fico finance; sesame finance+commerce; citizen "
                     "all plus the network term.")
@@ -376,6 +371,12 @@ class ScoringParams(Section):
                              description="Daily penalty per share of live ties on a public "
                                          "list (travel ban or shaming); also drives "
                                          "tie-cutting.")
+
+
+# ------------------------------------------------------------------ social response
+class SocialParams(Section):
+    """Social response: cutting ties to neighbours whose disgrace is visible."""
+
     p_cut_max: float = param(0.004, ge=0, le=1, unit="1/day per tie", source="assumption",
                              description="Daily tie-cutting probability to a marked neighbour as "
                                          "the network weight grows large.")
@@ -407,9 +408,8 @@ class SafeguardParams(Section):
     transparent: bool = param(False, unit="bool", source="assumption",
                               description="Scoring rules are public; opaque rules add an "
                                           "ambiguity premium and deter unscored behaviour.")
-    data_minimisation: list[Literal["online", "cameras", "commerce", "financial", "informants"]] = \
-        param([], unit="feeds", source="GDPR art. 5(1)(c)",
-              description="Feeds the scorer may not use.")
+    data_minimisation: list[Feed] = param([], unit="feeds", source="GDPR art. 5(1)(c)",
+                                          description="Feeds the scorer may not use.")
     fpir_cap: float = param(1.0, ge=0, le=1, unit="probability per search",
                             source="error-rate audit requirement; 1 means no cap",
                             description="Upper bound on every group's FPIR.")
@@ -470,6 +470,7 @@ class Scenario(Section):
     behavior: BehaviorParams = Field(default_factory=BehaviorParams)
     surveillance: SurveillanceParams = Field(default_factory=SurveillanceParams)
     scoring: ScoringParams = Field(default_factory=ScoringParams)
+    social: SocialParams = Field(default_factory=SocialParams)
     safeguards: SafeguardParams = Field(default_factory=SafeguardParams)
     sanctions: SanctionParams = Field(default_factory=SanctionParams)
 
@@ -494,223 +495,3 @@ class Scenario(Section):
     def digest(self) -> str:
         """SHA-256 of the resolved scenario, ignoring nothing: the scenario's identity."""
         return hashlib.sha256(self.to_toml().encode()).hexdigest()
-
-
-# ------------------------------------------------------------------------ params
-@dataclass(frozen=True)
-class ParamInfo:
-    """One parameter's declaration, flattened to its dotted key."""
-
-    key: str
-    default: Any
-    unit: str
-    allowed: str
-    source: str
-    description: str
-    annotation: Any
-
-
-def _allowed(field: Any) -> str:
-    lo = hi = None
-    lo_open = False
-    for m in field.metadata:
-        if getattr(m, "ge", None) is not None:
-            lo = m.ge
-        if getattr(m, "gt", None) is not None:
-            lo, lo_open = m.gt, True
-        if getattr(m, "le", None) is not None:
-            hi = m.le
-    ann = field.annotation
-    if ann is bool:
-        return "true | false"
-    if getattr(ann, "__origin__", None) is Literal:
-        return " | ".join(ann.__args__)
-    if getattr(ann, "__origin__", None) is list:
-        return "list of " + " | ".join(ann.__args__[0].__args__)
-    if lo is None and hi is None:
-        return ann.__name__ if hasattr(ann, "__name__") else str(ann)
-    left = "(" if lo_open else "["
-    kind = "integer" if ann is int else "number"
-    return f"{kind} in {left}{_num(lo)}, {_num(hi)}]" if hi is not None else \
-        f"{kind} > {_num(lo)}"
-
-
-def _num(x: float) -> str:
-    """A bound as a reader writes it: 50000000, not 5e+07."""
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
-def iter_params(model: type[BaseModel] = Scenario, prefix: str = "",
-                instance: BaseModel | None = None) -> list[ParamInfo]:
-    """All parameters of the schema as dotted keys, in declaration order."""
-    instance = instance if instance is not None else model()
-    out: list[ParamInfo] = []
-    for name, field in model.model_fields.items():
-        value = getattr(instance, name)
-        key = f"{prefix}{name}"
-        if isinstance(value, BaseModel):
-            out.extend(iter_params(type(value), key + ".", value))
-            continue
-        extra = field.json_schema_extra or {}
-        if not extra:  # name / description of the scenario itself
-            continue
-        out.append(ParamInfo(key, value, extra["unit"], _allowed(field), extra["source"],
-                             field.description or "", field.annotation))
-    return out
-
-
-def param_keys() -> list[str]:
-    """Every valid dotted key, for error suggestions and overrides."""
-    return ["name", "description"] + [p.key for p in iter_params()]
-
-
-# ---------------------------------------------------------------------- loading
-def builtin_names() -> list[str]:
-    """Names of the built-in scenarios, sorted."""
-    files = resources.files("panoptisim") / "scenarios"
-    return sorted(p.name[:-5] for p in files.iterdir() if p.name.endswith(".toml"))
-
-
-def _builtin_text(name: str) -> str:
-    return (resources.files("panoptisim") / "scenarios" / f"{name}.toml").read_text()
-
-
-def _format_error(err: ValidationError, data: dict[str, Any]) -> str:
-    """One line: the key, the value and what is allowed (first error only)."""
-    e = err.errors()[0]
-    key = ".".join(str(p) for p in e["loc"])
-    value = e.get("input")
-    if e["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(key, param_keys(), n=1, cutoff=0.6)
-        if not close:  # a misspelt last component: compare within the section
-            last = key.rsplit(".", 1)[-1]
-            cands = [k for k in param_keys() if k.rsplit(".", 1)[-1] == last or
-                     difflib.get_close_matches(last, [k.rsplit(".", 1)[-1]], cutoff=0.75)]
-            close = cands[:1]
-        hint = f"; did you mean '{close[0]}'?" if close else "; see 'panoptisim params'"
-        return f"unknown key '{key}'{hint}"
-    if not e["loc"]:
-        return str(e["msg"]).removeprefix("Value error, ")
-    allowed = _allowed_for(key)
-    return f"{key} = {value!r} is not allowed: {e['msg'].lower()}" + (
-        f" (allowed: {allowed})" if allowed else "")
-
-
-def _allowed_for(key: str) -> str:
-    for p in iter_params():
-        if p.key == key or key.startswith(p.key + "."):
-            return p.allowed
-    return ""
-
-
-def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _deep_merge(out[k], v)
-        else:
-            out[k] = v
-    return out
-
-
-def parse_override(item: str) -> tuple[str, Any]:
-    """Parse ``KEY=VALUE``; VALUE is read as a TOML value, or as a bare string."""
-    if "=" not in item:
-        raise ScenarioError(f"--set '{item}' is not KEY=VALUE (e.g. population.size=20000)")
-    key, raw = item.split("=", 1)
-    key, raw = key.strip(), raw.strip()
-    try:
-        value = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw
-    return key, value
-
-
-def flat_values(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """A nested scenario document as ``{dotted key: value}``, the keys of ``--set`` and of
-    ``iter_params`` (the inverse of nesting an override)."""
-    out: dict[str, Any] = {}
-    for k, v in doc.items():
-        if isinstance(v, dict):
-            out.update(flat_values(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
-def read_user_file(path: Path, kind: str, error: type[Exception]) -> str:
-    """The text of a file the user named, or ``error`` with one line saying why not
-    (``kind`` names it: "scenario file", "sweep file")."""
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        raise error(f"{kind} '{path}' does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"{kind} '{path}' cannot be read: {exc}") from None
-
-
-def _nest(key: str, value: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    node = out
-    parts = key.split(".")
-    for p in parts[:-1]:
-        node = node.setdefault(p, {})
-    node[parts[-1]] = value
-    return out
-
-
-def load_scenario(source: str | Path | Scenario | None = "baseline",
-                  overrides: dict[str, Any] | None = None,
-                  seed: int | None = None) -> Scenario:
-    """Resolve a built-in name, a TOML path or a Scenario, apply dotted overrides, validate.
-
-    Raises ScenarioError with one line naming the key, the value and what is allowed.
-    """
-    if isinstance(source, Scenario):
-        data = source.model_dump(mode="json")
-    else:
-        source = "baseline" if source is None else str(source)
-        if source.endswith(".toml") or "/" in source or Path(source).suffix:
-            text = read_user_file(Path(source), "scenario file", ScenarioError)
-        elif source in builtin_names():
-            text = _builtin_text(source)
-        else:
-            close = difflib.get_close_matches(source, builtin_names(), n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise ScenarioError(
-                f"unknown scenario '{source}': {hint}built-in scenarios are "
-                f"{', '.join(builtin_names())}, or give a path to a .toml file")
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"scenario '{source}' is not valid TOML: {exc}") from None
-        data = _resolve_base(data, source)
-    for key, value in (overrides or {}).items():
-        inside = [k for k in param_keys() if k.startswith(key + ".")]
-        if inside:
-            raise ScenarioError(f"'{key}' is a section, not a parameter: set one of its keys, "
-                                f"e.g. {inside[0]}=...")
-        if key not in param_keys():
-            close = difflib.get_close_matches(key, param_keys(), n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else "; see 'panoptisim params'"
-            raise ScenarioError(f"unknown key '{key}'{hint}")
-        data = _deep_merge(data, _nest(key, value))
-    if seed is not None:
-        data = _deep_merge(data, {"run": {"seed": seed}})
-    try:
-        return Scenario.model_validate(data, strict=False)
-    except ValidationError as err:
-        raise ScenarioError(_format_error(err, data)) from None
-
-
-def _resolve_base(data: dict[str, Any], source: str) -> dict[str, Any]:
-    """A scenario may start from another built-in with ``base = "name"``."""
-    base = data.pop("base", None)
-    if base is None:
-        return data
-    if base not in builtin_names():
-        raise ScenarioError(f"base = {base!r} in '{source}' is not a built-in scenario "
-                            f"(allowed: {', '.join(builtin_names())})")
-    parent = _resolve_base(tomllib.loads(_builtin_text(base)), base)
-    merged = _deep_merge(parent, data)
-    return merged

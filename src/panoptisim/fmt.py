@@ -1,0 +1,37 @@
+"""How numbers are written for a reader: one place, so every table agrees.
+
+- :func:`figure`: a measured value in a table (4 significant digits, thousands grouped);
+- :func:`bound`: a parameter's bound or setting as a person types it (``50000000``, not
+  ``5e+07``; ``0.003``, not ``0.0030``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def figure(value: Any, missing: str = "-") -> str:
+    """A value for a table: integers and values of 1,000 or more with thousands grouped and
+    no decimals, others to 4 significant digits; ``missing`` for None and NaN."""
+    if value is None:
+        return missing
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return missing
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return str(value)
+
+
+def bound(value: float) -> str:
+    """A bound or setting as a reader writes it: ``50000000``, ``0.003``, ``1e+20``."""
+    if isinstance(value, int):
+        return str(value)
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return f"{value:g}"

@@ -1,0 +1,98 @@
+"""Files written whole or not at all, and output folders checked before anything runs.
+
+A file is written under a hidden temporary name beside its destination and renamed into
+place (``os.replace``, atomic on POSIX), so an interrupted write never leaves a partial
+file under the final name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from panoptisim.errors import InputError
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (parent folders are created; mode 0644)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def json_text(doc: Any) -> str:
+    """Deterministic JSON text: two-space indent, keys in insertion order, no NaN."""
+    return json.dumps(doc, indent=2, allow_nan=False) + "\n"
+
+
+def write_json_atomic(path: Path, doc: Any) -> None:
+    """Deterministic JSON (see :func:`json_text`), written atomically."""
+    write_bytes_atomic(path, json_text(doc).encode())
+
+
+def write_parquet_atomic(path: Path, table: pa.Table) -> None:
+    """A Parquet file, written atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def check_new_folder(path: Path, option: str = "--out") -> None:
+    """Refuse (InputError) a destination folder that exists and is not empty, or that cannot
+    be created because its nearest existing parent is not a writable folder."""
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise InputError(f"{option} '{path}' already exists and is not empty: choose a new "
+                         f"folder")
+    parent = path.resolve().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise InputError(f"{option} '{path}' cannot be created: '{parent}' is not a writable "
+                         f"folder")
+
+
+@contextmanager
+def folder_atomic(path: Path, option: str = "--out") -> Iterator[Path]:
+    """Build a folder under a hidden sibling name (``.NAME.partial-*``) and rename it to
+    ``path`` only when the ``with`` block completes; on any exception (Ctrl-C included) the
+    partial folder is removed, so no folder ever stands half-written under its final name.
+    ``path`` may exist if it is empty (a folder the user made)."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    except OSError as exc:
+        raise InputError(f"{option} '{path}' cannot be created: {exc.strerror}") from None
+    try:
+        yield tmp
+        if path.exists():  # an empty folder the user made
+            path.rmdir()
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
