@@ -2,7 +2,7 @@
 
 Runs the scenario in fresh processes (so each peak RSS is its own) and prints wall time,
 agent-days per second, time per phase and peak memory: median, min and max over the runs.
-Target (issue 2): under 60 s on a 2-core machine.
+Target: under 60 s on a 2-core machine.
 
     python benchmarks/demo_speed.py [--runs 3] [--set KEY=VALUE ...]
 """
