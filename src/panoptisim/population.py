@@ -49,6 +49,8 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
 
     score_start = np.clip(rng.normal(sc.score_start, sc.score_start_sd, n),
                           sc.score_min, sc.score_max)
+    watchlisted = streams.generator("population.watchlist").random(n) < \
+        scenario.surveillance.cameras.p_watchlisted
     k = len(SANCTIONS)
     return State(
         region=region, group=group, income_base=income, income_quintile=quintile,
@@ -61,6 +63,6 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
         points_true=np.zeros(n), points_false=np.zeros(n), points_political=np.zeros(n), n_flags_counting=np.zeros(n, np.int32),
         sanction_days_left=np.zeros((k, n), np.int32),
         ever_sanctioned=np.zeros((k, n), bool), sanction_wrongful=np.zeros((k, n), bool),
-        ever_wrongful=np.zeros(n, bool),
+        ever_wrongful=np.zeros(n, bool), watchlisted=watchlisted,
         flags=FlagLog(), sanction_log=SanctionLog(),
     )

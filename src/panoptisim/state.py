@@ -76,6 +76,8 @@ class State:
     sanction_wrongful: np.ndarray = declare("bool, (n_sanctions, n)", "The running sanction "
                                             "was wrongful when imposed.")
     ever_wrongful: np.ndarray = declare("bool", "Had at least one wrongful sanction.")
+    watchlisted: np.ndarray = declare("bool", "On the camera watchlist (wanted); drawn at "
+                                      "build, left at the first true alert (caught).")
     flags: FlagLog = declare("log", "Every flag with its provenance.")
     sanction_log: SanctionLog = declare("log", "Every sanction with its trigger.")
 
