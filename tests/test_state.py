@@ -91,3 +91,34 @@ def test_copy_for_the_other_arm_is_independent_and_keeps_dtypes():
             assert a.dtype == b.dtype and np.array_equal(a, b) and not np.shares_memory(a, b)
     assert c.graph.indptr is s.graph.indptr and not np.shares_memory(c.graph.active,
                                                                       s.graph.active)
+
+
+def test_each_stage_writes_only_the_day_fields_declared_as_its_own():
+    from dataclasses import fields
+
+    from panoptisim.context import Context
+    from panoptisim.metrics import Recorder
+    from panoptisim.population import build_society
+    from panoptisim.regime import make_arm
+    from panoptisim.state import Today
+    from panoptisim.streams import Streams
+
+    declared = {f.name: f.metadata["stage"] for f in fields(Today) if f.name != "t"}
+    assert set(declared.values()) <= set(engine.PHASES)
+    sc = load_scenario("safeguards", {"population.size": 2000, "scoring.regime": "citizen",
+                                      "surveillance.informants.p_malicious": 0.01}, seed=3)
+    streams = Streams(sc.run.seed)
+    ctx = Context(sc, make_arm(sc, "treated"), streams, build_society(sc, streams))
+    rec = Recorder(40)
+    writers: dict[str, set[str]] = {}
+    for t in range(40):
+        today = Today(t)
+        steps = list(engine.STAGES) + [("metrics", lambda c, d: rec.record(c, d))]
+        for stage, fn in steps:
+            before = {name: getattr(today, name) for name in declared}
+            fn(ctx, today)
+            for name, old in before.items():
+                if getattr(today, name) is not old and not (
+                        isinstance(old, int) and getattr(today, name) == old):
+                    writers.setdefault(name, set()).add(stage)
+    assert {name: {stage} for name, stage in declared.items()} == writers

@@ -211,44 +211,78 @@ def _checked(name: str, value: Any, meta: Mapping[str, Any], n: int) -> Any:
     return value
 
 
+def event(stage: str, dtype: type, meaning: str, per: str | None = "agent") -> Any:
+    """A field of ``Today``: the stage that writes it (a name of ``engine.PHASES``), dtype and
+    meaning. ``per="agent"``: an (n,) array, None until written; another ``per`` (``"flag"``,
+    ...): a list of entries, empty until written; ``per=None``: a count for the day, 0."""
+    meta = {"stage": stage, "dtype": dtype, "meaning": meaning, "per": per}
+    if per is None:
+        return field(default=dtype(0), metadata=meta)
+    if per == "agent":
+        return field(default=None, metadata=meta)
+    return field(default_factory=lambda: np.empty(0, dtype), metadata=meta)
+
+
 @dataclass
 class Today:
     """Events of one day, written by the stages in order and read by the later ones."""
 
     t: int
-    # behaviour
-    political_chance: np.ndarray | None = None
-    expressed: np.ndarray | None = None
-    benign_post: np.ndarray | None = None
-    purchase: np.ndarray | None = None
-    disfavoured: np.ndarray | None = None
-    infraction: np.ndarray | None = None
-    outdoors: np.ndarray | None = None
-    payment_due: np.ndarray | None = None
-    defaulted: np.ndarray | None = None
-    repaid: np.ndarray | None = None
-    trip_wanted: np.ndarray | None = None
-    travel_denied: np.ndarray | None = None
-    visa_wanted: np.ndarray | None = None
-    visa_denied: np.ndarray | None = None
-    support: np.ndarray | None = None
-    # sensors -> scoring
-    flag_agent: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
-    flag_sensor: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))
-    flag_category: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))
-    flag_true: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
-    repaid_seen: np.ndarray | None = None
-    favoured_seen: np.ndarray | None = None
-    # scoring -> sanctions / social response
-    political_flagged: np.ndarray | None = None
-    appeal_winners: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
-    # sanctions -> social response / metrics
-    new_sanction_agent: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
-    new_sanction_kind: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))
-    new_sanction_wrongful: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
-    new_sanction_political: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
-    sanctions_lifted: int = 0
-    # social response -> metrics
-    ties_cut: int = 0
-    #: values several metrics share, computed once a day
-    cache: dict = field(default_factory=dict)
+    political_chance: np.ndarray | None = event("behaviour", np.bool_, "Had a chance to post "
+                                                "on politics.")
+    expressed: np.ndarray | None = event("behaviour", np.bool_, "Expressed dissent.")
+    benign_post: np.ndarray | None = event("behaviour", np.bool_, "Posted something benign.")
+    purchase: np.ndarray | None = event("behaviour", np.bool_, "Made a purchase.")
+    disfavoured: np.ndarray | None = event("behaviour", np.bool_, "The purchase was of a "
+                                           "disfavoured category.")
+    infraction: np.ndarray | None = event("behaviour", np.bool_, "Committed a minor "
+                                          "infraction.")
+    outdoors: np.ndarray | None = event("behaviour", np.bool_, "Was outdoors (where ambient "
+                                        "cameras scan).")
+    payment_due: np.ndarray | None = event("behaviour", np.bool_, "A loan payment was due.")
+    defaulted: np.ndarray | None = event("behaviour", np.bool_, "Defaulted on a due payment.")
+    repaid: np.ndarray | None = event("behaviour", np.bool_, "Repaid a due payment on time.")
+    trip_wanted: np.ndarray | None = event("behaviour", np.bool_, "Wanted a train or plane "
+                                           "trip.")
+    travel_denied: np.ndarray | None = event("behaviour", np.bool_, "Was refused the trip "
+                                             "(travel ban).")
+    visa_wanted: np.ndarray | None = event("behaviour", np.bool_, "Applied for a visa.")
+    visa_denied: np.ndarray | None = event("behaviour", np.bool_, "Was refused the visa.")
+    support: np.ndarray | None = event("behaviour", np.float32, "Share of live ties whose "
+                                       "expressions count as support today.")
+    flag_agent: np.ndarray = event("sensors", np.int64, "Agent flagged.", per="flag")
+    flag_sensor: np.ndarray = event("sensors", np.int8, "Sensor of the flag (SENSORS).",
+                                    per="flag")
+    flag_category: np.ndarray = event("sensors", np.int8, "Category of the flag "
+                                      "(CATEGORIES).", per="flag")
+    flag_true: np.ndarray = event("sensors", np.bool_, "The agent did it (else a sensor error "
+                                  "or a malicious report).", per="flag")
+    repaid_seen: np.ndarray | None = event("sensors", np.bool_, "On-time payment the scorer "
+                                           "saw (earns the repayment credit).")
+    favoured_seen: np.ndarray | None = event("sensors", np.bool_, "Favoured purchase the "
+                                             "scorer saw (earns the favoured credit).")
+    political_flagged: np.ndarray | None = event("scoring", np.bool_, "Received at least one "
+                                                 "political flag, true or false.")
+    appeal_winners: np.ndarray = event("scoring", np.int64, "Agent who won an appeal today "
+                                       "(once each).", per="appeal winner")
+    new_sanction_agent: np.ndarray = event("sanctions", np.int64, "Agent newly sanctioned.",
+                                           per="new sanction")
+    new_sanction_kind: np.ndarray = event("sanctions", np.int8, "Type of the new sanction "
+                                          "(SANCTIONS).", per="new sanction")
+    new_sanction_wrongful: np.ndarray = event("sanctions", np.bool_, "Most of its points came "
+                                              "from false flags.", per="new sanction")
+    new_sanction_political: np.ndarray = event("sanctions", np.bool_, "Most of its points "
+                                               "came from political flags.",
+                                               per="new sanction")
+    sanctions_lifted: int = event("sanctions", int, "Running sanctions lifted on appeal.",
+                                  per=None)
+    ties_cut: int = event("social_response", int, "Ties cut.", per=None)
+    ever_sanctioned_any: np.ndarray | None = event("metrics", np.bool_, "Had any sanction at "
+                                                   "least once so far; computed once a day "
+                                                   "for the subgroup shares.")
+
+    @classmethod
+    def written_by(cls, stage: str, dtype: type | None = None) -> tuple[str, ...]:
+        """Names of the fields ``stage`` writes (of ``dtype``, if given), in order."""
+        return tuple(f.name for f in fields(cls) if f.metadata.get("stage") == stage
+                     and (dtype is None or f.metadata["dtype"] is dtype))
