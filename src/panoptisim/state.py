@@ -81,25 +81,26 @@ class State:
     """All agents of one arm, each attribute a plain array declared once (``declare``)."""
 
     # -- fixed at build -----------------------------------------------------------
-    region: np.ndarray = declare(np.int8, BUILT, "0 urban, 1 rural", "Region of residence.")
+    region: np.ndarray = declare(np.int8, BUILT, "0 urban, 1 rural", "Region of residence (fixed).")
     group: np.ndarray = declare(np.int8, BUILT, "0, 1", "Demographic group; group 1 has "
-                                "higher sensor error rates.")
+                                "higher sensor error rates (fixed).")
     income_base: np.ndarray = declare(np.float64, BUILT, "CNY/year", "Income `y` before any "
-                                      "employer sanction.")
+                                      "employer sanction (fixed).")
     income_quintile: np.ndarray = declare(np.int8, BUILT, "0..4", "Quintile of base income in "
-                                          "the population.")
+                                          "the population (fixed).")
     latent_dissent: np.ndarray = declare(np.float32, BUILT, "[0, 1]", "Private opinion `d` "
-                                         "against the official narrative (Beta distributed).")
+                                         "against the official narrative (Beta "
+                                         "distributed; fixed).")
     dissenter: np.ndarray = declare(np.bool_, BUILT, "bool", "`d >= 0.5` (fixed, so cached).")
     expression_threshold: np.ndarray = declare(np.float32, BUILT, "share of live ties",
                                                "Support `theta` needed to speak (Granovetter "
-                                               "threshold).")
+                                               "threshold; fixed).")
     has_loan: np.ndarray = declare(np.bool_, BUILT, "bool", "Repays a loan every payment "
-                                   "interval.")
+                                   "interval (fixed).")
     payment_offset: np.ndarray = declare(np.int16, BUILT, "day", "Day within the payment "
-                                         "interval when a payment is due.")
+                                         "interval when a payment is due (fixed).")
     score_start: np.ndarray = declare(np.float64, BUILT, "points", "Starting score; "
-                                      "forgiveness decays toward it.")
+                                      "forgiveness decays toward it (fixed).")
     graph: Graph = declare(Graph, BUILT, "CSR", "Households and friendships with the "
                            "active-edge mask (`graph.active`: 1 live, 0 cut).")
     # -- change during the run ----------------------------------------------------
