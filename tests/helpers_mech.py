@@ -22,10 +22,8 @@ from panoptisim.streams import Streams
 #: Two-sided 99.9% normal quantile, for sums of non-identical Bernoulli trials.
 Z999 = 3.29
 
-#: The behaviour fields of ``Today`` that later stages read.
-BEHAVIOUR_FIELDS = ("political_chance", "expressed", "benign_post", "purchase", "disfavoured",
-                    "infraction", "outdoors", "payment_due", "defaulted", "repaid",
-                    "trip_wanted", "travel_denied", "visa_wanted", "visa_denied")
+#: The behaviour fields of ``Today`` that later stages read: the behaviour stage's masks.
+BEHAVIOUR_FIELDS = Today.written_by("behaviour", np.bool_)
 
 
 def make_ctx(overrides: dict[str, Any] | None = None, arm: str = "treated", n: int = 2000,

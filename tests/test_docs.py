@@ -24,6 +24,20 @@ def test_model_doc_names_every_parameter_and_metric():
         assert f"`{name}`" in text, name
 
 
+def test_model_doc_names_every_state_variable_and_day_field():
+    from dataclasses import fields
+
+    from panoptisim.state import State, Today
+
+    text = (ROOT / "docs" / "model.md").read_text()
+    state = text.split("<!-- state:start -->", 1)[1].split("<!-- state:end -->", 1)[0]
+    today = text.split("<!-- today:start -->", 1)[1].split("<!-- today:end -->", 1)[0]
+    for f in fields(State):
+        assert f"| `{f.name}` |" in state, f.name
+    for f in fields(Today):
+        assert f.name == "t" or f"| `{f.name}` |" in today, f.name
+
+
 def test_model_doc_follows_odd():
     text = (ROOT / "docs" / "model.md").read_text().lower()
     for heading in ("purpose", "entities", "process overview", "design concepts",

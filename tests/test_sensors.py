@@ -157,12 +157,12 @@ def ambient_counts(fpir: float, group_rel: float, days: int) -> dict[str, np.nda
                     "surveillance.cameras.p_ambient_scan": 1.0,
                     "surveillance.cameras.p_watchlisted": 0.01}, n=N)
     group = ctx.state.group
-    wl0 = ctx.watchlisted.copy()
+    wl0 = ctx.state.watchlisted.copy()
     assert wl0.sum() > 0
     false, trials = np.zeros(2), np.zeros(2)
     caught = np.zeros(N, int)
     for t in range(days):
-        wl = ctx.watchlisted.copy()  # the list as it stood this morning
+        wl = ctx.state.watchlisted.copy()  # the list as it stood this morning
         today = quiet_today(ctx, t, outdoors=True)
 
         def uniform(purpose, t=t):
@@ -178,7 +178,7 @@ def ambient_counts(fpir: float, group_rel: float, days: int) -> dict[str, np.nda
         caught += ta
     # a true alert catches the agent: off the list, never alerted twice
     assert caught.max() == 1 and (caught[~wl0] == 0).all()
-    assert not ctx.watchlisted[caught > 0].any()
+    assert not ctx.state.watchlisted[caught > 0].any()
     return {"false": false, "trials": trials.astype(int)}
 
 

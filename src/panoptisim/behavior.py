@@ -19,11 +19,22 @@ from panoptisim.network import Graph
 from panoptisim.state import SANCTIONS, Today
 
 
+def expressed_recently(ctx: Context, t: int) -> np.ndarray:
+    """Agents whose expression of dissent counts as support on day ``t`` (bool, (n,)): their
+    last one was on one of the ``behavior.dur_support_memory`` days before day ``t``.
+
+    Read at the start of day ``t``, before anyone expresses on day ``t``; at the end of day
+    ``t`` the same set for ``t + 1`` includes that day's expressions.
+    """
+    s = ctx.state
+    memory = ctx.scenario.behavior.dur_support_memory
+    return (s.ti_expressed >= 0) & (t - s.ti_expressed <= memory)
+
+
 def social_support(ctx: Context, t: int) -> np.ndarray:
     """Share of each agent's live ties who expressed dissent within the support memory."""
     s = ctx.state
-    memory = ctx.scenario.behavior.dur_support_memory
-    recent = ((s.ti_expressed >= 0) & (t - s.ti_expressed <= memory)).astype(np.float32)
+    recent = expressed_recently(ctx, t).astype(np.float32)
     return support_share(s.graph, recent, s.active_degree)
 
 

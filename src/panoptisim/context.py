@@ -26,19 +26,12 @@ class Context:
     #: Masks of the reporting subgroups (SUBGROUP_KEYS), built once.
     subgroups: dict[str, np.ndarray] = field(default_factory=dict)
 
-    #: Agents on the camera watchlist (fixed for the run; drawn once from its own stream).
-    watchlisted: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
-
     #: The population's median base income (CNY/year), reference of the default rule.
     median_income: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.median_income:
             self.median_income = float(np.median(self.state.income_base))
-        if len(self.watchlisted) != self.state.n:
-            p = self.scenario.surveillance.cameras.p_watchlisted
-            u = self.streams.generator("population.watchlist").random(self.state.n)
-            self.watchlisted = u < p
         if not self.subgroups:
             s = self.state
             self.subgroups = {f"region_{r}": s.region == i for i, r in enumerate(REGIONS)}

@@ -3,6 +3,10 @@
 One step is one day. The whole day, in order: the five STAGES below
 (behaviour, sensors, scoring, sanctions, social_response), then the metrics are recorded.
 
+``iter_days`` is the one day loop: it builds each replicate's society and arms and yields
+every finished day; ``simulate`` (runs), the network replay (``report.network``) and the
+live display (through ``simulate``'s ``on_day``) all step through it.
+
 Both arms (treated, control) are built from one society and step day by day side by side,
 drawing from the same per-purpose streams (common random numbers). With more than one
 thread allowed (``NUMBA_NUM_THREADS``, default: every core) the control arm's day runs in a
@@ -16,9 +20,9 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -85,17 +89,57 @@ def _step_day(ctx: Context, rec: Recorder, t: int) -> dict[str, float]:
     return clock
 
 
-def simulate(scenario: Scenario, progress: Progress | None = None,
-             on_day: DayCallback | None = None) -> Simulation:
-    """Run the scenario: ``run.replicates`` paired replicates, each a treated and (if
-    ``run.control``) a control arm. ``progress(done, total)`` is called after each day, and
-    ``on_day`` with that day's metrics of every arm."""
+@dataclass
+class Day:
+    """One finished day of one replicate: every arm after the day's stages and metrics.
+
+    ``contexts`` and ``recorders`` are the arms' (in ``arms`` order), live: the next day
+    changes them. ``seconds`` is the time per phase spent on this day (summed over both
+    threads when the arms step side by side), plus the replicate's build on its first day.
+    """
+
+    replicate: int
+    t: int
+    steps: int
+    contexts: list[Context]
+    recorders: list[Recorder]
+    seconds: dict[str, float]
+    done: int
+    total: int
+
+    @property
+    def last(self) -> bool:
+        """Whether this is the replicate's last day (its arms are then finished)."""
+        return self.t == self.steps - 1
+
+    def row(self) -> dict[str, dict[str, float]]:
+        """This day's metrics of every arm, ``{arm: {metric: value}}`` (aggregates only)."""
+        return {ctx.arm.name: {m: float(rec.columns[m][self.t]) for m in METRIC_NAMES}
+                for ctx, rec in zip(self.contexts, self.recorders)}
+
+    def arm_runs(self) -> list[ArmRun]:
+        """The outcome of every arm up to this day (on the last day: of the replicate)."""
+        return [ArmRun(ctx.arm.name, self.replicate, rec.columns, end_of_run_rates(ctx),
+                       ctx.state) for ctx, rec in zip(self.contexts, self.recorders)]
+
+
+def iter_days(scenario: Scenario, arms: tuple[str, ...] | None = None,
+              replicates: int | None = None) -> Iterator[Day]:
+    """Build each replicate's society and arms and step them day by day, yielding each
+    finished day: the one day loop of every run, replay and live display.
+
+    ``arms`` defaults to treated and (if ``run.control``) control; ``replicates`` to
+    ``run.replicates`` (the first ones are run). With more than one thread allowed and two
+    arms, the control arm's day runs in a second thread while the treated arm's runs in this
+    one; both finish day t before either starts day t + 1. Stopping early (leaving the loop
+    or closing the generator) is allowed.
+    """
     allocator.keep_freed_memory()
-    timings = {phase: 0.0 for phase in PHASES}
-    arms = ARMS if scenario.run.control else ARMS[:1]
+    if arms is None:
+        arms = ARMS if scenario.run.control else ARMS[:1]
     root = Streams(scenario.run.seed)
-    steps, reps = scenario.run.steps, scenario.run.replicates
-    runs: list[ArmRun] = []
+    steps = scenario.run.steps
+    reps = scenario.run.replicates if replicates is None else replicates
     from panoptisim import kernels  # numba loads on first use, not at import
     side_by_side = len(arms) > 1 and kernels.threads() > 1
     with ThreadPoolExecutor(1) if side_by_side else nullcontext() as pool:
@@ -105,7 +149,7 @@ def simulate(scenario: Scenario, progress: Progress | None = None,
             society = build_society(scenario, streams)
             contexts = [Context(scenario, make_arm(scenario, a), streams,
                                 society if a == "treated" else society.copy()) for a in arms]
-            timings["build"] += time.perf_counter() - t0
+            build = time.perf_counter() - t0
             recorders = [Recorder(steps) for _ in arms]
             for t in range(steps):
                 if pool is not None:  # control arm in the second thread, treated in this one
@@ -113,19 +157,29 @@ def simulate(scenario: Scenario, progress: Progress | None = None,
                     clocks = [_step_day(contexts[0], recorders[0], t), other.result()]
                 else:
                     clocks = [_step_day(ctx, rec, t) for ctx, rec in zip(contexts, recorders)]
-                for clock in clocks:
-                    for phase, seconds in clock.items():
-                        timings[phase] += seconds
-                done, total = r * steps + t + 1, reps * steps
-                if progress is not None:
-                    progress(done, total)
-                if on_day is not None:
-                    on_day(r, t, {ctx.arm.name: {m: float(rec.columns[m][t])
-                                                 for m in METRIC_NAMES}
-                                  for ctx, rec in zip(contexts, recorders)}, done, total)
-            for ctx, rec in zip(contexts, recorders):
-                runs.append(ArmRun(ctx.arm.name, r, rec.columns, end_of_run_rates(ctx),
-                                   ctx.state))
+                seconds = {"build": build if t == 0 else 0.0}
+                seconds.update({phase: sum(c[phase] for c in clocks) for phase in PHASES[1:]})
+                yield Day(r, t, steps, contexts, recorders, seconds, r * steps + t + 1,
+                          reps * steps)
+
+
+def simulate(scenario: Scenario, progress: Progress | None = None,
+             on_day: DayCallback | None = None) -> Simulation:
+    """Run the scenario: ``run.replicates`` paired replicates, each a treated and (if
+    ``run.control``) a control arm. ``progress(done, total)`` is called after each day, and
+    ``on_day`` with that day's metrics of every arm."""
+    timings = dict.fromkeys(PHASES, 0.0)
+    runs: list[ArmRun] = []
+    with closing(iter_days(scenario)) as days:
+        for day in days:
+            for phase, seconds in day.seconds.items():
+                timings[phase] += seconds
+            if progress is not None:
+                progress(day.done, day.total)
+            if on_day is not None:
+                on_day(day.replicate, day.t, day.row(), day.done, day.total)
+            if day.last:
+                runs.extend(day.arm_runs())
     return Simulation(scenario, runs, timings)
 
 

@@ -119,10 +119,10 @@ def _current(kind: int) -> MetricFn:
 
 def _ever_share(key: str) -> MetricFn:
     def fn(ctx: Context, today: Today) -> float:
-        if "ever_any" not in today.cache:  # shared by the nine subgroup columns
-            today.cache["ever_any"] = ctx.state.ever_sanctioned.any(axis=0)
+        if today.ever_sanctioned_any is None:  # shared by the nine subgroup columns
+            today.ever_sanctioned_any = ctx.state.ever_sanctioned.any(axis=0)
         mask = ctx.subgroups[key]
-        return _ratio((today.cache["ever_any"] & mask).sum(), mask.sum())
+        return _ratio((today.ever_sanctioned_any & mask).sum(), mask.sum())
     return fn
 
 

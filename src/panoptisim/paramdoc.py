@@ -1,20 +1,27 @@
-"""Generated documentation: the parameter table of docs/model.md and ``panoptisim params``.
+"""Generated documentation: the tables of docs/model.md and ``panoptisim params``.
 
-The table is rendered from the scenario schema, the single source of every parameter, and
-spliced into docs/model.md between markers; ``make docs`` rewrites it and a test fails when
-the committed file is out of step.
+Each table is rendered from its single source (the scenario schema for parameters, the
+metric registry, the declarations of ``State`` and ``Today`` for state variables and the day
+record) and spliced into docs/model.md between markers; ``make docs`` rewrites them and a
+test fails when the committed file is out of step.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
+
+import numpy as np
 
 from panoptisim.metrics import METRICS
 from panoptisim.scenario import iter_params
+from panoptisim.state import AXES, State, Today
 
 START, END = "<!-- params:start -->", "<!-- params:end -->"
 METRICS_START, METRICS_END = "<!-- metrics:start -->", "<!-- metrics:end -->"
+STATE_START, STATE_END = "<!-- state:start -->", "<!-- state:end -->"
+TODAY_START, TODAY_END = "<!-- today:start -->", "<!-- today:end -->"
 
 
 def _fmt(value: object) -> str:
@@ -52,6 +59,46 @@ def metrics_markdown() -> str:
     return "\n".join(rows) + "\n"
 
 
+def _dtype(dtype: object) -> str:
+    return str(np.dtype(dtype)) if not isinstance(dtype, type) or \
+        issubclass(dtype, np.generic) else dtype.__name__
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+def state_markdown() -> str:
+    """Markdown table of the agent state (``state.State``), from its declarations."""
+    rows = ["| array | dtype | shape | initial value | unit | meaning |",
+            "|---|---|---|---|---|---|"]
+    for f in fields(State):
+        meta = f.metadata
+        axes = meta["axes"]
+        shape = "-" if not axes else \
+            "(" + ", ".join("n" if AXES[a] is None else str(AXES[a]) for a in axes) + \
+            (",)" if len(axes) == 1 else ")")
+        init = meta["init"]
+        init = f"`{_fmt(init)}`" if isinstance(init, (bool, int, float)) else repr(init)
+        rows.append(_row([f"`{f.name}`", _dtype(meta["dtype"]), shape, init, meta["unit"],
+                          meta["meaning"]]))
+    return "\n".join(rows) + "\n"
+
+
+def today_markdown() -> str:
+    """Markdown table of the day record (``state.Today``): each field and the stage writing
+    it, from its declarations."""
+    rows = ["| field | written by | dtype | one entry per | meaning |", "|---|---|---|---|---|"]
+    for f in fields(Today):
+        meta = f.metadata
+        if not meta:  # the day itself
+            continue
+        per = meta["per"] or "day (a count)"
+        rows.append(_row([f"`{f.name}`", meta["stage"], _dtype(meta["dtype"]), per,
+                          meta["meaning"]]))
+    return "\n".join(rows) + "\n"
+
+
 def splice(text: str, start: str, end: str, body: str) -> str:
     """Replace what stands between two markers."""
     head, rest = text.split(start, 1)
@@ -62,6 +109,8 @@ def splice(text: str, start: str, end: str, body: str) -> str:
 def render_model_doc(text: str) -> str:
     """docs/model.md with its generated tables brought up to date."""
     text = splice(text, START, END, params_markdown())
+    text = splice(text, STATE_START, STATE_END, state_markdown())
+    text = splice(text, TODAY_START, TODAY_END, today_markdown())
     return splice(text, METRICS_START, METRICS_END, metrics_markdown())
 
 

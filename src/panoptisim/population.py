@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from panoptisim.flags import FlagLog, SanctionLog
 from panoptisim.network import from_edges, make_households, make_small_world
 from panoptisim.scenario import Scenario
-from panoptisim.state import SANCTIONS, State
+from panoptisim.state import State
 from panoptisim.streams import Streams
 
 
 def build_society(scenario: Scenario, streams: Streams) -> State:
     """Draw the population and its network (one seeded build, shared by both arms).
+
+    Only what is drawn (or computed from draws) is built here; every other ``State`` field
+    starts at its declared initial value (``State.allocate``).
 
     Agents are laid out household by household, urban households first, so that the
     small-world lattice over agent order is a lattice of neighbourhoods within a region.
@@ -49,18 +51,12 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
 
     score_start = np.clip(rng.normal(sc.score_start, sc.score_start_sd, n),
                           sc.score_min, sc.score_max)
-    k = len(SANCTIONS)
-    return State(
-        region=region, group=group, income_base=income, income_quintile=quintile,
+    watchlisted = streams.generator("population.watchlist").random(n) < \
+        scenario.surveillance.cameras.p_watchlisted
+    return State.allocate(
+        n, region=region, group=group, income_base=income, income_quintile=quintile,
         latent_dissent=latent_dissent, dissenter=latent_dissent >= 0.5,
         expression_threshold=threshold.astype(np.float32), has_loan=has_loan,
-        payment_offset=payment_offset, graph=graph,
-        score_start=score_start, score=score_start.copy(),
-        perceived_risk=np.zeros(n, np.float32), ti_expressed=np.full(n, -1, np.int32),
-        active_degree=graph.active_degree(),
-        points_true=np.zeros(n), points_false=np.zeros(n), points_political=np.zeros(n), n_flags_counting=np.zeros(n, np.int32),
-        sanction_days_left=np.zeros((k, n), np.int32),
-        ever_sanctioned=np.zeros((k, n), bool), sanction_wrongful=np.zeros((k, n), bool),
-        ever_wrongful=np.zeros(n, bool),
-        flags=FlagLog(), sanction_log=SanctionLog(),
+        payment_offset=payment_offset, score_start=score_start, graph=graph,
+        active_degree=graph.active_degree(), watchlisted=watchlisted,
     )

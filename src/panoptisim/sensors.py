@@ -115,18 +115,18 @@ def ambient_alerts(ctx: Context, today: Today, uniform: Callable[[str], np.ndarr
     """Ambient scanning of everyone a camera sees against a watchlist: (true, false) alerts.
 
     A watchlisted agent scanned is a true alert with probability TPIR (and is then caught and
-    taken off this arm's watchlist); anyone else scanned
-    is a false alert with the watchlist FPIR (registry FPIR x watchlist/gallery size),
-    so false alerts = scans x FPIR, whatever the prevalence (the base-rate fallacy).
+    taken off this arm's watchlist, ``State.watchlisted``); anyone else scanned is a false
+    alert with the watchlist FPIR (registry FPIR x watchlist/gallery size), so false alerts =
+    scans x FPIR, whatever the prevalence (the base-rate fallacy).
     """
     cam, s = ctx.scenario.surveillance.cameras, ctx.state
     seen = today.outdoors & camera_capture(ctx, uniform("sensors.cameras.ambient_view")) & \
         (uniform("sensors.cameras.ambient_scan") < cam.p_ambient_scan)
     u_alert = uniform("sensors.cameras.ambient_alert")
     alert_fpir = group_fpir(ctx, cam.rel_fpir_watchlist)[s.group]
-    watchlisted = ctx.watchlisted
-    true_alert, false_alert = alert_outcomes(seen, watchlisted, u_alert, cam.tpir, alert_fpir)
-    watchlisted[true_alert] = False  # caught: off the list
+    true_alert, false_alert = alert_outcomes(seen, s.watchlisted, u_alert, cam.tpir,
+                                             alert_fpir)
+    s.watchlisted[true_alert] = False  # caught: off the list
     return true_alert, false_alert
 
 

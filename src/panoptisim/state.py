@@ -1,4 +1,5 @@
-"""The model's state: one numpy array per agent attribute, declared once with unit and meaning.
+"""The model's state: one numpy array per agent attribute, declared once (``declare``) with its
+dtype, initial value, unit and meaning.
 
 ``State`` holds the agents and their ties; ``Today`` holds the events of the current day,
 which each stage writes and later stages read. Neither has behaviour of its own: the stage
@@ -7,7 +8,9 @@ modules are functions over them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
@@ -32,52 +35,135 @@ SUBGROUP_KEYS = tuple([f"region_{r}" for r in REGIONS] + list(GROUPS)
                       + [f"income_q{q}" for q in range(1, 6)])
 
 
-def declare(unit: str, meaning: str) -> dict:
-    """Field metadata for one agent array: its unit and what it means in the model."""
-    return field(metadata={"unit": unit, "meaning": meaning})
+class Init:
+    """An initial value that is not a constant: see BUILT, EMPTY and CopyOf."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+#: Built by ``population.build_society`` from its random draws (or computed from them).
+BUILT = Init("built (Section 5)")
+#: An empty log.
+EMPTY = Init("empty")
+
+
+class CopyOf(Init):
+    """A copy of another field's initial value."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"copy of `{name}`")
+        self.name = name
+
+
+#: Named axes of a declared array and their lengths (``agent`` is the population size).
+AXES = {"agent": None, "sanction": len(SANCTIONS)}
+
+
+def declare(dtype: type | np.dtype, init: object, unit: str, meaning: str, *,
+            axes: tuple[str, ...] = ("agent",)) -> Any:
+    """A field of ``State``: dtype (a numpy dtype, or the class of the graph or a log),
+    initial value (a constant every element starts at, ``CopyOf(field)``, ``EMPTY`` or
+    ``BUILT``), unit, meaning in the model, and an array's named axes (``AXES``)."""
+    if not isinstance(dtype, type) or issubclass(dtype, np.generic):
+        dtype = np.dtype(dtype)
+    else:
+        axes = ()
+    return field(metadata={"dtype": dtype, "init": init, "unit": unit, "meaning": meaning,
+                           "axes": axes})
 
 
 @dataclass
 class State:
-    """All agents of one arm. Arrays have length ``n`` unless said otherwise."""
+    """All agents of one arm, each attribute a plain array declared once (``declare``)."""
 
     # -- fixed at build -----------------------------------------------------------
-    region: np.ndarray = declare("0 urban | 1 rural", "Region of residence.")
-    group: np.ndarray = declare("0 | 1", "Demographic group (sensor error differentials).")
-    income_base: np.ndarray = declare("CNY/year", "Income before any employer sanction.")
-    income_quintile: np.ndarray = declare("0..4", "Quintile of base income in the population.")
-    latent_dissent: np.ndarray = declare("[0, 1]", "Private opinion against the official "
-                                                   "narrative (Beta distributed).")
-    dissenter: np.ndarray = declare("bool", "latent_dissent >= 0.5 (fixed, so cached).")
-    expression_threshold: np.ndarray = declare("share of neighbours", "Support needed to "
-                                               "speak (Granovetter threshold).")
-    has_loan: np.ndarray = declare("bool", "Repays a loan every payment interval.")
-    payment_offset: np.ndarray = declare("day", "Day within the payment interval when due.")
-    graph: Graph = declare("CSR", "Households and friendships with the active-edge mask.")
-    # -- change every day ---------------------------------------------------------
-    score_start: np.ndarray = declare("points", "Starting score; forgiveness decays toward it.")
-    score: np.ndarray = declare("points", "Current score.")
-    perceived_risk: np.ndarray = declare("probability", "Subjective chance that a dissenting "
-                                         "post is flagged and penalised.")
-    ti_expressed: np.ndarray = declare("day (-1 never)", "Last day the agent expressed "
-                                       "dissent.")
-    active_degree: np.ndarray = declare("ties", "Live ties (kept in step with graph.active).")
-    points_true: np.ndarray = declare("points", "Penalty points of true flags still counting.")
-    points_false: np.ndarray = declare("points", "Penalty points of false flags still "
-                                       "counting.")
-    points_political: np.ndarray = declare("points", "Penalty points of political flags "
-                                           "still counting (true or false).")
-    n_flags_counting: np.ndarray = declare("flags", "Flags still counting (not reversed or "
-                                           "expired): a sanction needs at least one.")
-    sanction_days_left: np.ndarray = declare("days, (n_sanctions, n)", "Remaining days of "
-                                             "each sanction (0: none).")
-    ever_sanctioned: np.ndarray = declare("bool, (n_sanctions, n)", "Had this sanction at "
-                                          "least once.")
-    sanction_wrongful: np.ndarray = declare("bool, (n_sanctions, n)", "The running sanction "
-                                            "was wrongful when imposed.")
-    ever_wrongful: np.ndarray = declare("bool", "Had at least one wrongful sanction.")
-    flags: FlagLog = declare("log", "Every flag with its provenance.")
-    sanction_log: SanctionLog = declare("log", "Every sanction with its trigger.")
+    region: np.ndarray = declare(np.int8, BUILT, "0 urban, 1 rural", "Region of residence (fixed).")
+    group: np.ndarray = declare(np.int8, BUILT, "0, 1", "Demographic group; group 1 has "
+                                "higher sensor error rates (fixed).")
+    income_base: np.ndarray = declare(np.float64, BUILT, "CNY/year", "Income `y` before any "
+                                      "employer sanction (fixed).")
+    income_quintile: np.ndarray = declare(np.int8, BUILT, "0..4", "Quintile of base income in "
+                                          "the population (fixed).")
+    latent_dissent: np.ndarray = declare(np.float32, BUILT, "[0, 1]", "Private opinion `d` "
+                                         "against the official narrative (Beta "
+                                         "distributed; fixed).")
+    dissenter: np.ndarray = declare(np.bool_, BUILT, "bool", "`d >= 0.5` (fixed, so cached).")
+    expression_threshold: np.ndarray = declare(np.float32, BUILT, "share of live ties",
+                                               "Support `theta` needed to speak (Granovetter "
+                                               "threshold; fixed).")
+    has_loan: np.ndarray = declare(np.bool_, BUILT, "bool", "Repays a loan every payment "
+                                   "interval (fixed).")
+    payment_offset: np.ndarray = declare(np.int16, BUILT, "day", "Day within the payment "
+                                         "interval when a payment is due (fixed).")
+    score_start: np.ndarray = declare(np.float64, BUILT, "points", "Starting score; "
+                                      "forgiveness decays toward it (fixed).")
+    graph: Graph = declare(Graph, BUILT, "CSR", "Households and friendships with the "
+                           "active-edge mask (`graph.active`: 1 live, 0 cut).")
+    # -- change during the run ----------------------------------------------------
+    score: np.ndarray = declare(np.float64, CopyOf("score_start"), "points", "Current score "
+                                "`s`.")
+    perceived_risk: np.ndarray = declare(np.float32, 0.0, "probability", "Subjective chance "
+                                         "`rho` that a dissenting post is flagged and "
+                                         "penalised.")
+    ti_expressed: np.ndarray = declare(np.int32, -1, "day (-1 never)", "Last day the agent "
+                                       "expressed dissent.")
+    active_degree: np.ndarray = declare(np.float32, BUILT, "ties", "Live ties `k` (kept in "
+                                        "step with `graph.active`).")
+    points_true: np.ndarray = declare(np.float64, 0.0, "points", "Penalty points of true flags "
+                                      "still counting.")
+    points_false: np.ndarray = declare(np.float64, 0.0, "points", "Penalty points of false "
+                                       "flags still counting.")
+    points_political: np.ndarray = declare(np.float64, 0.0, "points", "Penalty points of "
+                                           "political flags still counting (true or false).")
+    n_flags_counting: np.ndarray = declare(np.int32, 0, "flags", "Flags still counting (not "
+                                           "reversed or expired): a sanction needs at least "
+                                           "one.")
+    sanction_days_left: np.ndarray = declare(np.int32, 0, "days", "Remaining days of each "
+                                             "sanction type (0: none); 32-bit, so the longest "
+                                             "allowed durations (36,500 days) do not "
+                                             "overflow.", axes=("sanction", "agent"))
+    ever_sanctioned: np.ndarray = declare(np.bool_, False, "bool", "Had this sanction type at "
+                                          "least once.", axes=("sanction", "agent"))
+    sanction_wrongful: np.ndarray = declare(np.bool_, False, "bool", "The running sanction of "
+                                            "this type was wrongful when imposed.",
+                                            axes=("sanction", "agent"))
+    ever_wrongful: np.ndarray = declare(np.bool_, False, "bool", "Had at least one wrongful "
+                                        "sanction.")
+    watchlisted: np.ndarray = declare(np.bool_, BUILT, "bool", "On the camera watchlist "
+                                      "(wanted); left at the first true alert (caught).")
+    flags: FlagLog = declare(FlagLog, EMPTY, "log", "Every flag with its provenance.")
+    sanction_log: SanctionLog = declare(SanctionLog, EMPTY, "log", "Every sanction with its "
+                                        "trigger.")
+
+    @classmethod
+    def allocate(cls, n: int, **built: Any) -> "State":
+        """A state of ``n`` agents: the fields declared ``BUILT`` are given (what
+        ``population.build_society`` drew, checked against their declared dtype and shape);
+        every other field starts at its declared initial value."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            meta = f.metadata
+            if (meta["init"] is BUILT) != (f.name in built):
+                wanted = sorted(g.name for g in fields(cls) if g.metadata["init"] is BUILT)
+                raise TypeError(f"State.allocate needs exactly the built fields {wanted}: "
+                                f"'{f.name}' is declared {meta['init']!r}")
+            if meta["init"] is BUILT:
+                values[f.name] = _checked(f.name, built[f.name], meta, n)
+            elif meta["init"] is EMPTY:
+                values[f.name] = meta["dtype"]()
+            elif not isinstance(meta["init"], CopyOf):
+                values[f.name] = np.zeros(_shape(meta, n), meta["dtype"])
+                if meta["init"]:
+                    values[f.name].fill(meta["init"])
+        for f in fields(cls):  # copies last: of fields given or allocated above
+            if isinstance(f.metadata["init"], CopyOf):
+                values[f.name] = _checked(f.name, values[f.metadata["init"].name].copy(),
+                                          f.metadata, n)
+        return cls(**values)
 
     @property
     def n(self) -> int:
@@ -93,8 +179,9 @@ class State:
         return (self.sanction_days_left[list(VISIBLE_IDX)] > 0).any(axis=0)
 
     def copy(self) -> "State":
-        """An independent copy (arrays, graph mask and logs), for the other arm."""
-        kw = {}
+        """An independent copy for the other arm, made at build: arrays and the graph's mask
+        are copied (the CSR arrays shared), logs start empty."""
+        kw: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
             if isinstance(v, np.ndarray):
@@ -102,8 +189,39 @@ class State:
             elif isinstance(v, Graph):
                 kw[f.name] = Graph(v.indptr, v.indices, v.rev, v.active.copy())
             else:
-                kw[f.name] = type(v)()
+                kw[f.name] = f.metadata["dtype"]()
         return State(**kw)
+
+
+def _shape(meta: Mapping[str, Any], n: int) -> tuple[int, ...]:
+    return tuple(n if AXES[a] is None else AXES[a] for a in meta["axes"])
+
+
+def _checked(name: str, value: Any, meta: Mapping[str, Any], n: int) -> Any:
+    """``value`` if it has the declared dtype and shape (or class), else TypeError."""
+    dtype = meta["dtype"]
+    if isinstance(dtype, np.dtype):
+        ok = isinstance(value, np.ndarray) and value.dtype == dtype and \
+            value.shape == _shape(meta, n)
+        got = f"{getattr(value, 'dtype', type(value).__name__)} {getattr(value, 'shape', '')}"
+        want = f"{dtype} {_shape(meta, n)}"
+    else:
+        ok, got, want = isinstance(value, dtype), type(value).__name__, dtype.__name__
+    if not ok:
+        raise TypeError(f"State.{name} must be {want} as declared, got {got}")
+    return value
+
+
+def event(stage: str, dtype: type, meaning: str, per: str | None = "agent") -> Any:
+    """A field of ``Today``: the stage that writes it (a name of ``engine.PHASES``), dtype and
+    meaning. ``per="agent"``: an (n,) array, None until written; another ``per`` (``"flag"``,
+    ...): a list of entries, empty until written; ``per=None``: a count for the day, 0."""
+    meta = {"stage": stage, "dtype": dtype, "meaning": meaning, "per": per}
+    if per is None:
+        return field(default=dtype(0), metadata=meta)
+    if per == "agent":
+        return field(default=None, metadata=meta)
+    return field(default_factory=lambda: np.empty(0, dtype), metadata=meta)
 
 
 @dataclass
@@ -111,39 +229,61 @@ class Today:
     """Events of one day, written by the stages in order and read by the later ones."""
 
     t: int
-    # behaviour
-    political_chance: np.ndarray | None = None
-    expressed: np.ndarray | None = None
-    benign_post: np.ndarray | None = None
-    purchase: np.ndarray | None = None
-    disfavoured: np.ndarray | None = None
-    infraction: np.ndarray | None = None
-    outdoors: np.ndarray | None = None
-    payment_due: np.ndarray | None = None
-    defaulted: np.ndarray | None = None
-    repaid: np.ndarray | None = None
-    trip_wanted: np.ndarray | None = None
-    travel_denied: np.ndarray | None = None
-    visa_wanted: np.ndarray | None = None
-    visa_denied: np.ndarray | None = None
-    support: np.ndarray | None = None
-    # sensors -> scoring
-    flag_agent: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
-    flag_sensor: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))
-    flag_category: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))
-    flag_true: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
-    repaid_seen: np.ndarray | None = None
-    favoured_seen: np.ndarray | None = None
-    # scoring -> sanctions / social response
-    political_flagged: np.ndarray | None = None
-    appeal_winners: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
-    # sanctions -> social response / metrics
-    new_sanction_agent: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
-    new_sanction_kind: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))
-    new_sanction_wrongful: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
-    new_sanction_political: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
-    sanctions_lifted: int = 0
-    # social response -> metrics
-    ties_cut: int = 0
-    #: values several metrics share, computed once a day
-    cache: dict = field(default_factory=dict)
+    political_chance: np.ndarray | None = event("behaviour", np.bool_, "Had a chance to post "
+                                                "on politics.")
+    expressed: np.ndarray | None = event("behaviour", np.bool_, "Expressed dissent.")
+    benign_post: np.ndarray | None = event("behaviour", np.bool_, "Posted something benign.")
+    purchase: np.ndarray | None = event("behaviour", np.bool_, "Made a purchase.")
+    disfavoured: np.ndarray | None = event("behaviour", np.bool_, "The purchase was of a "
+                                           "disfavoured category.")
+    infraction: np.ndarray | None = event("behaviour", np.bool_, "Committed a minor "
+                                          "infraction.")
+    outdoors: np.ndarray | None = event("behaviour", np.bool_, "Was outdoors (where ambient "
+                                        "cameras scan).")
+    payment_due: np.ndarray | None = event("behaviour", np.bool_, "A loan payment was due.")
+    defaulted: np.ndarray | None = event("behaviour", np.bool_, "Defaulted on a due payment.")
+    repaid: np.ndarray | None = event("behaviour", np.bool_, "Repaid a due payment on time.")
+    trip_wanted: np.ndarray | None = event("behaviour", np.bool_, "Wanted a train or plane "
+                                           "trip.")
+    travel_denied: np.ndarray | None = event("behaviour", np.bool_, "Was refused the trip "
+                                             "(travel ban).")
+    visa_wanted: np.ndarray | None = event("behaviour", np.bool_, "Applied for a visa.")
+    visa_denied: np.ndarray | None = event("behaviour", np.bool_, "Was refused the visa.")
+    support: np.ndarray | None = event("behaviour", np.float32, "Share of live ties whose "
+                                       "expressions count as support today.")
+    flag_agent: np.ndarray = event("sensors", np.int64, "Agent flagged.", per="flag")
+    flag_sensor: np.ndarray = event("sensors", np.int8, "Sensor of the flag (SENSORS).",
+                                    per="flag")
+    flag_category: np.ndarray = event("sensors", np.int8, "Category of the flag "
+                                      "(CATEGORIES).", per="flag")
+    flag_true: np.ndarray = event("sensors", np.bool_, "The agent did it (else a sensor error "
+                                  "or a malicious report).", per="flag")
+    repaid_seen: np.ndarray | None = event("sensors", np.bool_, "On-time payment the scorer "
+                                           "saw (earns the repayment credit).")
+    favoured_seen: np.ndarray | None = event("sensors", np.bool_, "Favoured purchase the "
+                                             "scorer saw (earns the favoured credit).")
+    political_flagged: np.ndarray | None = event("scoring", np.bool_, "Received at least one "
+                                                 "political flag, true or false.")
+    appeal_winners: np.ndarray = event("scoring", np.int64, "Agent who won an appeal today "
+                                       "(once each).", per="appeal winner")
+    new_sanction_agent: np.ndarray = event("sanctions", np.int64, "Agent newly sanctioned.",
+                                           per="new sanction")
+    new_sanction_kind: np.ndarray = event("sanctions", np.int8, "Type of the new sanction "
+                                          "(SANCTIONS).", per="new sanction")
+    new_sanction_wrongful: np.ndarray = event("sanctions", np.bool_, "Most of its points came "
+                                              "from false flags.", per="new sanction")
+    new_sanction_political: np.ndarray = event("sanctions", np.bool_, "Most of its points "
+                                               "came from political flags.",
+                                               per="new sanction")
+    sanctions_lifted: int = event("sanctions", int, "Running sanctions lifted on appeal.",
+                                  per=None)
+    ties_cut: int = event("social_response", int, "Ties cut.", per=None)
+    ever_sanctioned_any: np.ndarray | None = event("metrics", np.bool_, "Had any sanction at "
+                                                   "least once so far; computed once a day "
+                                                   "for the subgroup shares.")
+
+    @classmethod
+    def written_by(cls, stage: str, dtype: type | None = None) -> tuple[str, ...]:
+        """Names of the fields ``stage`` writes (of ``dtype``, if given), in order."""
+        return tuple(f.name for f in fields(cls) if f.metadata.get("stage") == stage
+                     and (dtype is None or f.metadata["dtype"] is dtype))

@@ -1,8 +1,9 @@
 """A run that reports each day's aggregates as it goes, for the dashboard.
 
-``stream_run`` is ``panoptisim.run`` with its ``on_day`` hook: each finished day's row of
-every arm goes to the dashboard while the run goes on, and a stop request ends the run
-before anything is written. The run folder is the one ``panoptisim run`` writes for that
+``stream_run`` is ``panoptisim.run`` with its ``on_day`` hook, which the engine's one day loop
+(``engine.iter_days``, through ``engine.simulate``) calls after each day: each finished day's
+row of every arm goes to the dashboard while the run goes on, and a stop request ends the
+run before anything is written. The run folder is the one ``panoptisim run`` writes for that
 scenario and seed (tests check it). Only aggregates cross to the UI: one row of numbers
 per arm and day, never agents.
 """

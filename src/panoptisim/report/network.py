@@ -2,16 +2,16 @@
 by score, dissenters ringed, live ties grey and cut ties drawn in orange — the picture of
 dissenters being isolated.
 
-Run folders store no agents, so the view replays the run (replicate 0, both arms) stage by
-stage with the engine's own pieces (``engine.STAGES``, ``population.build_society``,
-``regime.make_arm``, ``Context``, ``Today``), exactly as ``engine.simulate`` does, and keeps
-a snapshot of the treated arm at each chosen day. Common random numbers make the replay
-bit-identical to the run. The layout is computed once, on every tie ever made, so agents
-stay in place from one day to the next.
+Run folders store no agents, so the view replays the run (replicate 0) through the engine's
+own day loop (``engine.iter_days``, as ``engine.simulate`` does) and keeps a snapshot of each
+arm at each chosen day. Common random numbers make the replay bit-identical to the run.
+The layout is computed once, on every tie ever made, so agents stay in place from one day
+to the next.
 """
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -20,14 +20,10 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from panoptisim.context import Context
-from panoptisim.engine import ARMS, STAGES
-from panoptisim.population import build_society
-from panoptisim.regime import make_arm
+from panoptisim.behavior import expressed_recently
+from panoptisim.engine import ARMS, iter_days
 from panoptisim.report.style import FALSE_COLOR, OKABE_ITO, SCORE_CMAP, WIDTH_IN, styled
 from panoptisim.scenario import Scenario, ScenarioError, load_scenario
-from panoptisim.state import Today
-from panoptisim.streams import Streams
 
 #: Largest society the view draws (layout and drawing grow with the square of the size).
 MAX_AGENTS = 5000
@@ -59,7 +55,9 @@ def record_snapshots(scenario: Scenario, days: list[int], arms: tuple[str, ...] 
                      progress: Callable[[int, int], None] | None = None) -> Snapshots:
     """Replay replicate 0 of ``scenario`` and keep the state of ``arms`` at ``days``.
 
-    Day ``d`` is the state after day ``d``'s stages (0-based; clamped to the last day).
+    Day ``d`` is the state after day ``d``'s stages (0-based; clamped to the last day). An
+    agent "expressed recently" if its expressions count as support on the next day
+    (``behavior.expressed_recently``: within ``behavior.dur_support_memory`` days).
     """
     n = scenario.population.size
     if n > MAX_AGENTS:
@@ -68,25 +66,24 @@ def record_snapshots(scenario: Scenario, days: list[int], arms: tuple[str, ...] 
     steps = scenario.run.steps
     wanted = sorted({min(max(int(d), 0), steps - 1) for d in days})
     arms = tuple(a for a in arms if a == "treated" or scenario.run.control)
-    streams = Streams(scenario.run.seed).replicate(0)
-    society = build_society(scenario, streams)
-    indptr, indices = society.graph.indptr.copy(), society.graph.indices.copy()
-    contexts = [Context(scenario, make_arm(scenario, a), streams,
-                        society if a == "treated" else society.copy()) for a in arms]
     items: list[Snapshot] = []
-    last = wanted[-1] if wanted else -1
-    for t in range(last + 1):
-        for ctx in contexts:
-            today = Today(t)
-            for _name, stage in STAGES:
-                stage(ctx, today)
-            if t in wanted:
-                s = ctx.state
-                recent = (s.ti_expressed >= 0) & (s.ti_expressed >= t - 6)
-                items.append(Snapshot(ctx.arm.name, t, s.score.copy(), s.dissenter.copy(),
-                                      recent, s.graph.active > 0))
-        if progress is not None:
-            progress(t + 1, last + 1)
+    indptr = indices = np.empty(0, np.int64)
+    last = wanted[-1] if wanted else 0
+    with closing(iter_days(scenario, arms=arms, replicates=1)) as replay:
+        for day in replay:
+            if day.t == 0:
+                graph = day.contexts[0].state.graph
+                indptr, indices = graph.indptr.copy(), graph.indices.copy()
+            if day.t in wanted:
+                for ctx in day.contexts:
+                    s = ctx.state
+                    items.append(Snapshot(ctx.arm.name, day.t, s.score.copy(),
+                                          s.dissenter.copy(), expressed_recently(ctx, day.t + 1),
+                                          s.graph.active > 0))
+            if progress is not None:
+                progress(day.t + 1, last + 1)
+            if day.t >= last:
+                break
     sc = scenario.scoring
     return Snapshots(indptr, indices, (sc.score_min, sc.score_max), items)
 

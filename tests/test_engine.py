@@ -1,0 +1,71 @@
+"""The one day loop (``engine.iter_days``): runs, replays and live rows all step through it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from panoptisim import engine
+from panoptisim.metrics import METRIC_NAMES
+from panoptisim.scenario import load_scenario
+
+SMALL = {"population.size": 600, "run.steps": 12}
+
+
+def test_days_come_in_order_and_simulate_is_their_outcome():
+    sc = load_scenario("baseline", {**SMALL, "run.replicates": 2}, seed=5)
+    seen, outcome = [], []
+    for day in engine.iter_days(sc):
+        seen.append((day.replicate, day.t, day.done, day.total))
+        assert [ctx.arm.name for ctx in day.contexts] == ["treated", "control"]
+        assert set(day.seconds) == set(engine.PHASES)
+        assert (day.seconds["build"] > 0) == (day.t == 0)
+        assert day.row()["treated"].keys() == set(METRIC_NAMES)
+        if day.last:
+            outcome += day.arm_runs()
+    assert seen == [(r, t, r * 12 + t + 1, 24) for r in range(2) for t in range(12)]
+    sim = engine.simulate(sc)
+    assert [(r.arm, r.replicate) for r in sim.runs] == [(r.arm, r.replicate) for r in outcome]
+    for got, ref in zip(outcome, sim.runs):
+        for name in METRIC_NAMES:
+            assert got.columns[name].tobytes() == ref.columns[name].tobytes(), name
+        assert got.state.score.tobytes() == ref.state.score.tobytes()
+        assert got.state.graph.active.tobytes() == ref.state.graph.active.tobytes()
+
+
+def test_stopping_early_leaves_the_days_run_so_far_unchanged():
+    sc = load_scenario("baseline", SMALL, seed=6)
+    with_all = engine.simulate(sc)
+    days = engine.iter_days(sc, arms=("treated",))
+    for day in days:
+        if day.t == 4:
+            break
+    days.close()
+    full = with_all.runs[0].columns
+    for name in METRIC_NAMES:
+        np.testing.assert_array_equal(day.recorders[0].columns[name][:5], full[name][:5])
+    assert [ctx.arm.name for ctx in day.contexts] == ["treated"]
+
+
+def test_on_day_gets_each_days_row_of_every_arm():
+    sc = load_scenario("baseline", SMALL, seed=7)
+    rows = []
+    sim = engine.simulate(sc, on_day=lambda r, t, row, done, total: rows.append((t, row)))
+    table = engine.metric_table(sim)
+    assert [t for t, _ in rows] == list(range(12))
+    treated = table["arm"] == "treated"
+    for name in ("expressed_dissent_rate", "flags_false", "ties_cut"):
+        assert [row["treated"][name] for _, row in rows] == table[name][treated].tolist()
+
+
+def test_network_snapshots_use_the_support_memory_of_the_expression_stage():
+    from panoptisim.report.network import record_snapshots
+
+    for memory in (2, 7, 11):
+        sc = load_scenario("baseline", {"population.size": 400, "run.steps": 15,
+                                        "behavior.dur_support_memory": memory}, seed=3)
+        (snap,) = record_snapshots(sc, [14], arms=("treated",)).items
+        ti = engine.simulate(sc).runs[0].state.ti_expressed
+        # expressions on days 15 - memory .. 14 are support on day 15
+        np.testing.assert_array_equal(snap.expressed_recently,
+                                      (ti >= 0) & (ti >= 15 - memory))
+        assert snap.expressed_recently.sum() > 0

@@ -1,0 +1,124 @@
+"""The state is declared once: every agent array lives on ``State``, copied for the other arm."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from panoptisim import engine
+from panoptisim.scenario import load_scenario
+
+
+def test_the_watchlist_is_state_copied_per_arm_and_only_shrinks():
+    sc = load_scenario("baseline", {"population.size": 3000, "run.steps": 40,
+                                    "surveillance.cameras.p_watchlisted": 0.01,
+                                    "surveillance.cameras.p_ambient_scan": 1.0}, seed=2)
+    days = engine.iter_days(sc)
+    first = next(days)
+    treated, control = (ctx.state for ctx in first.contexts)
+    assert treated.watchlisted is not control.watchlisted
+    at_start = control.watchlisted.copy()  # the control arm scans nobody: its list stays
+    assert at_start.sum() > 10
+    for _ in days:
+        pass
+    assert np.array_equal(control.watchlisted, at_start)
+    assert not (treated.watchlisted & ~at_start).any()  # never refilled
+    assert treated.watchlisted.sum() < at_start.sum()  # caught agents left it
+
+
+def _society(n: int = 500):
+    from panoptisim.population import build_society
+    from panoptisim.streams import Streams
+
+    sc = load_scenario("baseline", {"population.size": n}, seed=1)
+    return build_society(sc, Streams(sc.run.seed))
+
+
+def test_every_field_is_declared_and_built_as_declared():
+    from dataclasses import fields
+
+    from panoptisim.state import BUILT, EMPTY, SANCTIONS, CopyOf, State
+
+    s = _society()
+    for f in fields(State):
+        meta = f.metadata
+        assert meta["unit"] and meta["meaning"].endswith("."), f.name
+        value = getattr(s, f.name)
+        if not isinstance(meta["dtype"], np.dtype):
+            assert isinstance(value, meta["dtype"]), f.name
+            if meta["init"] is EMPTY:
+                assert len(value) == 0, f.name
+            continue
+        assert value.dtype == meta["dtype"], f.name
+        shape = {("agent",): (s.n,), ("sanction", "agent"): (len(SANCTIONS), s.n)}
+        assert value.shape == shape[meta["axes"]], f.name
+        init = meta["init"]
+        if isinstance(init, CopyOf):
+            np.testing.assert_array_equal(value, getattr(s, init.name))
+            assert not np.shares_memory(value, getattr(s, init.name))
+        elif init is not BUILT:
+            assert (value == init).all(), f.name
+
+
+def test_allocate_refuses_what_the_declarations_do_not_say():
+    import pytest
+
+    from panoptisim.state import State
+
+    s = _society(100)
+    built = {name: getattr(s, name) for name in (
+        "region", "group", "income_base", "income_quintile", "latent_dissent", "dissenter",
+        "expression_threshold", "has_loan", "payment_offset", "score_start", "graph",
+        "active_degree", "watchlisted")}
+    State.allocate(100, **built)
+    with pytest.raises(TypeError, match="'watchlisted' is declared built"):
+        State.allocate(100, **{k: v for k, v in built.items() if k != "watchlisted"})
+    with pytest.raises(TypeError, match="'score' is declared"):
+        State.allocate(100, **built, score=s.score)
+    with pytest.raises(TypeError, match="State.payment_offset must be int16"):
+        State.allocate(100, **{**built, "payment_offset": s.payment_offset.astype(np.int64)})
+
+
+def test_copy_for_the_other_arm_is_independent_and_keeps_dtypes():
+    from dataclasses import fields
+
+    from panoptisim.state import State
+
+    s = _society()
+    c = s.copy()
+    for f in fields(State):
+        a, b = getattr(s, f.name), getattr(c, f.name)
+        if isinstance(a, np.ndarray):
+            assert a.dtype == b.dtype and np.array_equal(a, b) and not np.shares_memory(a, b)
+    assert c.graph.indptr is s.graph.indptr and not np.shares_memory(c.graph.active,
+                                                                      s.graph.active)
+
+
+def test_each_stage_writes_only_the_day_fields_declared_as_its_own():
+    from dataclasses import fields
+
+    from panoptisim.context import Context
+    from panoptisim.metrics import Recorder
+    from panoptisim.population import build_society
+    from panoptisim.regime import make_arm
+    from panoptisim.state import Today
+    from panoptisim.streams import Streams
+
+    declared = {f.name: f.metadata["stage"] for f in fields(Today) if f.name != "t"}
+    assert set(declared.values()) <= set(engine.PHASES)
+    sc = load_scenario("safeguards", {"population.size": 2000, "scoring.regime": "citizen",
+                                      "surveillance.informants.p_malicious": 0.01}, seed=3)
+    streams = Streams(sc.run.seed)
+    ctx = Context(sc, make_arm(sc, "treated"), streams, build_society(sc, streams))
+    rec = Recorder(40)
+    writers: dict[str, set[str]] = {}
+    for t in range(40):
+        today = Today(t)
+        steps = list(engine.STAGES) + [("metrics", lambda c, d: rec.record(c, d))]
+        for stage, fn in steps:
+            before = {name: getattr(today, name) for name in declared}
+            fn(ctx, today)
+            for name, old in before.items():
+                if getattr(today, name) is not old and not (
+                        isinstance(old, int) and getattr(today, name) == old):
+                    writers.setdefault(name, set()).add(stage)
+    assert {name: {stage} for name, stage in declared.items()} == writers
