@@ -74,7 +74,7 @@ class FlagLog(_Columns):
         order = np.argsort(day, kind="stable")
         ids, day = ids[order], day[order]
         cuts = np.flatnonzero(np.diff(day)) + 1
-        for chunk_ids, chunk_day in zip(np.split(ids, cuts), np.split(day, cuts)):
+        for chunk_ids, chunk_day in zip(np.split(ids, cuts), np.split(day, cuts), strict=True):
             self._due[int(chunk_day[0])].append((chunk_ids, status))
 
     def due(self, day: int) -> list[tuple[np.ndarray, int]]:

@@ -9,10 +9,16 @@
 
 from panoptisim.errors import ScenarioError
 from panoptisim.scenario.keys import flatten, merge, nest, parse_override
-from panoptisim.scenario.load import (builtin_names, format_error, load_scenario,
-                                      read_user_file)
-from panoptisim.scenario.params import (Bounds, ParamInfo, did_you_mean, iter_params,
-                                        param_info, param_keys, suggest)
+from panoptisim.scenario.load import builtin_names, format_error, load_scenario, read_user_file
+from panoptisim.scenario.params import (
+    Bounds,
+    ParamInfo,
+    did_you_mean,
+    iter_params,
+    param_info,
+    param_keys,
+    suggest,
+)
 from panoptisim.scenario.schema import FEEDS, REGIMES, Scenario
 
 __all__ = ["FEEDS", "REGIMES", "Bounds", "ParamInfo", "Scenario", "ScenarioError",

@@ -13,8 +13,13 @@ from pydantic import BaseModel, ValidationError
 
 from panoptisim.errors import InputError, ScenarioError
 from panoptisim.scenario.keys import merge, nest
-from panoptisim.scenario.params import (allowed, did_you_mean, iter_params, param_info,
-                                        param_keys, section_keys)
+from panoptisim.scenario.params import (
+    allowed,
+    did_you_mean,
+    iter_params,
+    param_keys,
+    section_keys,
+)
 from panoptisim.scenario.schema import Scenario
 
 

@@ -53,6 +53,8 @@ class Section(BaseModel):
 
 # --------------------------------------------------------------------------- run
 class RunParams(Section):
+    """Length, seed, replicates and the paired control arm of a run."""
+
     seed: int = param(20261127, ge=0, le=2**63 - 1, unit="-", source="assumption",
                       description="Root seed; every random stream is spawned from it by purpose.")
     steps: int = param(365, ge=1, le=36500, unit="days",
@@ -68,6 +70,8 @@ class RunParams(Section):
 
 # -------------------------------------------------------------------- population
 class PopulationParams(Section):
+    """The synthetic population: size, regions, groups, income, dissent, thresholds."""
+
     size: int = param(100_000, ge=100, le=50_000_000, unit="agents", source="assumption",
                       description="Number of synthetic agents.")
     scale: float = param(1.0, ge=1, le=1e6, unit="people per agent",
@@ -119,6 +123,8 @@ class PopulationParams(Section):
 
 # ----------------------------------------------------------------------- network
 class NetworkParams(Section):
+    """Households and friendships (built once, before the first day)."""
+
     household_size_mean: float = param(2.62, ge=1, le=10, unit="people",
                                        source="China 7th census 2020: 2.62 per household",
                                        description="Mean household size (1 + Poisson).")
@@ -144,6 +150,8 @@ class NetworkParams(Section):
 
 # ---------------------------------------------------------------------- behavior
 class BehaviorParams(Section):
+    """Agents' daily choices: expression, everyday acts, and risk learning."""
+
     p_political_chance: float = param(0.05, ge=0, le=1, unit="1/day",
                                       source="assumption",
                                       description="Daily probability of a chance to post on "
@@ -221,6 +229,8 @@ class BehaviorParams(Section):
 
 # -------------------------------------------------------------------- surveillance
 class OnlineParams(Section):
+    """Online monitoring of posts, by coverage and error rates."""
+
     enabled: bool = param(True, unit="bool", source="assumption",
                           description="Online monitoring of posts.")
     p_scan: float = param(0.6, ge=0, le=1, unit="share of posts",
@@ -242,6 +252,8 @@ class OnlineParams(Section):
 
 
 class CameraParams(Section):
+    """Cameras with 1:N face identification, by coverage and error rates."""
+
     enabled: bool = param(True, unit="bool", source="assumption",
                           description="Camera network with 1:N face identification.")
     coverage_urban: float = param(0.5, ge=0, le=1, unit="probability",
@@ -284,6 +296,8 @@ class CameraParams(Section):
 
 
 class CommerceParams(Section):
+    """The commerce feed: which purchases the scorer sees, and its errors."""
+
     enabled: bool = param(True, unit="bool", source="assumption",
                           description="Commerce feed of purchases.")
     p_visible: float = param(0.6, ge=0, le=1, unit="share of purchases",
@@ -298,6 +312,8 @@ class CommerceParams(Section):
 
 
 class FinancialParams(Section):
+    """Financial records of loan repayments, and their errors."""
+
     enabled: bool = param(True, unit="bool", source="assumption",
                           description="Financial records of loan repayments.")
     p_record_error: float = param(0.0036, ge=0, le=1, unit="probability per payment",
@@ -308,6 +324,8 @@ class FinancialParams(Section):
 
 
 class InformantParams(Section):
+    """Peer reporting by neighbours, true and malicious."""
+
     enabled: bool = param(True, unit="bool", source="assumption",
                           description="Peer reporting by neighbours (Sharp Eyes streams, posts).")
     p_informant: float = param(0.003, ge=0, le=1, unit="probability per neighbour",
@@ -322,6 +340,8 @@ class InformantParams(Section):
 
 
 class SurveillanceParams(Section):
+    """The scorer's five feeds (sensors), each switchable."""
+
     online: OnlineParams = Field(default_factory=OnlineParams)
     cameras: CameraParams = Field(default_factory=CameraParams)
     commerce: CommerceParams = Field(default_factory=CommerceParams)
@@ -331,6 +351,8 @@ class SurveillanceParams(Section):
 
 # ----------------------------------------------------------------------- scoring
 class ScoringParams(Section):
+    """The regime, the score's range and the points each kind of flag moves."""
+
     regime: Regime = param(
         "citizen", unit="preset", source="DESIGN: none, fico, sesame, citizen",
         description="Which weights count: fico finance; sesame finance+commerce; citizen "
@@ -388,6 +410,8 @@ class SocialParams(Section):
 
 # -------------------------------------------------------------------- safeguards
 class SafeguardParams(Section):
+    """Appeals, forgiveness, sunset, transparency, data minimisation, FPIR cap."""
+
     appeals: bool = param(False, unit="bool", source="assumption",
                           description="Flags can be appealed and reversed.")
     p_appeal_false: float = param(0.7, ge=0, le=1, unit="probability",
@@ -417,6 +441,8 @@ class SafeguardParams(Section):
 
 # --------------------------------------------------------------------- sanctions
 class SanctionParams(Section):
+    """Sanctions and privileges by score threshold, with their durations."""
+
     enabled: bool = param(True, unit="bool", source="assumption",
                           description="Sanctions and privileges apply.")
     threshold_travel_ban: float = param(550.0, ge=0, le=10000, unit="points",
