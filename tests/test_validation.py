@@ -51,7 +51,7 @@ def test_heavy_case_passes_at_its_full_defaults(name):
     assert report.passed, failed_rows(report)
 
 
-def test_the_issue_cases_are_registered():
+def test_every_case_is_registered_in_suite_order():
     assert list(CASES) == ["granovetter-count", "granovetter-normal", "er-giant",
                            "percolation", "watts", "base-rate", "deployments",
                            "spiral-of-silence", "invariants"]
@@ -227,7 +227,7 @@ def test_list_shows_every_case_and_parameter():
     for name, case in CASES.items():
         assert name in result.stdout
         for p in case.params:
-            assert p.name in result.stdout
+            assert p.key in result.stdout
 
 
 def test_doc_renders_every_case_with_sources_inputs_and_result():

@@ -16,20 +16,25 @@ from rich.console import Console
 from rich.table import Table
 
 from panoptisim.errors import run_command
-from panoptisim.validation.registry import CASES
+from panoptisim.validation.cases import CASES
+from panoptisim.validation.inputs import allowed, show
 from panoptisim.validation.runner import run_validation, table
 
 _CASE_HELP = "Run only this case (repeatable): " + ", ".join(CASES) + "."
 
 
 def _list_table() -> Table:
-    t = Table(title="validation cases (--case NAME --param KEY=VALUE)")
-    for col in ("case", "parameter", "default", "--quick", "allowed", "meaning"):
+    t = Table(title="validation cases (--case NAME --param KEY=VALUE; docs/validation.md)")
+    for col in ("case", "parameter", "default", "--quick", "allowed", "unit", "meaning",
+                "source"):
         t.add_column(col, overflow="fold")
     for c in CASES.values():
+        fields = c.model.model_fields
         for i, p in enumerate(c.params):
-            t.add_row(c.name if i == 0 else "", p.name, p.show(p.default),
-                      p.show(p.quick) if p.quick is not None else "", p.allowed(), p.help)
+            t.add_row(f"{c.name}\n{c.title}" if i == 0 else "", p.key, show(p.default),
+                      show(c.quick[p.key]) if p.key in c.quick else "",
+                      allowed(fields[p.key]), p.unit, p.description, p.source,
+                      end_section=i == len(fields) - 1)
     return t
 
 

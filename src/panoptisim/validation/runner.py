@@ -6,21 +6,24 @@ from __future__ import annotations
 import math
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from rich.table import Table
 
-from panoptisim.validation import cases as _cases  # noqa: F401  (registers the cases)
-from panoptisim.validation.registry import CASES, Case, Check, Params, resolve
+from panoptisim.fmt import figure
+from panoptisim.validation.cases import CASES
+from panoptisim.validation.inputs import resolve
+from panoptisim.validation.registry import Case, Check
 
 
 @dataclass
 class CaseResult:
-    """One case's resolved inputs, rows and wall time (seconds)."""
+    """One case's resolved inputs (by key), rows and wall time (seconds)."""
 
     case: Case
-    params: Params
+    params: dict[str, Any]
     checks: list[Check]
     seconds: float
 
@@ -62,8 +65,7 @@ class Report:
             "seconds": round(self.seconds, 3),
             "cases": [{"name": r.case.name, "title": r.case.title, "passed": r.passed,
                        "seconds": round(r.seconds, 3),
-                       "params": {p.name: _json_param(r.params[p.name])
-                                  for p in r.case.params}}
+                       "params": {k: _json_param(v) for k, v in r.params.items()}}
                       for r in self.results],
             "rows": self.rows(),
         }
@@ -89,36 +91,28 @@ def run_validation(cases: list[str] | tuple[str, ...] = (),
     raises is reported as one failed row carrying the error, so one broken kernel does not
     hide the others.
     """
-    resolved = resolve(list(cases), list(params), quick)
+    resolved = resolve(CASES, list(cases), list(params), quick)
     results = []
-    for name, values in resolved.items():
+    for name, inputs in resolved.items():
         case = CASES[name]
         if on_case is not None:
             on_case(case)
         start = time.perf_counter()
         try:
-            checks = case.fn(dict(values))
+            checks = case.run(inputs)
         except Exception as exc:  # reported, not raised: the other cases still run
             where = traceback.extract_tb(exc.__traceback__)[-1]
             at = f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno}"
             checks = [Check(f"error: {type(exc).__name__}: {exc} ({at})", math.nan, math.nan,
                             0.0, "error")]
-        results.append(CaseResult(case, values, checks, time.perf_counter() - start))
+        results.append(CaseResult(case, inputs.model_dump(), checks,
+                                  time.perf_counter() - start))
     return Report(results, quick)
 
 
 def fmt(x: float) -> str:
-    """A number for the table: integers with separators, others to 4 significant digits."""
-    x = float(x)
-    if math.isnan(x):
-        return "n/a"
-    if x.is_integer() and abs(x) < 1e15:
-        return f"{int(x):,}"
-    if abs(x) >= 1e4:
-        return f"{x:,.1f}"
-    if abs(x) < 1e-3:
-        return f"{x:.3g}"
-    return f"{x:.4g}"
+    """A number for the table (``fmt.figure``: integers exact, others to 4 digits)."""
+    return figure(float(x), missing="n/a")
 
 
 def fmt_tolerance(c: Check) -> str:
