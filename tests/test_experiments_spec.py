@@ -13,7 +13,9 @@ import pytest
 from scipy import stats
 
 from panoptisim.experiments import aggregate, design, sensitivity
-from panoptisim.experiments.spec import SweepError, load_sweep, plan_from_dict, run_seeds
+from panoptisim.experiments.design import run_seeds
+from panoptisim.experiments.spec import SweepError, load_sweep, plan_from_dict
+from panoptisim.experiments.store import sweep_toml
 from test_experiments_support import TINY, cli, write_sweep
 
 FPIR = "surveillance.cameras.fpir"
@@ -195,7 +197,7 @@ def test_the_stored_sweep_file_reproduces_the_same_sweep(tmp_path):
     p = load_sweep(path)
     (tmp_path / "copy").mkdir()
     (tmp_path / "copy" / "base.toml").write_text(p.base.to_toml())
-    (tmp_path / "copy" / "sweep.toml").write_text(p.normalized_toml())
+    (tmp_path / "copy" / "sweep.toml").write_text(sweep_toml(p))
     assert load_sweep(tmp_path / "copy" / "sweep.toml").digest() == p.digest()
 
 
