@@ -13,7 +13,13 @@ import pytest
 from scipy import stats
 
 from panoptisim.experiments import aggregate, design, sensitivity
-from panoptisim.experiments.spec import SweepError, load_sweep, plan_from_dict, run_seeds
+from panoptisim.experiments.design import run_seeds
+from panoptisim.errors import ScenarioError
+from panoptisim.experiments.executors import make_executor
+from panoptisim.experiments.spec import (BoundsAxis, RangeAxis, SweepError, SweepFile,
+                                         ValuesAxis, axis_form, load_sweep, plan_from_dict)
+from panoptisim.scenario import load_scenario
+from panoptisim.experiments.store import sweep_toml
 from test_experiments_support import TINY, cli, write_sweep
 
 FPIR = "surveillance.cameras.fpir"
@@ -67,6 +73,26 @@ BAD = [
     ({"axes": {"run.steps": {"start": 10, "stop": 20, "step": 2.5}}},
      "but the parameter is an integer"),
     ({"sweep": {"scenario": "basline"}}, "unknown scenario 'basline': did you mean 'baseline'?"),
+    ({"axes": {FPIR: 3}}, "axes.surveillance.cameras.fpir = 3 is not an axis: give a list"),
+    ({"axes": {FPIR: {"start": 0.1, "stop": 1, "step": 0.1, "log": True}}},
+     "has log = true, which goes with 'num', not 'step'"),
+    ({"axes": {FPIR: {"start": 0, "stop": 1, "num": 3, "log": True}}},
+     "has log = true, which needs a positive start and stop"),
+    ({"axes": {FPIR: {"start": 0, "stop": 1, "step": 0}}},
+     "axes.surveillance.cameras.fpir.step = 0 is not allowed: input should be greater than 0 "
+     "(allowed: number > 0)"),
+    ({"axes": {FPIR: {"min": 1}}}, "axes.surveillance.cameras.fpir needs 'max' (bounds"),
+    ({"sweep": {"design": "lhs"}, "axes": {FPIR: {"min": 0, "max": 0.1, "log": True}}},
+     "has log = true, which needs min > 0"),
+    ({"sweep": {"design": "lhs"}, "axes": {FPIR: {"min": 0, "max": 2}}},
+     "axes.surveillance.cameras.fpir.max = 2 is not allowed: it lies outside "
+     "surveillance.cameras.fpir's range (allowed: number in [0, 1])"),
+    ({"sweep": {"design": "lhs"}, "axes": {"run.steps": {"min": 10.5, "max": 20}}},
+     "axes.run.steps.min = 10.5 is not allowed: run.steps is an integer"),
+    ({"sweep": {"samples": 8}}, "sweep.samples = 8 is not allowed with design 'grid'"),
+    ({"set": {"surveillance": 3}}, "set.surveillance is a section, not a parameter"),
+    ({"set": {"run": {"seed": 3}}}, "set.run.seed cannot be set in a sweep"),
+    ({"axis": {}}, "unknown key 'axis'; did you mean 'axes'?"),
 ]
 
 
@@ -95,6 +121,50 @@ def test_cli_rejects_bad_sweep_files_with_exit_2_before_anything_runs(tmp_path, 
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and lines[0].startswith("error: bad.toml")
     assert not out.exists()
+
+
+def test_an_axis_is_one_of_three_forms_told_apart_by_its_shape():
+    doc = SweepFile.model_validate({"axes": {
+        FPIR: [0.001, 0.01], "run.steps": {"start": 10, "stop": 30, "step": 10},
+        "scoring.w_network": {"start": 0.1, "stop": 10, "num": 3, "log": True},
+        "surveillance": {"online": {"p_scan": [0.5]}}}})  # a nested table is walked down
+    forms = {k: type(v) for k, v in doc.axes.items()}
+    assert forms == {FPIR: ValuesAxis, "run.steps": RangeAxis, "scoring.w_network": RangeAxis,
+                     "surveillance.online.p_scan": ValuesAxis}
+    assert doc.axes["run.steps"].values() == (10, 20, 30)
+    assert doc.axes["scoring.w_network"].values() == pytest.approx((0.1, 1, 10))
+    sampled = SweepFile.model_validate({"sweep": {"design": "sobol"},
+                                        "axes": {FPIR: {"min": 0.001, "max": 0.1}}})
+    assert isinstance(sampled.axes[FPIR], BoundsAxis)
+    assert [axis_form(x) for x in ([1], {"start": 0}, {"max": 1}, {"a": 1}, 3)] == [
+        "values", "range", "bounds", None, None]
+
+
+@pytest.mark.parametrize("table", [{"axes": {"surveillance.online.recall": [0.1]}},
+                                   {"set": {"surveillance.online.recall": 0.1}},
+                                   {"set": {"surveillance": {"online": {"recall": 0.1}}}}])
+def test_an_unknown_key_gets_the_same_suggestion_as_in_set(table):
+    with pytest.raises(ScenarioError) as scenario_err:
+        load_scenario("baseline", {"surveillance.online.recall": 0.1})
+    with pytest.raises(SweepError) as sweep_err:
+        plan_from_dict(table, None, "s.toml: ")
+    hint = "did you mean 'surveillance.online.recall_dissent'?"
+    assert str(scenario_err.value).endswith(hint) and str(sweep_err.value).endswith(hint)
+
+
+def test_the_stored_grid_keeps_the_order_of_mixed_axes(tmp_path):
+    p = plan({FPIR: [0.001, 0.01], "run.steps": {"start": 10, "stop": 30, "step": 10},
+              "safeguards.appeals": [False, True]}, seed=5)
+    (tmp_path / "base.toml").write_text(p.base.to_toml())
+    (tmp_path / "sweep.toml").write_text(sweep_toml(p))
+    again = load_sweep(tmp_path / "sweep.toml")
+    assert [a.key for a in again.axes] == [a.key for a in p.axes]
+    assert again.design.points == p.design.points and again.digest() == p.digest()
+
+
+def test_address_without_dask_is_refused_where_the_executor_is_chosen():
+    with pytest.raises(SweepError, match="--address tcp://h:1 needs --executor dask"):
+        make_executor("local", "tcp://h:1", 1)
 
 
 def test_missing_and_malformed_files_are_one_line_errors(tmp_path):
@@ -195,7 +265,7 @@ def test_the_stored_sweep_file_reproduces_the_same_sweep(tmp_path):
     p = load_sweep(path)
     (tmp_path / "copy").mkdir()
     (tmp_path / "copy" / "base.toml").write_text(p.base.to_toml())
-    (tmp_path / "copy" / "sweep.toml").write_text(p.normalized_toml())
+    (tmp_path / "copy" / "sweep.toml").write_text(sweep_toml(p))
     assert load_sweep(tmp_path / "copy" / "sweep.toml").digest() == p.digest()
 
 

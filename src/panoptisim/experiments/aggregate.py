@@ -30,7 +30,8 @@ import pyarrow as pa
 from scipy import stats
 
 from panoptisim.experiments.spec import SweepError
-from panoptisim.experiments.store import SweepStore, write_bytes_atomic, write_parquet_atomic
+from panoptisim.experiments.store import SweepStore
+from panoptisim.io import write_bytes_atomic, write_parquet_atomic
 from panoptisim.streams import Streams
 
 ARMS = ("treated", "control", "effect")

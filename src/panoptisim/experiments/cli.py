@@ -95,8 +95,6 @@ def sweep(sweep_file: Path | None, executor: str, address: str | None, jobs: int
         raise click.UsageError("--resume needs --out SWEEP_DIR")
     if retry_failed and not resume:
         raise click.UsageError("--retry-failed goes with --resume")
-    if address and executor != "dask":
-        raise click.UsageError(f"--address {address} needs --executor dask")
     plan = load_sweep(sweep_file, _overrides(sets))  # validate before anything runs
     if out is None:
         out = Path("sweeps") / f"{plan.name}-{datetime.now():%Y%m%d-%H%M%S}"

@@ -19,6 +19,9 @@ Sampled designs work in the *analysis space*: the bounds as given, or their base
 logarithms for an axis with ``log = true``. The design matrix in that space is what the
 sensitivity analysis receives; the values the runs get are mapped back and, for integer
 parameters, rounded.
+
+Seeds come from the sweep's root seed alone: :func:`design_seed` for the sampled designs'
+draws, :func:`run_seeds` for every run (point, replicate), each from its own named stream.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from panoptisim.streams import Streams, purpose_key
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 SAMPLED = ("lhs", "sobol", "morris")
@@ -138,3 +143,33 @@ def build_design(name: str, axes: list[Axis], samples: int | None, rng_seed: int
                  **options: Any) -> Design:
     """Points of design ``name`` over ``axes``."""
     return BUILDERS[name](axes, samples, rng_seed, **options)
+
+
+# ------------------------------------------------------------------------ seeds
+def design_seed(root: int) -> int:
+    """The seed a sampled design draws its points with: stream ``experiments.design`` of the
+    root seed."""
+    return int(Streams(root).generator("experiments.design").integers(2**31 - 1))
+
+
+def run_seeds(root: int, points: int, replicates: int, common: bool) -> np.ndarray:
+    """Seeds of every (point, replicate), spawned from the root seed, shape (points,
+    replicates), int64.
+
+    Each seed is the first 63 bits of ``SeedSequence(root, spawn_key=(purpose, point,
+    replicate))``; with ``common`` the point is left out, so replicate ``r`` of every point
+    shares one seed (common random numbers across points).
+    """
+    entropy = Streams(root).root.entropy
+    out = np.empty((points, replicates), dtype=np.int64)
+    for r in range(replicates):
+        shared = None
+        for p in range(points):
+            if common and shared is not None:
+                out[p, r] = shared
+                continue
+            key = (purpose_key("experiments.replicate"), r) if common else \
+                (purpose_key("experiments.run"), p, r)
+            ss = np.random.SeedSequence(entropy, spawn_key=key)
+            out[p, r] = shared = int(ss.generate_state(1, np.uint64)[0] >> np.uint64(1))
+    return out

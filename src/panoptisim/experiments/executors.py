@@ -309,7 +309,11 @@ class DaskExecutor:
 
 
 def make_executor(kind: str, address: str | None, jobs: int | None) -> Any:
-    """The executor named ``kind`` (``local`` or ``dask``)."""
+    """The executor named ``kind`` (``local`` or ``dask``).
+
+    The one place the executor is chosen, so the one place ``address`` (a dask scheduler) is
+    refused for any other executor; nothing is written before this is called.
+    """
     if kind == "dask":
         return DaskExecutor(address, jobs)
     if address:

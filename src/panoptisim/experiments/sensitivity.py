@@ -37,7 +37,8 @@ import pandas as pd
 import pyarrow as pa
 
 from panoptisim.experiments.spec import SweepError
-from panoptisim.experiments.store import SweepStore, write_json_atomic, write_parquet_atomic
+from panoptisim.experiments.store import SweepStore
+from panoptisim.io import write_json_atomic, write_parquet_atomic
 from panoptisim.streams import Streams
 
 DRIVE_ST = 0.05

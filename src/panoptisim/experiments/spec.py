@@ -19,37 +19,36 @@ A sweep file is TOML with three tables (see docs/experiments.md)::
     "scoring.w_network" = { start = 0.1, stop = 10, num = 3, log = true }
     "safeguards.forgiveness" = { min = 0, max = 0.01 }            # bounds (lhs/sobol/morris)
 
-Every key is validated by the scenario schema (:mod:`panoptisim.scenario`), every value
-and every point is validated as a scenario would be, before any run starts. A bad sweep
-file raises :class:`SweepError` with one line naming the key, the value and what is
-allowed, as a bad scenario file does.
+The file is a schema (:class:`SweepFile`): an axis is one of three forms told apart by its
+shape (:class:`ValuesAxis`, :class:`RangeAxis`, :class:`BoundsAxis`), and every rule lives
+on a validator. Keys of ``[set]`` and ``[axes]`` are scenario parameters, checked with the
+scenario's own "did you mean"; every value and every point is validated as a scenario,
+before any run starts. A bad sweep file raises :class:`SweepError` with one line naming
+the key, the value and what is allowed, as a bad scenario file does.
 """
 
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import json
-import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
-import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, RootModel, Tag,
+                      ValidationError, field_validator, model_validator)
+from pydantic_core import PydanticCustomError
 
-from panoptisim.experiments.design import (DEFAULT_SAMPLES, SAMPLED, Axis, Design,
-                                           build_design)
 from panoptisim.errors import InputError, ScenarioError
-from panoptisim.scenario import (Scenario, format_error, iter_params, load_scenario,
-                                 param_keys, read_user_file)
-from panoptisim.scenario.keys import merge as _deep_merge
-from panoptisim.scenario.keys import nest as _nest
-from panoptisim.scenario.params import allowed as _allowed
-from panoptisim.streams import Streams, purpose_key
+from panoptisim.experiments.design import (DEFAULT_SAMPLES, SAMPLED, Axis, Design,
+                                           build_design, design_seed, run_seeds)
+from panoptisim.scenario import (Scenario, did_you_mean, flatten, load_scenario, merge, nest,
+                                 param_info, read_user_file)
+from panoptisim.scenario.load import apply_overrides, names_a_file, validate
+from panoptisim.scenario.params import allowed, section_keys
 
 #: Parameters a sweep sets itself: they may not appear in [set] or [axes].
 RESERVED = {"run.seed": "replicate seeds are spawned from sweep.seed",
@@ -58,6 +57,11 @@ RESERVED = {"run.seed": "replicate seeds are spawned from sweep.seed",
 
 class SweepError(InputError):
     """A sweep that cannot be run: one line naming the key, the value and the rule."""
+
+
+def _said(message: str) -> PydanticCustomError:
+    """A rule broken in a sweep file whose message already names key, value and rule."""
+    return PydanticCustomError("sweep_rule", message)
 
 
 class _Strict(BaseModel):
@@ -87,8 +91,20 @@ class SweepSection(_Strict):
                                                   "same seed (common random numbers).")
 
 
-class RangeSpec(_Strict):
-    """``{start, stop, step}`` (stop included) or ``{start, stop, num [, log]}``."""
+# ---------------------------------------------------------------- axis forms
+class ValuesAxis(RootModel[list[Any]]):
+    """A list of values ``[v1, v2, ...]``, any type the parameter takes (grid)."""
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> ValuesAxis:
+        if not self.root:
+            raise ValueError("is empty: give at least one value")
+        return self
+
+
+class RangeAxis(_Strict):
+    """A range ``{start, stop, step}`` (stop included when reached) or ``{start, stop, num
+    [, log]}`` (linear or geometric), of a number (grid)."""
 
     start: float
     stop: float
@@ -96,21 +112,271 @@ class RangeSpec(_Strict):
     num: int | None = Field(None, ge=1, le=100_000)
     log: bool = False
 
+    @model_validator(mode="after")
+    def _one_way(self) -> RangeAxis:
+        if (self.step is None) == (self.num is None):
+            raise ValueError("needs exactly one of 'step' and 'num'")
+        if self.step is not None:
+            if self.log:
+                raise ValueError("has log = true, which goes with 'num', not 'step'")
+            if self.stop < self.start:
+                raise ValueError("is an empty range: stop must be at least start")
+        elif self.log and (self.start <= 0 or self.stop <= 0):
+            raise ValueError("has log = true, which needs a positive start and stop")
+        return self
 
-class BoundsSpec(_Strict):
-    """``{min, max [, log]}``: an interval a sampled design draws from."""
+    def values(self) -> tuple[float, ...]:
+        """The range's values, to 12 significant digits, without duplicates."""
+        if self.step is not None:
+            n = int(np.floor((self.stop - self.start) / self.step + 1e-9)) + 1
+            raw = [self.start + i * self.step for i in range(n)]
+        else:
+            space = np.geomspace if self.log else np.linspace
+            raw = list(space(self.start, self.stop, self.num))
+        return tuple(dict.fromkeys(float(f"{float(v):.12g}") for v in raw))
+
+
+class BoundsAxis(_Strict):
+    """Bounds ``{min, max [, log]}`` of a number: the interval a sampled design (lhs, sobol,
+    morris) draws from."""
 
     min: float
     max: float
     log: bool = False
 
+    @model_validator(mode="after")
+    def _an_interval(self) -> BoundsAxis:
+        if not self.min < self.max:
+            raise ValueError("is an empty interval: min must be below max")
+        if self.log and self.min <= 0:
+            raise ValueError("has log = true, which needs min > 0 (bounds must be positive)")
+        return self
+
+
+FORMS: dict[str, type[BaseModel]] = {"values": ValuesAxis, "range": RangeAxis,
+                                     "bounds": BoundsAxis}
+#: Each form as a user writes it, for error messages.
+WRITTEN = {"values": "a list [v1, v2, ...]",
+           "range": "a range {start, stop, step} or {start, stop, num [, log]}",
+           "bounds": "bounds {min, max [, log]}"}
+
+
+def axis_form(raw: Any) -> str | None:
+    """Which form an axis is written in, by its shape (None: no axis at all)."""
+    for tag, form in FORMS.items():
+        if isinstance(raw, form):
+            return tag
+    if isinstance(raw, list):
+        return "values"
+    if isinstance(raw, dict):
+        if {"min", "max"} & raw.keys():
+            return "bounds"
+        if {"start", "stop"} & raw.keys():
+            return "range"
+    return None
+
+
+AxisSpec = Annotated[
+    Annotated[ValuesAxis, Tag("values")] | Annotated[RangeAxis, Tag("range")]
+    | Annotated[BoundsAxis, Tag("bounds")],
+    Discriminator(axis_form, custom_error_type="axis_form",
+                  custom_error_message="is not an axis: give a list of values, a range "
+                                       "{start, stop, step} or {start, stop, num}, or bounds "
+                                       "{min, max} for a sampled design")]
+
 
 class SweepFile(_Strict):
-    """A whole sweep file (tables ``sweep``, ``set`` and ``axes``)."""
+    """A whole sweep file (tables ``sweep``, ``set`` and ``axes``), every key dotted."""
 
     sweep: SweepSection = Field(default_factory=SweepSection)
     set: dict[str, Any] = Field(default_factory=dict)
-    axes: dict[str, Any] = Field(default_factory=dict)
+    axes: dict[str, AxisSpec] = Field(default_factory=dict)
+
+    @field_validator("set", mode="before")
+    @classmethod
+    def _settings(cls, table: Any) -> Any:
+        """``[set]`` as dotted keys (written flat or as nested tables), each a parameter."""
+        if not isinstance(table, dict):
+            return table  # the type error says what is allowed
+        flat = flatten(table)
+        for key in flat:
+            _check_param("set", key)
+        return flat
+
+    @field_validator("axes", mode="before")
+    @classmethod
+    def _axis_keys(cls, table: Any) -> Any:
+        """``[axes]`` by dotted key: a nested table is walked down to each parameter (an
+        axis itself may be a table, so the walk stops at a parameter's key)."""
+        if not isinstance(table, dict):
+            return table
+        out: dict[str, Any] = {}
+
+        def walk(key: str, node: Any) -> None:
+            if param_info(key) is None and isinstance(node, dict) and section_keys(key):
+                for k, v in node.items():
+                    walk(f"{key}.{k}", v)
+                return
+            _check_param("axes", key)
+            out[key] = node
+
+        for k, v in table.items():
+            walk(k, v)
+        return out
+
+    @model_validator(mode="after")
+    def _fits_the_design(self) -> SweepFile:
+        """Each axis's form fits the design and its parameter; samples fit the design."""
+        sec = self.sweep
+        for key in self.axes:
+            if key in self.set:
+                raise _said(f"'{key}' is in both [set] and [axes]: keep one")
+        for key, spec in self.axes.items():
+            _fits(key, spec, sec.design)
+        if sec.design in SAMPLED:
+            if not self.axes:
+                raise _said(f"sweep.design = '{sec.design}' needs at least one axis with "
+                            f"bounds in [axes]")
+            n = sec.samples
+            if sec.design == "sobol" and n is not None and n & (n - 1):
+                raise _said(f"sweep.samples = {n} is not allowed: design 'sobol' needs a "
+                            f"power of 2 (e.g. {1 << n.bit_length()})")
+        elif sec.samples is not None:
+            raise _said(f"sweep.samples = {sec.samples} is not allowed with design 'grid' "
+                        f"(the grid is every combination of the axes' values)")
+        return self
+
+
+def _check_param(table: str, key: str) -> None:
+    """Refuse a key of ``[set]`` or ``[axes]`` that no sweep may set."""
+    where = f"{table}.{key}"
+    if key in RESERVED:
+        raise _said(f"{where} cannot be set in a sweep: {RESERVED[key]}")
+    if key in ("name", "description"):
+        raise _said(f"{where} cannot be swept: name the sweep with sweep.name")
+    if param_info(key) is not None:
+        return
+    inside = section_keys(key)
+    if inside:
+        raise _said(f"{where} is a section, not a parameter: give one of its keys, e.g. "
+                    f"{inside[0]}")
+    raise _said(f"unknown key '{where}'; {did_you_mean(key)}")
+
+
+def _fits(key: str, spec: Any, design: str) -> None:
+    """The rules between an axis's form, the design and the parameter it varies."""
+    info = param_info(key)
+    label = f"axes.{key} = {_shown(spec)}"
+    numeric = info.annotation in (int, float)
+    sampled = design in SAMPLED
+    if isinstance(spec, ValuesAxis):
+        if sampled:
+            raise _said(f"{label} has no bounds: design '{design}' samples every axis between "
+                        f"bounds; write axes.{key} = {{ min = ..., max = ... }}")
+    elif isinstance(spec, BoundsAxis):
+        if not numeric:
+            raise _said(f"{label} gives bounds but {key} is not a number (allowed: "
+                        f"{info.allowed}); give a list of values")
+        if not sampled:
+            raise _said(f"{label} gives bounds, which only a sampled design draws from "
+                        f"(sweep.design = 'lhs' | 'sobol' | 'morris'); for design 'grid' "
+                        f"give a list or a range {{start, stop, step}}")
+        for end in ("min", "max"):
+            value = getattr(spec, end)
+            if info.annotation is int and not value.is_integer():
+                raise _said(f"axes.{key}.{end} = {_n(value)} is not allowed: {key} is an "
+                            f"integer (allowed: {info.allowed})")
+            if not info.bounds.contains(value):
+                raise _said(f"axes.{key}.{end} = {_n(value)} is not allowed: it lies outside "
+                            f"{key}'s range (allowed: {info.allowed})")
+    else:
+        if sampled:
+            raise _said(f"{label} is a range and has no bounds: design '{design}' samples "
+                        f"every axis between bounds; write axes.{key} = "
+                        f"{{ min = ..., max = ... }}")
+        if not numeric:
+            raise _said(f"{label} is a range but {key} is not a number (allowed: "
+                        f"{info.allowed}); give a list of values")
+        if info.annotation is int:
+            for v in spec.values():
+                if not v.is_integer():
+                    raise _said(f"{label} gives {v:g}, but the parameter is an integer: "
+                                f"choose an integer start and step")
+
+
+# ------------------------------------------------------------- error messages
+def _n(x: Any) -> str:
+    """A number or boolean as TOML writes it, briefly (``50``, ``0.0001``, ``true``)."""
+    if isinstance(x, bool):
+        return str(x).lower()
+    if isinstance(x, (int, float)):
+        return str(int(x)) if float(x).is_integer() else f"{x:g}"
+    return repr(x)
+
+
+def _shown(value: Any) -> str:
+    """An axis as the user wrote it: ``{start = 50, stop = 10, step = 5}``, ``[0.1, 2]``."""
+    if isinstance(value, RootModel):
+        value = value.root
+    elif isinstance(value, BaseModel):
+        kept = {"start", "stop", "min", "max"}
+        value = {k: v for k, v in value.model_dump().items()
+                 if k in kept or (v is not None and v is not False)}
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_n(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def _allowed_field(field: Any) -> str:
+    """What a field of the sweep file allows, as the scenario's errors say it."""
+    args = [a for a in getattr(field.annotation, "__args__", ()) if a is not type(None)]
+    if len(args) == 1:  # X | None
+        field = copy.copy(field)
+        field.annotation = args[0]
+    if field.annotation is str:
+        return "a non-empty string"
+    return {"float": "a number"}.get(allowed(field), allowed(field))
+
+
+def format_sweep_error(err: ValidationError, where: str = "") -> str:
+    """One line for the first error of a sweep file, in the shape of the scenario's
+    (:func:`panoptisim.scenario.format_error`): ``unknown key 'K'; did you mean 'X'?``,
+    ``K = V is not allowed: rule (allowed: ...)``, or the broken rule itself."""
+    e = err.errors()[0]
+    loc = [str(p) for p in e["loc"]]
+    form = FORMS.get(loc[2]) if loc[:1] == ["axes"] and len(loc) > 2 else None
+    if form is not None:
+        del loc[2]  # the form's tag is not part of what the user wrote
+    key = ".".join(loc)
+    kind, msg = e["type"], str(e["msg"]).removeprefix("Value error, ")
+    if kind == "sweep_rule" or not loc:
+        return where + msg
+    if kind == "extra_forbidden":
+        parent = key.rpartition(".")[0]
+        if form is not None:
+            written = WRITTEN[str(e["loc"][2])]
+            hint = did_you_mean(loc[-1], list(form.model_fields), fallback=f"write {written}")
+            if not hint.startswith("write"):
+                hint += f" ({written})"
+        elif parent == "sweep":
+            hint = did_you_mean(key, [f"sweep.{f}" for f in SweepSection.model_fields],
+                                fallback="see docs/experiments.md")
+        else:
+            hint = did_you_mean(key, list(SweepFile.model_fields),
+                                fallback="a sweep file has tables [sweep], [set] and [axes]")
+        return f"{where}unknown key '{key}'; {hint}"
+    if kind in ("value_error", "axis_form"):
+        return f"{where}{key} = {_shown(e['input'])} {msg}"
+    if kind == "missing" and form is not None:
+        return (f"{where}{key.rpartition('.')[0]} needs '{loc[-1]}' "
+                f"({WRITTEN[str(e['loc'][2])]})")
+    rule = ""
+    if loc[0] == "sweep" and len(loc) == 2:
+        rule = _allowed_field(SweepSection.model_fields[loc[1]])
+    elif form is not None and len(loc) == 3 and loc[2] in form.model_fields:
+        rule = _allowed_field(form.model_fields[loc[2]])
+    return (f"{where}{key} = {e.get('input')!r} is not allowed: {msg.lower()}"
+            + (f" (allowed: {rule})" if rule else ""))
 
 
 # --------------------------------------------------------------------- the plan
@@ -166,9 +432,9 @@ class Plan:
 
     def scenario_dict(self, run: RunSpec) -> dict[str, Any]:
         """The fully resolved scenario of a run (validated), as plain data."""
-        data = _merge_point(self.base.model_dump(mode="json"), self.design.points[run.point])
-        data = _deep_merge(data, {"run": {"seed": run.seed}})
-        return Scenario.model_validate(data).model_dump(mode="json")
+        point = dict(self.design.points[run.point], **{"run.seed": run.seed})
+        return validate(apply_overrides(self.base.model_dump(mode="json"), point)
+                        ).model_dump(mode="json")
 
     def digest(self) -> str:
         """SHA-256 of what the sweep computes: base scenario, points and seeds."""
@@ -181,290 +447,41 @@ class Plan:
         """Name and short digest: unique per sweep content."""
         return f"{self.name}-{self.digest()[:10]}"
 
-    def normalized_toml(self, base_file: str = "base.toml") -> str:
-        """The sweep file as stored in the sweep folder: the base scenario by file name,
-        every default made explicit, so ``--resume`` can run from the folder alone."""
-        section = self.section.model_dump(exclude_none=True)
-        section.update(name=self.name, scenario=base_file, seed=self.root_seed)
-        if self.section.design in SAMPLED:
-            section["samples"] = self.design.options["samples"]
-        text = tomli_w.dumps({"sweep": section, "set": self.settings})
-        # Axes as one line each, in their order (the order of a grid's points).
-        lines = [f"{_toml_value(a.key)} = {_toml_value(_plain(a.spec))}" for a in self.axes]
-        return text + "\n[axes]\n" + "".join(line + "\n" for line in lines)
+
+# ------------------------------------------------------------------------ load
+def _axis(key: str, spec: Any, base: dict[str, Any]) -> Axis:
+    """The design's axis of a validated axis form; every value checked as a scenario's."""
+    integer = param_info(key).annotation is int
+    if isinstance(spec, BoundsAxis):
+        return Axis(key, "bounds", low=spec.min, high=spec.max, log=spec.log,
+                    integer=integer, spec=spec)
+    values = spec.root if isinstance(spec, ValuesAxis) else spec.values()
+    return Axis(key, "values", values=tuple(_check_value(key, v, base) for v in values),
+                integer=integer, spec=spec)
 
 
-def _plain(spec: Any) -> Any:
-    if isinstance(spec, BaseModel):
-        return spec.model_dump(exclude_none=True, exclude_defaults=True) | {
-            k: v for k, v in spec.model_dump().items() if k in ("start", "stop", "min", "max")}
-    return spec
-
-
-def _toml_value(value: Any) -> str:
-    """A TOML value on one line (inline tables and arrays)."""
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value) if math.isfinite(value) else ("nan" if value != value else
-                                                          ("inf" if value > 0 else "-inf"))
-    return json.dumps(str(value))
-
-
-def _merge_point(data: dict[str, Any], point: dict[str, Any]) -> dict[str, Any]:
-    for key, value in point.items():
-        data = _deep_merge(data, _nest(key, value))
-    return data
-
-
-# ------------------------------------------------------------------- validation
-def _sweep_keys() -> list[str]:
-    return ["sweep", "set", "axes"] + [f"sweep.{k}" for k in SweepSection.model_fields]
-
-
-def _format(err: ValidationError, where: str) -> str:
-    """One line for the first error of the sweep file's own tables."""
-    e = err.errors()[0]
-    key = ".".join(str(p) for p in e["loc"])
-    if e["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(key, _sweep_keys(), n=1, cutoff=0.6)
-        hint = (f"; did you mean '{close[0]}'?" if close else
-                "; a sweep file has tables [sweep], [set] and [axes]")
-        return f"{where}unknown key '{key}'{hint}"
-    value = e.get("input")
-    allowed = ""
-    if len(e["loc"]) == 2 and e["loc"][0] == "sweep":
-        allowed = _allowed_field(SweepSection.model_fields[str(e["loc"][1])])
-    msg = e["msg"].lower().removeprefix("value error, ")
-    return f"{where}{key} = {value!r} is not allowed: {msg}" + (
-        f" (allowed: {allowed})" if allowed else "")
-
-
-def _allowed_field(field: Any) -> str:
-    """What a field of the [sweep] table allows, as the scenario's errors say it."""
-    args = [a for a in getattr(field.annotation, "__args__", ()) if a is not type(None)]
-    if len(args) == 1:  # Optional[X]
-        field = copy.copy(field)
-        field.annotation = args[0]
-    if field.annotation is str:
-        return "a non-empty string"
-    return _allowed(field)
-
-
-def _flatten(table: dict[str, Any], where: str, section: str,
-             leaf: Any = None) -> dict[str, Any]:
-    """Dotted keys of a table written flat (``"a.b" = 1``) or nested (``[set.a] b = 1``)."""
-    keys = set(param_keys())
-    out: dict[str, Any] = {}
-
-    def walk(prefix: str, node: Any) -> None:
-        if prefix in keys:
-            out[prefix] = node
-            return
-        if isinstance(node, dict) and any(k.startswith(prefix + ".") for k in keys):
-            for k, v in node.items():
-                walk(f"{prefix}.{k}", v)
-            return
-        close = suggest(prefix, sorted(keys))
-        hint = f"; did you mean '{close}'?" if close else "; see 'panoptisim params'"
-        raise SweepError(f"{where}unknown key '{section}.{prefix}'{hint}")
-
-    for k, v in table.items():
-        walk(k, v)
-    for key in out:
-        if key in RESERVED:
-            raise SweepError(f"{where}{section}.{key} cannot be set in a sweep: "
-                             f"{RESERVED[key]}")
-        if key in ("name", "description"):
-            raise SweepError(f"{where}{section}.{key} cannot be swept: name the sweep with "
-                             f"sweep.name")
-    return out
-
-
-def suggest(key: str, keys: list[str]) -> str | None:
-    """The known key a misspelt ``key`` most likely meant: first within its own section
-    (``surveillance.online.recall`` -> ``surveillance.online.recall_dissent``)."""
-    section, _, last = key.rpartition(".")
-    siblings = [k for k in keys if k.rpartition(".")[0] == section]
-    lasts = [k.rpartition(".")[2] for k in siblings]
-    for name in lasts:
-        if name.startswith(last) or last.startswith(name):
-            return f"{section}.{name}" if section else name
-    close = difflib.get_close_matches(last, lasts, n=1, cutoff=0.6)
-    if close:
-        return f"{section}.{close[0]}" if section else close[0]
-    close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def _param_types() -> dict[str, Any]:
-    return {p.key: p.annotation for p in iter_params()}
-
-
-def _parse_axis(key: str, raw: Any, design: str, where: str, base: Scenario) -> Axis:
-    """Validate one axis: its form, that it is not empty, and each of its values."""
-    annotation = _param_types()[key]
-    integer = annotation is int
-    numeric = annotation in (int, float)
-    label = f"axes.{key}"
-    sampled = design in SAMPLED
-    if isinstance(raw, list):
-        if not raw:
-            raise SweepError(f"{where}{label} = [] is empty: give at least one value")
-        if sampled:
-            raise SweepError(f"{where}{label} = {raw!r} has no bounds: design '{design}' "
-                             f"samples every axis between bounds; write "
-                             f"{label} = {{ min = ..., max = ... }}")
-        spec: Any = raw
-        values = tuple(raw)
-    elif isinstance(raw, dict) and set(raw) & {"start", "stop", "min", "max"}:
-        if {"min", "max"} & set(raw):
-            spec = _model(BoundsSpec, raw, label, where)
-            if not numeric:
-                raise SweepError(f"{where}{label} has bounds but {key} is not a number "
-                                 f"(allowed: {_allowed_of(key)}); give a list of values")
-            if not sampled:
-                raise SweepError(f"{where}{label} = {{min, max}} gives bounds, which only a "
-                                 f"sampled design draws from (sweep.design = 'lhs' | "
-                                 f"'sobol' | 'morris'); for design 'grid' give a list or a "
-                                 f"range {{start, stop, step}}")
-            if not spec.min < spec.max:
-                raise SweepError(f"{where}{label} = {{min = {_n(spec.min)}, max = "
-                                 f"{_n(spec.max)}}} is an empty interval: min must be "
-                                 f"below max")
-            if spec.log and spec.min <= 0:
-                raise SweepError(f"{where}{label}.min = {_n(spec.min)} is not allowed with "
-                                 f"log = true: bounds must be positive")
-            for bound in (spec.min, spec.max):
-                _check_value(key, int(bound) if integer and float(bound).is_integer()
-                             else bound, base, where)
-            return Axis(key, "bounds", low=spec.min, high=spec.max, log=spec.log,
-                        integer=integer, spec=spec)
-        spec = _model(RangeSpec, raw, label, where)
-        if sampled:
-            raise SweepError(f"{where}{label} is a range and has no bounds: design "
-                             f"'{design}' samples every axis between bounds; write "
-                             f"{label} = {{ min = ..., max = ... }}")
-        if not numeric:
-            raise SweepError(f"{where}{label} is a range but {key} is not a number "
-                             f"(allowed: {_allowed_of(key)}); give a list of values")
-        values = _range_values(spec, label, where, integer)
-    else:
-        raise SweepError(f"{where}{label} = {raw!r} is not an axis: give a list of values, "
-                         f"a range {{start, stop, step}} or {{start, stop, num}}, or bounds "
-                         f"{{min, max}} for a sampled design")
-    values = tuple(_check_value(key, v, base, where) for v in values)
-    return Axis(key, "values", values=values, integer=integer, spec=spec)
-
-
-def _allowed_of(key: str) -> str:
-    return next(p.allowed for p in iter_params() if p.key == key)
-
-
-def _n(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
-def _model(model: type[BaseModel], raw: dict[str, Any], label: str, where: str) -> Any:
-    try:
-        return model.model_validate(raw)
-    except ValidationError as err:
-        e = err.errors()[0]
-        sub = ".".join(str(p) for p in e["loc"])
-        if e["type"] == "extra_forbidden":
-            return _raise(f"{where}unknown key '{label}.{sub}' (allowed: "
-                          f"{', '.join(model.model_fields)})")
-        if e["type"] == "missing":
-            return _raise(f"{where}{label} needs '{sub}' (a {model.__doc__.split(':')[0]})")
-        return _raise(f"{where}{label}.{sub} = {e.get('input')!r} is not allowed: "
-                      f"{e['msg'].lower()}")
-
-
-def _raise(msg: str) -> Any:
-    raise SweepError(msg)
-
-
-def _range_values(spec: RangeSpec, label: str, where: str, integer: bool) -> tuple[Any, ...]:
-    shown = "{" + ", ".join(f"{k} = {_n(v) if not isinstance(v, bool) else str(v).lower()}"
-                            for k, v in spec.model_dump(exclude_none=True,
-                                                        exclude_defaults=True).items()) + "}"
-    if (spec.step is None) == (spec.num is None):
-        raise SweepError(f"{where}{label} = {shown} needs exactly one of 'step' and 'num'")
-    if spec.step is not None:
-        if spec.log:
-            raise SweepError(f"{where}{label} = {shown}: log = true goes with 'num', "
-                             f"not 'step'")
-        if spec.stop < spec.start:
-            raise SweepError(f"{where}{label} = {shown} is an empty range: stop must be at "
-                             f"least start")
-        n = math.floor((spec.stop - spec.start) / spec.step + 1e-9) + 1
-        raw = [spec.start + i * spec.step for i in range(n)]
-    else:
-        if spec.log:
-            if spec.start <= 0 or spec.stop <= 0:
-                raise SweepError(f"{where}{label} = {shown}: log = true needs positive "
-                                 f"start and stop")
-            raw = list(np.geomspace(spec.start, spec.stop, spec.num))
-        else:
-            raw = list(np.linspace(spec.start, spec.stop, spec.num))
-    values = []
-    for v in raw:
-        v = float(f"{float(v):.12g}")
-        if integer:
-            if not v.is_integer():
-                raise SweepError(f"{where}{label} = {shown} gives {v:g}, but the parameter "
-                                 f"is an integer: choose an integer start and step")
-            v = int(v)
-        values.append(v)
-    return tuple(dict.fromkeys(values))  # no duplicates
-
-
-def _check_value(key: str, value: Any, base: Scenario, where: str) -> Any:
+def _check_value(key: str, value: Any, base: dict[str, Any]) -> Any:
     """Validate one value of an axis as the scenario would; returns it as the scenario
     holds it (``1000.0`` -> ``1000`` for an integer parameter)."""
     try:
-        node: Any = load_scenario(base, {key: value}).model_dump(mode="json")
+        node: Any = validate(apply_overrides(base, {key: value})).model_dump(mode="json")
     except ScenarioError as exc:
-        raise SweepError(f"{where}axes: {exc}") from None
+        msg = str(exc)
+        raise SweepError(f"axes.{msg}" if msg.startswith(f"{key} = ") else
+                         f"axes.{key} = {value!r}: {msg}") from None
     for part in key.split("."):
         node = node[part]
     return node
 
 
-# -------------------------------------------------------------------------- load
 def _resolve_scenario(name: str, source: Path | None) -> str | Path:
-    if name.endswith(".toml") or "/" in name:
+    """A built-in name as is; a path relative to the sweep file's folder."""
+    if names_a_file(name):
         path = Path(name)
         if not path.is_absolute() and source is not None:
             path = source.parent / path
         return path
     return name
-
-
-def run_seeds(root: int, points: int, replicates: int, common: bool) -> np.ndarray:
-    """Seeds of every (point, replicate), spawned from the root seed.
-
-    Each seed is the first 63 bits of ``SeedSequence(root, spawn_key=(purpose, point,
-    replicate))``; with ``common`` the point is left out, so replicate ``r`` of every point
-    shares one seed (common random numbers across points).
-    """
-    root_ss = Streams(root).root
-    out = np.empty((points, replicates), dtype=np.int64)
-    for r in range(replicates):
-        shared = None
-        for p in range(points):
-            if common and shared is not None:
-                out[p, r] = shared
-                continue
-            key = (purpose_key("experiments.replicate"), r) if common else \
-                (purpose_key("experiments.run"), p, r)
-            ss = np.random.SeedSequence(root_ss.entropy, spawn_key=key)
-            out[p, r] = shared = int(ss.generate_state(1, np.uint64)[0] >> np.uint64(1))
-    return out
 
 
 def load_sweep(source: str | Path, overrides: dict[str, Any] | None = None) -> Plan:
@@ -475,7 +492,6 @@ def load_sweep(source: str | Path, overrides: dict[str, Any] | None = None) -> P
     Raises SweepError (one line) before anything runs or is written.
     """
     path = Path(source)
-    where = f"{path.name}: "
     text = read_user_file(path, "sweep file", SweepError)
     try:
         data = tomllib.loads(text)
@@ -483,63 +499,44 @@ def load_sweep(source: str | Path, overrides: dict[str, Any] | None = None) -> P
         raise SweepError(f"sweep file '{path}' is not valid TOML: {exc}") from None
     for key, value in (overrides or {}).items():
         if key.startswith("sweep."):
-            data = _deep_merge(data, _nest(key, value))
+            data = merge(data, nest(key, value))
         else:
-            data.setdefault("set", {})
-            data["set"] = dict(data["set"], **{key: value})
-    return plan_from_dict(data, path, where)
+            data = merge(data, {"set": {key: value}})
+    return plan_from_dict(data, path, f"{path.name}: ")
 
 
 def plan_from_dict(data: dict[str, Any], source: Path | None = None,
                    where: str = "") -> Plan:
-    """Validate the parsed sweep file ``data`` into a Plan."""
+    """Validate the parsed sweep file ``data`` into a Plan (``where`` starts each error)."""
     try:
         spec = SweepFile.model_validate(data)
     except ValidationError as err:
-        raise SweepError(_format(err, where)) from None
+        raise SweepError(format_sweep_error(err, where)) from None
     sec = spec.sweep
-    settings = _flatten(spec.set, where, "set")
-    axes_raw = _flatten(spec.axes, where, "axes")
-    for key in axes_raw:
-        if key in settings:
-            raise SweepError(f"{where}'{key}' is in both [set] and [axes]: keep one")
-
     try:
         base = load_scenario(_resolve_scenario(sec.scenario, source))
     except ScenarioError as exc:
         raise SweepError(f"{where}sweep.scenario: {exc}") from None
     try:
-        base = load_scenario(base, dict(settings, **{"run.replicates": 1}))
+        base = load_scenario(base, dict(spec.set, **{"run.replicates": 1}))
     except ScenarioError as exc:
         raise SweepError(f"{where}[set]: {exc}") from None
 
-    axes = [_parse_axis(k, v, sec.design, where, base) for k, v in axes_raw.items()]
-    samples = sec.samples
-    if sec.design in SAMPLED:
-        if not axes:
-            raise SweepError(f"{where}sweep.design = '{sec.design}' needs at least one axis "
-                             f"with bounds in [axes]")
-        samples = samples or DEFAULT_SAMPLES[sec.design]
-        if sec.design == "sobol" and samples & (samples - 1):
-            raise SweepError(f"{where}sweep.samples = {samples} is not allowed: design "
-                             f"'sobol' needs a power of 2 (e.g. {1 << samples.bit_length()})")
-    elif sec.samples is not None:
-        raise SweepError(f"{where}sweep.samples = {sec.samples} is not allowed with design "
-                         f"'grid' (the grid is every combination of the axes' values)")
-
+    base_doc = base.model_dump(mode="json")
+    try:
+        axes = [_axis(k, v, base_doc) for k, v in spec.axes.items()]
+    except SweepError as exc:
+        raise SweepError(f"{where}{exc}") from None
+    samples = (sec.samples or DEFAULT_SAMPLES[sec.design]) if sec.design in SAMPLED else None
     root = base.run.seed if sec.seed is None else sec.seed
-    design_seed = int(Streams(root).generator("experiments.design").integers(2**31 - 1))
-    design = build_design(sec.design, axes, samples, design_seed,
+    design = build_design(sec.design, axes, samples, design_seed(root),
                           second_order=sec.second_order, levels=sec.levels)
-    base_dict = base.model_dump(mode="json")
     for i, point in enumerate(design.points):
-        merged = _merge_point(base_dict, point)
         try:
-            Scenario.model_validate(merged)
-        except ValidationError as err:
+            validate(apply_overrides(base_doc, point))
+        except ScenarioError as exc:
             shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
-            raise SweepError(f"{where}point {i} ({shown}): "
-                             f"{format_error(err)}") from None
+            raise SweepError(f"{where}point {i} ({shown}): {exc}") from None
     name = sec.name or (source.stem if source is not None else "sweep")
     seeds = run_seeds(root, len(design.points), sec.replicates, sec.common_seeds)
-    return Plan(name, source, sec, settings, axes, base, design, seeds, root)
+    return Plan(name, source, sec, spec.set, axes, base, design, seeds, root)

@@ -18,7 +18,8 @@ Layout (documented in docs/experiments.md)::
       catalog.duckdb      the catalog (views over the Parquet files, in place)
 
 A run is *done* when its result file exists: every file is written under a temporary
-name and renamed (``os.replace``), so a file under its final name is always complete.
+name and renamed (:mod:`panoptisim.io`), so a file under its final name is always complete;
+the folder itself is built under a hidden name and renamed into place.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import fcntl
 import json
 import os
 import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -35,10 +35,13 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import tomli_w
 
 from panoptisim import __version__
 from panoptisim.experiments.design import SAMPLED, salib_problem
 from panoptisim.experiments.spec import Plan, RunSpec, SweepError
+from panoptisim.io import (check_new_folder, folder_atomic, json_text, write_json_atomic,
+                          write_parquet_atomic)
 
 RESULT_SCHEMA = pa.schema([
     ("sweep_id", pa.string()), ("run_id", pa.string()), ("point", pa.int32()),
@@ -56,33 +59,19 @@ def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary sibling and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json_atomic(path: Path, doc: Any) -> None:
-    """Deterministic JSON, written atomically."""
-    write_bytes_atomic(path, (json.dumps(doc, indent=2, allow_nan=False) + "\n").encode())
-
-
-def write_parquet_atomic(path: Path, table: pa.Table) -> None:
-    """A Parquet file, written atomically."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def sweep_toml(plan: Plan, base_file: str = "base.toml") -> str:
+    """The sweep file as stored in the sweep folder, so ``--resume`` can run from the folder
+    alone: the base scenario by file name, every default made explicit, a grid's axes as
+    their values and a sampled design's as their bounds, in the order of the plan."""
+    section = plan.section.model_dump(exclude_none=True)
+    section.update(name=plan.name, scenario=base_file, seed=plan.root_seed)
+    if plan.design.name in SAMPLED:
+        section["samples"] = plan.design.options["samples"]
+    # A design's axes are all of one form (values, or bounds), so TOML keeps their order.
+    axes = {a.key: list(a.values) if a.kind == "values" else
+            {"min": a.low, "max": a.high} | ({"log": True} if a.log else {})
+            for a in plan.axes}
+    return tomli_w.dumps({"sweep": section, "set": plan.settings, "axes": axes})
 
 
 def _cell(value: Any) -> Any:
@@ -152,43 +141,22 @@ class SweepStore:
 
     # ----------------------------------------------------------------- writing
     def check_new(self) -> None:
-        """Refuse a destination that holds anything, or cannot be created."""
-        root = self.root
-        if root.exists() and (not root.is_dir() or any(root.iterdir())):
-            if (root / "sweep.json").exists():
-                raise SweepError(f"--out '{root}' already holds a sweep: add --resume to "
-                                 f"finish it, or choose a new folder")
-            raise SweepError(f"--out '{root}' already exists and is not empty: choose a new "
-                             f"folder")
-        parent = root.parent
-        while not parent.exists():
-            parent = parent.parent
-        if not parent.is_dir() or not os.access(parent, os.W_OK):
-            raise SweepError(f"--out '{root}' cannot be created: '{parent}' is not a "
-                             f"writable folder")
+        """Refuse a destination that holds a sweep (say how to resume it), holds anything
+        else, or cannot be created."""
+        if (self.root / "sweep.json").exists():
+            raise SweepError(f"--out '{self.root}' already holds a sweep: add --resume to "
+                             f"finish it, or choose a new folder")
+        check_new_folder(self.root)
 
     def create(self, plan: Plan) -> None:
         """Write the sweep's description atomically (a folder renamed into place)."""
         self.check_new()
-        root = self.root
-        parent = root.parent
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.partial-", dir=parent))
-        except OSError as exc:
-            raise SweepError(f"--out '{root}' cannot be created: {exc.strerror}") from None
-        try:
-            self._describe(tmp, plan)
-            if root.exists():
-                root.rmdir()
-            os.replace(tmp, root)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        with folder_atomic(self.root) as folder:
+            self._describe(folder, plan)
 
     def _describe(self, folder: Path, plan: Plan) -> None:
         (folder / "base.toml").write_text(plan.base.to_toml())
-        (folder / "sweep.toml").write_text(plan.normalized_toml("base.toml"))
+        (folder / "sweep.toml").write_text(sweep_toml(plan, "base.toml"))
         for sub in ("runs", "results", "failed"):
             (folder / sub).mkdir()
         runs = plan.runs()
@@ -249,7 +217,7 @@ class SweepStore:
             "steps": plan.base.run.steps,
             "control": plan.base.run.control,
         }
-        (folder / "sweep.json").write_text(json.dumps(doc, indent=2) + "\n")
+        (folder / "sweep.json").write_text(json_text(doc))
 
     def check_same(self, plan: Plan) -> None:
         """Refuse to resume a folder with a different sweep."""

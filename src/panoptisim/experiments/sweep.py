@@ -26,7 +26,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
 from panoptisim.experiments.executors import make_executor
-from panoptisim.experiments.spec import Plan, RunSpec, SweepError
+from panoptisim.experiments.spec import Plan, RunSpec
 from panoptisim.experiments.store import SweepStore, utcnow
 
 
@@ -94,12 +94,10 @@ def run_sweep(plan: Plan, out: str | Path, *, executor: str = "local",
               register: bool = True) -> SweepReport:
     """Run (or resume) the sweep ``plan`` into the folder ``out``; returns the report.
 
-    Raises SweepError before any run if the folder cannot hold this sweep or the executor
-    cannot start. KeyboardInterrupt (Ctrl-C, or SIGTERM mapped to it by the CLI) stops the
+    Raises SweepError (an InputError) before any run if the folder cannot hold this sweep
+    or the executor cannot start (:func:`make_executor` refuses ``address`` without dask). KeyboardInterrupt (Ctrl-C, or SIGTERM mapped to it by the CLI) stops the
     workers and propagates; everything finished so far is on disk for ``resume``.
     """
-    if address and executor != "dask":
-        raise SweepError(f"--address {address} needs --executor dask")
     store = SweepStore(out)
     create = not (resume and store.exists())
     if create:
