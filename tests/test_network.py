@@ -13,10 +13,7 @@ from panoptisim.population import build_society
 from panoptisim.scenario import load_scenario
 from panoptisim.streams import Streams
 
-try:
-    from helpers_mech import live_edges
-except ImportError:  # tests collected as a package
-    from tests.helpers_mech import live_edges
+from helpers_mech import live_edges
 
 
 def rng(seed: int = 0) -> np.random.Generator:
