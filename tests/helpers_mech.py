@@ -13,6 +13,7 @@ import numpy as np
 from scipy import stats
 
 from panoptisim.context import Context
+from panoptisim.network import Graph
 from panoptisim.population import build_society
 from panoptisim.regime import make_arm
 from panoptisim.scenario import load_scenario
@@ -100,8 +101,27 @@ def assert_bernoulli_sum(observed: float, probs: np.ndarray, what: str = "count"
         f"{what}: observed {observed} but expected {mean:.1f} +- {Z999 * sd:.1f} (99.9%)")
 
 
-def live_edges(graph) -> tuple[np.ndarray, np.ndarray]:
-    """Undirected live ties as (u, v) with u < v, by brute force over the CSR entries."""
-    src = graph.sources
-    keep = (graph.active > 0) & (src < graph.indices)
-    return src[keep].astype(np.int64), graph.indices[keep].astype(np.int64)
+def live_edges(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
+    """Undirected live ties as (u, v) with u < v, in (u, v) order, by a plain loop.
+
+    An oracle that shares no code with ``contagion.live_ties``: it walks the CSR rows entry
+    by entry (``indptr``, ``indices`` and ``active`` as Python lists, not ``Graph.sources``)
+    and collects the live directed entries in a set. It also checks what the CSR promises:
+    no live entry twice, and every live tie live in both directions (a cut cuts both).
+    """
+    indptr = np.asarray(graph.indptr).tolist()
+    indices = np.asarray(graph.indices).tolist()
+    active = np.asarray(graph.active).tolist()
+    live: set[tuple[int, int]] = set()
+    for row in range(len(indptr) - 1):
+        for entry in range(indptr[row], indptr[row + 1]):
+            if active[entry] > 0:
+                pair = (row, indices[entry])
+                assert pair not in live, f"live entry {pair} appears twice"
+                live.add(pair)
+    one_way = [(a, b) for a, b in live if (b, a) not in live]
+    assert not one_way, f"ties live in one direction only: {sorted(one_way)[:5]}"
+    pairs = sorted((a, b) for a, b in live if a < b)
+    u = np.array([a for a, _ in pairs], np.int64)
+    v = np.array([b for _, b in pairs], np.int64)
+    return u, v

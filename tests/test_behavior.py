@@ -9,12 +9,8 @@ from scipy.special import expit
 
 from panoptisim import behavior
 
-try:
-    from helpers_mech import (assert_bernoulli_sum, assert_binomial, make_ctx, quiet_today,
-                              sanction_index)
-except ImportError:  # tests collected as a package
-    from tests.helpers_mech import (assert_bernoulli_sum, assert_binomial, make_ctx,
-                                    quiet_today, sanction_index)
+from helpers_mech import (assert_bernoulli_sum, assert_binomial, make_ctx, quiet_today,
+                          sanction_index)
 
 N = 2000
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import panoptisim
+from panoptisim.api import Result
 
 SMALL = {"population.size": 4000, "run.steps": 365, "run.replicates": 4}
 #: Only camera errors produce false flags, so wrongful sanctions are the cameras' doing.
@@ -28,13 +29,75 @@ def per_replicate(name: str, metric: str, arm: str = "treated", seed: int = 11,
     return df.groupby("replicate")[metric].sum().to_numpy()
 
 
-def test_surveillance_chills_and_placebo_does_not():
+def test_surveillance_chills():
     chill = summary("baseline")["chilling_index"]
-    lo, hi = chill["ci95"]
-    assert lo > 0.1, chill
-    placebo = summary("no-surveillance")["chilling_index"]
-    lo, hi = placebo["ci95"]
-    assert lo <= 0.0 <= hi and abs(placebo["effect"]) < 1e-12, placebo
+    assert chill["ci95"][0] > 0.1, chill
+
+
+# ---------------------------------------------------------------- placebo: a blind scorer
+# The citizen regime with every feed switched off: a scorer that sees nothing. No sensor
+# gives no flag, no flag no sanction (sanctions need counting flags), and the learned risk
+# has no evidence but the anchor, which is 0 without sensors. Only the ambiguity premium
+# of opaque rules (Ellsberg 1961; its size an assumption) is left to chill.
+NO_SENSORS = {f"surveillance.{feed}.enabled": False
+              for feed in ("online", "cameras", "commerce", "financial", "informants")}
+PLACEBO = {"population.size": 2000, "run.steps": 365, "run.replicates": 3}
+
+
+def blind_scorer(**overrides: object) -> Result:
+    """The citizen regime (``baseline``) with no sensor, small, paired with its control."""
+    return panoptisim.run("baseline", seed=11, overrides={**PLACEBO, **NO_SENSORS, **overrides})
+
+
+def assert_nothing_seen(result: Result) -> None:
+    """No flag, no sanction, no tie cut and no score change in either arm on any day."""
+    m = result.metrics
+    for column in ("flags_true", "flags_false", "sanctions_new", "wrongful_sanctions",
+                   "ties_cut", "shamed", "travel_denials"):
+        assert (m[column] == 0).all(), (column, m.loc[m[column] != 0, column].head())
+    assert (result.metrics.groupby("replicate").score_mean.nunique() == 1).all()
+
+
+def assert_arms_identical(result: Result) -> None:
+    """Treated and control arms expressed dissent identically, day by day."""
+    m = result.metrics.sort_values(["replicate", "day"])
+    treated = m[m.arm == "treated"].expressed_dissent_rate.to_numpy()
+    control = m[m.arm == "control"].expressed_dissent_rate.to_numpy()
+    np.testing.assert_array_equal(treated, control)
+
+
+def test_blind_scorer_with_transparent_rules_chills_no_one():
+    """Known rules and no sensor: no flag, no sanction, no learned risk, chilling exactly 0."""
+    r = blind_scorer(**{"safeguards.transparent": True})
+    assert_nothing_seen(r)
+    m = r.summary["metrics"]
+    assert m["perceived_risk_mean"]["treated"] == 0.0, m["perceived_risk_mean"]
+    assert m["chilling_index"]["effect"] == 0.0 and m["chilling_index"]["ci95"] == [0.0, 0.0]
+    assert_arms_identical(r)
+
+
+def test_blind_scorer_with_opaque_rules_chills_by_the_ambiguity_premium_alone():
+    """Opaque rules (the default): no flag and no sanction, yet chilling, because perceived
+    risk learns the premium p at rate r: after day t it is p (1 - (1 - r)^t)."""
+    r = blind_scorer()
+    assert_nothing_seen(r)
+    m = r.summary["metrics"]
+    assert m["chilling_index"]["ci95"][0] > 0.05, m["chilling_index"]
+    b = r.scenario.behavior
+    p, rate, days = b.ambiguity_premium, b.rel_risk_learning, r.scenario.run.steps
+    keep = 1.0 - rate
+    expected = p * (1.0 - keep * (1.0 - keep ** days) / (rate * days))  # mean over days 1..T
+    assert m["perceived_risk_mean"]["treated"] == pytest.approx(expected, rel=1e-4)
+
+
+def test_blind_scorer_chills_no_one_without_the_ambiguity_premium():
+    """The named assumption varied: opaque rules with no premium chill exactly nothing."""
+    r = blind_scorer(**{"behavior.ambiguity_premium": 0.0})
+    assert_nothing_seen(r)
+    m = r.summary["metrics"]
+    assert m["perceived_risk_mean"]["treated"] == 0.0, m["perceived_risk_mean"]
+    assert m["chilling_index"]["effect"] == 0.0 and m["chilling_index"]["ci95"] == [0.0, 0.0]
+    assert_arms_identical(r)
 
 
 def test_fico_leaves_political_expression_unchilled():

@@ -63,14 +63,33 @@ def test_estimate_grows_linearly_with_size():
     assert 1.8 < (b.peak - a.interpreter) / (a.peak - a.interpreter) < 2.2
 
 
-def test_dry_run_prints_the_estimate(capsys, tmp_path):
-    with pytest.raises(SystemExit) as exc:
-        main(["run", "--dry-run", "--out", str(tmp_path / "x"), "--set",
-              "population.size=200"])
-        raise SystemExit(0)
-    assert exc.value.code in (0, None)
-    assert "estimated peak memory" in capsys.readouterr().out
-    assert not (tmp_path / "x").exists()
+def exit_status(argv: list[str]) -> int:
+    """The exit status ``panoptisim ARGV`` gives the shell, run in this process: 0 when
+    ``main`` returns, else the code of the ``SystemExit`` it raises (as Python maps it)."""
+    try:
+        main(argv)
+    except SystemExit as exc:
+        code = exc.code
+        return 0 if code is None else code if isinstance(code, int) else 1
+    return 0
+
+
+def test_dry_run_prints_the_estimate_and_runs_nothing(capsys, tmp_path, monkeypatch):
+    """--dry-run exits 0 with the estimate of the resolved scenario, even one too big to
+    run, and neither simulates nor writes anything."""
+    def must_not_run(*_args: object, **_kw: object) -> None:
+        raise AssertionError("--dry-run started a run")
+
+    monkeypatch.setattr("panoptisim.api.run", must_not_run)
+    monkeypatch.setattr("panoptisim.memory.available_bytes", lambda: 100 * MB)
+    monkeypatch.chdir(tmp_path)  # a default run folder would land under tmp_path/runs
+    status = exit_status(["run", "--dry-run", "--out", str(tmp_path / "x"), "--set",
+                          "population.size=200000"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    expected = estimate(load_scenario("baseline", {"population.size": 200_000})).line()
+    assert captured.out.strip() == f"{expected}; available 100 MiB", captured.out
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_refuses_a_run_that_does_not_fit(capsys, tmp_path, monkeypatch):

@@ -11,10 +11,7 @@ from panoptisim.metrics import METRIC_NAMES, METRICS, Recorder, gini, gini_binne
 from panoptisim.state import SANCTIONS, SENSORS
 from panoptisim.summary import aggregate, cascade_peak, chilling_index, interval
 
-try:
-    from helpers_mech import make_ctx, quiet_today, sanction_index
-except ImportError:  # tests collected as a package
-    from tests.helpers_mech import make_ctx, quiet_today, sanction_index
+from helpers_mech import make_ctx, quiet_today, sanction_index
 
 BY_NAME = {m.name: m for m in METRICS}
 

@@ -6,16 +6,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from panoptisim import contagion
 from panoptisim.network import (from_edges, make_configuration, make_erdos_renyi,
                                 make_households, make_small_world)
 from panoptisim.population import build_society
 from panoptisim.scenario import load_scenario
 from panoptisim.streams import Streams
 
-try:
-    from helpers_mech import live_edges
-except ImportError:  # tests collected as a package
-    from tests.helpers_mech import live_edges
+from helpers_mech import live_edges
 
 
 def rng(seed: int = 0) -> np.random.Generator:
@@ -110,6 +108,19 @@ def test_neighbour_sum_respects_active_mask():
     np.testing.assert_array_equal(g.active_degree(), np.bincount(g.sources[live],
                                                                   minlength=g.n))
     assert (g.active_degree() < g.degree()).any()
+
+
+def test_live_ties_match_the_brute_force_oracle_after_cuts():
+    """contagion.live_ties (the ties the validation cases percolate over, in CSR order)
+    against the plain-loop oracle, before and after cutting a third of the ties."""
+    g = random_graph()
+    for _ in range(2):
+        u, v = contagion.live_ties(g)
+        ou, ov = live_edges(g)
+        np.testing.assert_array_equal(u, ou)
+        np.testing.assert_array_equal(v, ov)
+        g.cut(rng(11).choice(len(g.indices), len(g.indices) // 3, replace=False))
+    assert 0 < len(u) < g.n_edges
 
 
 def test_state_copy_has_an_independent_active_mask():

@@ -11,10 +11,7 @@ from panoptisim import sanctions
 from panoptisim.flags import ACTIVE
 from panoptisim.state import SANCTIONS, Today
 
-try:
-    from helpers_mech import make_ctx, sanction_index
-except ImportError:  # tests collected as a package
-    from tests.helpers_mech import make_ctx, sanction_index
+from helpers_mech import make_ctx, sanction_index
 
 N = 500
 TRAVEL = sanction_index("travel_ban")

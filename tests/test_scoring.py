@@ -12,12 +12,8 @@ from panoptisim.regime import make_arm
 from panoptisim.scenario import load_scenario
 from panoptisim.state import CATEGORIES, Today
 
-try:
-    from helpers_mech import (add_flags, assert_binomial, live_edges, make_ctx, quiet_today,
-                              sanction_index)
-except ImportError:  # tests collected as a package
-    from tests.helpers_mech import (add_flags, assert_binomial, live_edges, make_ctx,
-                                    quiet_today, sanction_index)
+from helpers_mech import (add_flags, assert_binomial, live_edges, make_ctx, quiet_today,
+                          sanction_index)
 
 N = 500
 #: Isolate the flags' points from the guilt-by-association term.

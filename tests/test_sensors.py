@@ -10,11 +10,7 @@ from scipy import stats
 from panoptisim import sensors
 from panoptisim.state import CATEGORIES, SENSORS
 
-try:
-    from helpers_mech import (assert_bernoulli_sum, assert_binomial, make_ctx, quiet_today)
-except ImportError:  # tests collected as a package
-    from tests.helpers_mech import (assert_bernoulli_sum, assert_binomial, make_ctx,
-                                    quiet_today)
+from helpers_mech import assert_bernoulli_sum, assert_binomial, make_ctx, quiet_today
 
 N = 2000
 ONLINE, CAMERAS, INFORMANTS = (SENSORS.index(x) for x in ("online", "cameras", "informants"))

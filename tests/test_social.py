@@ -9,10 +9,7 @@ import pytest
 from panoptisim import social
 from panoptisim.state import Today
 
-try:
-    from helpers_mech import (Z999, live_edges, make_ctx, quiet_today, sanction_index)
-except ImportError:  # tests collected as a package
-    from tests.helpers_mech import (Z999, live_edges, make_ctx, quiet_today, sanction_index)
+from helpers_mech import Z999, live_edges, make_ctx, quiet_today, sanction_index
 
 N = 2000
 SHAMING = sanction_index("shaming")

@@ -13,10 +13,7 @@ from panoptisim import behavior
 from panoptisim import streams as streams_module
 from panoptisim.streams import Streams, purpose_key
 
-try:
-    from helpers_mech import make_ctx, quiet_today
-except ImportError:  # tests collected as a package
-    from tests.helpers_mech import make_ctx, quiet_today
+from helpers_mech import make_ctx, quiet_today
 
 
 def draws(streams: Streams, name: str, day: int | None = None, k: int = 64) -> np.ndarray:
