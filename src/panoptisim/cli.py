@@ -22,7 +22,7 @@ from rich.table import Table
 from panoptisim.dashboard.cli import dashboard
 from panoptisim.errors import InputError, run_command
 from panoptisim.experiments.cli import query, sensitivity, summarize, sweep
-from panoptisim.fmt import figure
+from panoptisim.fmt import figure, literal
 from panoptisim.report.cli import report
 from panoptisim.scenario import builtin_names, iter_params, load_scenario, parse_override
 from panoptisim.summary import HEADLINE
@@ -90,7 +90,7 @@ def _params_table() -> Table:
     for col in ("default", "unit", "allowed", "meaning"):
         table.add_column(col, overflow="fold")
     for p in iter_params():
-        table.add_row(p.key, json.dumps(p.default), p.unit, p.allowed, p.description)
+        table.add_row(p.key, literal(p.default), p.unit, p.allowed, p.description)
     return table
 
 

@@ -7,24 +7,14 @@ the committed file is out of step.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from panoptisim.fmt import literal
 from panoptisim.metrics import METRICS
 from panoptisim.scenario import iter_params
 
 START, END = "<!-- params:start -->", "<!-- params:end -->"
 METRICS_START, METRICS_END = "<!-- metrics:start -->", "<!-- metrics:end -->"
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    if isinstance(value, str):
-        return f'"{value}"'
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def params_markdown() -> str:
@@ -39,7 +29,7 @@ def params_markdown() -> str:
                     "| key | meaning | unit | default | allowed | source |",
                     "|---|---|---|---|---|---|"]
         name = p.key.rsplit(".", 1)[1]
-        cells = [f"`{name}`", p.description, p.unit, f"`{_fmt(p.default)}`", p.allowed,
+        cells = [f"`{name}`", p.description, p.unit, f"`{literal(p.default)}`", p.allowed,
                  p.source]
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(out).strip() + "\n"

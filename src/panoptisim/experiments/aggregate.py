@@ -21,7 +21,6 @@ is poor and there are enough replicates to resample), and the t interval otherwi
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -151,9 +150,3 @@ def summarize_sweep(root: str | Path, ci: str = "auto", confidence: float = 0.95
         write_bytes_atomic(store.root / "summary.csv", table.to_csv(index=False).encode())
     return table
 
-
-def fmt(value: float) -> str:
-    """A number for a table: 4 significant digits, thousands grouped."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"

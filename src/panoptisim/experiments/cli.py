@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from panoptisim.errors import run_command
+from panoptisim.fmt import figure
 from panoptisim.experiments.spec import SweepError
 
 err_console = Console(stderr=True)
@@ -34,11 +35,11 @@ def _overrides(sets: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if abs(value) >= 1e5 else f"{value:.6g}"
-    return str(value)
+    """A table cell: a whole number (a point, a seed, a count) as stored, so it can be
+    copied back into a command; any other value as :func:`panoptisim.fmt.figure`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return figure(value)
 
 
 def _frame_table(df: pd.DataFrame, title: str | None = None, max_rows: int = 50) -> Table:
