@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from panoptisim import behavior, sanctions, scoring, sensors, social
+from panoptisim.intervals import t_interval
 from panoptisim.metrics import METRIC_NAMES, METRICS, Recorder, gini, gini_binned
 from panoptisim.state import SANCTIONS, SENSORS
 from panoptisim.summary import aggregate, cascade_peak, chilling_index, interval
@@ -89,6 +91,19 @@ def test_aggregate_and_interval():
     # t(0.975, 2) = 4.303, sd = 1, n = 3
     assert lo == pytest.approx(2 - 4.303 / np.sqrt(3), abs=1e-3)
     assert hi == pytest.approx(2 + 4.303 / np.sqrt(3), abs=1e-3)
+
+
+def test_t_interval_matches_scipy_for_scalars_and_arrays():
+    rng = np.random.default_rng(1)
+    x = rng.normal(3, 2, size=(4, 7))
+    mean, sd = x.mean(axis=1), x.std(axis=1, ddof=1)
+    lo, hi = t_interval(mean, sd, np.array([7, 7, 7, 1]))
+    for i in range(3):
+        ref = stats.t.interval(0.95, 6, loc=mean[i], scale=stats.sem(x[i]))
+        assert (lo[i], hi[i]) == pytest.approx(ref, rel=1e-12)
+        assert t_interval(mean[i], sd[i], 7) == (lo[i], hi[i])  # one form, same bits
+    assert np.isnan(lo[3]) and np.isnan(hi[3])  # one replicate: no interval
+    assert interval(list(x[0])) == [lo[0], hi[0]]
 
 
 # ---------------------------------------------------------------- metric functions

@@ -6,9 +6,9 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from panoptisim.engine import Simulation
+from panoptisim.intervals import t_interval
 from panoptisim.metrics import COUNT_METRICS, METRICS
 
 
@@ -33,12 +33,13 @@ def cascade_peak(rate: np.ndarray) -> float:
 
 
 def interval(samples: list[float]) -> list[float] | None:
-    """Two-sided 95% t-interval of the mean; None with fewer than two replicates."""
+    """Two-sided 95% t interval of the mean (:func:`panoptisim.intervals.t_interval`) as
+    summary.json writes it; None with fewer than two replicates."""
     x = np.asarray(samples, dtype=np.float64)
     if len(x) < 2:
         return None
-    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-    return [_clean(x.mean() - half), _clean(x.mean() + half)]
+    low, high = t_interval(x.mean(), x.std(ddof=1), len(x))
+    return [_clean(low), _clean(high)]
 
 
 def _clean(v: float) -> float | None:

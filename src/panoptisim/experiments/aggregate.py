@@ -30,22 +30,13 @@ from scipy import stats
 
 from panoptisim.experiments.spec import SweepError
 from panoptisim.experiments.store import SweepStore, write_bytes_atomic, write_parquet_atomic
+from panoptisim.intervals import t_interval
 from panoptisim.streams import Streams
 
 ARMS = ("treated", "control", "effect")
 AUTO_MIN_N = 10
 AUTO_SKEW = 1.0
 CI_METHODS = ("auto", "t", "bootstrap")
-
-
-def t_interval(mean: np.ndarray, sd: np.ndarray, n: np.ndarray,
-               confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Two-sided t interval of the mean, vectorised (NaN where n < 2)."""
-    n = np.asarray(n, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        q = stats.t.ppf(0.5 + confidence / 2, np.where(n >= 2, n - 1, np.nan))
-        half = q * np.asarray(sd) / np.sqrt(n)
-    return mean - half, mean + half
 
 
 def bca_interval(samples: np.ndarray, rng: np.random.Generator, confidence: float = 0.95,
