@@ -23,9 +23,9 @@ from panoptisim.dashboard.cli import dashboard
 from panoptisim.errors import InputError, run_command
 from panoptisim.experiments.cli import query, sensitivity, summarize, sweep
 from panoptisim.fmt import figure, literal
+from panoptisim.metrics import HEADLINE
 from panoptisim.report.cli import report
 from panoptisim.scenario import builtin_names, iter_params, load_scenario, parse_override
-from panoptisim.summary import HEADLINE
 from panoptisim.validation.cli import validate
 
 err_console = Console(stderr=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from panoptisim.fmt import literal
-from panoptisim.metrics import METRICS
+from panoptisim.metrics import METRICS, SUMMARY_METRICS
 from panoptisim.scenario import iter_params
 
 START, END = "<!-- params:start -->", "<!-- params:end -->"
@@ -36,9 +36,14 @@ def params_markdown() -> str:
 
 
 def metrics_markdown() -> str:
-    """Markdown table of the per-day metrics and how the summary aggregates them."""
+    """Markdown tables of the per-day metrics (and how the summary aggregates them) and of
+    the summary metrics computed once per replicate from the day columns."""
     rows = ["| metric | meaning | end-of-run value |", "|---|---|---|"]
     rows += [f"| `{m.name}` | {m.meaning} | {m.aggregate} |" for m in METRICS]
+    rows += ["", "| summary metric | meaning | unit | value per replicate |", "|---|---|---|---|"]
+    rows += [f"| `{m.name}` | {m.meaning} | {m.unit} | "
+             f"{'effect (treated vs control)' if m.over == 'pair' else 'per arm'} |"
+             for m in SUMMARY_METRICS]
     return "\n".join(rows) + "\n"
 
 

@@ -20,12 +20,10 @@ from rich.table import Table
 
 from panoptisim.errors import run_command
 from panoptisim.fmt import figure
+from panoptisim.metrics import HEADLINE
 from panoptisim.experiments.spec import SweepError
 
 err_console = Console(stderr=True)
-HEADLINE = ("chilling_index", "expressed_dissent_rate", "preference_falsification_rate",
-            "flags_false", "wrongful_sanctions", "wrongful_sanction_share",
-            "dissenter_degree_ratio", "isolated_dissenters_share", "score_gini")
 
 
 def _overrides(sets: tuple[str, ...]) -> dict[str, Any]:
