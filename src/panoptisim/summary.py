@@ -36,7 +36,7 @@ def _clean(v: float) -> float | None:
     return None if math.isnan(v) or math.isinf(v) else v
 
 
-def summarize(sim: Simulation) -> dict[str, Any]:
+def run_summary(sim: Simulation) -> dict[str, Any]:
     """The summary.json document: deterministic for a given scenario and seed."""
     sc = sim.scenario
     reps = sc.run.replicates

@@ -412,7 +412,7 @@ class Dashboard:
 
 def _memory_problem(sc: Scenario) -> str:
     """Why the run would not fit in memory ('' if it fits)."""
-    from panoptisim.memory import check_fits
+    from panoptisim.footprint import check_fits
 
     try:
         check_fits(sc)

@@ -148,7 +148,7 @@ def sweep(sweep_file: Path | None, executor: str, address: str | None, jobs: int
         sys.exit(1)
 
 
-@click.command()
+@click.command("summarize")
 @click.argument("sweep_dir", type=click.Path(path_type=Path))
 @click.option("--ci", type=click.Choice(["auto", "t", "bootstrap"]), default="auto",
               show_default=True, help="Interval: t, bootstrap (BCa), or chosen per group.")
@@ -159,8 +159,8 @@ def sweep(sweep_file: Path | None, executor: str, address: str | None, jobs: int
 @click.option("--metric", "metrics", multiple=True,
               help="Metric(s) to print (all are written); default chilling_index.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=40, show_default=True)
-def summarize(sweep_dir: Path, ci: str, confidence: float, resamples: int,
-              metrics: tuple[str, ...], max_rows: int) -> None:
+def summarize_sweep_command(sweep_dir: Path, ci: str, confidence: float, resamples: int,
+                            metrics: tuple[str, ...], max_rows: int) -> None:
     """Mean, sd and 95% interval of every metric per point, treated, control and effect."""
     from panoptisim.experiments.aggregate import summarize_sweep
 
@@ -233,7 +233,7 @@ def query(sql: str, root: Path, fmt: str, max_rows: int) -> None:
         click.echo(f"{len(df)} rows")
 
 
-COMMANDS = (sweep, summarize, sensitivity, query)
+COMMANDS = (sweep, summarize_sweep_command, sensitivity, query)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
