@@ -21,7 +21,7 @@ from datetime import date
 CHILD = r"""
 import json, sys, time
 import panoptisim
-from panoptisim.memory import peak_rss
+from panoptisim.footprint import peak_rss
 overrides = json.loads(sys.argv[1])
 t0 = time.perf_counter()
 r = panoptisim.run("baseline", overrides=overrides)

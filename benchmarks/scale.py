@@ -5,7 +5,7 @@ arms stepped, each run in a fresh process (so its peak RSS is its own). Prints, 
 the median, min and max over ``--runs`` of: wall time, agent-days per second (agent-days =
 agents x days x 2 arms, over the step loop; and over the whole run, build included), time
 per phase (build, behaviour, sensors, scoring, sanctions, social response, metrics, output),
-peak RSS and the memory estimate (panoptisim.memory). With two threads the control arm
+peak RSS and the memory estimate (panoptisim.footprint). With two threads the control arm
 steps in the second one, so the step phases' times are thread-seconds summed over both arms
 (their total exceeds the step loop's wall time). Also the numba kernels' first-call
 compile time (fresh cache directory) and their load time from the on-disk cache, and the
@@ -36,11 +36,11 @@ from pathlib import Path
 t_import = time.perf_counter()
 from panoptisim import kernels
 compile_s = kernels.warm_up()
-from panoptisim.engine import metric_table, simulate
-from panoptisim.memory import estimate, peak_rss
-from panoptisim.output import manifest, metrics_table, now, write_run
+from panoptisim.engine import day_columns, simulate
+from panoptisim.footprint import estimate, peak_rss
+from panoptisim.output import manifest, metrics_arrow, now, write_run
 from panoptisim.scenario import load_scenario
-from panoptisim.summary import summarize
+from panoptisim.summary import run_summary
 size, steps = int(float(sys.argv[1])), int(sys.argv[2])
 sc = load_scenario("baseline", {"population.size": size, "run.steps": steps}, seed=1)
 est = estimate(sc).peak
@@ -48,8 +48,8 @@ started = now()
 t0 = time.perf_counter()
 sim = simulate(sc)
 t1 = time.perf_counter()
-table = metrics_table(metric_table(sim))
-summary = summarize(sim)
+table = metrics_arrow(day_columns(sim))
+summary = run_summary(sim)
 with tempfile.TemporaryDirectory() as d:
     write_run(Path(d) / "run", sc, table, summary, manifest(sc, sim.timings, started, now()))
 t2 = time.perf_counter()

@@ -89,8 +89,8 @@ def dashboard_server(tmp_path: Path) -> Iterator[str]:
     """Start ``python -m panoptisim.dashboard`` on a free loopback port; stop it after."""
     port = free_port()
     log = open(tmp_path / "dashboard.log", "wb")
-    env = dict(os.environ, PANOPTISIM_DASHBOARD_FAULT="seed=13", PYTHONUNBUFFERED="1",
-               BOKEH_LOG_LEVEL="warn")
+    env = dict(os.environ, PANOPTISIM_FAULTS="dashboard.day:raise:seed=13/day=1",
+               PYTHONUNBUFFERED="1", BOKEH_LOG_LEVEL="warn")
     proc = subprocess.Popen([sys.executable, "-m", "panoptisim.dashboard", "--port", str(port),
                              "--host", "127.0.0.1", "--runs-dir", str(tmp_path / "runs")],
                             stdout=log, stderr=subprocess.STDOUT, env=env,
@@ -250,7 +250,7 @@ def test_dashboard_runs_a_scenario_and_draws_it(tmp_path: Path) -> None:
         set_number(page, "run-seed", "13")
         page.locator(".ps-run button").click()
         msg = wait_text(page, ".ps-error", "failed", RUN_TIMEOUT_MS)
-        assert "The run failed" in msg and "PANOPTISIM_DASHBOARD_FAULT" in msg
+        assert "The run failed" in msg and "PANOPTISIM_FAULTS" in msg
         set_number(page, "run-seed", "8")
         page.locator(".ps-run button").click()
         wait_text(page, ".ps-status", "Done", RUN_TIMEOUT_MS)

@@ -50,7 +50,7 @@ def test_on_day_gets_each_days_row_of_every_arm():
     sc = load_scenario("baseline", SMALL, seed=7)
     rows = []
     sim = engine.simulate(sc, on_day=lambda r, t, row, done, total: rows.append((t, row)))
-    table = engine.metric_table(sim)
+    table = engine.day_columns(sim)
     assert [t for t, _ in rows] == list(range(12))
     treated = table["arm"] == "treated"
     for name in ("expressed_dissent_rate", "flags_false", "ties_cut"):

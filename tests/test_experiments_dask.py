@@ -12,7 +12,7 @@ import pytest
 
 import panoptisim
 from panoptisim.experiments.store import SweepStore
-from panoptisim.experiments.worker import FAULT_DIR_ENV, FAULT_ENV
+from panoptisim.faults import ENV as FAULTS_ENV
 from test_experiments_support import (assert_same_summary, cli, free_port, start,
                                       stop_group, write_sweep)
 
@@ -32,7 +32,7 @@ def cluster(tmp_path_factory):
     address = f"tcp://127.0.0.1:{port}"
     # Only the sweep named "dask-kill" is hurt: its run p00001-r000 SIGKILLs its worker
     # process halfway through, once; the worker's nanny restarts it.
-    env = {FAULT_ENV: "kill:dask-kill/p00001-r000:1", FAULT_DIR_ENV: str(faults)}
+    env = {FAULTS_ENV: f"worker.halfway:kill:dask-kill/p00001-r000:1;counts={faults}"}
     procs = []
     try:
         procs.append(start([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),

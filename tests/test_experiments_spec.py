@@ -276,15 +276,6 @@ def test_overrides_change_the_sweep_or_the_scenario(tmp_path):
 
 
 # ------------------------------------------------------------------ intervals
-def test_t_interval_matches_scipy():
-    rng = np.random.default_rng(1)
-    x = rng.normal(3, 2, size=7)
-    lo, hi = aggregate.t_interval(np.array([x.mean()]), np.array([x.std(ddof=1)]),
-                                  np.array([7]))
-    ref = stats.t.interval(0.95, 6, loc=x.mean(), scale=stats.sem(x))
-    assert (lo[0], hi[0]) == pytest.approx(ref, rel=1e-12)
-
-
 def test_bca_interval_agrees_with_scipy_bootstrap():
     rng = np.random.default_rng(2)
     x = rng.lognormal(0, 1, size=(3, 20))

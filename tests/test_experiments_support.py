@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from panoptisim import faults
 from panoptisim.experiments import worker
 
 #: A tiny society: every run takes well under a second.
@@ -137,19 +138,27 @@ def assert_same_summary(stored: Any, direct: Any) -> None:
 
 # ------------------------------------------------------------------ fault hook
 def test_fault_rules_match_the_run_and_fire_a_bounded_number_of_times(tmp_path, monkeypatch):
-    monkeypatch.setenv(worker.FAULT_ENV, "kill:s/p00001-r000:2;raise:s/p00002-*")
-    monkeypatch.setenv(worker.FAULT_DIR_ENV, str(tmp_path))
-    assert worker._fault("s/p00000-r000") is None
-    assert worker._fault("other/p00001-r000") is None
-    fired = [worker._fault("s/p00001-r000") for _ in range(4)]
+    monkeypatch.setenv(faults.ENV, "worker.halfway:kill:s/p00001-r000:2;"
+                                   f"worker.halfway:raise:s/p00002-*;counts={tmp_path}")
+    point = "worker.halfway"
+    assert faults.action(point, "s/p00000-r000") is None
+    assert faults.action(point, "other/p00001-r000") is None
+    assert faults.action("dashboard.day", "s/p00001-r000") is None  # another point
+    fired = [faults.action(point, "s/p00001-r000") for _ in range(4)]
     assert fired == ["kill", "kill", None, None]
-    assert [worker._fault("s/p00002-r003") for _ in range(3)] == ["raise"] * 3
+    assert (tmp_path / "kill-s_p00001-r000-1").exists()  # the counter other processes see
+    assert [faults.action(point, "s/p00002-r003") for _ in range(3)] == ["raise"] * 3
+    with pytest.raises(RuntimeError, match="injected fault"):
+        faults.check(point, "s/p00002-r003")
+    faults.check(point, "s/p00000-r000")  # no rule: nothing happens
+    monkeypatch.delenv(faults.ENV)
+    assert faults.action(point, "s/p00002-r003") is None  # production: never
 
 
 def test_an_injected_error_is_recorded_not_raised(tmp_path, monkeypatch):
     import panoptisim
 
-    monkeypatch.setenv(worker.FAULT_ENV, "raise:s/*")
+    monkeypatch.setenv(faults.ENV, "worker.halfway:raise:s/*")
     (tmp_path / "runs").mkdir()
     scenario = panoptisim.load_scenario("baseline", TINY).model_dump(mode="json")
     out = worker.execute({"root": str(tmp_path), "run_id": "p00000-r000", "sweep_name": "s",

@@ -17,7 +17,7 @@ import pytest
 import panoptisim
 from panoptisim.experiments import SweepError, analyze_sweep, catalog, load_sweep, run_sweep
 from panoptisim.experiments.store import SweepStore
-from panoptisim.experiments.worker import FAULT_DIR_ENV, FAULT_ENV
+from panoptisim.faults import ENV as FAULTS_ENV
 from test_experiments_support import (assert_same_summary, cli, command, n_results,
                                       session_group_alive, start, stop_group, wait_for,
                                       write_sweep)
@@ -225,9 +225,9 @@ def test_dying_workers_are_retried_and_raising_runs_recorded_as_failed(tmp_path)
     path = write_sweep(tmp_path, FPIR, name="faults", replicates=2)
     faults = tmp_path / "faults"
     faults.mkdir()
-    env = {FAULT_ENV: "kill:faults/p00000-r001:1;kill:faults/p00001-r000;"
-                      "raise:faults/p00002-r001",
-           FAULT_DIR_ENV: str(faults)}
+    env = {FAULTS_ENV: "worker.halfway:kill:faults/p00000-r001:1;"
+                       "worker.halfway:kill:faults/p00001-r000;"
+                       f"worker.halfway:raise:faults/p00002-r001;counts={faults}"}
     out = tmp_path / "out"
     res = cli("sweep", path, "--out", out, "--jobs", "2", "--retries", "1", "--quiet", env=env)
     assert res.returncode == 1, res.stderr

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from panoptisim import behavior, sanctions, scoring, sensors, social
-from panoptisim.metrics import METRIC_NAMES, METRICS, Recorder, gini, gini_binned
+from panoptisim.intervals import t_interval
+from panoptisim.metrics import (HEADLINE, METRIC_NAMES, METRICS, SUMMARY_METRIC_NAMES, Recorder,
+                                cascade_peak, chilling_index, gini, gini_binned)
 from panoptisim.state import SANCTIONS, SENSORS
-from panoptisim.summary import aggregate, cascade_peak, chilling_index, interval
+from panoptisim.summary import aggregate, interval
 
 from helpers_mech import make_ctx, quiet_today, sanction_index
 
@@ -59,22 +62,37 @@ def test_binned_gini_is_within_resolution_of_the_exact_one(sd):
 
 
 # ---------------------------------------------------------------- summary indices
+def _chill(treated, control):
+    return chilling_index({"expressed_dissent_rate": treated},
+                          {"expressed_dissent_rate": control})
+
+
+def _peak(rate):
+    return cascade_peak({"expressed_dissent_rate": rate})
+
+
 def test_chilling_index():
     control = np.array([0.02, 0.03, 0.05])
-    assert chilling_index(control / 2, control) == pytest.approx(0.5)
-    assert chilling_index(control, control) == pytest.approx(0.0)
-    assert chilling_index(np.zeros(3), control) == pytest.approx(1.0)
-    assert chilling_index(control, np.zeros(3)) == 0.0  # no baseline: no index
+    assert _chill(control / 2, control) == pytest.approx(0.5)
+    assert _chill(control, control) == pytest.approx(0.0)
+    assert _chill(np.zeros(3), control) == pytest.approx(1.0)
+    assert _chill(control, np.zeros(3)) == 0.0  # no baseline: no index
     # summed over the run, not averaged per day
-    assert chilling_index(np.array([0.0, 0.04]), np.array([0.01, 0.03])) == pytest.approx(0.0)
-    assert chilling_index(control * 1.5, control) == pytest.approx(-0.5)  # backlash
+    assert _chill(np.array([0.0, 0.04]), np.array([0.01, 0.03])) == pytest.approx(0.0)
+    assert _chill(control * 1.5, control) == pytest.approx(-0.5)  # backlash
 
 
 def test_cascade_peak():
-    assert cascade_peak(np.array([0.1, 0.3, 0.2, 0.6, 0.61])) == pytest.approx(0.4)
-    assert cascade_peak(np.array([0.5, 0.4, 0.3])) == 0.0
-    assert cascade_peak(np.array([0.5])) == 0.0
-    assert cascade_peak(np.array([0.0, 0.0])) == 0.0
+    assert _peak(np.array([0.1, 0.3, 0.2, 0.6, 0.61])) == pytest.approx(0.4)
+    assert _peak(np.array([0.5, 0.4, 0.3])) == 0.0
+    assert _peak(np.array([0.5])) == 0.0
+    assert _peak(np.array([0.0, 0.0])) == 0.0
+
+
+def test_headline_names_registered_metrics_once():
+    assert len(set(HEADLINE)) == len(HEADLINE)
+    assert set(HEADLINE) <= set(METRIC_NAMES) | set(SUMMARY_METRIC_NAMES)
+    assert not set(METRIC_NAMES) & set(SUMMARY_METRIC_NAMES)
 
 
 def test_aggregate_and_interval():
@@ -86,6 +104,19 @@ def test_aggregate_and_interval():
     # t(0.975, 2) = 4.303, sd = 1, n = 3
     assert lo == pytest.approx(2 - 4.303 / np.sqrt(3), abs=1e-3)
     assert hi == pytest.approx(2 + 4.303 / np.sqrt(3), abs=1e-3)
+
+
+def test_t_interval_matches_scipy_for_scalars_and_arrays():
+    rng = np.random.default_rng(1)
+    x = rng.normal(3, 2, size=(4, 7))
+    mean, sd = x.mean(axis=1), x.std(axis=1, ddof=1)
+    lo, hi = t_interval(mean, sd, np.array([7, 7, 7, 1]))
+    for i in range(3):
+        ref = stats.t.interval(0.95, 6, loc=mean[i], scale=stats.sem(x[i]))
+        assert (lo[i], hi[i]) == pytest.approx(ref, rel=1e-12)
+        assert t_interval(mean[i], sd[i], 7) == (lo[i], hi[i])  # one form, same bits
+    assert np.isnan(lo[3]) and np.isnan(hi[3])  # one replicate: no interval
+    assert interval(list(x[0])) == [lo[0], hi[0]]
 
 
 # ---------------------------------------------------------------- metric functions

@@ -87,7 +87,7 @@ def _traced_run(monkeypatch, threads: int) -> tuple[bytes, dict[str, set[int]]]:
     monkeypatch.setattr(engine, "_step_day", traced)
     sc = load_scenario("baseline", {"population.size": 2000, "run.steps": 30}, seed=4)
     sim = engine.simulate(sc)
-    table = engine.metric_table(sim)
+    table = engine.day_columns(sim)
     blob = b"".join(v.tobytes() for k, v in table.items() if k != "arm")
     blob += b"".join(r.state.score.tobytes() + r.state.graph.active.tobytes() for r in sim.runs)
     return blob, seen

@@ -9,12 +9,12 @@ from typing import Any
 
 import pandas as pd
 
-from panoptisim.engine import DayCallback, Simulation, metric_table, simulate
+from panoptisim.engine import DayCallback, Simulation, day_columns, simulate
 from panoptisim.io import check_new_folder
-from panoptisim.output import manifest, metrics_table, now, write_run
+from panoptisim.output import manifest, metrics_arrow, now, write_run
 from panoptisim.scenario import Scenario, load_scenario
 from panoptisim.state import State
-from panoptisim.summary import summarize
+from panoptisim.summary import run_summary
 
 
 @dataclass
@@ -55,9 +55,8 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
         check_new_folder(Path(out))
     started = now()
     sim = simulate(scenario, progress=progress, on_day=on_day)
-    columns = metric_table(sim)
-    table = metrics_table(columns)
-    summary = summarize(sim)
+    table = metrics_arrow(day_columns(sim))
+    summary = run_summary(sim)
     path = None
     if out is not None:
         doc = manifest(scenario, sim.timings, started, now())

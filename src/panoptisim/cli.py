@@ -21,11 +21,11 @@ from rich.table import Table
 
 from panoptisim.dashboard.cli import dashboard
 from panoptisim.errors import InputError, run_command
-from panoptisim.experiments.cli import query, sensitivity, summarize, sweep
-from panoptisim.fmt import figure
+from panoptisim.experiments.cli import query, sensitivity, summarize_sweep_command, sweep
+from panoptisim.fmt import figure, literal
+from panoptisim.metrics import HEADLINE
 from panoptisim.report.cli import report
 from panoptisim.scenario import builtin_names, iter_params, load_scenario, parse_override
-from panoptisim.summary import HEADLINE
 from panoptisim.validation.cli import validate
 
 err_console = Console(stderr=True)
@@ -90,7 +90,7 @@ def _params_table() -> Table:
     for col in ("default", "unit", "allowed", "meaning"):
         table.add_column(col, overflow="fold")
     for p in iter_params():
-        table.add_row(p.key, json.dumps(p.default), p.unit, p.allowed, p.description)
+        table.add_row(p.key, literal(p.default), p.unit, p.allowed, p.description)
     return table
 
 
@@ -127,10 +127,10 @@ def run(scenario: str, sets: tuple[str, ...], seed: int | None, out: Path | None
     """Run SCENARIO (a built-in name or a .toml path; default baseline) and write its folder.
 
     Before allocating anything, the run's peak memory is estimated from its size, degree
-    and length (panoptisim.memory); a run that would not fit in the available memory is
+    and length (panoptisim.footprint); a run that would not fit in the available memory is
     refused (exit 2). --dry-run prints the estimate and stops."""
     from panoptisim.api import run as run_api
-    from panoptisim.memory import MB, available_bytes, check_fits, estimate
+    from panoptisim.footprint import MB, available_bytes, check_fits, estimate
 
     overrides = dict(parse_override(s) for s in sets)
     if no_control:
@@ -193,7 +193,8 @@ def params(markdown: bool) -> None:
         Console().print(_params_table())
 
 
-for _command in (validate, sweep, summarize, sensitivity, query, report, dashboard):
+for _command in (validate, sweep, summarize_sweep_command, sensitivity, query, report,
+                 dashboard):
     cli.add_command(_command)
 
 

@@ -183,7 +183,7 @@ def simulate(scenario: Scenario, progress: Progress | None = None,
     return Simulation(scenario, runs, timings)
 
 
-def metric_table(sim: Simulation) -> dict[str, np.ndarray]:
+def day_columns(sim: Simulation) -> dict[str, np.ndarray]:
     """Per-day metrics of every arm and replicate as columns (replicate, arm, day, ...)."""
     steps = sim.scenario.run.steps
     cols: dict[str, list[np.ndarray]] = {"replicate": [], "arm": [], "day": []}

@@ -2,11 +2,14 @@
 
 - :func:`figure`: a measured value in a table (4 significant digits, thousands grouped);
 - :func:`bound`: a parameter's bound or setting as a person types it (``50000000``, not
-  ``5e+07``; ``0.003``, not ``0.0030``).
+  ``5e+07``; ``0.003``, not ``0.0030``);
+- :func:`literal`: a parameter's value as written in a scenario file (TOML): ``true``,
+  ``"citizen"``, ``[1, 2]``, numbers as :func:`bound`.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -35,3 +38,13 @@ def bound(value: float) -> str:
     if value.is_integer() and abs(value) < 1e16:
         return str(int(value))
     return f"{value:g}"
+
+
+def literal(value: Any) -> str:
+    """A parameter value as written in a scenario file (TOML): ``true``, ``"citizen"``,
+    ``["a", "b"]``; numbers as :func:`bound` (``50000000``, ``0.003``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return bound(value)
+    return json.dumps(value)  # strings quoted, lists as arrays

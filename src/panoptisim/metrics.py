@@ -3,12 +3,17 @@ preallocated arrays, one row per day. Names are the public interface (DESIGN.md)
 
 Each metric also declares how a run is summarised in ``summary.json``: ``mean`` over days
 (daily rates), ``sum`` over days (counts of events), or ``last`` (stocks at the end).
+
+A second kind of entry, :class:`SummaryMetric`, is computed once per replicate from the day
+columns rather than each day (``chilling_index``, ``cascade_peak``). :data:`HEADLINE` names
+the metrics every table leads with: ``panoptisim run`` and ``show``, the run and sweep
+reports, and the default outcomes of ``panoptisim sensitivity``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -201,6 +206,65 @@ METRIC_NAMES = tuple(x.name for x in METRICS)
 #: x k; rates are the same for the sample and the population it stands for.
 COUNT_METRICS = tuple(x.name for x in METRICS if x.aggregate == "sum"
                       or x.name.startswith("under_") or x.name in ("shamed", "fast_track"))
+
+
+Columns = Mapping[str, np.ndarray]
+"""One arm's day columns in one replicate: metric name -> value per day."""
+
+
+@dataclass(frozen=True)
+class SummaryMetric:
+    """A run-level metric: a named function over one replicate's day columns.
+
+    ``over = "arm"``: ``fn(columns)`` gives a value per arm, and the summary reports each
+    arm, the effect (treated - control) and its interval, as for a per-day metric.
+    ``over = "pair"``: ``fn(treated, control)`` compares the arms and gives the effect
+    itself; it exists only for paired runs and leads the summary.
+    """
+
+    name: str
+    fn: Callable[..., float]
+    over: str  # "arm" | "pair"
+    aggregate: str  # how summary.json labels the value
+    meaning: str
+    unit: str
+    label: str  # in prose: "Chilling index"
+
+
+def chilling_index(treated: Columns, control: Columns) -> float:
+    """1 - expressed dissent (treated) / expressed dissent (control), both summed over the
+    run (share, 1 = all dissent silenced, < 0 = backlash); 0 without dissent in control."""
+    base = float(control["expressed_dissent_rate"].sum())
+    return 1.0 - float(treated["expressed_dissent_rate"].sum()) / base if base > 0 else 0.0
+
+
+def cascade_peak(columns: Columns) -> float:
+    """Largest one-day rise in the expressed-dissent rate (share of agents per day; 0 if it
+    never rises)."""
+    rate = columns["expressed_dissent_rate"]
+    return float(max(np.diff(rate).max(initial=0.0), 0.0)) if len(rate) > 1 else 0.0
+
+
+SUMMARY_METRICS: tuple[SummaryMetric, ...] = (
+    SummaryMetric("chilling_index", chilling_index, "pair", "ratio over run",
+                  "The share of dissent that would have been expressed without the regime "
+                  "and was not: 1 − expressed dissent (treated) / expressed dissent "
+                  "(control), summed over the run.",
+                  "share of the control arm's expressed dissent",
+                  "Chilling index"),
+    SummaryMetric("cascade_peak", cascade_peak, "arm", "peak",
+                  "Largest one-day rise in expressed dissent.",
+                  "share of agents per day", "Cascade peak"),
+)
+SUMMARY_METRIC_NAMES = tuple(x.name for x in SUMMARY_METRICS)
+
+#: The metrics every table leads with, in this order (run and sweep reports, ``panoptisim
+#: run`` and ``show``, the default outcomes of ``panoptisim sensitivity``).
+HEADLINE: tuple[str, ...] = (
+    "chilling_index", "expressed_dissent_rate", "preference_falsification_rate",
+    "flags_true", "flags_false", "wrongful_sanctions", "wrongful_sanction_share",
+    "dissenter_degree_ratio", "isolated_dissenters_share", "ties_cut", "score_mean",
+    "score_gini", "travel_denials", "internet_throttled_days", "shamed", "cascade_peak")
 
 
 class Recorder:

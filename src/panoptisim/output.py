@@ -25,8 +25,9 @@ from panoptisim.scenario import Scenario
 FILES = ("scenario.toml", "metrics.parquet", "summary.json", "manifest.json")
 
 
-def metrics_table(columns: dict[str, np.ndarray]) -> pa.Table:
-    """Arrow table of the per-day metrics (arm as a string column)."""
+def metrics_arrow(columns: dict[str, np.ndarray]) -> pa.Table:
+    """The per-day columns (:func:`panoptisim.engine.day_columns`) as the Arrow table that
+    metrics.parquet stores (arm as a string column)."""
     arrays = {k: pa.array(v.tolist() if v.dtype == object else v) for k, v in columns.items()}
     return pa.table(arrays)
 

@@ -8,13 +8,13 @@ test fails when the committed file is out of step.
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
-from panoptisim.metrics import METRICS
+from panoptisim.fmt import literal
+from panoptisim.metrics import METRICS, SUMMARY_METRICS
 from panoptisim.scenario import iter_params
 from panoptisim.state import AXES, State, Today
 
@@ -22,16 +22,6 @@ START, END = "<!-- params:start -->", "<!-- params:end -->"
 METRICS_START, METRICS_END = "<!-- metrics:start -->", "<!-- metrics:end -->"
 STATE_START, STATE_END = "<!-- state:start -->", "<!-- state:end -->"
 TODAY_START, TODAY_END = "<!-- today:start -->", "<!-- today:end -->"
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    if isinstance(value, str):
-        return f'"{value}"'
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def params_markdown() -> str:
@@ -46,16 +36,21 @@ def params_markdown() -> str:
                     "| key | meaning | unit | default | allowed | source |",
                     "|---|---|---|---|---|---|"]
         name = p.key.rsplit(".", 1)[1]
-        cells = [f"`{name}`", p.description, p.unit, f"`{_fmt(p.default)}`", p.allowed,
+        cells = [f"`{name}`", p.description, p.unit, f"`{literal(p.default)}`", p.allowed,
                  p.source]
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(out).strip() + "\n"
 
 
 def metrics_markdown() -> str:
-    """Markdown table of the per-day metrics and how the summary aggregates them."""
+    """Markdown tables of the per-day metrics (and how the summary aggregates them) and of
+    the summary metrics computed once per replicate from the day columns."""
     rows = ["| metric | meaning | end-of-run value |", "|---|---|---|"]
     rows += [f"| `{m.name}` | {m.meaning} | {m.aggregate} |" for m in METRICS]
+    rows += ["", "| summary metric | meaning | unit | value per replicate |", "|---|---|---|---|"]
+    rows += [f"| `{m.name}` | {m.meaning} | {m.unit} | "
+             f"{'effect (treated vs control)' if m.over == 'pair' else 'per arm'} |"
+             for m in SUMMARY_METRICS]
     return "\n".join(rows) + "\n"
 
 
@@ -79,7 +74,7 @@ def state_markdown() -> str:
             "(" + ", ".join("n" if AXES[a] is None else str(AXES[a]) for a in axes) + \
             (",)" if len(axes) == 1 else ")")
         init = meta["init"]
-        init = f"`{_fmt(init)}`" if isinstance(init, (bool, int, float)) else repr(init)
+        init = f"`{literal(init)}`" if isinstance(init, (bool, int, float)) else repr(init)
         rows.append(_row([f"`{f.name}`", _dtype(meta["dtype"]), shape, init, meta["unit"],
                           meta["meaning"]]))
     return "\n".join(rows) + "\n"

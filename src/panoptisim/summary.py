@@ -6,10 +6,10 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from panoptisim.engine import Simulation
-from panoptisim.metrics import COUNT_METRICS, METRICS
+from panoptisim.intervals import t_interval
+from panoptisim.metrics import COUNT_METRICS, METRICS, SUMMARY_METRICS
 
 
 def aggregate(values: np.ndarray, how: str) -> float:
@@ -21,24 +21,14 @@ def aggregate(values: np.ndarray, how: str) -> float:
     return float(values[-1])
 
 
-def chilling_index(treated: np.ndarray, control: np.ndarray) -> float:
-    """1 - expressed dissent (treated) / expressed dissent (control), summed over the run."""
-    base = float(control.sum())
-    return 1.0 - float(treated.sum()) / base if base > 0 else 0.0
-
-
-def cascade_peak(rate: np.ndarray) -> float:
-    """Largest one-day rise in the expressed-dissent rate (0 if it never rises)."""
-    return float(max(np.diff(rate).max(initial=0.0), 0.0)) if len(rate) > 1 else 0.0
-
-
 def interval(samples: list[float]) -> list[float] | None:
-    """Two-sided 95% t-interval of the mean; None with fewer than two replicates."""
+    """Two-sided 95% t interval of the mean (:func:`panoptisim.intervals.t_interval`) as
+    summary.json writes it; None with fewer than two replicates."""
     x = np.asarray(samples, dtype=np.float64)
     if len(x) < 2:
         return None
-    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-    return [_clean(x.mean() - half), _clean(x.mean() + half)]
+    low, high = t_interval(x.mean(), x.std(ddof=1), len(x))
+    return [_clean(low), _clean(high)]
 
 
 def _clean(v: float) -> float | None:
@@ -46,7 +36,7 @@ def _clean(v: float) -> float | None:
     return None if math.isnan(v) or math.isinf(v) else v
 
 
-def summarize(sim: Simulation) -> dict[str, Any]:
+def run_summary(sim: Simulation) -> dict[str, Any]:
     """The summary.json document: deterministic for a given scenario and seed."""
     sc = sim.scenario
     reps = sc.run.replicates
@@ -54,33 +44,36 @@ def summarize(sim: Simulation) -> dict[str, Any]:
     arms = sorted({r.arm for r in sim.runs}, key=["treated", "control"].index)
     paired = "control" in arms
 
-    metrics: dict[str, Any] = {}
-    names = [(m.name, m.aggregate) for m in METRICS] + [("cascade_peak", "peak")]
-    for name, how in names:
-        per_arm = {}
+    def entry(how: str, per_arm: dict[str, list[float]]) -> dict[str, Any]:
+        out: dict[str, Any] = {"aggregate": how}
         for arm in arms:
-            vals = []
-            for r in range(reps):
-                cols = by[(r, arm)].columns
-                vals.append(cascade_peak(cols["expressed_dissent_rate"]) if how == "peak"
-                            else aggregate(cols[name], how))
-            per_arm[arm] = vals
-        entry: dict[str, Any] = {"aggregate": how}
-        for arm in arms:
-            entry[arm] = _clean(np.mean(per_arm[arm]))
+            out[arm] = _clean(np.mean(per_arm[arm]))
         if paired:
             effects = [t - c for t, c in zip(per_arm["treated"], per_arm["control"])]
-            entry["effect"] = _clean(np.mean(effects))
-            entry["ci95"] = interval(effects)
+            out["effect"] = _clean(np.mean(effects))
+            out["ci95"] = interval(effects)
         else:
-            entry["ci95"] = interval(per_arm["treated"])
-        metrics[name] = entry
+            out["ci95"] = interval(per_arm["treated"])
+        return out
+
+    # paired summary metrics lead, then the per-day metrics, then the per-arm summary ones
+    metrics: dict[str, Any] = {}
     if paired:
-        chill = [chilling_index(by[(r, "treated")].columns["expressed_dissent_rate"],
-                                by[(r, "control")].columns["expressed_dissent_rate"])
-                 for r in range(reps)]
-        metrics = {"chilling_index": {"aggregate": "ratio over run", "effect": _clean(
-            np.mean(chill)), "ci95": interval(chill)}, **metrics}
+        for sm in SUMMARY_METRICS:
+            if sm.over == "pair":
+                values = [sm.fn(by[(r, "treated")].columns, by[(r, "control")].columns)
+                          for r in range(reps)]
+                metrics[sm.name] = {"aggregate": sm.aggregate, "effect": _clean(
+                    np.mean(values)), "ci95": interval(values)}
+    for m in METRICS:
+        metrics[m.name] = entry(m.aggregate, {arm: [aggregate(by[(r, arm)].columns[m.name],
+                                                              m.aggregate)
+                                                    for r in range(reps)] for arm in arms})
+    for sm in SUMMARY_METRICS:
+        if sm.over == "arm":
+            metrics[sm.name] = entry(sm.aggregate, {arm: [sm.fn(by[(r, arm)].columns)
+                                                          for r in range(reps)]
+                                                    for arm in arms})
 
     scale = sc.population.scale
     if scale != 1:  # population scaling: counts also as the population they stand for
@@ -115,8 +108,3 @@ def summarize(sim: Simulation) -> dict[str, Any]:
         doc["population_scaled"] = sc.population.size * scale
     return doc
 
-
-HEADLINE = ("chilling_index", "expressed_dissent_rate", "preference_falsification_rate",
-            "flags_true", "flags_false", "wrongful_sanctions", "wrongful_sanction_share",
-            "dissenter_degree_ratio", "isolated_dissenters_share", "ties_cut", "score_mean",
-            "score_gini", "travel_denials", "internet_throttled_days", "shamed", "cascade_peak")

@@ -13,7 +13,6 @@ server keeps running.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import tempfile
 import threading
@@ -28,6 +27,7 @@ import panel as pn
 from bokeh.models import ColumnDataSource
 from bokeh.plotting import figure
 
+from panoptisim import faults
 from panoptisim.dashboard.live import Cancelled, stream_run
 from panoptisim.report.network import MAX_AGENTS
 from panoptisim.report.style import ARM_COLOR, FALSE_COLOR, TRUE_COLOR
@@ -46,14 +46,6 @@ KEY_PARAMS = (
 SERIES = ("expressed_dissent_rate", "preference_falsification_rate",
           "dissenter_degree_ratio", "isolated_dissenters_share", "score_mean")
 REFRESH_MS = 300
-#: For tests only: ``seed=N`` makes every run with ``run.seed = N`` raise on its second day,
-#: to check that a failed run is a message in the page and the server keeps serving.
-FAULT_ENV = "PANOPTISIM_DASHBOARD_FAULT"
-
-
-def _fault_seed() -> int | None:
-    spec = os.environ.get(FAULT_ENV, "")
-    return int(spec.split("=", 1)[1]) if spec.startswith("seed=") else None
 
 
 def css_name(key: str) -> str:
@@ -248,13 +240,10 @@ class Dashboard:
         self.status.object = f"Running {sc.name}: {sc.population.size:,} agents × " \
                              f"{sc.run.steps} days …"
         buf, stop = self.buffer, self.stop
-        fault = _fault_seed() == sc.run.seed
 
         def work() -> None:
             def on_day(rep: int, day: int, row: dict, done: int, total: int) -> None:
-                if fault and day == 1:
-                    raise RuntimeError(f"fault injected by {FAULT_ENV} (run.seed = "
-                                       f"{sc.run.seed})")
+                faults.check("dashboard.day", f"seed={sc.run.seed}/day={day}")  # tests only
                 flat = {"day": day}
                 for arm, values in row.items():
                     flat.update({f"{k}_{arm}": v for k, v in values.items()})
@@ -412,7 +401,7 @@ class Dashboard:
 
 def _memory_problem(sc: Scenario) -> str:
     """Why the run would not fit in memory ('' if it fits)."""
-    from panoptisim.memory import check_fits
+    from panoptisim.footprint import check_fits
 
     try:
         check_fits(sc)

@@ -21,7 +21,6 @@ is poor and there are enough replicates to resample), and the t interval otherwi
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +30,7 @@ from scipy import stats
 
 from panoptisim.experiments.spec import SweepError
 from panoptisim.experiments.store import SweepStore
+from panoptisim.intervals import t_interval
 from panoptisim.io import write_bytes_atomic, write_parquet_atomic
 from panoptisim.streams import Streams
 
@@ -38,16 +38,6 @@ ARMS = ("treated", "control", "effect")
 AUTO_MIN_N = 10
 AUTO_SKEW = 1.0
 CI_METHODS = ("auto", "t", "bootstrap")
-
-
-def t_interval(mean: np.ndarray, sd: np.ndarray, n: np.ndarray,
-               confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Two-sided t interval of the mean, vectorised (NaN where n < 2)."""
-    n = np.asarray(n, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        q = stats.t.ppf(0.5 + confidence / 2, np.where(n >= 2, n - 1, np.nan))
-        half = q * np.asarray(sd) / np.sqrt(n)
-    return mean - half, mean + half
 
 
 def bca_interval(samples: np.ndarray, rng: np.random.Generator, confidence: float = 0.95,
@@ -152,9 +142,3 @@ def summarize_sweep(root: str | Path, ci: str = "auto", confidence: float = 0.95
         write_bytes_atomic(store.root / "summary.csv", table.to_csv(index=False).encode())
     return table
 
-
-def fmt(value: float) -> str:
-    """A number for a table: 4 significant digits, thousands grouped."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"

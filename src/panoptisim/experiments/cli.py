@@ -19,12 +19,11 @@ from rich.console import Console
 from rich.table import Table
 
 from panoptisim.errors import run_command
+from panoptisim.fmt import figure
+from panoptisim.metrics import HEADLINE
 from panoptisim.experiments.spec import SweepError
 
 err_console = Console(stderr=True)
-HEADLINE = ("chilling_index", "expressed_dissent_rate", "preference_falsification_rate",
-            "flags_false", "wrongful_sanctions", "wrongful_sanction_share",
-            "dissenter_degree_ratio", "isolated_dissenters_share", "score_gini")
 
 
 def _overrides(sets: tuple[str, ...]) -> dict[str, Any]:
@@ -34,11 +33,11 @@ def _overrides(sets: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if abs(value) >= 1e5 else f"{value:.6g}"
-    return str(value)
+    """A table cell: a whole number (a point, a seed, a count) as stored, so it can be
+    copied back into a command; any other value as :func:`panoptisim.fmt.figure`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return figure(value)
 
 
 def _frame_table(df: pd.DataFrame, title: str | None = None, max_rows: int = 50) -> Table:
@@ -147,7 +146,7 @@ def sweep(sweep_file: Path | None, executor: str, address: str | None, jobs: int
         sys.exit(1)
 
 
-@click.command()
+@click.command("summarize")
 @click.argument("sweep_dir", type=click.Path(path_type=Path))
 @click.option("--ci", type=click.Choice(["auto", "t", "bootstrap"]), default="auto",
               show_default=True, help="Interval: t, bootstrap (BCa), or chosen per group.")
@@ -158,8 +157,8 @@ def sweep(sweep_file: Path | None, executor: str, address: str | None, jobs: int
 @click.option("--metric", "metrics", multiple=True,
               help="Metric(s) to print (all are written); default chilling_index.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=40, show_default=True)
-def summarize(sweep_dir: Path, ci: str, confidence: float, resamples: int,
-              metrics: tuple[str, ...], max_rows: int) -> None:
+def summarize_sweep_command(sweep_dir: Path, ci: str, confidence: float, resamples: int,
+                            metrics: tuple[str, ...], max_rows: int) -> None:
     """Mean, sd and 95% interval of every metric per point, treated, control and effect."""
     from panoptisim.experiments.aggregate import summarize_sweep
 
@@ -232,7 +231,7 @@ def query(sql: str, root: Path, fmt: str, max_rows: int) -> None:
         click.echo(f"{len(df)} rows")
 
 
-COMMANDS = (sweep, summarize, sensitivity, query)
+COMMANDS = (sweep, summarize_sweep_command, sensitivity, query)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

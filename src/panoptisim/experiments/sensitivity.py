@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ import pyarrow as pa
 
 from panoptisim.experiments.spec import SweepError
 from panoptisim.experiments.store import SweepStore
+from panoptisim.fmt import figure
 from panoptisim.io import write_json_atomic, write_parquet_atomic
 from panoptisim.streams import Streams
 
@@ -134,10 +134,6 @@ def analyze_design(method: str, problem: dict[str, Any], X: np.ndarray | None,
     return df.reset_index(drop=True), s2
 
 
-def _g(x: float) -> str:
-    return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
-
-
 def verdict(metric: str, arm: str, method: str, table: pd.DataFrame,
             constant: bool = False) -> str:
     """One line: which parameters drive the outcome, with their indices and intervals."""
@@ -148,8 +144,8 @@ def verdict(metric: str, arm: str, method: str, table: pd.DataFrame,
     label = {"sobol": "ST", "morris": "mu*", "delta": "delta"}[method]
     drivers = table[table["drives"]]
     others = table[~table["drives"]]
-    parts = [f"{r.parameter} ({label} {_g(getattr(r, key))} "
-             f"[{_g(getattr(r, key + '_low'))}, {_g(getattr(r, key + '_high'))}])"
+    parts = [f"{r.parameter} ({label} {figure(getattr(r, key))} "
+             f"[{figure(getattr(r, key + '_low'))}, {figure(getattr(r, key + '_high'))}])"
              for r in drivers.itertuples()]
     rule = {"sobol": f"ST >= {DRIVE_ST} with an interval above 0",
             "morris": f"mu* >= {DRIVE_MU_STAR:g} x the largest with an interval above 0",
@@ -162,7 +158,7 @@ def verdict(metric: str, arm: str, method: str, table: pd.DataFrame,
         text += "; not by " + ", ".join(others["parameter"])
     if method == "sobol" and len(table):
         total = float(np.nansum(table["S1"]))
-        text += f"; first-order indices sum to {_g(total)}"
+        text += f"; first-order indices sum to {figure(total)}"
         if 0 <= total < 0.8:
             text += " (the rest is interactions)"
     widths = (table[f"{key}_high"] - table[f"{key}_low"]).to_numpy(dtype=np.float64) \

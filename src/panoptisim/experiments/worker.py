@@ -7,21 +7,15 @@ orphaned task of an interrupted session, got there first) it is used as it is: t
 is deterministic, so both are the same. An exception raised by the model is returned as
 an error record (a deterministic failure, not retried); only a dying worker is retried.
 
-Fault injection (tests only). ``PANOPTISIM_FAULT`` holds ``;``-separated rules
-``ACTION:PATTERN[:TIMES]``: ``ACTION`` is ``kill`` (the worker process SIGKILLs itself
-halfway through the run) or ``raise`` (the run raises RuntimeError halfway); ``PATTERN``
-is matched (fnmatch) against ``<sweep name>/<run_id>``; ``TIMES`` bounds how many
-attempts the rule fires on, counted with marker files in ``PANOPTISIM_FAULT_DIR``
-(without that folder a rule fires on every attempt).
+Tests inject faults at the point ``worker.halfway`` (key ``<sweep name>/<run_id>``): the
+worker dies or the run raises halfway through (:mod:`panoptisim.faults`).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import shutil
-import signal
 import socket
 import time
 import traceback
@@ -29,43 +23,15 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-FAULT_ENV = "PANOPTISIM_FAULT"
-FAULT_DIR_ENV = "PANOPTISIM_FAULT_DIR"
+from panoptisim import faults
 
 
-def _fault(target: str) -> str | None:
-    """The fault action to inject into this attempt of ``target``, if any."""
-    rules = os.environ.get(FAULT_ENV, "")
-    for rule in filter(None, (r.strip() for r in rules.split(";"))):
-        parts = rule.split(":")
-        action, pattern = parts[0], parts[1] if len(parts) > 1 else "*"
-        if action not in ("kill", "raise") or not fnmatch.fnmatchcase(target, pattern):
-            continue
-        times = int(parts[2]) if len(parts) > 2 else None
-        folder = os.environ.get(FAULT_DIR_ENV)
-        if times is None or not folder:
-            return action
-        tag = f"{action}-{target.replace('/', '_')}"
-        for k in range(times):
-            try:
-                fd = os.open(Path(folder) / f"{tag}-{k}", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                continue
-            os.close(fd)
-            return action
-    return None
-
-
-def _fault_progress(action: str | None) -> Callable[[int, int], None] | None:
-    if action is None:
-        return None
-
+def _halfway(key: str) -> Callable[[int, int], None]:
+    """A progress callback that offers the fault hook ``worker.halfway`` each day from the
+    run's middle on (a no-op unless a test set PANOPTISIM_FAULTS)."""
     def progress(done: int, total: int) -> None:
         if done >= max(1, total // 2):
-            if action == "kill":
-                os.kill(os.getpid(), signal.SIGKILL)
-                time.sleep(60)  # never reached: the signal is immediate
-            raise RuntimeError("injected fault (PANOPTISIM_FAULT): the run raised halfway")
+            faults.check("worker.halfway", key)
 
     return progress
 
@@ -88,7 +54,7 @@ def execute(task: dict[str, Any]) -> dict[str, Any]:
     base = {"worker": worker_name(), "run_id": task["run_id"]}
     try:
         if not (final / "summary.json").exists():
-            progress = _fault_progress(_fault(f"{task['sweep_name']}/{task['run_id']}"))
+            progress = _halfway(f"{task['sweep_name']}/{task['run_id']}")
             run(Scenario.model_validate(task["scenario"]), out=attempt_dir, progress=progress)
             try:
                 os.rename(attempt_dir, final)

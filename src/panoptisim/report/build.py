@@ -24,9 +24,9 @@ from panoptisim.report import sweep_figures as SF
 from panoptisim.report.style import styled
 from panoptisim.errors import InputError
 from panoptisim.io import write_bytes_atomic
+from panoptisim.metrics import HEADLINE, METRICS, SUMMARY_METRICS
 from panoptisim.scenario import flatten, iter_params, load_scenario
 from panoptisim.state import SANCTIONS
-from panoptisim.summary import HEADLINE
 
 FORMATS = ("html", "pdf")
 FIGURE_DIR = "figures"
@@ -159,13 +159,7 @@ def headline_rows(summary: dict[str, Any]) -> list[list[Any]]:
 
 
 def _meanings() -> dict[str, str]:
-    from panoptisim.metrics import METRICS
-
-    out = {m.name: m.meaning for m in METRICS}
-    out["chilling_index"] = ("1 − expressed dissent (treated) / expressed dissent (control) "
-                             "over the run.")
-    out["cascade_peak"] = "Largest one-day rise in expressed dissent."
-    return out
+    return {m.name: m.meaning for m in (*METRICS, *SUMMARY_METRICS)}
 
 
 def run_report(run_dir: Path, rendered: Rendered, result: Any = None, replay: bool = True,
@@ -209,13 +203,14 @@ def run_report(run_dir: Path, rendered: Rendered, result: Any = None, replay: bo
     if summary["replicates"] < 2:
         intro = ('<p class="note">One replicate: no 95% interval. Set '
                  '<code>run.replicates</code> to 2 or more for intervals.</p>')
-    if "chilling_index" in summary["metrics"]:
-        ch = summary["metrics"]["chilling_index"]
-        intro += (f"<p>Chilling index <strong>{H.esc(H.fmt(ch.get('effect')))}</strong>"
+    for sm in SUMMARY_METRICS:  # the paired ones are the run's effect in one number each
+        ch = summary["metrics"].get(sm.name)
+        if sm.over != "pair" or ch is None:
+            continue
+        intro += (f"<p>{H.esc(sm.label)} <strong>{H.esc(H.fmt(ch.get('effect')))}</strong>"
                   + (f" (95% interval {H.esc(H.fmt(ch['ci95'][0]))} to "
                      f"{H.esc(H.fmt(ch['ci95'][1]))})" if ch.get("ci95") else "")
-                  + ": the share of dissent that would have been expressed without the "
-                    "regime and was not.</p>")
+                  + f": {H.esc(sm.meaning)}</p>")
     effects = intro + H.table(["metric", "treated", "control", "effect", "95% interval",
                                "over the run", "meaning"], headline_rows(summary),
                               numeric={1, 2, 3, 4})
@@ -268,9 +263,8 @@ def sweep_report(sweep_dir: Path, rendered: Rendered) -> tuple[str, str, list, s
                       info["root_seed"], info["population"], info["steps"],
                       info["base_scenario"]]])
     about += H.table(["swept parameter", "kind", "values", "unit"], ax_rows)
-    # headline: the effect at each point, one row per point, for the headline metrics
-    head = table[(table["metric"].isin(["chilling_index", "wrongful_sanctions",
-                                        "isolated_dissenters_share"]))]
+    # the headline metrics at each point: the effect (or treated without a control arm)
+    head = table[table["metric"].isin(HEADLINE)]
     head = head[head.apply(lambda r: r["arm"] == SF.metric_arm(table, r["metric"]), axis=1)]
     keys = [a["key"] for a in axes]
     rows = [[*(r[k] for k in keys), r["metric"], r["arm"], r["n"], r["mean"],

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats
 
+from panoptisim.intervals import t_interval
 from panoptisim.report.style import (ARM_COLOR, ARM_LABEL, ARM_STYLE, FALSE_COLOR, GAP_COLOR,
                                      HEIGHT_IN, TRUE_COLOR, WIDTH_IN, styled)
 from panoptisim.state import GROUPS, REGIONS, SENSORS
@@ -39,8 +39,7 @@ def day_series(metrics: pd.DataFrame, column: str, arm: str) -> tuple[np.ndarray
     n = values.shape[1]
     if n < 2:
         return days, mean, None
-    half = stats.t.ppf(0.975, n - 1) * values.std(axis=1, ddof=1) / np.sqrt(n)
-    return days, mean, np.vstack([mean - half, mean + half])
+    return days, mean, np.vstack(t_interval(mean, values.std(axis=1, ddof=1), n))
 
 
 def _arms(metrics: pd.DataFrame) -> list[str]:

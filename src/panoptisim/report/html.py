@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 from typing import Any, Iterable, Sequence
+
+from panoptisim.fmt import figure as figure_text
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;
@@ -35,20 +36,8 @@ def esc(value: Any) -> str:
 
 
 def fmt(value: Any) -> str:
-    """A number as a reader wants it: 4 significant digits, thousands grouped."""
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "–"
-        if value != 0 and abs(value) >= 1000:
-            return f"{value:,.0f}"
-        return f"{value:.4g}"
-    return str(value)
+    """A value for the page: :func:`panoptisim.fmt.figure`, with an en dash for none."""
+    return figure_text(value, missing="–")
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: set[int] = frozenset(),

@@ -1,4 +1,4 @@
-"""The peak-memory estimate (panoptisim.memory) against the measured peak, and the CLI's
+"""The peak-memory estimate (panoptisim.footprint) against the measured peak, and the CLI's
 refusal and --dry-run."""
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 from panoptisim.cli import main
-from panoptisim.memory import MB, estimate, peak_rss
+from panoptisim.footprint import MB, estimate, peak_rss
 from panoptisim.scenario import load_scenario
 
 CHILD = r"""
 import json, sys
 import panoptisim
 from panoptisim import kernels
-from panoptisim.memory import peak_rss
+from panoptisim.footprint import peak_rss
 kernels.warm_up()
 overrides = json.loads(sys.argv[1])
 panoptisim.run("baseline", seed=1, overrides=overrides)
@@ -81,7 +81,7 @@ def test_dry_run_prints_the_estimate_and_runs_nothing(capsys, tmp_path, monkeypa
         raise AssertionError("--dry-run started a run")
 
     monkeypatch.setattr("panoptisim.api.run", must_not_run)
-    monkeypatch.setattr("panoptisim.memory.available_bytes", lambda: 100 * MB)
+    monkeypatch.setattr("panoptisim.footprint.available_bytes", lambda: 100 * MB)
     monkeypatch.chdir(tmp_path)  # a default run folder would land under tmp_path/runs
     status = exit_status(["run", "--dry-run", "--out", str(tmp_path / "x"), "--set",
                           "population.size=200000"])
@@ -93,7 +93,7 @@ def test_dry_run_prints_the_estimate_and_runs_nothing(capsys, tmp_path, monkeypa
 
 
 def test_refuses_a_run_that_does_not_fit(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr("panoptisim.memory.available_bytes", lambda: 100 * MB)
+    monkeypatch.setattr("panoptisim.footprint.available_bytes", lambda: 100 * MB)
     with pytest.raises(SystemExit) as exc:
         main(["run", "--out", str(tmp_path / "x"), "--set", "population.size=200000"])
     assert exc.value.code == 2
@@ -105,7 +105,7 @@ def test_refuses_a_run_that_does_not_fit(capsys, tmp_path, monkeypatch):
 def test_peak_rss_is_the_childs_own():
     """A child of a big process reports its own peak, not its parent's size at the fork."""
     ballast = np.ones(200 * MB // 8)  # this process: at least 200 MiB resident
-    code = "from panoptisim.memory import peak_rss; print(peak_rss())"
+    code = "from panoptisim.footprint import peak_rss; print(peak_rss())"
     child = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                check=True).stdout)
     assert child < peak_rss() - 150 * MB

@@ -17,9 +17,10 @@ The estimate is for compiled kernels: the first run after an install also compil
 numba kernels once (cached afterwards), which costs about 200 MB more for that run only.
 
 The per-unit constants below were measured on the default ``baseline`` scenario (peak RSS
-of runs of 1e5 and 1e6 agents; tests/test_memory.py checks the estimate stays within 25%
+of runs of 1e5 and 1e6 agents; tests/test_footprint.py checks the estimate stays within 25%
 of the measured peak). ``panoptisim run`` refuses a scenario whose estimate exceeds the
-available memory, and ``panoptisim run --dry-run`` prints the estimate.
+available memory, and ``panoptisim run --dry-run`` prints the estimate. (Where freed
+memory goes during a run, glibc malloc's thresholds, is :mod:`panoptisim.allocator`.)
 """
 
 from __future__ import annotations
