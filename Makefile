@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-slow validate validation-doc docs bench clean
+.PHONY: demo test test-slow lint validate validation-doc docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/panoptisim run baseline
 
+# The linter first (ruff: errors, import order, docstrings on public code; pyproject.toml).
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
 # The quick validation suite (textbook results through the project's kernels) runs too.
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; \
 	if [ $$status -ne 0 ]; then exit $$status; fi; \
@@ -29,6 +31,9 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m slow; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; \
 	exit $$status
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 validate: $(STAMP)
 	$(BIN)/panoptisim validate

@@ -26,7 +26,7 @@ import os
 import platform
 import statistics
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numba as nb
 import numpy as np
@@ -76,7 +76,7 @@ def main() -> None:
     from panoptisim.streams import Streams
 
     threads = nb.get_num_threads()
-    print(f"date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  machine: {platform.machine()}, "
+    print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  machine: {platform.machine()}, "
           f"{os.cpu_count()} cores, numba threads {threads}, load {load()}")
     m = 40_000_000  # 3 x 320 MB: far beyond any cache
     a, b, c = np.zeros(m), np.ones(m), np.full(m, 2.0)
@@ -90,7 +90,7 @@ def main() -> None:
         lo, med = best(fn, args.repeat)
         stream[name] = nbytes / lo / 1e9
         print(f"STREAM {name:<24} best {stream[name]:6.2f} GB/s  (median {nbytes / med / 1e9:.2f})")
-    del a, b, c
+    a = b = c = None  # free the 960 MB before the model is built
     triad = {1: stream["triad (1 thread)"], threads: stream[f"triad ({threads} threads)"]}
 
     size = int(float(args.size))

@@ -28,7 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 CHILD = r"""
 import json, sys, tempfile, time
@@ -101,7 +101,7 @@ def main() -> None:
     args = ap.parse_args()
     steps_at = {int(float(k)): int(v) for k, v in (x.split("=") for x in args.steps_at)}
 
-    print(f"date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  machine: "
+    print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  machine: "
           f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "
           f"python {platform.python_version()}, NUMBA_NUM_THREADS="
           f"{os.environ.get('NUMBA_NUM_THREADS', 'default')} (the arms step in two threads "

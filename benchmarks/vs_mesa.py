@@ -32,13 +32,12 @@ phases, and tie-cutting by removing networkx edges. Mesa is a benchmark-only dep
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import platform
 import statistics
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -222,7 +221,7 @@ def main() -> None:
     kernels.warm_up()
     with open("/proc/loadavg") as f:
         load = " ".join(f.read().split()[:3])
-    print(f"date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  machine: {platform.machine()}, "
+    print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  machine: {platform.machine()}, "
           f"{os.cpu_count()} cores, python {platform.python_version()}, mesa {mesa.__version__}, "
           f"load {load}")
     for size_text in args.sizes:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers_mech import (
+    assert_bernoulli_sum,
+    assert_binomial,
+    make_ctx,
+    quiet_today,
+    sanction_index,
+)
 from scipy.special import expit
 
 from panoptisim import behavior
-
-from helpers_mech import (assert_bernoulli_sum, assert_binomial, make_ctx, quiet_today,
-                          sanction_index)
 
 N = 2000
 

@@ -9,12 +9,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_experiments_support import (
+    assert_same_summary,
+    cli,
+    free_port,
+    start,
+    stop_group,
+    write_sweep,
+)
 
 import panoptisim
 from panoptisim.experiments.store import SweepStore
 from panoptisim.faults import ENV as FAULTS_ENV
-from test_experiments_support import (assert_same_summary, cli, free_port, start,
-                                      stop_group, write_sweep)
 
 distributed = pytest.importorskip("distributed")
 

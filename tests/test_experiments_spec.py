@@ -11,16 +11,24 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
+from test_experiments_support import TINY, cli, write_sweep
 
+from panoptisim.errors import ScenarioError
 from panoptisim.experiments import aggregate, design, sensitivity
 from panoptisim.experiments.design import run_seeds
-from panoptisim.errors import ScenarioError
 from panoptisim.experiments.executors import make_executor
-from panoptisim.experiments.spec import (BoundsAxis, RangeAxis, SweepError, SweepFile,
-                                         ValuesAxis, axis_form, load_sweep, plan_from_dict)
-from panoptisim.scenario import load_scenario
+from panoptisim.experiments.spec import (
+    BoundsAxis,
+    RangeAxis,
+    SweepError,
+    SweepFile,
+    ValuesAxis,
+    axis_form,
+    load_sweep,
+    plan_from_dict,
+)
 from panoptisim.experiments.store import sweep_toml
-from test_experiments_support import TINY, cli, write_sweep
+from panoptisim.scenario import load_scenario
 
 FPIR = "surveillance.cameras.fpir"
 

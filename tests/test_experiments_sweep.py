@@ -13,14 +13,22 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from test_experiments_support import (
+    assert_same_summary,
+    cli,
+    command,
+    n_results,
+    session_group_alive,
+    start,
+    stop_group,
+    wait_for,
+    write_sweep,
+)
 
 import panoptisim
 from panoptisim.experiments import SweepError, analyze_sweep, catalog, load_sweep, run_sweep
 from panoptisim.experiments.store import SweepStore
 from panoptisim.faults import ENV as FAULTS_ENV
-from test_experiments_support import (assert_same_summary, cli, command, n_results,
-                                      session_group_alive, start, stop_group, wait_for,
-                                      write_sweep)
 
 FPIR = '"surveillance.cameras.fpir" = [0.001, 0.01, 0.03]'
 

@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers_mech import make_ctx, quiet_today, sanction_index
 from scipy import stats
 
 from panoptisim import behavior, sanctions, scoring, sensors, social
 from panoptisim.intervals import t_interval
-from panoptisim.metrics import (HEADLINE, METRIC_NAMES, METRICS, SUMMARY_METRIC_NAMES, Recorder,
-                                cascade_peak, chilling_index, gini, gini_binned)
+from panoptisim.metrics import (
+    HEADLINE,
+    METRIC_NAMES,
+    METRICS,
+    SUMMARY_METRIC_NAMES,
+    Recorder,
+    cascade_peak,
+    chilling_index,
+    gini,
+    gini_binned,
+)
 from panoptisim.state import SANCTIONS, SENSORS
 from panoptisim.summary import aggregate, interval
-
-from helpers_mech import make_ctx, quiet_today, sanction_index
 
 BY_NAME = {m.name: m for m in METRICS}
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from helpers_mech import live_edges
 
 from panoptisim import contagion
-from panoptisim.network import (from_edges, make_configuration, make_erdos_renyi,
-                                make_households, make_small_world)
+from panoptisim.network import (
+    from_edges,
+    make_configuration,
+    make_erdos_renyi,
+    make_households,
+    make_small_world,
+)
 from panoptisim.population import build_society
 from panoptisim.scenario import load_scenario
 from panoptisim.streams import Streams
-
-from helpers_mech import live_edges
 
 
 def rng(seed: int = 0) -> np.random.Generator:

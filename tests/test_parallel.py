@@ -7,7 +7,6 @@ parallel path forced on a small society; metrics and final state are compared by
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess

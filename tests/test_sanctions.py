@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers_mech import make_ctx, sanction_index
 
 import panoptisim
 from panoptisim import sanctions
 from panoptisim.flags import ACTIVE
 from panoptisim.state import SANCTIONS, Today
-
-from helpers_mech import make_ctx, sanction_index
 
 N = 500
 TRAVEL = sanction_index("travel_ban")
@@ -59,7 +58,7 @@ def test_every_threshold_with_its_own_duration():
     s, p = ctx.state, ctx.scenario.sanctions
     calm(ctx)
     thresholds = np.array([getattr(p, f"threshold_{k}") for k in SANCTIONS])
-    for i, kind in enumerate(SANCTIONS):  # agent i sits just under threshold i
+    for i in range(len(SANCTIONS)):  # agent i sits just under threshold i
         s.score[i] = thresholds[i] - 1.0
         s.points_true[i] = 5.0
         s.n_flags_counting[i] = 1

@@ -10,8 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from panoptisim.scenario import (Scenario, ScenarioError, builtin_names, iter_params,
-                                 load_scenario, parse_override)
+from panoptisim.scenario import (
+    Scenario,
+    ScenarioError,
+    builtin_names,
+    iter_params,
+    load_scenario,
+    parse_override,
+)
 
 PARAMS = iter_params()
 NUMERIC = [p for p in PARAMS if p.annotation in (int, float)]

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers_mech import (
+    add_flags,
+    assert_binomial,
+    live_edges,
+    make_ctx,
+    quiet_today,
+    sanction_index,
+)
 
 from panoptisim import scoring
 from panoptisim.flags import ACTIVE, EXPIRED, REVERSED
 from panoptisim.regime import make_arm
 from panoptisim.scenario import load_scenario
 from panoptisim.state import CATEGORIES, Today
-
-from helpers_mech import (add_flags, assert_binomial, live_edges, make_ctx, quiet_today,
-                          sanction_index)
 
 N = 500
 #: Isolate the flags' points from the guilt-by-association term.

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers_mech import assert_bernoulli_sum, assert_binomial, make_ctx, quiet_today
 from scipy import stats
 
 from panoptisim import sensors
 from panoptisim.state import CATEGORIES, SENSORS
-
-from helpers_mech import assert_bernoulli_sum, assert_binomial, make_ctx, quiet_today
 
 N = 2000
 ONLINE, CAMERAS, INFORMANTS = (SENSORS.index(x) for x in ("online", "cameras", "informants"))

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers_mech import Z999, live_edges, make_ctx, quiet_today, sanction_index
 
 from panoptisim import social
 from panoptisim.state import Today
-
-from helpers_mech import Z999, live_edges, make_ctx, quiet_today, sanction_index
 
 N = 2000
 SHAMING = sanction_index("shaming")

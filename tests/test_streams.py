@@ -8,12 +8,11 @@ import sys
 
 import numpy as np
 import pytest
+from helpers_mech import make_ctx, quiet_today
 
 from panoptisim import behavior
 from panoptisim import streams as streams_module
 from panoptisim.streams import Streams, purpose_key
-
-from helpers_mech import make_ctx, quiet_today
 
 
 def draws(streams: Streams, name: str, day: int | None = None, k: int = 64) -> np.ndarray:

@@ -19,10 +19,10 @@ kernels release the GIL, so results are bit-identical to stepping them one after
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import numpy as np
 

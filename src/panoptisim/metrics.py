@@ -12,8 +12,8 @@ reports, and the default outcomes of ``panoptisim sensitivity``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import numpy as np
 

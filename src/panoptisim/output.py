@@ -9,7 +9,7 @@ from __future__ import annotations
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,4 +68,4 @@ def write_run(path: Path, scenario: Scenario, table: pa.Table, summary: dict[str
 
 def now() -> datetime:
     """Current UTC time (for the manifest only: never in metrics or summary)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -10,7 +10,7 @@ enabled and not removed by data minimisation).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

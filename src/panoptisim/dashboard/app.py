@@ -31,8 +31,15 @@ from panoptisim import faults
 from panoptisim.dashboard.live import Cancelled, stream_run
 from panoptisim.report.network import MAX_AGENTS
 from panoptisim.report.style import ARM_COLOR, FALSE_COLOR, TRUE_COLOR
-from panoptisim.scenario import (ParamInfo, Scenario, ScenarioError, builtin_names, flatten,
-                                 iter_params, load_scenario)
+from panoptisim.scenario import (
+    ParamInfo,
+    Scenario,
+    ScenarioError,
+    builtin_names,
+    flatten,
+    iter_params,
+    load_scenario,
+)
 
 #: The parameters the dashboard exposes (dotted keys of the schema), in display order.
 KEY_PARAMS = (

@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.table import Table
 
 from panoptisim.errors import run_command
+from panoptisim.experiments.spec import SweepError
 from panoptisim.fmt import figure
 from panoptisim.metrics import HEADLINE
-from panoptisim.experiments.spec import SweepError
 
 err_console = Console(stderr=True)
 
@@ -236,7 +236,7 @@ COMMANDS = (sweep, summarize_sweep_command, sensitivity, query)
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def experiments_cli() -> None:
-    """panoptisim experiments: sweeps, aggregation, sensitivity analysis, catalog."""
+    """Panoptisim experiments: sweeps, aggregation, sensitivity analysis, catalog."""
 
 
 for _command in COMMANDS:

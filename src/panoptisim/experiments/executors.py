@@ -26,8 +26,9 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from panoptisim.experiments.spec import SweepError
 from panoptisim.experiments.worker import execute

@@ -38,15 +38,39 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import (BaseModel, ConfigDict, Discriminator, Field, RootModel, Tag,
-                      ValidationError, field_validator, model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    RootModel,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from panoptisim.errors import InputError, ScenarioError
-from panoptisim.experiments.design import (DEFAULT_SAMPLES, SAMPLED, Axis, Design,
-                                           build_design, design_seed, run_seeds)
-from panoptisim.scenario import (Scenario, did_you_mean, flatten, load_scenario, merge, nest,
-                                 param_info, read_user_file)
+from panoptisim.experiments.design import (
+    DEFAULT_SAMPLES,
+    SAMPLED,
+    Axis,
+    Design,
+    build_design,
+    design_seed,
+    run_seeds,
+)
+from panoptisim.scenario import (
+    Scenario,
+    did_you_mean,
+    flatten,
+    load_scenario,
+    merge,
+    nest,
+    param_info,
+    read_user_file,
+)
 from panoptisim.scenario.load import apply_overrides, names_a_file, validate
 from panoptisim.scenario.params import allowed, section_keys
 

@@ -28,7 +28,7 @@ import fcntl
 import json
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +40,13 @@ import tomli_w
 from panoptisim import __version__
 from panoptisim.experiments.design import SAMPLED, salib_problem
 from panoptisim.experiments.spec import Plan, RunSpec, SweepError
-from panoptisim.io import (check_new_folder, folder_atomic, json_text, write_json_atomic,
-                          write_parquet_atomic)
+from panoptisim.io import (
+    check_new_folder,
+    folder_atomic,
+    json_text,
+    write_json_atomic,
+    write_parquet_atomic,
+)
 
 RESULT_SCHEMA = pa.schema([
     ("sweep_id", pa.string()), ("run_id", pa.string()), ("point", pa.int32()),
@@ -56,7 +61,7 @@ FORMAT = 1
 
 def utcnow() -> str:
     """Current UTC time, ISO 8601 to the second."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def sweep_toml(plan: Plan, base_file: str = "base.toml") -> str:

@@ -22,8 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from panoptisim.experiments.executors import make_executor
 from panoptisim.experiments.spec import Plan, RunSpec
@@ -95,8 +101,9 @@ def run_sweep(plan: Plan, out: str | Path, *, executor: str = "local",
     """Run (or resume) the sweep ``plan`` into the folder ``out``; returns the report.
 
     Raises SweepError (an InputError) before any run if the folder cannot hold this sweep
-    or the executor cannot start (:func:`make_executor` refuses ``address`` without dask). KeyboardInterrupt (Ctrl-C, or SIGTERM mapped to it by the CLI) stops the
-    workers and propagates; everything finished so far is on disk for ``resume``.
+    or the executor cannot start (:func:`make_executor` refuses ``address`` without dask).
+    KeyboardInterrupt (Ctrl-C, or SIGTERM mapped to it by the CLI) stops the workers and
+    propagates; everything finished so far is on disk for ``resume``.
     """
     store = SweepStore(out)
     create = not (resume and store.exists())

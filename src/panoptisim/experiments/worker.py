@@ -20,8 +20,9 @@ import socket
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from panoptisim import faults
 

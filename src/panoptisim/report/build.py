@@ -9,22 +9,23 @@ from __future__ import annotations
 import io
 import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from panoptisim import __version__
+from panoptisim.errors import InputError
+from panoptisim.io import write_bytes_atomic
+from panoptisim.metrics import HEADLINE, METRICS, SUMMARY_METRICS
 from panoptisim.report import figures as F
 from panoptisim.report import html as H
 from panoptisim.report import sweep_figures as SF
 from panoptisim.report.style import styled
-from panoptisim.errors import InputError
-from panoptisim.io import write_bytes_atomic
-from panoptisim.metrics import HEADLINE, METRICS, SUMMARY_METRICS
 from panoptisim.scenario import flatten, iter_params, load_scenario
 from panoptisim.state import SANCTIONS
 

@@ -15,8 +15,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from panoptisim.intervals import t_interval
-from panoptisim.report.style import (ARM_COLOR, ARM_LABEL, ARM_STYLE, FALSE_COLOR, GAP_COLOR,
-                                     HEIGHT_IN, TRUE_COLOR, WIDTH_IN, styled)
+from panoptisim.report.style import (
+    ARM_COLOR,
+    ARM_LABEL,
+    ARM_STYLE,
+    FALSE_COLOR,
+    GAP_COLOR,
+    HEIGHT_IN,
+    TRUE_COLOR,
+    WIDTH_IN,
+    styled,
+)
 from panoptisim.state import GROUPS, REGIONS, SENSORS
 
 ARMS = ("treated", "control")

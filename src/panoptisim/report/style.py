@@ -7,8 +7,8 @@ vermillion and solid, control always blue and dashed, in every figure of every r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import matplotlib
 
