@@ -25,15 +25,13 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
 from panoptisim.errors import InputError
 from panoptisim.streams import Streams
-
-if TYPE_CHECKING:
-    from panoptisim.validation.inputs import CaseInputs
 
 SECTIONS = ("How it is checked", "Inputs: published and assumed", "Sources")
 _HEADING = re.compile(r"^(\S[^\n]*)\n-{3,}[ \t]*$", re.MULTILINE)
@@ -72,7 +70,7 @@ class Case:
     method: str
     inputs: str
     sources: tuple[str, ...]
-    model: type[CaseInputs]
+    model: type[BaseModel]
     run: Callable[[Any], list[Check]]
     #: Inputs that differ under ``--quick`` (validated when the case is defined).
     quick: dict[str, Any] = field(default_factory=dict)
@@ -83,12 +81,12 @@ class Case:
         from panoptisim.scenario.params import iter_params
         return tuple(iter_params(self.model))
 
-    def defaults(self, quick: bool = False) -> CaseInputs:
+    def defaults(self, quick: bool = False) -> BaseModel:
         """Every input at its default (or its ``--quick`` value)."""
         return self.model(**self.quick) if quick else self.model()
 
 
-def define(name: str, doc: str | None, model: type[CaseInputs],
+def define(name: str, doc: str | None, model: type[BaseModel],
            run: Callable[[Any], list[Check]], quick: dict[str, Any] | None = None) -> Case:
     """The case ``name`` of a module: its docstring ``doc`` as prose, ``model`` its inputs."""
     if not doc:
