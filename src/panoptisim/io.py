@@ -48,17 +48,10 @@ def write_json_atomic(path: Path, doc: Any) -> None:
 
 
 def write_parquet_atomic(path: Path, table: pa.Table) -> None:
-    """A Parquet file, written atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """A Parquet file, written atomically (built in memory: for small tables)."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    write_bytes_atomic(path, sink.getvalue().to_pybytes())
 
 
 def check_new_folder(path: Path, option: str = "--out") -> None:

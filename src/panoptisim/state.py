@@ -16,6 +16,7 @@ import numpy as np
 
 from panoptisim.flags import FlagLog, SanctionLog
 from panoptisim.network import Graph
+from panoptisim.scenario.schema import FEEDS
 
 #: Sanction types, in threshold-check order. Their parameters are ``sanctions.threshold_<t>``
 #: and ``sanctions.dur_<t>``.
@@ -24,8 +25,9 @@ SANCTIONS = ("travel_ban", "internet_throttled", "visa_denial", "shaming", "empl
 #: list of "dishonest judgment debtors" barred from planes and trains is published).
 VISIBLE = ("travel_ban", "shaming")
 VISIBLE_IDX = tuple(SANCTIONS.index(k) for k in VISIBLE)
-#: Sensors (feeds); each flag records which one produced it.
-SENSORS = ("online", "cameras", "commerce", "financial", "informants")
+#: Sensors: the scorer's feeds (one vocabulary with the schema); each flag records which
+#: one produced it, by its index here.
+SENSORS = FEEDS
 #: What a flag is about; the regime decides which categories count.
 CATEGORIES = ("default", "disfavoured", "infraction", "watchlist", "political")
 REGIONS = ("urban", "rural")

@@ -78,13 +78,13 @@ def run_summary(sim: Simulation) -> dict[str, Any]:
     scale = sc.population.scale
     if scale != 1:  # population scaling: counts also as the population they stand for
         for name in COUNT_METRICS:
-            entry = metrics[name]
-            scaled = {k: (None if entry.get(k) is None else _clean(entry[k] * scale))
-                      for k in (*arms, "effect") if k in entry}
-            ci = entry.get("ci95")
+            counted = metrics[name]
+            scaled = {k: (None if counted.get(k) is None else _clean(counted[k] * scale))
+                      for k in (*arms, "effect") if k in counted}
+            ci = counted.get("ci95")
             scaled["ci95"] = None if ci is None else [
                 None if v is None else _clean(v * scale) for v in ci]
-            entry["scaled"] = scaled
+            counted["scaled"] = scaled
 
     rates: dict[str, Any] = {}
     for arm in arms:

@@ -61,6 +61,7 @@ from panoptisim.experiments.design import (
     design_seed,
     run_seeds,
 )
+from panoptisim.fmt import literal
 from panoptisim.scenario import (
     Scenario,
     did_you_mean,
@@ -308,10 +309,10 @@ def _fits(key: str, spec: Any, design: str) -> None:
         for end in ("min", "max"):
             value = getattr(spec, end)
             if info.annotation is int and not value.is_integer():
-                raise _said(f"axes.{key}.{end} = {_n(value)} is not allowed: {key} is an "
+                raise _said(f"axes.{key}.{end} = {literal(value)} is not allowed: {key} is an "
                             f"integer (allowed: {info.allowed})")
             if not info.bounds.contains(value):
-                raise _said(f"axes.{key}.{end} = {_n(value)} is not allowed: it lies outside "
+                raise _said(f"axes.{key}.{end} = {literal(value)} is not allowed: it lies outside "
                             f"{key}'s range (allowed: {info.allowed})")
     else:
         if sampled:
@@ -329,15 +330,6 @@ def _fits(key: str, spec: Any, design: str) -> None:
 
 
 # ------------------------------------------------------------- error messages
-def _n(x: Any) -> str:
-    """A number or boolean as TOML writes it, briefly (``50``, ``0.0001``, ``true``)."""
-    if isinstance(x, bool):
-        return str(x).lower()
-    if isinstance(x, (int, float)):
-        return str(int(x)) if float(x).is_integer() else f"{x:g}"
-    return repr(x)
-
-
 def _shown(value: Any) -> str:
     """An axis as the user wrote it: ``{start = 50, stop = 10, step = 5}``, ``[0.1, 2]``."""
     if isinstance(value, RootModel):
@@ -347,7 +339,7 @@ def _shown(value: Any) -> str:
         value = {k: v for k, v in value.model_dump().items()
                  if k in kept or (v is not None and v is not False)}
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_n(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k} = {literal(v)}" for k, v in value.items()) + "}"
     return repr(value)
 
 
