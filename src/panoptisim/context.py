@@ -8,7 +8,7 @@ import numpy as np
 
 from panoptisim.regime import Arm
 from panoptisim.scenario import Scenario
-from panoptisim.state import GROUPS, REGIONS, State
+from panoptisim.state import GROUPS, State
 from panoptisim.streams import Streams
 
 
@@ -34,7 +34,7 @@ class Context:
             self.median_income = float(np.median(self.state.income_base))
         if not self.subgroups:
             s = self.state
-            self.subgroups = {f"region_{r}": s.region == i for i, r in enumerate(REGIONS)}
+            self.subgroups = {"urban": s.urban, "rural": ~s.urban}
             self.subgroups.update({g: s.group == i for i, g in enumerate(GROUPS)})
             self.subgroups.update({f"income_q{q + 1}": s.income_quintile == q
                                    for q in range(5)})

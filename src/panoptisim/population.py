@@ -16,23 +16,36 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
     Only what is drawn (or computed from draws) is built here; every other ``State`` field
     starts at its declared initial value (``State.allocate``).
 
-    Agents are laid out household by household, urban households first, so that the
-    small-world lattice over agent order is a lattice of neighbourhoods within a region.
+    Agents are laid out household by household, region by region (``population.regions``
+    order) and within a region urban households first, so that the small-world lattice over
+    agent order is a lattice of neighbourhoods within a region. Region and settlement
+    (urban or rural) are household attributes.
     """
-    pop, net, sc = scenario.population, scenario.network, scenario.scoring
+    pop, net = scenario.population, scenario.network
     n = pop.size
     rng = streams.generator("population")
+    regions = pop.regions
+    rules = scenario.schedule().periods[0].regions  # each region's rules on day 0
 
     household, hu, hv = make_households(n, net.household_size_mean,
                                         streams.generator("network.households"))
     n_households = int(household[-1]) + 1
-    # Urban households first: region is a household attribute.
-    urban_household = np.arange(n_households) < round(n_households * pop.p_urban)
-    region = np.where(urban_household[household], 0, 1).astype(np.int8)
+    ends = np.round(np.cumsum([r.share for r in regions]) * n_households).astype(np.int64)
+    ends[-1] = n_households
+    starts = np.concatenate([[0], ends[:-1]])
+    region_of_household = np.repeat(np.arange(len(regions), dtype=np.int8), ends - starts)
+    urban_of_household = np.zeros(n_households, bool)
+    for r, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        urban_of_household[a: a + round((b - a) * regions[r].urbanity)] = True
+    region = region_of_household[household]
+    urban = urban_of_household[household]
     group_of_household = (rng.random(n_households) < pop.p_group_1).astype(np.int8)
     group = group_of_household[household]
 
-    median = np.where(region == 0, pop.income_median_urban, pop.income_median_rural)
+    median = np.where(urban, pop.income_median_urban, pop.income_median_rural)
+    rel_income = np.array([r.rel_income for r in regions])
+    if (rel_income != 1.0).any():
+        median = median * rel_income[region]
     income = median * np.exp(pop.income_sigma * rng.standard_normal(n))
     quintile = np.searchsorted(np.quantile(income, [0.2, 0.4, 0.6, 0.8]), income,
                                side="right").astype(np.int8)
@@ -49,14 +62,26 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
                               p_cross_block=net.p_cross_region, sociability=sociability)
     graph = from_edges(n, np.concatenate([hu, fu]), np.concatenate([hv, fv]))
 
-    score_start = np.clip(rng.normal(sc.score_start, sc.score_start_sd, n),
-                          sc.score_min, sc.score_max)
+    def by_region(key: str) -> float | np.ndarray:
+        """The value of ``key`` for each agent's region (a number if all regions agree)."""
+        values = [_get(sc, key) for sc in rules]
+        return values[0] if len(set(values)) == 1 else np.array(values)[region]
+
+    score_start = np.clip(rng.normal(by_region("scoring.score_start"),
+                                     by_region("scoring.score_start_sd"), n),
+                          by_region("scoring.score_min"), by_region("scoring.score_max"))
     watchlisted = streams.generator("population.watchlist").random(n) < \
-        scenario.surveillance.cameras.p_watchlisted
+        by_region("surveillance.cameras.p_watchlisted")
     return State.allocate(
-        n, region=region, group=group, income_base=income, income_quintile=quintile,
+        n, region=region, urban=urban, group=group, income_base=income, income_quintile=quintile,
         latent_dissent=latent_dissent, dissenter=latent_dissent >= 0.5,
         expression_threshold=threshold.astype(np.float32), has_loan=has_loan,
         payment_offset=payment_offset, score_start=score_start, graph=graph,
         active_degree=graph.active_degree(), watchlisted=watchlisted,
     )
+
+
+def _get(obj: object, key: str) -> object:
+    for part in key.split("."):
+        obj = getattr(obj, part)
+    return obj

@@ -30,10 +30,12 @@ VISIBLE_IDX = tuple(SANCTIONS.index(k) for k in VISIBLE)
 SENSORS = FEEDS
 #: What a flag is about; the regime decides which categories count.
 CATEGORIES = ("default", "disfavoured", "infraction", "watchlist", "political")
-REGIONS = ("urban", "rural")
+#: Settlement types (camera coverage and income medians follow them); regions are named
+#: in the scenario (``population.regions``) and reported by name.
+SETTLEMENTS = ("urban", "rural")
 GROUPS = ("group_0", "group_1")
-#: Reporting subgroups: regions, demographic groups, income quintiles.
-SUBGROUP_KEYS = tuple([f"region_{r}" for r in REGIONS] + list(GROUPS)
+#: Reporting subgroups: settlements, demographic groups, income quintiles.
+SUBGROUP_KEYS = tuple(list(SETTLEMENTS) + list(GROUPS)
                       + [f"income_q{q}" for q in range(1, 6)])
 
 
@@ -83,7 +85,10 @@ class State:
     """All agents of one arm, each attribute a plain array declared once (``declare``)."""
 
     # -- fixed at build -----------------------------------------------------------
-    region: np.ndarray = declare(np.int8, BUILT, "0 urban, 1 rural", "Region of residence (fixed).")
+    region: np.ndarray = declare(np.int8, BUILT, "index in population.regions",
+                                 "Region of residence; its rules apply (fixed).")
+    urban: np.ndarray = declare(np.bool_, BUILT, "bool", "Lives in an urban settlement "
+                                "(camera coverage, income median; fixed).")
     group: np.ndarray = declare(np.int8, BUILT, "0, 1", "Demographic group; group 1 has "
                                 "higher sensor error rates (fixed).")
     income_base: np.ndarray = declare(np.float64, BUILT, "CNY/year", "Income `y` before any "

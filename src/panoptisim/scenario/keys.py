@@ -45,6 +45,35 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def set_path(doc: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """``doc`` with ``value`` at dotted ``key``, which may step into a list by index
+    (``timeline.0.day``, ``population.regions.1.share``); inside a timeline entry's ``set``
+    the rest of the key is one dotted key (``timeline.0.set.safeguards.appeals``).
+    ``doc`` is not modified; an index past the list's end is a ScenarioError."""
+    parts = key.split(".")
+    if not any(p.isdigit() for p in parts):
+        return merge(doc, nest(key, value))
+    i = next(k for k, p in enumerate(parts) if p.isdigit())
+    head, index, rest = ".".join(parts[:i]), int(parts[i]), parts[i + 1:]
+    node: Any = doc
+    for part in parts[:i]:
+        node = node.get(part) if isinstance(node, dict) else None
+    items = list(node) if isinstance(node, list) else []
+    if index >= len(items):
+        have = f"indices 0 to {len(items) - 1}" if items else "none"
+        raise ScenarioError(f"'{key}': {head} has {len(items)} entries ({have}); "
+                            f"cannot set entry {index}")
+    item = dict(items[index])
+    if len(rest) >= 2 and rest[0] == "set":  # a timeline entry's dotted keys
+        item["set"] = {**item.get("set", {}), ".".join(rest[1:]): value}
+    elif rest:
+        item = set_path(item, ".".join(rest), value)
+    else:
+        item = value
+    items[index] = item
+    return merge(doc, nest(head, items))
+
+
 def parse_override(item: str) -> tuple[str, Any]:
     """Parse ``KEY=VALUE``; VALUE is read as a TOML value, or else as a bare string."""
     if "=" not in item:

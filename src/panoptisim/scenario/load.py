@@ -7,12 +7,13 @@ import difflib
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
 from panoptisim.errors import InputError, ScenarioError
-from panoptisim.scenario.keys import merge, nest
+from panoptisim.scenario.keys import merge, set_path
 from panoptisim.scenario.params import (
     allowed,
     did_you_mean,
@@ -20,7 +21,7 @@ from panoptisim.scenario.params import (
     param_keys,
     section_keys,
 )
-from panoptisim.scenario.schema import Scenario
+from panoptisim.scenario.schema import RegionSpec, Scenario, TimelineEntry
 
 
 def builtin_names() -> list[str]:
@@ -60,9 +61,14 @@ def format_error(err: ValidationError, model: type[BaseModel] = Scenario,
     e = err.errors()[0]
     key = ".".join(str(p) for p in e["loc"])
     if e["type"] == "extra_forbidden":
+        for head, fields in LIST_FIELDS.items():
+            if model is Scenario and key.startswith(head + "."):
+                return (f"unknown key '{prefix}{key}'; an entry of {head} has keys "
+                        f"{', '.join(fields)}")
         keys = param_keys() if model is Scenario else tuple(p.key for p in iter_params(model))
         return f"unknown key '{prefix}{key}'; {did_you_mean(key, keys)}"
-    if not e["loc"]:  # a rule across fields: its message says everything
+    if not e["loc"] or (e["type"] == "value_error" and isinstance(e.get("input"), dict)):
+        # a rule across fields (of the scenario or a section): its message says everything
         return str(e["msg"]).removeprefix("Value error, ")
     rule = _allowed_for(model, key)
     return (f"{prefix}{key} = {e.get('input')!r} is not allowed: {e['msg'].lower()}"
@@ -73,20 +79,53 @@ def _allowed_for(model: type[BaseModel], key: str) -> str:
     """What the field at dotted ``key`` (or the parameter containing it) allows."""
     node: Any = model
     for part in key.split("."):
+        if part.isdigit():  # an entry of a list of tables
+            continue
         fields = getattr(node, "model_fields", None)
         if not fields or part not in fields:
             break
         field = fields[part]
         node = field.annotation
-        if not (isinstance(node, type) and issubclass(node, BaseModel)):
+        if get_origin(node) is list and _is_model(get_args(node)[0]):
+            node = get_args(node)[0]
+            continue
+        if get_origin(node) in (Union, UnionType):  # X | None
+            node = next((a for a in get_args(node) if a is not type(None)), node)
+        if not _is_model(node):
             return allowed(field)
     return ""
 
 
+def _is_model(x: Any) -> bool:
+    return isinstance(x, type) and issubclass(x, BaseModel)
+
+
+#: The fields of a list's entries that a dotted key can name, by the list's key.
+LIST_FIELDS = {"timeline": TimelineEntry.model_fields, "population.regions":
+               RegionSpec.model_fields}
+
+
 def check_key(key: str) -> None:
-    """Refuse (ScenarioError) a dotted key that is a section or no parameter at all."""
+    """Refuse (ScenarioError) a dotted key that is a section or no parameter at all.
+
+    Besides parameters: a list entry's field (``timeline.0.day``, ``timeline.0.set.<key>``,
+    ``population.regions.1.share``) and a region's own rule (``regions.<name>.<key>``);
+    what they name is checked when the scenario is validated.
+    """
     if key in param_keys():
         return
+    parts = key.split(".")
+    if parts[0] == "regions" and len(parts) >= 3:
+        check_key(".".join(parts[2:]))
+        return
+    for head, fields in LIST_FIELDS.items():
+        n = head.count(".") + 1
+        if ".".join(parts[:n]) == head and len(parts) > n and parts[n].isdigit():
+            rest = parts[n + 1:]
+            if rest and rest[0] in fields and (len(rest) == 1 or rest[0] == "set"):
+                return
+            raise ScenarioError(f"unknown key '{key}'; an entry of {head} has keys "
+                                f"{', '.join(fields)}")
     inside = section_keys(key)
     if inside:
         raise ScenarioError(f"'{key}' is a section, not a parameter: set one of its keys, "
@@ -98,7 +137,12 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
     """``data`` with each dotted override laid over it (keys checked first)."""
     for key, value in overrides.items():
         check_key(key)
-        data = merge(data, nest(key, value))
+        head = key.split(".")[0]
+        if head == "population" and "regions" not in data.get("population", {}):
+            # an entry of the default regions: start from them
+            default = Scenario().model_dump(mode="json")["population"]["regions"]
+            data = merge(data, {"population": {"regions": default}})
+        data = set_path(data, key, value)
     return data
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal, get_args, get_origin
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from panoptisim.fmt import bound
 from panoptisim.scenario.schema import Scenario
@@ -50,6 +52,8 @@ class ParamInfo:
     bounds: Bounds
     #: The allowed strings of a choice (a ``Literal`` or a list of them), else None.
     choices: tuple[str, ...] | None = None
+    #: Read only when the society is built (a timeline cannot change it).
+    build: bool = False
 
 
 def bounds(field: Any) -> Bounds:
@@ -78,11 +82,20 @@ def choices(annotation: Any) -> tuple[str, ...] | None:
 def allowed(field: Any) -> str:
     """What a field accepts, as a reader writes it: ``number in [0, 1]``, ``a | b``."""
     ann = field.annotation
+    if get_origin(ann) in (Union, UnionType):  # X | None: what X allows, or nothing
+        ann = next(a for a in get_args(ann) if a is not type(None))
+        field = FieldInfo.merge_field_infos(field, annotation=ann)
     if ann is bool:
         return "true | false"
+    if get_origin(ann) is list and isinstance(get_args(ann)[0], type) and \
+            issubclass(get_args(ann)[0], BaseModel):
+        return f"list of {{{', '.join(get_args(ann)[0].model_fields)}}}"
     options = choices(ann)
     if options is not None:
         return ("list of " if get_origin(ann) is list else "") + " | ".join(options)
+    pattern = next((m.pattern for m in field.metadata if getattr(m, "pattern", None)), None)
+    if pattern is not None:
+        return f"text matching {pattern}"
     b = bounds(field)
     if b.lo is None and b.hi is None:
         return ann.__name__ if hasattr(ann, "__name__") else str(ann)
@@ -117,7 +130,7 @@ def _walk(model: type[BaseModel], prefix: str, instance: BaseModel) -> list[Para
             continue
         out.append(ParamInfo(key, value, extra["unit"], allowed(field), extra["source"],
                              field.description or "", field.annotation, bounds(field),
-                             choices(field.annotation)))
+                             choices(field.annotation), bool(extra.get("build"))))
     return out
 
 

@@ -33,15 +33,24 @@ def param(
     ge: float | None = None,
     le: float | None = None,
     gt: float | None = None,
+    build: bool = False,
 ) -> Any:
-    """Declare a model parameter with everything a reader of the docs needs."""
+    """Declare a model parameter with everything a reader of the docs needs.
+
+    ``build``: the parameter is read only when the society is built (before day 0), so a
+    timeline cannot change it. Every parameter of ``run``, ``population`` and ``network``
+    is build-time by its section (:data:`BUILD_SECTIONS`).
+    """
+    extra: dict[str, Any] = {"unit": unit, "source": source}
+    if build:
+        extra["build"] = True
     return Field(
         default,
         ge=ge,
         le=le,
         gt=gt,
         description=description,
-        json_schema_extra={"unit": unit, "source": source},
+        json_schema_extra=extra,
     )
 
 
@@ -66,11 +75,54 @@ class RunParams(Section):
     replicates: int = param(1, ge=1, le=1000, unit="runs", source="assumption",
                             description="Paired replicates (seeds spawned from the root seed); "
                                         "with 2 or more, summary.json carries 95% t-intervals.")
+    event_window: int = param(30, ge=1, le=3650, unit="days",
+                              source="assumption: a month either side, as event studies of "
+                                     "policy changes report (e.g. Penney 2016 uses months)",
+                              description="Days before and after each timeline entry over "
+                                          "which the event study averages the headline metrics.")
 
 
 # -------------------------------------------------------------------- population
+#: A region's name: lower-case letters, digits and underscores, starting with a letter (it
+#: becomes part of keys such as ``regions.<name>.scoring.regime`` and of column values).
+REGION_NAME = r"^[a-z][a-z0-9_]{0,31}$"
+MAX_REGIONS = 64
+
+
+class RegionSpec(Section):
+    """One region of the population: its size, how urban it is, how rich."""
+
+    name: str = Field(pattern=REGION_NAME, description="Region name.")
+    share: float = param(0.5, gt=0, le=1, unit="share of households", source="assumption",
+                         description="Share of households living in the region (the shares "
+                                     "of all regions sum to 1).")
+    urbanity: float = param(1.0, ge=0, le=1, unit="share of households",
+                            source="assumption",
+                            description="Share of the region's households in urban settlements "
+                                        "(camera coverage and income medians follow the "
+                                        "settlement).")
+    rel_income: float = param(1.0, gt=0, le=100, unit="multiplier", source="assumption",
+                              description="Incomes in the region relative to the national "
+                                          "urban and rural medians.")
+
+
 class PopulationParams(Section):
     """The synthetic population: size, regions, groups, income, dissent, thresholds."""
+
+    @model_validator(mode="after")
+    def _regions(self) -> "PopulationParams":
+        names = [r.name for r in self.regions]
+        if not 1 <= len(names) <= MAX_REGIONS:
+            raise ValueError(f"population.regions has {len(names)} regions; allowed: 1 to "
+                             f"{MAX_REGIONS}")
+        twice = sorted({x for x in names if names.count(x) > 1})
+        if twice:
+            raise ValueError(f"population.regions names region '{twice[0]}' twice; each name "
+                             "must be unique")
+        total = sum(r.share for r in self.regions)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"population.regions shares sum to {total:g}; they must sum to 1")
+        return self
 
     size: int = param(100_000, ge=100, le=50_000_000, unit="agents", source="assumption",
                       description="Number of synthetic agents.")
@@ -80,10 +132,13 @@ class PopulationParams(Section):
                          description="People each agent stands for: counts are also "
                                      "reported x scale (columns and entries `scaled`); rates "
                                      "are unchanged. 1: no scaling.")
-    p_urban: float = param(0.639, ge=0, le=1, unit="share of households",
-                           source="China 7th census 2020: 63.89% urban",
-                           description="Share of households (hence, closely, of agents) in "
-                                       "the urban region.")
+    regions: list[RegionSpec] = param(
+        [RegionSpec(name="urban", share=0.639, urbanity=1.0),
+         RegionSpec(name="rural", share=0.361, urbanity=0.0)],
+        unit="list of regions",
+        source="China 7th census 2020: 63.89% urban (the default two regions)",
+        description="Named regions, each with its share of households, urbanity and income; "
+                    "each can have its own rules (`[regions.<name>]`).")
     p_group_1: float = param(0.15, ge=0, le=1, unit="share",
                              source="assumption: size of the demographic group that face "
                                     "recognition misidentifies more often",
@@ -191,6 +246,7 @@ class BehaviorParams(Section):
                                       description="Default probability scales as (population "
                                                   "median income / income) to this power.")
     dur_payment_interval: int = param(30, ge=1, le=365, unit="days", source="monthly payments",
+                                      build=True,
                                       description="Days between loan payments.")
     p_trip: float = param(0.01, ge=0, le=1, unit="1/day",
                           source="assumption: about 3.7 train or plane trips a year",
@@ -283,7 +339,7 @@ class CameraParams(Section):
                                          "3,147,436 faces scanned",
                                   description="Daily probability that a person seen by a camera "
                                               "is scanned against the watchlist.")
-    p_watchlisted: float = param(0.0005, ge=0, le=1, unit="share of agents",
+    p_watchlisted: float = param(0.0005, ge=0, le=1, unit="share of agents", build=True,
                                  source="assumption: wanted persons on a live-facial-recognition "
                                         "watchlist",
                                  description="Share of agents on the watchlist; a scan of one "
@@ -347,6 +403,13 @@ class SurveillanceParams(Section):
     commerce: CommerceParams = Field(default_factory=CommerceParams)
     financial: FinancialParams = Field(default_factory=FinancialParams)
     informants: InformantParams = Field(default_factory=InformantParams)
+    unseen: list[Feed] = param([], unit="feeds",
+                               source="Penney 2016 (doi:10.15779/Z38SS13): surveillance chills "
+                                      "once it is known, not before",
+                               description="Feeds that run without the agents knowing: their "
+                                           "detection chance is not in anyone's perceived risk "
+                                           "and their flags are not told to the flagged agent. "
+                                           "A timeline `reveal` makes them known.")
 
 
 # ----------------------------------------------------------------------- scoring
@@ -361,10 +424,11 @@ class ScoringParams(Section):
                              "350-950", description="Lowest score.")
     score_max: float = param(950.0, ge=0, le=10000, unit="points", source="Sesame Credit range "
                              "350-950", description="Highest score.")
-    score_start: float = param(650.0, ge=0, le=10000, unit="points",
+    score_start: float = param(650.0, ge=0, le=10000, unit="points", build=True,
                                source="middle of the Sesame range", description="Mean starting "
                                "score.")
     score_start_sd: float = param(15.0, ge=0, le=1000, unit="points", source="assumption",
+                                  build=True,
                                   description="Standard deviation of the starting score.")
     w_repayment: float = param(1.0, ge=0, le=1000, unit="points per payment",
                                source="FICO: payment history about 35% of the score",
@@ -485,6 +549,38 @@ class SanctionParams(Section):
                                                     "privileges apply.")
 
 
+# ---------------------------------------------------------------------- timeline
+#: What a timeline entry can do besides setting parameters (see docs/model.md, Scheduling).
+ACTIONS = ("abolish", "introduce", "reveal")
+Action = Literal[ACTIONS]  # type: ignore[valid-type]
+
+
+class TimelineEntry(Section):
+    """One change on one day: parameters set and/or a named action, in some or all regions.
+
+    ``abolish``: the regime ends (regime ``none``): running sanctions are lifted, flags stop
+    counting and scores return to their start; agents keep what they learnt (perceived risk)
+    and cut ties stay cut. ``introduce``: a regime starts (``regime``, or the scenario's
+    ``scoring.regime``); before the first introduction the region lives without one.
+    ``reveal``: ``feeds`` (default: every feed) that ran unseen become known; before the
+    reveal they are unseen (``surveillance.unseen``).
+    """
+
+    day: int = Field(ge=0, description="Day on which the change takes effect (before the "
+                                       "day's behaviour).")
+    action: Action | None = Field(None, description="abolish | introduce | reveal, or none.")
+    regions: list[str] | None = Field(None, description="Regions the entry applies to "
+                                                        "(default: every region).")
+    regime: Regime | None = Field(None, description="The regime an `introduce` starts "
+                                                    "(default: scoring.regime).")
+    feeds: list[Feed] | None = Field(None, description="The feeds a `reveal` makes known "
+                                                       "(default: every feed).")
+    set: dict[str, Any] = Field(default_factory=dict,
+                                description="Parameters set from this day: dotted keys.")
+    label: str = Field("", description="Label of the entry in figures (default: its action "
+                                       "or what it sets).")
+
+
 class Scenario(Section):
     """A complete scenario: every parameter of a run."""
 
@@ -499,6 +595,12 @@ class Scenario(Section):
     social: SocialParams = Field(default_factory=SocialParams)
     safeguards: SafeguardParams = Field(default_factory=SafeguardParams)
     sanctions: SanctionParams = Field(default_factory=SanctionParams)
+    regions: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Each region's own rules: surveillance, scoring, safeguards and sanctions "
+                    "keys laid over the scenario's for the region's residents.")
+    timeline: list[TimelineEntry] = Field(default_factory=list,
+                                          description="Changes on given days, in day order.")
 
     @model_validator(mode="after")
     def _score_range(self) -> "Scenario":
@@ -512,6 +614,25 @@ class Scenario(Section):
                 f"scoring.score_start = {s.score_start} must lie in [score_min, score_max] = "
                 f"[{s.score_min}, {s.score_max}]")
         return self
+
+    @model_validator(mode="after")
+    def _rules_over_time(self) -> "Scenario":
+        """Every region's rules on every day of the timeline are valid (one line if not)."""
+        if self.regions or self.timeline:
+            from panoptisim.scenario.timeline import resolve
+            resolve(self)
+        return self
+
+    def schedule(self) -> Any:
+        """The rules in force on each day in each region (:class:`~panoptisim.scenario.
+        timeline.Schedule`), resolved once per content of the scenario."""
+        from panoptisim.scenario.timeline import resolve
+        text = self.to_toml()
+        cached = getattr(self, "_schedule_cache", None)
+        if cached is None or cached[0] != text:
+            cached = (text, resolve(self))
+            object.__setattr__(self, "_schedule_cache", cached)
+        return cached[1]
 
     # ------------------------------------------------------------------ helpers
     def to_toml(self) -> str:
