@@ -35,7 +35,7 @@ def make_ctx(overrides: dict[str, Any] | None = None, arm: str = "treated", n: i
     sc = load_scenario(scenario, ov, seed=seed)
     streams = Streams(sc.run.seed)
     state = build_society(sc, streams)
-    return Context(sc, make_arm(sc, arm), streams, state)
+    return Context.first_day(sc, arm, streams, state)
 
 
 def mask(n: int, who: Any) -> np.ndarray:

@@ -108,7 +108,7 @@ def test_each_stage_writes_only_the_day_fields_declared_as_its_own():
     sc = load_scenario("safeguards", {"population.size": 2000, "scoring.regime": "citizen",
                                       "surveillance.informants.p_malicious": 0.01}, seed=3)
     streams = Streams(sc.run.seed)
-    ctx = Context(sc, make_arm(sc, "treated"), streams, build_society(sc, streams))
+    ctx = Context.first_day(sc, "treated", streams, build_society(sc, streams))
     rec = Recorder(40)
     writers: dict[str, set[str]] = {}
     for t in range(40):

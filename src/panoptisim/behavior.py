@@ -54,14 +54,16 @@ def perceived_loss(ctx: Context) -> np.ndarray:
     threshold the agent is still above.
     """
     s, arm = ctx.state, ctx.arm
-    penalty = arm.perceived_political_penalty(ctx.scenario.scoring.w_political)
-    if penalty <= 0:
+    penalty = arm.per_agent("perceived_political_penalty")
+    if np.all(penalty <= 0):
         return np.zeros(s.n, np.float32)
     cliff = np.zeros(s.n, bool)
-    if arm.sanctions:
+    sanctioned = arm.per_agent("sanctions")
+    if np.any(sanctioned):
         for kind in SANCTIONS:
-            threshold = getattr(ctx.scenario.sanctions, f"threshold_{kind}")
+            threshold = ctx.rules.of(f"sanctions.threshold_{kind}")
             cliff |= (s.score >= threshold) & (s.score - penalty < threshold)
+        cliff &= sanctioned
     rel = ctx.scenario.behavior.rel_cliff_loss
     return (penalty / 100.0) * (1.0 + rel * cliff).astype(np.float32)
 
@@ -90,9 +92,11 @@ def expression_probability(ctx: Context, support: np.ndarray) -> np.ndarray:
 
 def deterrence(ctx: Context, category: str) -> np.ndarray | float:
     """Share of a behaviour an agent forgoes for fear it is scored (0 when not believed)."""
-    if not ctx.arm.believed_scored(category):
+    believed = ctx.arm.believed_scored(category)
+    if not np.any(believed):
         return 0.0
-    return np.minimum(ctx.scenario.behavior.rel_deterrence * ctx.state.perceived_risk, 1.0)
+    share = np.minimum(ctx.scenario.behavior.rel_deterrence * ctx.state.perceived_risk, 1.0)
+    return share if np.all(believed) else np.where(believed, share, 0.0)
 
 
 def step(ctx: Context, today: Today) -> None:
@@ -104,7 +108,7 @@ def step(ctx: Context, today: Today) -> None:
         return ctx.streams.uniform(purpose, t, n)
 
     throttled = s.sanctioned("internet_throttled")
-    post_factor = np.where(throttled, ctx.scenario.sanctions.rel_post_throttled, 1.0)
+    post_factor = np.where(throttled, ctx.rules.of("sanctions.rel_post_throttled"), 1.0)
 
     today.support = social_support(ctx, t)
     today.political_chance = uniform("behavior.political_chance") < b.p_political_chance * \
@@ -125,7 +129,7 @@ def step(ctx: Context, today: Today) -> None:
     interval = b.dur_payment_interval
     today.payment_due = s.has_loan & ((t + s.payment_offset) % interval == 0)
     income = s.income_base * np.where(s.sanctioned("employer_notified"),
-                                      1.0 - ctx.scenario.sanctions.rel_income_cut, 1.0)
+                                      1.0 - ctx.rules.of("sanctions.rel_income_cut"), 1.0)
     p_default = np.minimum(
         b.p_default_base * (ctx.median_income / income)
         ** b.rel_default_income, 1.0)

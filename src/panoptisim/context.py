@@ -1,4 +1,5 @@
-"""What every stage receives: the scenario, the arm's switches, the random streams, the state."""
+"""What every stage receives: the scenario and rules in force, the arm's switches, the random
+streams, the state, and the schedule of the rules over time."""
 
 from __future__ import annotations
 
@@ -6,20 +7,28 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from panoptisim.regime import Arm
+from panoptisim.regime import Arm, make_arm
+from panoptisim.rules import Rules
 from panoptisim.scenario import Scenario
+from panoptisim.scenario.timeline import Schedule
 from panoptisim.state import GROUPS, State
 from panoptisim.streams import Streams
 
 
 @dataclass
 class Context:
-    """One arm of a run in progress."""
+    """One arm of a run in progress.
+
+    ``scenario`` is the scenario in force today nationally (what people do comes from it);
+    ``arm`` and ``rules`` say what the system does to each agent under its region's rules
+    today. The policy stage replaces them when the schedule enters a new period.
+    """
 
     scenario: Scenario
     arm: Arm
     streams: Streams
     state: State
+    schedule: Schedule
     #: Agents of each demographic group, for placing false matches (built once).
     group_members: list[np.ndarray] = field(default_factory=list)
 
@@ -28,6 +37,23 @@ class Context:
 
     #: The population's median base income (CNY/year), reference of the default rule.
     median_income: float = 0.0
+
+    #: A scorer has run in this arm (so perceived risk can be above nil and must be learnt).
+    had_scorer: bool = False
+
+    @classmethod
+    def first_day(cls, scenario: Scenario, arm: str, streams: Streams, state: State
+                  ) -> "Context":
+        """Arm ``arm`` (treated or control) of ``scenario`` on day 0, on ``state``."""
+        schedule = scenario.schedule()
+        first = schedule.periods[0]
+        return cls(first.national, make_arm(arm, Rules(first.regions, state.region)),
+                   streams, state, schedule)
+
+    @property
+    def rules(self) -> Rules:
+        """Each agent's rules today (its region's)."""
+        return self.arm.rules
 
     def __post_init__(self) -> None:
         if not self.median_income:

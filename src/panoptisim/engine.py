@@ -1,7 +1,8 @@
 """The engine: wires the stages in their order and owns nothing else.
 
-One step is one day. The whole day, in order: the five STAGES below
-(behaviour, sensors, scoring, sanctions, social_response), then the metrics are recorded.
+One step is one day. The whole day, in order: the six STAGES below (policy: the timeline's
+changes of the day; behaviour, sensors, scoring, sanctions, social_response), then the
+metrics are recorded.
 
 ``iter_days`` is the one day loop: it builds each replicate's society and arms and yields
 every finished day; ``simulate`` (runs), the network replay (``report.network``) and the
@@ -26,11 +27,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from panoptisim import allocator, behavior, sanctions, scoring, sensors, social
+from panoptisim import allocator, behavior, policy, sanctions, scoring, sensors, social
 from panoptisim.context import Context
 from panoptisim.metrics import COUNT_METRICS, METRIC_NAMES, Recorder, end_of_run_rates
 from panoptisim.population import build_society
-from panoptisim.regime import make_arm
 from panoptisim.scenario import Scenario
 from panoptisim.state import State, Today
 from panoptisim.streams import Streams
@@ -38,6 +38,7 @@ from panoptisim.streams import Streams
 Stage = Callable[[Context, Today], None]
 #: The day, in order. Metrics are recorded after the last stage.
 STAGES: tuple[tuple[str, Stage], ...] = (
+    ("policy", policy.step),
     ("behaviour", behavior.step),
     ("sensors", sensors.step),
     ("scoring", scoring.step),
@@ -147,8 +148,9 @@ def iter_days(scenario: Scenario, arms: tuple[str, ...] | None = None,
             streams = root.replicate(r)
             t0 = time.perf_counter()
             society = build_society(scenario, streams)
-            contexts = [Context(scenario, make_arm(scenario, a), streams,
-                                society if a == "treated" else society.copy()) for a in arms]
+            contexts = [Context.first_day(scenario, a, streams,
+                                          society if a == "treated" else society.copy())
+                        for a in arms]
             build = time.perf_counter() - t0
             recorders = [Recorder(steps) for _ in arms]
             for t in range(steps):

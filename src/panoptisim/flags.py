@@ -12,7 +12,9 @@ from collections import defaultdict
 
 import numpy as np
 
-ACTIVE, REVERSED, EXPIRED = 0, 1, 2
+#: How a flag ended: still counting, reversed on appeal, expired by sunset, or ended with the
+#: regime that raised it (abolished by the timeline).
+ACTIVE, REVERSED, EXPIRED, ABOLISHED = 0, 1, 2, 3
 
 
 class _Columns:

@@ -69,8 +69,9 @@ def gini_binned(x: np.ndarray, lo: float, hi: float, resolution: float = 0.01) -
 
 
 def _score_gini(ctx: Context, today: Today) -> float:
-    sc = ctx.scenario.scoring
-    return gini_binned(ctx.state.score, sc.score_min, sc.score_max)
+    rules = ctx.rules
+    return gini_binned(ctx.state.score, min(rules.table("scoring.score_min")),
+                       max(rules.table("scoring.score_max")))
 
 
 def _falsification(ctx: Context, today: Today) -> float:
@@ -102,7 +103,8 @@ def _wrongful_share(ctx: Context, today: Today) -> float:
 def _fast_track(ctx: Context, today: Today) -> float:
     if not ctx.arm.sanctions:
         return 0.0
-    return float((ctx.state.score >= ctx.scenario.sanctions.threshold_fast_track).sum())
+    privileged = ctx.state.score >= ctx.rules.of("sanctions.threshold_fast_track")
+    return float((privileged & ctx.arm.per_agent("sanctions")).sum())
 
 
 def _flags(sensor: int | None, true: bool) -> MetricFn:
@@ -166,8 +168,10 @@ def _build() -> list[Metric]:
         Metric("wrongful_sanction_days", lambda c, t: float(
             ((c.state.sanction_days_left > 0) & c.state.sanction_wrongful).sum()), "sum",
                "Agent-days under a sanction that was wrongful when imposed (per sanction type)."),
-        Metric("sanctions_lifted", lambda c, t: float(t.sanctions_lifted), "sum",
-               "Running sanctions lifted because an appeal succeeded."),
+        Metric("sanctions_lifted", lambda c, t: float(t.sanctions_lifted
+                                                      + t.sanctions_abolished), "sum",
+               "Running sanctions lifted because an appeal succeeded or the regime that "
+               "imposed them was abolished."),
     ]
     for k, kind in enumerate(SANCTIONS):
         m.append(Metric(f"sanctions_{kind}", _new_sanctions(k), "sum",

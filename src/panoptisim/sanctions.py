@@ -24,7 +24,9 @@ def lift_on_appeal(ctx: Context, today: Today) -> None:
         return
     lifted = 0
     for k, kind in enumerate(SANCTIONS):
-        threshold = getattr(ctx.scenario.sanctions, f"threshold_{kind}")
+        threshold = ctx.rules.of(f"sanctions.threshold_{kind}")
+        if isinstance(threshold, np.ndarray):
+            threshold = threshold[winners]
         clear = winners[(s.sanction_days_left[k, winners] > 0) & (s.score[winners] >= threshold)]
         s.sanction_days_left[k, clear] = 0
         lifted += len(clear)
@@ -38,17 +40,22 @@ def step(ctx: Context, today: Today) -> None:
                 where=s.sanction_days_left > 0)
     if not ctx.arm.sanctions:
         return
-    params = ctx.scenario.sanctions
+    rule = ctx.rules.of
     lift_on_appeal(ctx, today)
     flagged_points = s.points_true + s.points_false
     traced = s.n_flags_counting > 0
+    sanctioning = ctx.arm.per_agent("sanctions")  # the agent's region sanctions
+    if not np.all(sanctioning):
+        traced = traced & sanctioning
     agents, kinds, wrongful, political = [], [], [], []
     for k, kind in enumerate(SANCTIONS):
-        threshold = getattr(params, f"threshold_{kind}")
+        threshold = rule(f"sanctions.threshold_{kind}")
         new = np.flatnonzero((s.sanction_days_left[k] == 0) & (s.score < threshold) & traced)
         if len(new) == 0:
             continue
-        s.sanction_days_left[k, new] = getattr(params, f"dur_{kind}")
+        duration = rule(f"sanctions.dur_{kind}")
+        s.sanction_days_left[k, new] = duration[new] if isinstance(duration, np.ndarray) \
+            else duration
         s.ever_sanctioned[k, new] = True
         wrong = s.points_false[new] > s.points_true[new]
         s.sanction_wrongful[k, new] = wrong

@@ -22,17 +22,37 @@ def remaining_points(points: np.ndarray, age: np.ndarray, forgiveness: float) ->
     return points * (1.0 - forgiveness) ** age
 
 
+def kept_share(ctx: Context, agents: np.ndarray, logged: np.ndarray, t: int
+               ) -> np.ndarray:
+    """Share of their points that flags on ``agents`` logged on days ``logged`` still weigh
+    on day ``t``: forgiveness applied on each day from ``logged + 1`` to ``t`` at the rate
+    of that day's rules in the agent's region (geometric decay, ``(1 - f)^age`` when the
+    rate never changes)."""
+    schedule = ctx.schedule
+    if not schedule.varies("safeguards.forgiveness"):
+        f = schedule.periods[0].regions[0].safeguards.forgiveness
+        return (1.0 - f) ** (t - logged)
+    share = np.ones(len(agents))
+    region = ctx.state.region[agents]
+    starts = [p.start for p in schedule.periods] + [t + 1]
+    for p, end in zip(schedule.periods, starts[1:]):
+        days = np.minimum(t, end - 1) - np.maximum(logged + 1, p.start) + 1
+        rate = np.array([sc.safeguards.forgiveness for sc in p.regions])[region]
+        share *= (1.0 - rate) ** np.maximum(days, 0)
+    return share
+
+
 def end_flags(ctx: Context, t: int) -> np.ndarray:
     """Take back the points of flags reversed on appeal or expired by sunset today.
 
     Returns the agents who won an appeal today (their sanctions may be lifted).
     """
-    s, f = ctx.state, ctx.scenario.safeguards.forgiveness
+    s = ctx.state
     log = s.flags
     winners = [np.empty(0, np.int64)]
     for ids, status in log.due(t):
         agents = log.agent[ids]
-        left = remaining_points(log.points[ids].astype(np.float64), t - log.day[ids], f)
+        left = log.points[ids].astype(np.float64) * kept_share(ctx, agents, log.day[ids], t)
         s.score += np.bincount(agents, weights=left, minlength=s.n)
         true = log.is_true[ids]
         s.points_true -= np.bincount(agents[true], weights=left[true], minlength=s.n)
@@ -52,8 +72,8 @@ def end_flags(ctx: Context, t: int) -> np.ndarray:
 
 def forgive(ctx: Context) -> None:
     """Decay every score toward its start, and the weight of past flags alike."""
-    f = ctx.scenario.safeguards.forgiveness
-    if f <= 0:
+    f = ctx.rules.of("safeguards.forgiveness")
+    if np.all(f <= 0):
         return
     s = ctx.state
     s.score += f * (s.score_start - s.score)
@@ -63,11 +83,19 @@ def forgive(ctx: Context) -> None:
 
 def log_flags(ctx: Context, today: Today) -> None:
     """Record today's flags with provenance, deduct their points, schedule their end."""
-    s, sg, t = ctx.state, ctx.scenario.safeguards, today.t
+    s, t = ctx.state, today.t
     agents = today.flag_agent
     if len(agents) == 0:
         return
-    points = ctx.arm.weights[today.flag_category]
+    region = s.region[agents]
+
+    def per_flag(key: str) -> np.ndarray:
+        """The rule ``key`` of each flagged agent's region."""
+        values = ctx.rules.table(key)
+        return np.broadcast_to(values[0] if ctx.rules.uniform(key) else
+                               np.asarray(values)[region], agents.shape)
+
+    points = ctx.arm.weight_table()[region, today.flag_category]
     is_true = today.flag_true
     ids = s.flags.append(agent=agents, day=np.full(len(agents), t), sensor=today.flag_sensor,
                          category=today.flag_category, is_true=is_true, points=points,
@@ -81,17 +109,20 @@ def log_flags(ctx: Context, today: Today) -> None:
 
     end = np.full(len(ids), np.iinfo(np.int32).max, np.int64)
     status = np.full(len(ids), EXPIRED, np.int8)
-    if sg.appeals:
+    appeals = per_flag("safeguards.appeals")
+    if appeals.any():
         u = ctx.streams.generator("scoring.appeals", t).random(len(ids))
         # a true flag is reversed rarely, a false one often (FTC 2012: 399 of 572)
-        p = np.where(is_true, sg.p_appeal_true, sg.p_appeal_false)
-        won = u < p
-        end[won] = t + sg.dur_appeal
+        p = np.where(is_true, per_flag("safeguards.p_appeal_true"),
+                     per_flag("safeguards.p_appeal_false"))
+        won = (u < p) & appeals
+        end[won] = (t + per_flag("safeguards.dur_appeal"))[won]
         status[won] = REVERSED
-    if sg.dur_sunset > 0:
-        sunset = t + sg.dur_sunset
-        expire_first = sunset < end
-        end[expire_first] = sunset
+    dur_sunset = per_flag("safeguards.dur_sunset")
+    if (dur_sunset > 0).any():
+        sunset = t + dur_sunset
+        expire_first = (dur_sunset > 0) & (sunset < end)
+        end[expire_first] = sunset[expire_first]
         status[expire_first] = EXPIRED
     for kind in (REVERSED, EXPIRED):
         sel = (status == kind) & (end < np.iinfo(np.int32).max)
@@ -101,10 +132,11 @@ def log_flags(ctx: Context, today: Today) -> None:
 def credit(ctx: Context, today: Today) -> None:
     """Credits for on-time payments and favoured purchases the scorer saw."""
     s, arm = ctx.state, ctx.arm
-    if arm.w_repayment > 0 and today.repaid_seen is not None:
-        s.score += arm.w_repayment * today.repaid_seen
-    if arm.w_favoured > 0 and today.favoured_seen is not None:
-        s.score += arm.w_favoured * today.favoured_seen
+    w_repayment, w_favoured = arm.per_agent("w_repayment"), arm.per_agent("w_favoured")
+    if np.any(w_repayment > 0) and today.repaid_seen is not None:
+        s.score += w_repayment * today.repaid_seen
+    if np.any(w_favoured > 0) and today.favoured_seen is not None:
+        s.score += w_favoured * today.favoured_seen
 
 
 def marked_share(ctx: Context) -> np.ndarray:
@@ -115,8 +147,8 @@ def marked_share(ctx: Context) -> np.ndarray:
 
 def network_term(ctx: Context) -> None:
     """Guilt by association: deduct ``w_network`` points a day per share of marked ties."""
-    w = ctx.arm.w_network
-    if w > 0:
+    w = ctx.arm.per_agent("w_network")
+    if np.any(w > 0):
         ctx.state.score -= w * marked_share(ctx)
 
 
@@ -131,7 +163,10 @@ def step(ctx: Context, today: Today) -> None:
     log_flags(ctx, today)
     credit(ctx, today)
     network_term(ctx)
-    sc = ctx.scenario.scoring
-    np.clip(s.score, sc.score_min, sc.score_max, out=s.score)
+    rule = ctx.rules.of
+    np.clip(s.score, rule("scoring.score_min"), rule("scoring.score_max"), out=s.score)
     pol = today.flag_category == POLITICAL
+    seen = ctx.arm.seen_table()
+    if not seen.all():  # an agent is not told of flags from feeds it does not know of
+        pol &= seen[s.region[today.flag_agent], today.flag_sensor]
     today.political_flagged = np.bincount(today.flag_agent[pol], minlength=s.n) > 0

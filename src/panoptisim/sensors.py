@@ -6,6 +6,10 @@ did; a false one is a sensor error (a benign post flagged, a face matched to the
 person, a payment mis-recorded, a purchase mis-categorised) or a malicious report. A feed
 runs only if the arm's scorer uses it (regime scores a category it observes, the sensor is
 enabled and not removed by data minimisation).
+
+Each agent is watched under its region's rules (``ctx.rules``): coverage and error rates are
+its region's, and a flag counts only if the agent's region's scorer takes that sensor's flags
+of that category, so a region without scoring has no flags on its residents.
 """
 
 from __future__ import annotations
@@ -19,12 +23,17 @@ from panoptisim.state import CATEGORIES, SENSORS, Today
 
 
 class _Flags:
-    """Collects the day's flags from every feed."""
+    """Collects the day's flags from every feed, on the agents whose region's scorer takes
+    them."""
 
-    def __init__(self) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.parts: list[tuple[np.ndarray, int, int, bool]] = []
+        self.arm, self.region = ctx.arm, ctx.state.region
 
     def add(self, agents: np.ndarray, sensor: str, category: str, is_true: bool) -> None:
+        watched = self.arm.watched(sensor, category)
+        if watched is not None and len(agents):
+            agents = agents[watched[self.region[agents]]]
         if len(agents):
             self.parts.append((np.asarray(agents, np.int64), SENSORS.index(sensor),
                                CATEGORIES.index(category), is_true))
@@ -60,17 +69,44 @@ def fpir_by_group(fpir: float, rel: float, rel_group_1: float, cap: float) -> np
     return np.minimum(fpir, cap)
 
 
-def group_fpir(ctx: Context, rel: float = 1.0) -> np.ndarray:
-    """FPIR per search for each demographic group, capped by the audit requirement."""
-    cam, cap = ctx.scenario.surveillance.cameras, ctx.scenario.safeguards.fpir_cap
-    return fpir_by_group(cam.fpir, rel, cam.rel_fpir_group_1, cap)
+def group_fpir(ctx: Context, watchlist: bool = False) -> np.ndarray:
+    """FPIR per search by (region, demographic group), capped by the audit requirement; of
+    an ambient watchlist scan (``rel_fpir_watchlist`` x the registry's) if ``watchlist``."""
+    rows = []
+    for sc in ctx.rules.regions:
+        cam = sc.surveillance.cameras
+        rel = cam.rel_fpir_watchlist if watchlist else 1.0
+        rows.append(fpir_by_group(cam.fpir, rel, cam.rel_fpir_group_1,
+                                  sc.safeguards.fpir_cap))
+    return np.stack(rows)
+
+
+def by_region_group(ctx: Context, table: np.ndarray, agents: np.ndarray | None = None
+                    ) -> np.ndarray:
+    """Values of a (region, group) table for ``agents`` (default: every agent)."""
+    s = ctx.state
+    group = s.group if agents is None else s.group[agents]
+    if (table == table[0]).all():  # one set of rules: by group alone
+        return table[0][group]
+    return table[s.region if agents is None else s.region[agents], group]
 
 
 def camera_capture(ctx: Context, u: np.ndarray) -> np.ndarray:
-    """Whether each agent's public event is in a camera's view, by region coverage."""
-    cam = ctx.scenario.surveillance.cameras
-    coverage = np.array([cam.coverage_urban, cam.coverage_rural], np.float32)
-    return u < coverage[ctx.state.region]
+    """Whether each agent's public event is in a camera's view, by its region's coverage of
+    its settlement (urban or rural)."""
+    table = np.array([[sc.surveillance.cameras.coverage_rural,
+                       sc.surveillance.cameras.coverage_urban] for sc in ctx.rules.regions],
+                     np.float32)
+    s = ctx.state
+    urban = s.urban.view(np.int8)
+    if (table == table[0]).all():
+        return u < table[0][urban]
+    return u < table[s.region, urban]
+
+
+def _at(value: float | np.ndarray, agents: np.ndarray) -> float | np.ndarray:
+    """A per-agent rule for ``agents``: the number itself, or the array's entries."""
+    return value[agents] if isinstance(value, np.ndarray) else value
 
 
 def pin_on_innocent(ctx: Context, actors: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -119,22 +155,22 @@ def ambient_alerts(ctx: Context, today: Today, uniform: Callable[[str], np.ndarr
     alert with the watchlist FPIR (registry FPIR x watchlist/gallery size), so false alerts =
     scans x FPIR, whatever the prevalence (the base-rate fallacy).
     """
-    cam, s = ctx.scenario.surveillance.cameras, ctx.state
+    rule, s = ctx.rules.of, ctx.state
     seen = today.outdoors & camera_capture(ctx, uniform("sensors.cameras.ambient_view")) & \
-        (uniform("sensors.cameras.ambient_scan") < cam.p_ambient_scan)
+        (uniform("sensors.cameras.ambient_scan") < rule("surveillance.cameras.p_ambient_scan"))
     u_alert = uniform("sensors.cameras.ambient_alert")
-    alert_fpir = group_fpir(ctx, cam.rel_fpir_watchlist)[s.group]
-    true_alert, false_alert = alert_outcomes(seen, s.watchlisted, u_alert, cam.tpir,
-                                             alert_fpir)
+    alert_fpir = by_region_group(ctx, group_fpir(ctx, watchlist=True))
+    true_alert, false_alert = alert_outcomes(seen, s.watchlisted, u_alert,
+                                             rule("surveillance.cameras.tpir"), alert_fpir)
     s.watchlisted[true_alert] = False  # caught: off the list
     return true_alert, false_alert
 
 
 def step(ctx: Context, today: Today) -> None:
     """Turn today's behaviour into flags through every feed the scorer uses."""
-    arm, s, sv, t = ctx.arm, ctx.state, ctx.scenario.surveillance, today.t
+    arm, s, t, rule = ctx.arm, ctx.state, today.t, ctx.rules.of
     n = s.n
-    flags = _Flags()
+    flags = _Flags(ctx)
 
     def uniform(purpose: str) -> np.ndarray:
         return ctx.streams.uniform(purpose, t, n)
@@ -143,26 +179,31 @@ def step(ctx: Context, today: Today) -> None:
     infraction_scored = arm.scores("infraction")
 
     if arm.uses("online") and political:
-        on = sv.online
-        scanned = uniform("sensors.online.scan") < on.p_scan
-        caught = today.expressed & scanned & (uniform("sensors.online.recall") < on.recall_dissent)
+        scanned = uniform("sensors.online.scan") < rule("surveillance.online.p_scan")
+        caught = today.expressed & scanned & (uniform("sensors.online.recall") <
+                                              rule("surveillance.online.recall_dissent"))
         flags.add(np.flatnonzero(caught), "online", "political", True)
-        rate = on.false_flag_rate * np.array([1.0, on.rel_false_flag_group_1], np.float32)
+        rate = np.stack([sc.surveillance.online.false_flag_rate * np.array(
+            [1.0, sc.surveillance.online.rel_false_flag_group_1], np.float32)
+            for sc in ctx.rules.regions])
         wrong = today.benign_post & scanned & (uniform("sensors.online.false_flag") <
-                                               rate[s.group])
+                                               by_region_group(ctx, rate))
         flags.add(np.flatnonzero(wrong), "online", "political", False)
 
     captured = None
-    if sv.cameras.enabled:
+    cameras_on = rule("surveillance.cameras.enabled")
+    if np.any(cameras_on):
         captured = today.infraction & camera_capture(ctx, uniform("sensors.cameras.coverage"))
+        if not np.all(cameras_on):
+            captured &= cameras_on
     if arm.uses("cameras") and infraction_scored:
-        cam = sv.cameras
         # Event identification: 1:N search of the captured face against the registry.
         events = np.flatnonzero(captured)
         u_id = uniform("sensors.cameras.identify")[events]
-        fpir = group_fpir(ctx)[s.group[events]]
+        fpir = by_region_group(ctx, group_fpir(ctx), events)
         false_match = u_id < fpir
-        true_match = ~false_match & (u_id < fpir + (1.0 - fpir) * cam.tpir)
+        true_match = ~false_match & (u_id < fpir + (1.0 - fpir) *
+                                     _at(rule("surveillance.cameras.tpir"), events))
         flags.add(events[true_match], "cameras", "infraction", True)
         u_who = uniform("sensors.cameras.lookalike")[events[false_match]]
         flags.add(pin_on_innocent(ctx, events[false_match], u_who), "cameras", "infraction",
@@ -173,24 +214,24 @@ def step(ctx: Context, today: Today) -> None:
         flags.add(np.flatnonzero(false_alert), "cameras", "watchlist", False)
 
     if arm.uses("commerce"):
-        com = sv.commerce
-        visible = today.purchase & (uniform("sensors.commerce.visible") < com.p_visible)
+        visible = today.purchase & (uniform("sensors.commerce.visible") <
+                                    rule("surveillance.commerce.p_visible"))
         flags.add(np.flatnonzero(visible & today.disfavoured), "commerce", "disfavoured", True)
         favoured = visible & ~today.disfavoured
         miscategorised = favoured & (uniform("sensors.commerce.miscategorised") <
-                                     com.p_miscategorised)
+                                     rule("surveillance.commerce.p_miscategorised"))
         flags.add(np.flatnonzero(miscategorised), "commerce", "disfavoured", False)
         today.favoured_seen = favoured & ~miscategorised
 
     if arm.uses("financial"):
         flags.add(np.flatnonzero(today.defaulted), "financial", "default", True)
         misrecorded = today.repaid & (uniform("sensors.financial.record_error") <
-                                      sv.financial.p_record_error)
+                                      rule("surveillance.financial.p_record_error"))
         flags.add(np.flatnonzero(misrecorded), "financial", "default", False)
         today.repaid_seen = today.repaid & ~misrecorded
 
     if arm.uses("informants"):
-        p_inf = sv.informants.p_informant
+        p_inf = rule("surveillance.informants.p_informant")
         # P(at least one of k live ties reports) = 1 - (1 - p)^k
         p_reported = 1.0 - (1.0 - p_inf) ** s.active_degree
         u_report = uniform("sensors.informants.report")
@@ -213,7 +254,7 @@ def malicious_targets(ctx: Context, t: int) -> np.ndarray:
     s, g = ctx.state, ctx.state.graph
     rng = ctx.streams.generator("sensors.informants.malicious", t)
     reporters = np.flatnonzero(rng.random(s.n, dtype=np.float32) <
-                               ctx.scenario.surveillance.informants.p_malicious)
+                               ctx.rules.of("surveillance.informants.p_malicious"))
     degree = np.diff(g.indptr)[reporters]
     reporters, degree = reporters[degree > 0], degree[degree > 0]
     entry = g.indptr[reporters] + (rng.random(len(reporters)) * degree).astype(np.int64)

@@ -24,8 +24,8 @@ from panoptisim.state import VISIBLE_IDX, Today
 
 def cut_ties(ctx: Context, today: Today) -> None:
     """Cut live ties to marked neighbours with a probability growing with the network weight."""
-    s, sc, w = ctx.state, ctx.scenario.social, ctx.arm.w_network
-    if w <= 0:
+    s, sc, w = ctx.state, ctx.scenario.social, ctx.arm.per_agent("w_network")
+    if np.all(w <= 0):
         return
     marked = s.marked()
     if not marked.any():
@@ -35,6 +35,8 @@ def cut_ties(ctx: Context, today: Today) -> None:
     # Live entries pointing at a marked agent, ascending (= flatnonzero over all entries),
     # found from the marked agents' own rows through ``rev``: O(their degree).
     candidates = kernels.live_entries_into(g.indptr, g.rev, g.active, np.flatnonzero(marked))
+    if isinstance(w, np.ndarray):  # the cutter's region's network weight
+        w = w[g.indices[g.rev[candidates]]]
     p_cut = sc.p_cut_max * w / (w + sc.w_network_half)
     u = ctx.streams.generator("social.ties", today.t).random(len(candidates))
     cut = g.cut(candidates[u < p_cut])
@@ -45,33 +47,66 @@ def cut_ties(ctx: Context, today: Today) -> None:
 
 
 def detection_anchor(ctx: Context) -> np.ndarray | float:
-    """Known chance that a dissenting post is flagged, plus the opacity premium."""
-    arm, s, sv = ctx.arm, ctx.state, ctx.scenario.surveillance
-    if not arm.scoring:
+    """Known chance that a dissenting post is flagged, plus the opacity premium, under each
+    agent's region's rules: only feeds the agents know of count (a feed that runs unseen is
+    in nobody's perceived risk until it is revealed; Penney 2016), and the premium applies
+    only where a scorer is known to watch."""
+    if not ctx.arm.scoring:
         return 0.0
-    p_online = sv.online.p_scan * sv.online.recall_dissent if arm.uses("online") else 0.0
-    p_inf = sv.informants.p_informant if arm.uses("informants") else 0.0
-    known = 1.0 - (1.0 - p_online) * (1.0 - p_inf) ** s.active_degree
-    if not arm.scores("political"):
-        known = 0.0 * known
-    if not arm.transparent:
-        known = known + ctx.scenario.behavior.ambiguity_premium
-    return known
+    per_region = []
+    for ra, sc in zip(ctx.arm.regions, ctx.rules.regions, strict=True):
+        sv = sc.surveillance
+        p_online = sv.online.p_scan * sv.online.recall_dissent \
+            if "online" in ra.seen and ra.scores("political") else 0.0
+        p_inf = sv.informants.p_informant \
+            if "informants" in ra.seen and ra.scores("political") else 0.0
+        premium = sc.behavior.ambiguity_premium if ra.known and not ra.transparent else 0.0
+        per_region.append((p_online, p_inf, premium))
+    p_online, p_inf, premium = (ctx.rules.per_agent([r[i] for r in per_region])
+                                for i in range(3))
+    known = 1.0 - (1.0 - p_online) * (1.0 - p_inf) ** ctx.state.active_degree
+    return known + premium
+
+
+def _newly_marked_share(ctx: Context, today: Today, which: np.ndarray) -> np.ndarray | None:
+    """Share of each agent's live ties among those given today's new sanctions ``which``
+    (None if there are none)."""
+    if not which.any():
+        return None
+    s = ctx.state
+    newly = np.zeros(s.n, np.float32)
+    newly[today.new_sanction_agent[which]] = 1.0
+    return s.graph.neighbour_sum(newly) / np.maximum(s.active_degree, 1.0)
 
 
 def learn_risk(ctx: Context, today: Today) -> None:
-    """Move perceived risk toward today's evidence."""
+    """Move perceived risk toward today's evidence.
+
+    Learning runs while a scorer runs and after one has run (its fear fades by the same
+    rule as it grew, toward nil evidence); in an arm that never had one, risk stays nil.
+    """
     s, b, arm = ctx.state, ctx.scenario.behavior, ctx.arm
-    if not arm.scoring:
+    if not arm.scoring and not ctx.had_scorer:
         return
-    evidence = detection_anchor(ctx) + b.rel_risk_own_flag * today.political_flagged
-    relevant = np.isin(today.new_sanction_kind, VISIBLE_IDX)  # what neighbours can see
-    if arm.transparent:
-        relevant &= today.new_sanction_political
-    if relevant.any():
-        newly = np.zeros(s.n, np.float32)
-        newly[today.new_sanction_agent[relevant]] = 1.0
-        share = s.graph.neighbour_sum(newly) / np.maximum(s.active_degree, 1.0)
+    ctx.had_scorer = True
+    evidence = detection_anchor(ctx)
+    if today.political_flagged is not None:
+        evidence = evidence + b.rel_risk_own_flag * today.political_flagged
+    visible = np.isin(today.new_sanction_kind, VISIBLE_IDX)  # what neighbours can see
+    transparent = arm.per_agent("transparent")
+    # a watcher under transparent rules counts only sanctions for politics; under opaque
+    # rules every visible one (no one can tell why it came)
+    political = visible & today.new_sanction_political
+    if np.all(transparent):
+        share = _newly_marked_share(ctx, today, political)
+    elif not np.any(transparent):
+        share = _newly_marked_share(ctx, today, visible)
+    else:
+        of_political = _newly_marked_share(ctx, today, political)
+        of_visible = _newly_marked_share(ctx, today, visible)
+        share = None if of_visible is None else np.where(
+            transparent, 0.0 if of_political is None else of_political, of_visible)
+    if share is not None:
         evidence = evidence + b.rel_risk_neighbours * share
     s.perceived_risk += (b.rel_risk_learning * (evidence - s.perceived_risk)).astype(np.float32)
     np.clip(s.perceived_risk, 0.0, 1.0, out=s.perceived_risk)

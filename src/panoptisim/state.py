@@ -284,6 +284,8 @@ class Today:
                                                per="new sanction")
     sanctions_lifted: int = event("sanctions", int, "Running sanctions lifted on appeal.",
                                   per=None)
+    sanctions_abolished: int = event("policy", int, "Running sanctions lifted because the "
+                                     "regime that imposed them was abolished.", per=None)
     ties_cut: int = event("social_response", int, "Ties cut.", per=None)
     ever_sanctioned_any: np.ndarray | None = event("metrics", np.bool_, "Had any sanction at "
                                                    "least once so far; computed once a day "

@@ -14,7 +14,7 @@ actions (``abolish``, ``introduce`` fix the region's regime; ``reveal`` its unse
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -58,6 +58,9 @@ class Schedule:
     """Every period of a run, in day order; the first starts on day 0."""
 
     periods: tuple[Period, ...]
+    #: The timeline's entries (``Period.entries`` index them).
+    entries: tuple[TimelineEntry, ...] = ()
+    _varies: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def at(self, day: int) -> Period:
         """The period in force on ``day``."""
@@ -82,8 +85,10 @@ class Schedule:
 
     def varies(self, key: str) -> bool:
         """Whether parameter ``key`` differs between regions or periods."""
-        values = {repr(_get(sc, key)) for p in self.periods for sc in p.regions}
-        return len(values) > 1
+        if key not in self._varies:
+            values = {repr(_get(sc, key)) for p in self.periods for sc in p.regions}
+            self._varies[key] = len(values) > 1
+        return self._varies[key]
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -254,4 +259,4 @@ def resolve(scenario: Any) -> Schedule:
             periods[0] = Period(0, new.national, new.regions, new.entries)
         else:
             periods.append(new)
-    return Schedule(tuple(periods))
+    return Schedule(tuple(periods), tuple(entries))
