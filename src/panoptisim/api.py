@@ -12,6 +12,7 @@ import pandas as pd
 from panoptisim.engine import DayCallback, Simulation, day_columns, simulate
 from panoptisim.io import check_new_folder
 from panoptisim.output import manifest, metrics_arrow, now, write_run
+from panoptisim.regional import region_rows
 from panoptisim.scenario import Scenario, load_scenario
 from panoptisim.state import State
 from panoptisim.summary import run_summary
@@ -26,6 +27,8 @@ class Result:
     summary: dict[str, Any]
     path: Path | None
     simulation: Simulation
+    #: Daily counts by region: replicate, arm, day, region and ``regional.REGION_COUNTS``.
+    regions: pd.DataFrame | None = None
 
     def final_state(self, arm: str = "treated", replicate: int = 0) -> State:
         """The agents of one arm at the end of the run (flags and sanctions logs included)."""
@@ -56,9 +59,11 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
     started = now()
     sim = simulate(scenario, progress=progress, on_day=on_day)
     table = metrics_arrow(day_columns(sim))
+    regions = metrics_arrow(region_rows(sim.runs, [r.name for r in
+                                                   scenario.population.regions]))
     summary = run_summary(sim)
     path = None
     if out is not None:
         doc = manifest(scenario, sim.timings, started, now())
-        path = write_run(Path(out), scenario, table, summary, doc)
-    return Result(scenario, table.to_pandas(), summary, path, sim)
+        path = write_run(Path(out), scenario, table, summary, doc, regions)
+    return Result(scenario, table.to_pandas(), summary, path, sim, regions.to_pandas())

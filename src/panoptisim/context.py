@@ -61,6 +61,8 @@ class Context:
         if not self.subgroups:
             s = self.state
             self.subgroups = {"urban": s.urban, "rural": ~s.urban}
+            self.subgroups.update({f"region_{r.name}": s.region == i for i, r in
+                                   enumerate(self.scenario.population.regions)})
             self.subgroups.update({g: s.group == i for i, g in enumerate(GROUPS)})
             self.subgroups.update({f"income_q{q + 1}": s.income_quintile == q
                                    for q in range(5)})

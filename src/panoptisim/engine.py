@@ -31,6 +31,7 @@ from panoptisim import allocator, behavior, policy, sanctions, scoring, sensors,
 from panoptisim.context import Context
 from panoptisim.metrics import COUNT_METRICS, METRIC_NAMES, Recorder, end_of_run_rates
 from panoptisim.population import build_society
+from panoptisim.regional import residents
 from panoptisim.scenario import Scenario
 from panoptisim.state import State, Today
 from panoptisim.streams import Streams
@@ -58,6 +59,10 @@ class ArmRun:
     columns: dict[str, np.ndarray]
     rates: dict[str, dict[str, float]]
     state: State
+    #: Daily counts by region (``regional.REGION_COUNTS``: arrays days x regions).
+    regional: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Residents and their tie ends at the start, by region (arrays over regions).
+    region_base: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -121,7 +126,8 @@ class Day:
     def arm_runs(self) -> list[ArmRun]:
         """The outcome of every arm up to this day (on the last day: of the replicate)."""
         return [ArmRun(ctx.arm.name, self.replicate, rec.columns, end_of_run_rates(ctx),
-                       ctx.state) for ctx, rec in zip(self.contexts, self.recorders)]
+                       ctx.state, rec.regional.columns, residents(ctx))
+                for ctx, rec in zip(self.contexts, self.recorders)]
 
 
 def iter_days(scenario: Scenario, arms: tuple[str, ...] | None = None,
@@ -152,7 +158,7 @@ def iter_days(scenario: Scenario, arms: tuple[str, ...] | None = None,
                                           society if a == "treated" else society.copy())
                         for a in arms]
             build = time.perf_counter() - t0
-            recorders = [Recorder(steps) for _ in arms]
+            recorders = [Recorder(steps, len(scenario.population.regions)) for _ in arms]
             for t in range(steps):
                 if pool is not None:  # control arm in the second thread, treated in this one
                     other = pool.submit(_step_day, contexts[1], recorders[1], t)

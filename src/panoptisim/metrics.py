@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from panoptisim.context import Context
+from panoptisim.regional import RegionRecorder
 from panoptisim.state import SANCTIONS, SENSORS, SUBGROUP_KEYS, Today
 
 MetricFn = Callable[[Context, Today], float]
@@ -274,13 +275,15 @@ HEADLINE: tuple[str, ...] = (
 class Recorder:
     """Preallocated metric columns for one arm; ``record`` fills row ``today.t``."""
 
-    def __init__(self, steps: int):
+    def __init__(self, steps: int, n_regions: int = 1):
         self.columns = {m.name: np.zeros(steps, np.float64) for m in METRICS}
+        self.regional = RegionRecorder(steps, n_regions)
 
     def record(self, ctx: Context, today: Today) -> None:
-        """Evaluate every metric for today."""
+        """Evaluate every metric for today, and the counts by region."""
         for m in METRICS:
             self.columns[m.name][today.t] = m.fn(ctx, today)
+        self.regional.record(ctx, today)
 
 
 def end_of_run_rates(ctx: Context) -> dict[str, dict[str, float]]:

@@ -1,4 +1,5 @@
-"""The run folder: scenario.toml, metrics.parquet, summary.json, manifest.json.
+"""The run folder: scenario.toml, metrics.parquet, regions.parquet, summary.json,
+manifest.json.
 
 Written atomically: everything goes to a hidden sibling folder, which is renamed to the
 final name only when complete. An interrupted run leaves no folder under the final name.
@@ -22,7 +23,8 @@ from panoptisim import __version__
 from panoptisim.io import check_new_folder, folder_atomic, json_text
 from panoptisim.scenario import Scenario
 
-FILES = ("scenario.toml", "metrics.parquet", "summary.json", "manifest.json")
+FILES = ("scenario.toml", "metrics.parquet", "regions.parquet", "summary.json",
+         "manifest.json")
 
 
 def metrics_arrow(columns: dict[str, np.ndarray]) -> pa.Table:
@@ -52,14 +54,17 @@ def manifest(scenario: Scenario, timings: dict[str, float], started: datetime,
 
 
 def write_run(path: Path, scenario: Scenario, table: pa.Table, summary: dict[str, Any],
-              manifest_doc: dict[str, Any]) -> Path:
-    """Write the run folder atomically; returns its path."""
+              manifest_doc: dict[str, Any], regions: pa.Table | None = None) -> Path:
+    """Write the run folder atomically; returns its path. ``regions``: the daily counts
+    by region (regions.parquet), if given."""
     path = Path(path)
     check_new_folder(path)
     with folder_atomic(path) as tmp:
         t0 = time.perf_counter()
         (tmp / "scenario.toml").write_text(scenario.to_toml())
         pq.write_table(table, tmp / "metrics.parquet")
+        if regions is not None:
+            pq.write_table(regions, tmp / "regions.parquet")
         (tmp / "summary.json").write_text(json_text(summary))
         manifest_doc["wall_time_s"]["output"] = round(time.perf_counter() - t0, 4)
         (tmp / "manifest.json").write_text(json_text(manifest_doc))

@@ -43,6 +43,7 @@ def cut_ties(ctx: Context, today: Today) -> None:
     if len(cut):
         ends = np.concatenate([g.indices[cut], g.indices[g.rev[cut]]])
         s.active_degree -= np.bincount(ends, minlength=s.n).astype(np.float32)
+        today.tie_ends_cut = ends.astype(np.int64)
     today.ties_cut = int(len(cut))
 
 

@@ -287,6 +287,8 @@ class Today:
     sanctions_abolished: int = event("policy", int, "Running sanctions lifted because the "
                                      "regime that imposed them was abolished.", per=None)
     ties_cut: int = event("social_response", int, "Ties cut.", per=None)
+    tie_ends_cut: np.ndarray = event("social_response", np.int64, "Agent at one end of a tie "
+                                     "cut today (both ends listed).", per="tie end")
     ever_sanctioned_any: np.ndarray | None = event("metrics", np.bool_, "Had any sanction at "
                                                    "least once so far; computed once a day "
                                                    "for the subgroup shares.")

@@ -10,6 +10,7 @@ import numpy as np
 from panoptisim.engine import Simulation
 from panoptisim.intervals import t_interval
 from panoptisim.metrics import COUNT_METRICS, METRICS, SUMMARY_METRICS
+from panoptisim.regional import region_summary
 
 
 def aggregate(values: np.ndarray, how: str) -> float:
@@ -103,6 +104,8 @@ def run_summary(sim: Simulation) -> dict[str, Any]:
         "metrics": metrics,
         "sanction_rates_by_subgroup": rates,
     }
+    doc["regions"] = region_summary(sim.runs, [r.name for r in sc.population.regions],
+                                    sc.run.steps)
     if scale != 1:
         doc["scale"] = scale
         doc["population_scaled"] = sc.population.size * scale

@@ -26,7 +26,7 @@ from panoptisim.report.style import (
     WIDTH_IN,
     styled,
 )
-from panoptisim.state import GROUPS, REGIONS, SENSORS
+from panoptisim.state import GROUPS, SENSORS
 
 ARMS = ("treated", "control")
 
@@ -197,21 +197,25 @@ def score_distribution(scores: dict[str, np.ndarray], score_range: tuple[float, 
 
 
 SUBGROUP_PANELS = (
-    ("region", [f"region_{r}" for r in REGIONS], list(REGIONS)),
+    ("settlement", ["urban", "rural"], ["urban", "rural"]),
     ("demographic group", list(GROUPS), [g.replace("_", " ") for g in GROUPS]),
     ("income quintile", [f"income_q{q}" for q in range(1, 6)], [f"Q{q}" for q in range(1, 6)]),
 )
 
 
 def sanction_rates(summary: dict[str, Any], arm: str = "treated") -> Figure:
-    """Share of each region, group and income quintile ever sanctioned (any / wrongful)."""
+    """Share of each region (if more than one), settlement, group and income quintile ever
+    sanctioned (any / wrongful)."""
     rates = summary.get("sanction_rates_by_subgroup", {}).get(arm, {})
     kinds = [("any", "any sanction", ARM_COLOR["treated"], None),
              ("wrongful", "a wrongful sanction", FALSE_COLOR, "//")]
     with styled():
-        fig, axes = _new(3, width=WIDTH_IN * 1.25)
+        regions = [k for k in rates.get("any", {}) if k.startswith("region_")]
+        panels = ((("region", regions, [k.removeprefix("region_") for k in regions]),)
+                  if len(regions) > 1 else ()) + SUBGROUP_PANELS
+        fig, axes = _new(len(panels), width=WIDTH_IN * 1.25 * len(panels) / 3)
         top = max([v or 0 for k, _, _, _ in kinds for v in rates.get(k, {}).values()] + [0])
-        for ax, (title, keys, labels) in zip(axes, SUBGROUP_PANELS):
+        for ax, (title, keys, labels) in zip(axes, panels):
             x = np.arange(len(keys))
             w = 0.4
             for i, (kind, label, color, hatch) in enumerate(kinds):
@@ -226,7 +230,8 @@ def sanction_rates(summary: dict[str, Any], arm: str = "treated") -> Figure:
                          ha="center", va="center", color="#555555")
         axes[0].set_ylabel(f"share of the subgroup ever\nsanctioned ({arm} arm)")
         axes[0].legend(loc="upper left", fontsize=7)
-        fig.suptitle("Sanction rates by region, group and income quintile", fontsize=10)
+        fig.suptitle("Sanction rates by region, settlement, group and income quintile",
+                     fontsize=10)
     return fig
 
 

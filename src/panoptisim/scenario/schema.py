@@ -637,7 +637,7 @@ class Scenario(Section):
     # ------------------------------------------------------------------ helpers
     def to_toml(self) -> str:
         """The fully resolved scenario as TOML text (deterministic key order)."""
-        return tomli_w.dumps(self.model_dump(mode="json"))
+        return tomli_w.dumps(self.model_dump(mode="json", exclude_none=True))
 
     def digest(self) -> str:
         """SHA-256 of the resolved scenario, ignoring nothing: the scenario's identity."""

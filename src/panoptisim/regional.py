@@ -1,0 +1,165 @@
+"""Metrics by region: what happened to each region's residents, day by day and over the run.
+
+Each day, counts of events among each region's residents (``REGION_COUNTS``): expressions
+of dissent and chances to express, flags, new sanctions, tie ends cut. They are written to
+``regions.parquet`` (one row per replicate, arm, day and region) and summarised per region
+in ``summary.json`` (``regions``): the region's chilling index, its expressed-dissent rate,
+its sanction rate and its tie loss, each per arm with the effect (treated - control) and a
+95% interval over replicates. Only event lists are counted (O(events) a day, not O(agents)).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from panoptisim.context import Context
+from panoptisim.intervals import t_interval
+from panoptisim.state import Today
+
+#: name -> (meaning, unit); each a count among the region's residents on that day.
+REGION_COUNTS: dict[str, tuple[str, str]] = {
+    "expressed_dissent": ("Residents who expressed dissent.", "agents per day"),
+    "political_chances": ("Residents who had a chance to post on politics.",
+                          "agents per day"),
+    "flags_true": ("True flags on residents.", "flags per day"),
+    "flags_false": ("False flags on residents (sensor error, malicious reports).",
+                    "flags per day"),
+    "sanctions_new": ("Sanctions imposed on residents (all types).", "sanctions per day"),
+    "wrongful_sanctions": ("Of those, sanctions whose points came mostly from false flags.",
+                           "sanctions per day"),
+    "tie_ends_cut": ("Ends of cut ties held by residents (a tie within the region counts "
+                     "twice, a tie across regions once in each).", "tie ends per day"),
+}
+
+
+def region_names(ctx: Context) -> list[str]:
+    """The regions of the arm's population, in ``population.regions`` order."""
+    return [r.name for r in ctx.scenario.population.regions]
+
+
+class RegionRecorder:
+    """Daily counts of ``REGION_COUNTS`` by region for one arm: arrays (steps, regions)."""
+
+    def __init__(self, steps: int, n_regions: int) -> None:
+        self.columns = {k: np.zeros((steps, n_regions), np.int64) for k in REGION_COUNTS}
+        self.n_regions = n_regions
+
+    def _count(self, region: np.ndarray, agents: np.ndarray) -> np.ndarray:
+        return np.bincount(region[agents], minlength=self.n_regions)
+
+    def record(self, ctx: Context, today: Today) -> None:
+        """Count today's events by the region of the agent they concern."""
+        region, t, c = ctx.state.region, today.t, self.columns
+        c["expressed_dissent"][t] = self._count(region, np.flatnonzero(today.expressed))
+        c["political_chances"][t] = self._count(region, np.flatnonzero(today.political_chance))
+        true = today.flag_true
+        c["flags_true"][t] = self._count(region, today.flag_agent[true])
+        c["flags_false"][t] = self._count(region, today.flag_agent[~true])
+        c["sanctions_new"][t] = self._count(region, today.new_sanction_agent)
+        c["wrongful_sanctions"][t] = self._count(
+            region, today.new_sanction_agent[today.new_sanction_wrongful])
+        c["tie_ends_cut"][t] = self._count(region, today.tie_ends_cut)
+
+
+def residents(ctx: Context) -> dict[str, float]:
+    """Residents and their tie ends at the start (for the rates), by region name."""
+    s = ctx.state
+    n = len(region_names(ctx))
+    degree = np.diff(s.graph.indptr).astype(np.float64)
+    return {"residents": np.bincount(s.region, minlength=n).astype(np.float64),
+            "tie_ends": np.bincount(s.region, weights=degree, minlength=n)}
+
+
+def _interval(x: list[float], floor: float | None = None) -> list[float] | None:
+    if len(x) < 2:
+        return None
+    a = np.asarray(x, np.float64)
+    low, high = t_interval(a.mean(), a.std(ddof=1), len(a))
+    if floor is not None:
+        low, high = max(low, floor), max(high, floor)
+    return [float(low), float(high)]
+
+
+def _entry(per_arm: dict[str, list[float]], unit: str, nonneg: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"unit": unit}
+    for arm, values in per_arm.items():
+        out[arm] = float(np.mean(values))
+    if "control" in per_arm:
+        effects = [t - c for t, c in zip(per_arm["treated"], per_arm["control"], strict=True)]
+        out["effect"] = float(np.mean(effects))
+        # with nothing in the control arm the effect is the treated value: not negative
+        structural = nonneg and not any(per_arm["control"])
+        out["ci95"] = _interval(effects, 0.0 if structural else None)
+    else:
+        out["ci95"] = _interval(per_arm["treated"], 0.0 if nonneg else None)
+    return out
+
+
+def region_summary(runs: list[Any], names: list[str], steps: int) -> dict[str, Any]:
+    """Per region: chilling index, expressed-dissent rate, sanction rate, share ever
+    sanctioned, flags and tie loss, per arm with the effect and 95% interval over replicates.
+
+    ``runs`` are the arm runs (``engine.ArmRun``: ``regional`` counts, ``region_base``).
+    """
+    arms = [a for a in ("treated", "control") if any(r.arm == a for r in runs)]
+    by = {(r.replicate, r.arm): r for r in runs}
+    reps = sorted({r.replicate for r in runs})
+    out: dict[str, Any] = {}
+    years = steps / 365.0
+    for i, name in enumerate(names):
+        def per_arm(fn: Any, i: int = i) -> dict[str, list[float]]:
+            return {a: [fn(by[(r, a)], i) for r in reps] for a in arms}
+
+        def total(run: Any, i: int, key: str) -> float:
+            return float(run.regional[key][:, i].sum())
+
+        residents_i = float(by[(reps[0], "treated")].region_base["residents"][i])
+        doc: dict[str, Any] = {"residents": residents_i}
+        if "control" in arms:
+            chill = []
+            for r in reps:
+                base = total(by[(r, "control")], i, "expressed_dissent")
+                treated = total(by[(r, "treated")], i, "expressed_dissent")
+                chill.append(1.0 - treated / base if base > 0 else 0.0)
+            doc["chilling_index"] = {"unit": "share of the control arm's expressed dissent",
+                                     "effect": float(np.mean(chill)),
+                                     "ci95": _interval(chill)}
+        share = max(residents_i, 1.0)
+        doc["expressed_dissent_rate"] = _entry(per_arm(
+            lambda run, i: total(run, i, "expressed_dissent") / share / steps),
+            "share of residents per day (mean over days)", True)
+        doc["sanctions_per_1000_per_year"] = _entry(per_arm(
+            lambda run, i: total(run, i, "sanctions_new") / share * 1000 / years),
+            "sanctions per 1,000 residents per year", True)
+        doc["wrongful_sanctions"] = _entry(per_arm(
+            lambda run, i: total(run, i, "wrongful_sanctions")),
+            "sanctions over the run", True)
+        doc["ever_sanctioned_share"] = _entry(per_arm(
+            lambda run, i: float(run.rates["any"].get(f"region_{names[i]}", 0.0))),
+            "share of residents sanctioned at least once (end of run)", True)
+        doc["flags_false"] = _entry(per_arm(lambda run, i: total(run, i, "flags_false")),
+                                    "flags over the run", True)
+        doc["tie_loss_share"] = _entry(per_arm(
+            lambda run, i: total(run, i, "tie_ends_cut")
+            / max(float(run.region_base["tie_ends"][i]), 1.0)),
+            "share of residents' tie ends at the start cut over the run", True)
+        out[name] = doc
+    return out
+
+
+def region_rows(runs: list[Any], names: list[str]) -> dict[str, np.ndarray]:
+    """regions.parquet's columns: replicate, arm, day, region, then every count."""
+    cols: dict[str, list[np.ndarray]] = {"replicate": [], "arm": [], "day": [], "region": []}
+    cols.update({k: [] for k in REGION_COUNTS})
+    order = {"treated": 0, "control": 1}
+    for run in sorted(runs, key=lambda x: (x.replicate, order[x.arm])):
+        steps, n = next(iter(run.regional.values())).shape
+        cols["replicate"].append(np.full(steps * n, run.replicate, np.int32))
+        cols["arm"].append(np.array([run.arm] * (steps * n), dtype=object))
+        cols["day"].append(np.repeat(np.arange(steps, dtype=np.int32), n))
+        cols["region"].append(np.array(names * steps, dtype=object))
+        for k in REGION_COUNTS:
+            cols[k].append(run.regional[k].reshape(-1))
+    return {k: np.concatenate(v) for k, v in cols.items()}
