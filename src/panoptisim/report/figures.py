@@ -26,7 +26,7 @@ from panoptisim.report.style import (
     WIDTH_IN,
     styled,
 )
-from panoptisim.state import GROUPS, REGIONS, SENSORS
+from panoptisim.state import GROUPS, SENSORS, SETTLEMENTS
 
 ARMS = ("treated", "control")
 
@@ -197,14 +197,14 @@ def score_distribution(scores: dict[str, np.ndarray], score_range: tuple[float, 
 
 
 SUBGROUP_PANELS = (
-    ("region", [f"region_{r}" for r in REGIONS], list(REGIONS)),
+    ("settlement", list(SETTLEMENTS), list(SETTLEMENTS)),
     ("demographic group", list(GROUPS), [g.replace("_", " ") for g in GROUPS]),
     ("income quintile", [f"income_q{q}" for q in range(1, 6)], [f"Q{q}" for q in range(1, 6)]),
 )
 
 
 def sanction_rates(summary: dict[str, Any], arm: str = "treated") -> Figure:
-    """Share of each region, group and income quintile ever sanctioned (any / wrongful)."""
+    """Share of each settlement, group and income quintile ever sanctioned (any / wrongful)."""
     rates = summary.get("sanction_rates_by_subgroup", {}).get(arm, {})
     kinds = [("any", "any sanction", ARM_COLOR["treated"], None),
              ("wrongful", "a wrongful sanction", FALSE_COLOR, "//")]
@@ -226,7 +226,7 @@ def sanction_rates(summary: dict[str, Any], arm: str = "treated") -> Figure:
                          ha="center", va="center", color="#555555")
         axes[0].set_ylabel(f"share of the subgroup ever\nsanctioned ({arm} arm)")
         axes[0].legend(loc="upper left", fontsize=7)
-        fig.suptitle("Sanction rates by region, group and income quintile", fontsize=10)
+        fig.suptitle("Sanction rates by settlement, group and income quintile", fontsize=10)
     return fig
 
 
