@@ -1,4 +1,5 @@
-"""End-of-run values per arm, effects (treated - control) and 95% intervals over replicates."""
+"""End-of-run values per arm, effects (treated - control) and 95% intervals over replicates;
+with a timeline, the event study of each entry (:mod:`panoptisim.eventstudy`)."""
 
 from __future__ import annotations
 
@@ -112,5 +113,9 @@ def run_summary(sim: Simulation) -> dict[str, Any]:
     if scale != 1:
         doc["scale"] = scale
         doc["population_scaled"] = sc.population.size * scale
+    if sc.timeline:
+        from panoptisim.eventstudy import event_study  # it builds on this module's entries
+
+        doc["events"] = event_study(sim)
     return doc
 
