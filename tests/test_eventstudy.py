@@ -199,3 +199,24 @@ def test_time_series_figures_mark_each_entry() -> None:
             labels = [t.get_text() for t in ax.texts if t.get_gid() == "event"]
             assert labels == ["regime lifted", "introduce"]
         assert not [ln for ln in draw(table).axes[0].lines if ln.get_gid() == "event"]
+
+
+def test_run_report_has_the_event_study(tmp_path) -> None:
+    from panoptisim.report import write_report
+
+    treated, control = rising()
+    sc = scenario([{"day": DAY, "action": "abolish", "label": "regime lifted"}],
+                  replicates=2)
+    sim = simulation(sc, [(treated, control), (np.minimum(treated, 0.02), control)])
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "summary.json").write_text(json.dumps(run_summary(sim)))
+    metrics_table(sim).to_parquet(folder / "metrics.parquet")
+    plain = validate(merge(scenario_document("baseline"), {"run": {"steps": STEPS}}))
+    (folder / "scenario.toml").write_text(plain.to_toml())
+    html = write_report(folder, replay=False, figures=False).read_text()
+    assert '<h2 id="event-study">Event study</h2>' in html
+    assert html.index("Event study") < html.index("Figures")
+    assert "day 50: regime lifted" in html and "recovery_days" in html
+    assert "share of the control arm&#x27;s expressed dissent" in html
+    assert html.count("Dashed vertical lines") == 2 * len(F.MARKED_FIGURES)  # alt, caption

@@ -80,7 +80,8 @@ def mark_events(ax: Any, events: Events) -> None:
         ax.axvline(day, color=GAP_COLOR, linewidth=0.8, linestyle="--", gid="event")
         ax.annotate(label, (day, 1), xycoords=("data", "axes fraction"), rotation=90,
                     ha="right", va="top", fontsize=6, color="#555555", gid="event",
-                    xytext=(-1, -2), textcoords="offset points")
+                    xytext=(-2, -2), textcoords="offset points",
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.8})
 
 
 def expressed_dissent(metrics: pd.DataFrame, events: Events = ()) -> Figure:
@@ -250,6 +251,11 @@ def sanction_rates(summary: dict[str, Any], arm: str = "treated") -> Figure:
         fig.suptitle("Sanction rates by settlement, group and income quintile", fontsize=10)
     return fig
 
+
+#: The run figures that take ``events`` (time series): their captions say so.
+MARKED_FIGURES = ("expressed_dissent", "preference_falsification", "wrongful_sanctions",
+                  "isolation")
+EVENTS_CAPTION = " Dashed vertical lines: the timeline's entries, on the day they take effect."
 
 #: The run figures in report order: file stem, caption.
 RUN_FIGURES = (
