@@ -220,3 +220,27 @@ def test_run_report_has_the_event_study(tmp_path) -> None:
     assert "day 50: regime lifted" in html and "recovery_days" in html
     assert "share of the control arm&#x27;s expressed dissent" in html
     assert html.count("Dashed vertical lines") == 2 * len(F.MARKED_FIGURES)  # alt, caption
+
+
+def test_dashboard_charts_mark_each_entry(tmp_path, monkeypatch) -> None:
+    pytest.importorskip("panel")
+    from bokeh.models import Label, Span
+
+    from panoptisim.dashboard import app
+
+    def fake_run(*args: object, **kwargs: object) -> None:
+        raise app.Cancelled("no run in this test")
+
+    sc = scenario([{"day": DAY, "action": "abolish", "label": "regime lifted"},
+                   {"day": 80, "action": "introduce"}], replicates=1)
+    dash = app.Dashboard(tmp_path)
+    monkeypatch.setattr(app, "stream_run", fake_run)
+    monkeypatch.setattr(dash, "validate", lambda: sc)
+    for _ in range(2):  # a second run replaces the marks, it does not add to them
+        dash.start()
+        dash.thread.join()
+    for fig in dash.figures:
+        marked = [r for r in fig.center if r.name == app.EVENT_MARK]
+        assert [r.location for r in marked if isinstance(r, Span)] == [DAY, 80]
+        assert [r.text for r in marked if isinstance(r, Label)] == ["regime lifted",
+                                                                     "introduce"]
