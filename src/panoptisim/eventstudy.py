@@ -36,7 +36,7 @@ from panoptisim.engine import Simulation
 from panoptisim.metrics import HEADLINE, METRIC_NAMES, SUMMARY_METRICS, Columns
 from panoptisim.scenario.schema import TimelineEntry
 from panoptisim.scenario.timeline import entry_label
-from panoptisim.summary import _clean, arm_entry, interval
+from panoptisim.summary import arm_entry, interval
 
 #: Entries after which the recovery of expressed dissent is measured.
 RECOVERY_ACTIONS = ("abolish", "reveal")
@@ -48,6 +48,8 @@ RECOVERY_SHARE = 0.9
 RISE_SPAN_DAYS = 7
 #: The series the recovery figures are computed on.
 EXPRESSION = "expressed_dissent_rate"
+
+_SUMMARY_METRICS = {sm.name: sm for sm in SUMMARY_METRICS}
 
 #: Unit of each per-day headline metric's window mean.
 WINDOW_UNITS = {
@@ -163,7 +165,7 @@ def _across(values: list[float | None], unit: str) -> dict[str, Any]:
     if any(v is None for v in values):
         out.update(mean=None, ci95=None, censored=True)
     else:
-        out.update(mean=_clean(np.mean(values)), ci95=clipped_interval(values),
+        out.update(mean=float(np.mean(values)), ci95=clipped_interval(values),
                    censored=False)
     out["per_replicate"] = values
     return out
@@ -187,14 +189,14 @@ def _entry(per_arm: dict[str, list[float]] | None) -> dict[str, Any] | None:
 def _paired_entry(effects: list[float] | None) -> dict[str, Any] | None:
     if effects is None:
         return None
-    return {"effect": _clean(np.mean(effects)), "ci95": interval(effects)}
+    return {"effect": float(np.mean(effects)), "ci95": interval(effects)}
 
 
 def _metric(name: str, pairs: list[dict[str, Columns]], before: slice | None,
             after: slice | None) -> dict[str, Any]:
     """Before, after and change of one headline metric (``pairs``: each replicate's
     columns by arm)."""
-    summary = {sm.name: sm for sm in SUMMARY_METRICS}.get(name)
+    summary = _SUMMARY_METRICS.get(name)
     if summary is not None and summary.over == "pair":
         def values(days: slice | None) -> list[float] | None:
             if days is None or "control" not in pairs[0]:
@@ -250,7 +252,7 @@ def event_study(sim: Simulation) -> list[dict[str, Any]]:
     by = {(r.replicate, r.arm): r.columns for r in sim.runs}
     pairs = [{arm: by[(r, arm)] for arm in arms if (r, arm) in by}
              for r in range(sc.run.replicates)]
-    names = [m for m in HEADLINE if m in METRIC_NAMES or m in {s.name for s in SUMMARY_METRICS}]
+    names = [m for m in HEADLINE if m in METRIC_NAMES or m in _SUMMARY_METRICS]
     out = []
     for index, e in enumerate(sc.timeline):
         before, after = windows(e.day, w, steps)
