@@ -1,4 +1,5 @@
-"""End-of-run values per arm, effects (treated - control) and 95% intervals over replicates."""
+"""End-of-run values per arm, effects (treated - control) and 95% intervals over replicates;
+with a timeline, the event study of each entry (:mod:`panoptisim.eventstudy`)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,21 @@ def _clean(v: float) -> float | None:
     return None if math.isnan(v) or math.isinf(v) else v
 
 
+def arm_entry(per_arm: dict[str, list[float]]) -> dict[str, Any]:
+    """Each arm's mean over replicates (``per_arm``: arm -> one value per replicate, treated
+    first), then with a control arm the effect (mean of the paired treated - control
+    differences) and its 95% interval, else the treated value's interval; in the unit of
+    the values."""
+    out: dict[str, Any] = {arm: _clean(np.mean(values)) for arm, values in per_arm.items()}
+    if "control" in per_arm:
+        effects = [t - c for t, c in zip(per_arm["treated"], per_arm["control"])]
+        out["effect"] = _clean(np.mean(effects))
+        out["ci95"] = interval(effects)
+    else:
+        out["ci95"] = interval(per_arm["treated"])
+    return out
+
+
 def run_summary(sim: Simulation) -> dict[str, Any]:
     """The summary.json document: deterministic for a given scenario and seed."""
     sc = sim.scenario
@@ -46,16 +62,7 @@ def run_summary(sim: Simulation) -> dict[str, Any]:
     paired = "control" in arms
 
     def entry(how: str, per_arm: dict[str, list[float]]) -> dict[str, Any]:
-        out: dict[str, Any] = {"aggregate": how}
-        for arm in arms:
-            out[arm] = _clean(np.mean(per_arm[arm]))
-        if paired:
-            effects = [t - c for t, c in zip(per_arm["treated"], per_arm["control"])]
-            out["effect"] = _clean(np.mean(effects))
-            out["ci95"] = interval(effects)
-        else:
-            out["ci95"] = interval(per_arm["treated"])
-        return out
+        return {"aggregate": how, **arm_entry(per_arm)}
 
     # paired summary metrics lead, then the per-day metrics, then the per-arm summary ones
     metrics: dict[str, Any] = {}
@@ -109,5 +116,9 @@ def run_summary(sim: Simulation) -> dict[str, Any]:
     if scale != 1:
         doc["scale"] = scale
         doc["population_scaled"] = sc.population.size * scale
+    if sc.timeline:
+        from panoptisim.eventstudy import event_study  # it builds on this module's entries
+
+        doc["events"] = event_study(sim)
     return doc
 

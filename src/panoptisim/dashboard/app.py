@@ -5,7 +5,8 @@ Built on Panel (HoloViz) with Bokeh charts; no hand-written JavaScript. Each bro
 session gets its own ``Dashboard``. The simulation runs in a background thread
 (:func:`panoptisim.dashboard.live.stream_run`) that appends one row of aggregates per day
 to a buffer; a periodic callback on the session's event loop moves new rows into the
-charts' data sources, so the page stays responsive for a run of any size. Bad input (a
+charts' data sources, so the page stays responsive for a run of any size. The charts mark
+the run's timeline entries with labelled vertical lines (:func:`mark_events`). Bad input (a
 value outside the schema's range, a run that fails) shows a message in the page; the
 server keeps running.
 """
@@ -13,6 +14,7 @@ server keeps running.
 from __future__ import annotations
 
 import io
+import math
 import shutil
 import tempfile
 import threading
@@ -24,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import panel as pn
-from bokeh.models import ColumnDataSource
+from bokeh.models import ColumnDataSource, Label, Span
 from bokeh.plotting import figure
 
 from panoptisim import faults
 from panoptisim.dashboard.live import Cancelled, stream_run
+from panoptisim.eventstudy import marks
 from panoptisim.report.network import MAX_AGENTS
 from panoptisim.report.style import ARM_COLOR, FALSE_COLOR, TRUE_COLOR
 from panoptisim.scenario import (
@@ -96,6 +99,22 @@ def _chart(title: str, y_label: str, source: ColumnDataSource,
     return fig
 
 
+#: The name of the marks :func:`mark_events` draws (it replaces them on the next run).
+EVENT_MARK = "ps-event"
+
+
+def mark_events(fig: Any, events: list[tuple[int, str]]) -> None:
+    """Draw each timeline entry (day, label) on a chart as a labelled vertical line at the
+    start of its day, replacing the previous run's."""
+    fig.center = [r for r in fig.center if r.name != EVENT_MARK]
+    for day, label in events:
+        fig.add_layout(Span(location=day, dimension="height", line_color="#555555",
+                            line_dash="dashed", line_width=1, name=EVENT_MARK))
+        fig.add_layout(Label(x=day, y=4, y_units="screen", text=label, angle=math.pi / 2,
+                             x_offset=-3, text_font_size="7pt", text_color="#555555",
+                             name=EVENT_MARK))
+
+
 @dataclass
 class LiveBuffer:
     """Rows produced by the worker thread, drained by the UI (a lock guards both ends)."""
@@ -147,23 +166,24 @@ class Dashboard:
             return [(f"{metric}_{a}", a, ARM_COLOR[a], "solid" if d == "-" else d)
                     for a, d in arms]
 
-        self.charts = pn.GridBox(
-            pn.pane.Bokeh(_chart("Expressed dissent", "share of agents per day", self.source,
-                                 per_arm("expressed_dissent_rate"))),
-            pn.pane.Bokeh(_chart("Preference falsification", "share of dissenters",
-                                 self.source, per_arm("preference_falsification_rate"))),
-            pn.pane.Bokeh(_chart("Flags and sanctions (treated, cumulative)", "count",
-                                 self.source,
-                                 [("flags_true_cum", "true flags", TRUE_COLOR, "solid"),
-                                  ("flags_false_cum", "false flags", FALSE_COLOR, "dashed"),
-                                  ("sanctions_cum", "sanctions", ARM_COLOR["treated"], "solid"),
-                                  ("wrongful_cum", "wrongful sanctions", "#000000", "dotted")])),
-            pn.pane.Bokeh(_chart("Dissenters' degree ratio", "ratio (1 = no difference)",
-                                 self.source, per_arm("dissenter_degree_ratio"))),
-            pn.pane.Bokeh(_chart("Isolated dissenters", "share of dissenters", self.source,
-                                 per_arm("isolated_dissenters_share"))),
-            pn.pane.Bokeh(_chart("Mean score", "points", self.source, per_arm("score_mean"))),
-            ncols=2, sizing_mode="stretch_width", css_classes=["ps-charts"])
+        self.figures = [
+            _chart("Expressed dissent", "share of agents per day", self.source,
+                   per_arm("expressed_dissent_rate")),
+            _chart("Preference falsification", "share of dissenters", self.source,
+                   per_arm("preference_falsification_rate")),
+            _chart("Flags and sanctions (treated, cumulative)", "count", self.source,
+                   [("flags_true_cum", "true flags", TRUE_COLOR, "solid"),
+                    ("flags_false_cum", "false flags", FALSE_COLOR, "dashed"),
+                    ("sanctions_cum", "sanctions", ARM_COLOR["treated"], "solid"),
+                    ("wrongful_cum", "wrongful sanctions", "#000000", "dotted")]),
+            _chart("Dissenters' degree ratio", "ratio (1 = no difference)", self.source,
+                   per_arm("dissenter_degree_ratio")),
+            _chart("Isolated dissenters", "share of dissenters", self.source,
+                   per_arm("isolated_dissenters_share")),
+            _chart("Mean score", "points", self.source, per_arm("score_mean")),
+        ]
+        self.charts = pn.GridBox(*(pn.pane.Bokeh(f) for f in self.figures),
+                                 ncols=2, sizing_mode="stretch_width", css_classes=["ps-charts"])
         self.net_days = pn.widgets.TextInput(name="Days to draw (comma separated)",
                                              value="", css_classes=["ps-net-days"])
         self.net_button = pn.widgets.Button(name="Draw the network", disabled=True,
@@ -233,6 +253,8 @@ class Dashboard:
             self.show_error(too_big)
             return
         self.scenario = sc
+        for fig in self.figures:  # the run's timeline, drawn before its first day
+            mark_events(fig, marks(sc.timeline))
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         out = self.runs_dir / f"{sc.name}-seed{sc.run.seed}-{stamp}"
         # the Bokeh source is only touched in refresh(), which holds the document lock

@@ -159,6 +159,68 @@ def headline_rows(summary: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def _interval(ci: list[float | None] | None) -> str:
+    return f"[{H.fmt(ci[0])}, {H.fmt(ci[1])}]" if ci else "–"
+
+
+def _value(entry: dict[str, Any] | None) -> tuple[Any, str]:
+    """An event-study value and its interval: the effect, or the treated arm's value
+    without a control arm."""
+    if entry is None:
+        return None, "–"
+    value = entry.get("effect")
+    return (entry.get("treated") if value is None else value), _interval(entry.get("ci95"))
+
+
+def event_rows(summary: dict[str, Any]) -> list[list[Any]]:
+    """Event study: per entry and headline metric, before, after and change with their
+    95% intervals (the effect, or the treated value without a control arm) and the unit."""
+    rows = []
+    for ev in summary.get("events", []):
+        for name, m in ev["metrics"].items():
+            cells = [x for key in ("before", "after", "change") for x in _value(m[key])]
+            rows.append([f"day {ev['day']}: {ev['label']}", name, *cells, m["unit"]])
+    return rows
+
+
+def recovery_rows(summary: dict[str, Any]) -> list[list[Any]]:
+    """Recovery after each abolish or reveal: mean over replicates, 95% interval, unit."""
+    rows = []
+    for ev in summary.get("events", []):
+        for name, fig in (ev.get("recovery") or {}).items():
+            if not isinstance(fig, dict):
+                continue
+            note = "never within the run (censored)" if fig["censored"] else ""
+            rows.append([f"day {ev['day']}: {ev['label']}", name, fig["mean"],
+                         _interval(fig["ci95"]), fig["unit"], note])
+    return rows
+
+
+def event_section(summary: dict[str, Any]) -> str:
+    """The run report's "Event study" section (empty without a timeline)."""
+    events = summary.get("events")
+    if not events:
+        return ""
+    w = events[0]["window"]
+    what = "treated − control" if "control" in summary["arms"] else "treated arm"
+    html = (f'<p class="note">Each headline metric over the {w} days before each timeline '
+            f'entry and the {w} days from it ({what}; mean over the window\'s days, or the '
+            'run-level metric computed on the window), and the change; 95% intervals over '
+            'replicates. Definitions: docs/model.md, Event study.</p>')
+    html += H.table(["entry", "metric", "before", "95% interval", "after", "95% interval",
+                     "change", "95% interval", "unit"], event_rows(summary),
+                    numeric={2, 3, 4, 5, 6, 7})
+    recovery = recovery_rows(summary)
+    if recovery:
+        html += ('<p>After a regime is lifted or revealed: days until the treated arm\'s '
+                 'expressed dissent (7-day trailing mean) is back to 90% of the control '
+                 'arm\'s, the overshoot above the control arm, and the largest rise within a '
+                 'week (intervals clipped at 0).</p>')
+        html += H.table(["entry", "figure", "mean", "95% interval", "unit", ""], recovery,
+                        numeric={2, 3})
+    return html
+
+
 def _meanings() -> dict[str, str]:
     return {m.name: m.meaning for m in (*METRICS, *SUMMARY_METRICS)}
 
@@ -179,12 +241,13 @@ def run_report(run_dir: Path, rendered: Rendered, result: Any = None, replay: bo
     sc = resolved.get("scoring", {})
     thresholds = {k: resolved.get("sanctions", {}).get(f"threshold_{k}") for k in SANCTIONS}
     thresholds = {k: v for k, v in thresholds.items() if v is not None}
+    events = [(ev["day"], ev["label"]) for ev in summary.get("events", [])]
     builders: dict[str, Callable[[], Figure]] = {
-        "expressed_dissent": lambda: F.expressed_dissent(metrics),
-        "preference_falsification": lambda: F.preference_falsification(metrics),
+        "expressed_dissent": lambda: F.expressed_dissent(metrics, events),
+        "preference_falsification": lambda: F.preference_falsification(metrics, events),
         "flags_by_sensor": lambda: F.flags_by_sensor(metrics),
-        "wrongful_sanctions": lambda: F.wrongful_sanctions(metrics),
-        "isolation": lambda: F.isolation(metrics),
+        "wrongful_sanctions": lambda: F.wrongful_sanctions(metrics, events),
+        "isolation": lambda: F.isolation(metrics, events),
         "score_distribution": lambda: F.score_distribution(
             scores or {}, (sc.get("score_min", 350.0), sc.get("score_max", 950.0)), thresholds),
         "sanction_rates": lambda: F.sanction_rates(summary),
@@ -192,6 +255,8 @@ def run_report(run_dir: Path, rendered: Rendered, result: Any = None, replay: bo
     for name, caption in F.RUN_FIGURES:
         if name == "score_distribution" and not scores:
             continue
+        if events and name in F.MARKED_FIGURES:
+            caption += F.EVENTS_CAPTION
         rendered.add(name, caption, builders[name]())
     for name, caption, build in extra or []:
         rendered.add(name, caption, build())
@@ -216,8 +281,10 @@ def run_report(run_dir: Path, rendered: Rendered, result: Any = None, replay: bo
                                "over the run", "meaning"], headline_rows(summary),
                               numeric={1, 2, 3, 4})
     figs = "".join(H.figure(n, png, cap, files) for n, cap, png, files in rendered.items)
-    sections = [("Headline effects", effects), ("Figures", figs),
-                ("Scenario", scenario_table(resolved))]
+    sections = [("Headline effects", effects)]
+    if events:
+        sections.append(("Event study", event_section(summary)))
+    sections += [("Figures", figs), ("Scenario", scenario_table(resolved))]
     footer = (f"panoptisim {manifest.get('panoptisim_version', __version__)} · scenario hash "
               f"{manifest.get('scenario_hash', '?')[:16]} · run folder {run_dir.name} · "
               "synthetic agents only; sensors are modelled by their error rates.")

@@ -3,11 +3,14 @@ table, the summary dict, final scores) and returns a matplotlib Figure in the pr
 style (:mod:`panoptisim.report.style`); nothing here reads files or runs a simulation.
 
 Per-day series are averaged over replicates; with two or more replicates a 95% band
-(t interval over replicates, day by day) is drawn around each arm.
+(t interval over replicates, day by day) is drawn around each arm. Time-series figures take
+``events``, the scenario's timeline as (day, label) pairs
+(:func:`panoptisim.eventstudy.marks`), and draw each as a labelled vertical line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -26,9 +29,11 @@ from panoptisim.report.style import (
     WIDTH_IN,
     styled,
 )
-from panoptisim.state import GROUPS, SENSORS
+from panoptisim.state import GROUPS, SENSORS, SETTLEMENTS
 
 ARMS = ("treated", "control")
+#: A timeline entry in a figure: the day it takes effect and its label.
+Events = Sequence[tuple[int, str]]
 
 
 def _new(ncols: int = 1, height: float = HEIGHT_IN, width: float = WIDTH_IN) -> tuple:
@@ -68,7 +73,18 @@ def _plot_arms(ax: Any, metrics: pd.DataFrame, column: str) -> dict[str, tuple]:
     return out
 
 
-def expressed_dissent(metrics: pd.DataFrame) -> Figure:
+def mark_events(ax: Any, events: Events) -> None:
+    """A labelled vertical line at each entry's day (the change takes effect at its start);
+    line and label carry the gid ``event``."""
+    for day, label in events:
+        ax.axvline(day, color=GAP_COLOR, linewidth=0.8, linestyle="--", gid="event")
+        ax.annotate(label, (day, 1), xycoords=("data", "axes fraction"), rotation=90,
+                    ha="right", va="top", fontsize=6, color="#555555", gid="event",
+                    xytext=(-2, -2), textcoords="offset points",
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.8})
+
+
+def expressed_dissent(metrics: pd.DataFrame, events: Events = ()) -> Figure:
     """Expressed dissent over time, treated vs control, with the chilling gap shaded."""
     with styled():
         fig, (ax,) = _new()
@@ -83,11 +99,12 @@ def expressed_dissent(metrics: pd.DataFrame) -> Figure:
         ax.set_ylabel("agents expressing dissent\n(share of population per day)")
         ax.set_title("Expressed dissent")
         ax.set_ylim(bottom=0)
+        mark_events(ax, events)
         ax.legend(loc="best")
     return fig
 
 
-def preference_falsification(metrics: pd.DataFrame) -> Figure:
+def preference_falsification(metrics: pd.DataFrame, events: Events = ()) -> Figure:
     """Share of dissenters who had the chance to speak and stayed silent, per day."""
     with styled():
         fig, (ax,) = _new()
@@ -96,6 +113,7 @@ def preference_falsification(metrics: pd.DataFrame) -> Figure:
         ax.set_ylabel("silent dissenters\n(share of dissenters with a chance)")
         ax.set_ylim(0, 1.02)
         ax.set_title("Preference falsification")
+        mark_events(ax, events)
         ax.legend(loc="best")
     return fig
 
@@ -124,7 +142,7 @@ def flags_by_sensor(metrics: pd.DataFrame) -> Figure:
     return fig
 
 
-def wrongful_sanctions(metrics: pd.DataFrame) -> Figure:
+def wrongful_sanctions(metrics: pd.DataFrame, events: Events = ()) -> Figure:
     """Sanctions imposed per day, the wrongful ones apart, and the cumulative wrongful share."""
     with styled():
         fig, (ax, ax2) = _new(2)
@@ -149,10 +167,12 @@ def wrongful_sanctions(metrics: pd.DataFrame) -> Figure:
         ax2.set_ylabel("wrongful share of sanctions\n(cumulative, 0–1)")
         ax2.set_ylim(0, 1.02)
         ax2.set_title("Wrongful share so far")
+        for a in (ax, ax2):
+            mark_events(a, events)
     return fig
 
 
-def isolation(metrics: pd.DataFrame) -> Figure:
+def isolation(metrics: pd.DataFrame, events: Events = ()) -> Figure:
     """Dissenters' degree ratio and the share of isolated dissenters over time."""
     with styled():
         fig, (ax, ax2) = _new(2)
@@ -167,6 +187,8 @@ def isolation(metrics: pd.DataFrame) -> Figure:
         ax2.set_ylabel("dissenters with no live tie\n(share of dissenters)")
         ax2.set_ylim(bottom=0)
         ax2.set_title("Isolated dissenters")
+        for a in (ax, ax2):
+            mark_events(a, events)
     return fig
 
 
@@ -197,7 +219,7 @@ def score_distribution(scores: dict[str, np.ndarray], score_range: tuple[float, 
 
 
 SUBGROUP_PANELS = (
-    ("settlement", ["urban", "rural"], ["urban", "rural"]),
+    ("settlement", list(SETTLEMENTS), list(SETTLEMENTS)),
     ("demographic group", list(GROUPS), [g.replace("_", " ") for g in GROUPS]),
     ("income quintile", [f"income_q{q}" for q in range(1, 6)], [f"Q{q}" for q in range(1, 6)]),
 )
@@ -234,6 +256,11 @@ def sanction_rates(summary: dict[str, Any], arm: str = "treated") -> Figure:
                      fontsize=10)
     return fig
 
+
+#: The run figures that take ``events`` (time series): their captions say so.
+MARKED_FIGURES = ("expressed_dissent", "preference_falsification", "wrongful_sanctions",
+                  "isolation")
+EVENTS_CAPTION = " Dashed vertical lines: the timeline's entries, on the day they take effect."
 
 #: The run figures in report order: file stem, caption.
 RUN_FIGURES = (
