@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,10 +10,13 @@ from typing import Any
 import pandas as pd
 
 from panoptisim.engine import DayCallback, Simulation, day_columns, simulate
+from panoptisim.errors import ScenarioError
 from panoptisim.io import check_new_folder
 from panoptisim.output import manifest, metrics_arrow, now, write_run
 from panoptisim.regional import region_rows
-from panoptisim.scenario import Scenario, load_scenario
+from panoptisim.scenario import Scenario, flatten, merge, nest
+from panoptisim.scenario.load import apply_overrides, scenario_document, validate
+from panoptisim.scenario.schema import TimelineEntry
 from panoptisim.state import State
 from panoptisim.summary import run_summary
 
@@ -41,6 +44,8 @@ class Result:
 def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | None = None,
         out: str | Path | None = None, progress: Callable[[int, int], None] | None = None,
         on_day: DayCallback | None = None, overrides: dict[str, Any] | None = None,
+        timeline: Sequence[dict[str, Any] | TimelineEntry] | None = None,
+        regions: dict[str, dict[str, Any]] | None = None,
         **kw_overrides: Any) -> Result:
     """Run a scenario (built-in name, TOML path or Scenario) and return its Result.
 
@@ -49,21 +54,89 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
     folder is written there atomically; otherwise nothing is written. ``progress(done,
     total)`` and ``on_day(replicate, day, {arm: {metric: value}}, done, total)`` are called
     after each day (an exception raised by either stops the run; nothing is written).
-    Raises ScenarioError (bad input) before anything runs or is written.
+
+    ``timeline`` replaces the scenario's ``[[timeline]]``: a list of entries, each a dict
+    with the keys of a file's entry (``day``, ``action``, ``regions``, ``regime``,
+    ``feeds``, ``set``, ``label``) or a :class:`~panoptisim.scenario.schema.TimelineEntry`,
+    e.g. ``timeline=[{"day": 100, "action": "abolish"}, {"day": 200, "set":
+    {"safeguards.appeals": True}}]``. ``regions`` replaces the scenario's ``[regions]``:
+    each region's own rules by name, nested or dotted (``regions={"rural":
+    {"scoring.regime": "fico"}}``). Overrides are applied after both, so
+    ``timeline__0__day=150`` moves the first of the given entries.
+
+    Raises ScenarioError (bad input, one line naming the key, the value and what is
+    allowed, as for a scenario file) before anything runs or is written.
     """
     merged = dict(overrides or {})
     merged.update({k.replace("__", "."): v for k, v in kw_overrides.items()})
-    scenario = load_scenario(scenario_or_name, merged, seed=seed)
+    scenario = build_scenario(scenario_or_name, merged, seed=seed, timeline=timeline,
+                              regions=regions)
     if out is not None:
         check_new_folder(Path(out))
     started = now()
     sim = simulate(scenario, progress=progress, on_day=on_day)
     table = metrics_arrow(day_columns(sim))
-    regions = metrics_arrow(region_rows(sim.runs, [r.name for r in
-                                                   scenario.population.regions]))
+    by_region = metrics_arrow(region_rows(sim.runs, [r.name for r in
+                                                     scenario.population.regions]))
     summary = run_summary(sim)
     path = None
     if out is not None:
         doc = manifest(scenario, sim.timings, started, now())
-        path = write_run(Path(out), scenario, table, summary, doc, regions)
-    return Result(scenario, table.to_pandas(), summary, path, sim, regions.to_pandas())
+        path = write_run(Path(out), scenario, table, summary, doc, by_region)
+    return Result(scenario, table.to_pandas(), summary, path, sim, by_region.to_pandas())
+
+
+def build_scenario(source: str | Path | Scenario = "baseline",
+                   overrides: dict[str, Any] | None = None, *, seed: int | None = None,
+                   timeline: Sequence[dict[str, Any] | TimelineEntry] | None = None,
+                   regions: dict[str, dict[str, Any]] | None = None) -> Scenario:
+    """The validated scenario :func:`run` would run (the same arguments); nothing runs.
+
+    Raises ScenarioError with one line, as :func:`panoptisim.load_scenario` does.
+    """
+    data = scenario_document(source)
+    if timeline is not None:
+        data["timeline"] = _timeline_document(timeline)
+    if regions is not None:
+        data["regions"] = _regions_document(regions)
+    data = apply_overrides(data, overrides or {})
+    if seed is not None:
+        data = merge(data, {"run": {"seed": seed}})
+    return validate(data)
+
+
+def _timeline_document(timeline: Any) -> list[dict[str, Any]]:
+    """The entries of ``timeline=`` as a file holds them (``set`` as dotted keys)."""
+    if isinstance(timeline, (str, bytes, dict)) or not isinstance(timeline, Sequence):
+        raise ScenarioError(f"timeline = {timeline!r} is not allowed: give a list of entries "
+                            "(dicts with keys day, action, regions, regime, feeds, set, label)")
+    out = []
+    for i, entry in enumerate(timeline):
+        if isinstance(entry, TimelineEntry):
+            entry = entry.model_dump(mode="json", exclude_defaults=True)
+        elif not isinstance(entry, dict):
+            raise ScenarioError(f"timeline.{i} = {entry!r} is not allowed: an entry is a dict "
+                                f"with keys {', '.join(TimelineEntry.model_fields)}")
+        entry = dict(entry)
+        if isinstance(entry.get("set"), dict):  # nested tables -> dotted keys, as in files
+            entry["set"] = flatten(entry["set"])
+        out.append(entry)
+    return out
+
+
+def _regions_document(regions: Any) -> dict[str, Any]:
+    """``regions=`` as a file's ``[regions.<name>]`` tables (dotted keys nested)."""
+    if not isinstance(regions, dict):
+        raise ScenarioError(f"regions = {regions!r} is not allowed: give a dict of each "
+                            "region's own rules by name, e.g. {'rural': {'scoring.regime': "
+                            "'fico'}}")
+    out: dict[str, Any] = {}
+    for name, rules in regions.items():
+        if not isinstance(rules, dict):
+            raise ScenarioError(f"regions.{name} = {rules!r} is not allowed: give a dict of "
+                                "the region's own rules, e.g. {'scoring.regime': 'fico'}")
+        doc: dict[str, Any] = {}
+        for key, value in flatten(rules).items():
+            doc = merge(doc, nest(key, value))
+        out[str(name)] = doc
+    return out

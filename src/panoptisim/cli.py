@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -84,12 +85,21 @@ def summary_table(summary: dict[str, Any], names: tuple[str, ...] | None = None)
 
 
 def _params_table() -> Table:
-    table = Table(title="scenario parameters (--set KEY=VALUE)")
+    """Every parameter, then the fields of a region; the timeline column says which keys a
+    timeline entry may set ("no (build-time)": read when the society is built)."""
+    from panoptisim.paramdoc import changes, region_params
+
+    table = Table(title="scenario parameters (--set KEY=VALUE)",
+                  caption=escape("timeline: whether a [[timeline]] entry may set the key (no: "
+                                 "it is read when the society is built); 'per region': "
+                                 "[regions.<name>] may give it its own value there"))
     table.add_column("key", no_wrap=True)
-    for col in ("default", "unit", "allowed", "meaning"):
+    for col in ("default", "unit", "allowed", "timeline", "meaning"):
         table.add_column(col, overflow="fold")
-    for p in iter_params():
-        table.add_row(p.key, literal(p.default), p.unit, p.allowed, p.description)
+    for p in [*iter_params(), *region_params()]:
+        default = "-" if p.default is None else literal(p.default)
+        table.add_row(*(escape(c) for c in (p.key, default, p.unit, p.allowed, changes(p.key),
+                                            p.description)))
     return table
 
 

@@ -4,7 +4,8 @@
 - :func:`bound`: a parameter's bound or setting as a person types it (``50000000``, not
   ``5e+07``; ``0.003``, not ``0.0030``);
 - :func:`literal`: a parameter's value as written in a scenario file (TOML): ``true``,
-  ``"citizen"``, ``[1, 2]``, numbers as :func:`bound`.
+  ``"citizen"``, ``[1, 2]``, a list of tables as inline tables (``[{ name = "urban",
+  share = 0.639 }]``), numbers as :func:`bound`.
 """
 
 from __future__ import annotations
@@ -42,9 +43,15 @@ def bound(value: float) -> str:
 
 def literal(value: Any) -> str:
     """A parameter value as written in a scenario file (TOML): ``true``, ``"citizen"``,
-    ``["a", "b"]``; numbers as :func:`bound` (``50000000``, ``0.003``)."""
+    ``["a", "b"]``, ``[{ name = "urban", share = 0.639 }]`` (a list of tables, e.g.
+    ``population.regions``); numbers as :func:`bound` (``50000000``, ``0.003``)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return bound(value)
+    if hasattr(value, "model_dump"):  # an entry of a list of tables: a TOML inline table
+        return "{ " + ", ".join(f"{k} = {literal(v)}" for k, v in
+                                value.model_dump(mode="json").items()) + " }"
+    if isinstance(value, (list, tuple)) and any(hasattr(v, "model_dump") for v in value):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
     return json.dumps(value)  # strings quoted, lists as arrays

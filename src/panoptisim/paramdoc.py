@@ -15,7 +15,10 @@ import numpy as np
 
 from panoptisim.fmt import literal
 from panoptisim.metrics import METRICS, SUMMARY_METRICS
-from panoptisim.scenario import iter_params
+from panoptisim.scenario import Bounds, ParamInfo, iter_params
+from panoptisim.scenario.params import allowed
+from panoptisim.scenario.schema import RegionSpec, TimelineEntry
+from panoptisim.scenario.timeline import POLICY_SECTIONS
 from panoptisim.state import AXES, State, Today
 
 START, END = "<!-- params:start -->", "<!-- params:end -->"
@@ -24,21 +27,65 @@ STATE_START, STATE_END = "<!-- state:start -->", "<!-- state:end -->"
 TODAY_START, TODAY_END = "<!-- today:start -->", "<!-- today:end -->"
 
 
+#: What the "timeline" column says of a key, by what a timeline and a region may do with it.
+BUILD_TIME, ANY_DAY, PER_REGION = "no (build-time)", "yes", "yes, per region"
+
+
+def changes(key: str) -> str:
+    """Whether a timeline entry may set ``key`` (and a region have its own value): "no
+    (build-time)" for keys read when the society is built, "yes, per region" for rules of
+    the system, "yes" for the rest."""
+    from panoptisim.scenario.timeline import build_time, policy_key
+
+    if build_time(key):
+        return BUILD_TIME
+    return PER_REGION if policy_key(key) else ANY_DAY
+
+
+def region_params() -> list[ParamInfo]:
+    """The fields of an entry of ``population.regions`` as parameters
+    (``population.regions.N.share``), its name first."""
+    name = RegionSpec.model_fields["name"]
+    first = ParamInfo("population.regions.N.name", None, "-", allowed(name), "-",
+                      "Region name (`[regions.<name>]` and a timeline entry's "
+                      "`regions` refer to it).", str, Bounds())
+    return [first] + iter_params(RegionSpec, "population.regions.N.",
+                                 RegionSpec(name="region"))
+
+
+def _cells(p: ParamInfo) -> list[str]:
+    default = "-" if p.default is None else f"`{literal(p.default)}`"
+    return [f"`{p.key.rsplit('.', 1)[1]}`", p.description, p.unit, default, p.allowed,
+            p.source, changes(p.key)]
+
+
 def params_markdown() -> str:
-    """Markdown tables of every parameter, one per section."""
+    """Markdown tables of every parameter, one per section (a column says whether a
+    timeline may set it), then the fields of a region and of a timeline entry."""
+    head = ["| key | meaning | unit | default | allowed | source | timeline |",
+            "|---|---|---|---|---|---|---|"]
     out: list[str] = []
     section = None
     for p in iter_params():
         sec = p.key.rsplit(".", 1)[0]
         if sec != section:
             section = sec
-            out += ["", f"#### `[{sec}]`", "",
-                    "| key | meaning | unit | default | allowed | source |",
-                    "|---|---|---|---|---|---|"]
-        name = p.key.rsplit(".", 1)[1]
-        cells = [f"`{name}`", p.description, p.unit, f"`{literal(p.default)}`", p.allowed,
-                 p.source]
-        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+            out += ["", f"#### `[{sec}]`", "", *head]
+        out.append(_row(_cells(p)))
+    out += ["", "#### `[[population.regions]]`: each region", "", *head]
+    out += [_row(_cells(p)) for p in region_params()]
+    out += ["", "#### `[regions.<name>]`: a region's own rules", "",
+            "Keys whose timeline column says \"yes, per region\" (sections "
+            f"{', '.join(f'`{s}`' for s in POLICY_SECTIONS)}), laid over the scenario's "
+            "for the region's residents, e.g. `regions.rural.scoring.regime`.",
+            "", "#### `[[timeline]]`: each entry", "",
+            "| key | meaning | allowed |", "|---|---|---|"]
+    for name, field in TimelineEntry.model_fields.items():
+        rule = ("integer in [0, run.steps - 1]" if name == "day" else
+                "dotted keys whose timeline column says yes" if name == "set" else
+                "list of region names" if name == "regions" else
+                "text" if name == "label" else allowed(field))
+        out.append(_row([f"`{name}`", field.description or "", rule]))
     return "\n".join(out).strip() + "\n"
 
 

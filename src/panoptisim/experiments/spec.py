@@ -22,9 +22,14 @@ A sweep file is TOML with three tables (see docs/experiments.md)::
 The file is a schema (:class:`SweepFile`): an axis is one of three forms told apart by its
 shape (:class:`ValuesAxis`, :class:`RangeAxis`, :class:`BoundsAxis`), and every rule lives
 on a validator. Keys of ``[set]`` and ``[axes]`` are scenario parameters, checked with the
-scenario's own "did you mean"; every value and every point is validated as a scenario,
-before any run starts. A bad sweep file raises :class:`SweepError` with one line naming
-the key, the value and what is allowed, as a bad scenario file does.
+scenario's own "did you mean", or keys into the scenario's lists and regions (see
+:func:`sweep_param`): a timeline entry's day or set value (``timeline.0.day``,
+``timeline.0.set.safeguards.dur_appeal``), a region's own rule
+(``regions.rural.scoring.w_political``) or a region's field (``population.regions.0.share``;
+on an axis, the other regions share the rest in their base proportions). Every value and
+every point is validated as a scenario, before any run starts. A bad sweep file raises
+:class:`SweepError` with one line naming the key, the value and what is allowed, as a bad
+scenario file does.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import copy
 import hashlib
 import json
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -73,7 +78,9 @@ from panoptisim.scenario import (
     read_user_file,
 )
 from panoptisim.scenario.load import apply_overrides, names_a_file, validate
-from panoptisim.scenario.params import allowed, section_keys
+from panoptisim.scenario.params import Bounds, ParamInfo, allowed, iter_params, section_keys
+from panoptisim.scenario.schema import REGIMES, RegionSpec, TimelineEntry
+from panoptisim.scenario.timeline import POLICY_SECTIONS, build_time, policy_key
 
 #: Parameters a sweep sets itself: they may not appear in [set] or [axes].
 RESERVED = {"run.seed": "replicate seeds are spawned from sweep.seed",
@@ -238,7 +245,8 @@ class SweepFile(_Strict):
         out: dict[str, Any] = {}
 
         def walk(key: str, node: Any) -> None:
-            if param_info(key) is None and isinstance(node, dict) and section_keys(key):
+            if sweep_param(key) is None and isinstance(node, dict) and (
+                    section_keys(key) or (_keyed(key) and axis_form(node) is None)):
                 for k, v in node.items():
                     walk(f"{key}.{k}", v)
                 return
@@ -272,6 +280,62 @@ class SweepFile(_Strict):
         return self
 
 
+# ------------------------------------------------------- keys into lists and regions
+#: Fields of a timeline entry an axis may vary besides its ``set`` values.
+TIMELINE_FIELDS = {
+    "day": ParamInfo("timeline.N.day", None, "day", "integer in [0, run.steps - 1]", "",
+                     TimelineEntry.model_fields["day"].description or "", int, Bounds(0, None)),
+    "regime": ParamInfo("timeline.N.regime", None, "preset", " | ".join(REGIMES), "",
+                        TimelineEntry.model_fields["regime"].description or "", str, Bounds(),
+                        REGIMES),
+}
+#: The fields of a region of ``population.regions`` a sweep may set (not its name).
+REGION_FIELDS = {p.key: p for p in iter_params(RegionSpec, instance=RegionSpec(name="r"))}
+
+
+def _keyed(key: str) -> bool:
+    """Whether ``key`` starts like a key into the timeline, the regions or a region."""
+    head = key.split(".")[0]
+    return head in ("timeline", "regions") or key.startswith("population.regions")
+
+
+def sweep_param(key: str) -> ParamInfo | None:
+    """The parameter a key of ``[set]`` or ``[axes]`` varies, with its bounds, or None.
+
+    Besides the scenario's parameters: ``timeline.N.day`` (an integer >= 0; the bound
+    ``run.steps - 1`` is checked against the base scenario), ``timeline.N.regime``,
+    ``timeline.N.set.K`` and ``regions.X.K`` (K's bounds), ``population.regions.N.F`` (a
+    region's share, urbanity or rel_income). Whether K may be set there (not build-time;
+    a rule of the system for a region) is :func:`_check_param`'s to say.
+    """
+    info = param_info(key)
+    if info is not None:
+        return info
+    parts = key.split(".")
+    if parts[0] == "timeline" and len(parts) >= 3 and parts[1].isdigit():
+        if len(parts) == 3 and parts[2] in TIMELINE_FIELDS:
+            return replace(TIMELINE_FIELDS[parts[2]], key=key)
+        inner = param_info(".".join(parts[3:])) if parts[2] == "set" else None
+        return replace(inner, key=key) if inner is not None else None
+    if parts[0] == "regions" and len(parts) >= 3:
+        inner = param_info(".".join(parts[2:]))
+        return replace(inner, key=key) if inner is not None else None
+    if key.startswith("population.regions.") and len(parts) == 4 and parts[2].isdigit():
+        field = REGION_FIELDS.get(parts[3])
+        return replace(field, key=key) if field is not None else None
+    return None
+
+
+def _inner_key(key: str) -> str | None:
+    """The scenario parameter inside ``timeline.N.set.K`` or ``regions.X.K`` (K), else None."""
+    parts = key.split(".")
+    if parts[0] == "timeline" and len(parts) > 3 and parts[2] == "set":
+        return ".".join(parts[3:])
+    if parts[0] == "regions" and len(parts) >= 3:
+        return ".".join(parts[2:])
+    return None
+
+
 def _check_param(table: str, key: str) -> None:
     """Refuse a key of ``[set]`` or ``[axes]`` that no sweep may set."""
     where = f"{table}.{key}"
@@ -279,8 +343,32 @@ def _check_param(table: str, key: str) -> None:
         raise _said(f"{where} cannot be set in a sweep: {RESERVED[key]}")
     if key in ("name", "description"):
         raise _said(f"{where} cannot be swept: name the sweep with sweep.name")
-    if param_info(key) is not None:
+    inner = _inner_key(key)
+    if inner is not None and inner in RESERVED:
+        raise _said(f"{where} cannot be set in a sweep: {RESERVED[inner]}")
+    if sweep_param(key) is not None:
+        if inner is not None and key.startswith("timeline.") and build_time(inner):
+            raise _said(f"{where}: '{inner}' is fixed when the society is built and cannot "
+                        "change during a run; a timeline may set keys of behavior, social, "
+                        f"{', '.join(POLICY_SECTIONS)} (except build-time ones: see "
+                        "'panoptisim params')")
+        if inner is not None and key.startswith("regions.") and not policy_key(inner):
+            raise _said(f"{where}: '{inner}' cannot differ by region; allowed: keys of "
+                        f"{', '.join(POLICY_SECTIONS)}")
         return
+    parts = key.split(".")
+    if inner is not None:
+        raise _said(f"unknown key '{where}': no parameter '{inner}'; {did_you_mean(inner)}")
+    if parts[0] == "timeline":
+        raise _said(f"unknown key '{where}'; a sweep may vary a timeline entry's "
+                    f"{' or '.join(TIMELINE_FIELDS)} (timeline.N.day) or a value it sets "
+                    "(timeline.N.set.<key>)")
+    if key.startswith("population.regions."):
+        raise _said(f"unknown key '{where}'; a sweep may vary a region's "
+                    f"{', '.join(REGION_FIELDS)} (population.regions.N.share)")
+    if parts[0] == "regions":
+        raise _said(f"unknown key '{where}'; a region's own rule is regions.<name>.<key>, "
+                    "e.g. regions.rural.scoring.w_political")
     inside = section_keys(key)
     if inside:
         raise _said(f"{where} is a section, not a parameter: give one of its keys, e.g. "
@@ -290,7 +378,7 @@ def _check_param(table: str, key: str) -> None:
 
 def _fits(key: str, spec: Any, design: str) -> None:
     """The rules between an axis's form, the design and the parameter it varies."""
-    info = param_info(key)
+    info = sweep_param(key)
     label = f"axes.{key} = {_shown(spec)}"
     numeric = info.annotation in (int, float)
     sampled = design in SAMPLED
@@ -449,7 +537,7 @@ class Plan:
     def scenario_dict(self, run: RunSpec) -> dict[str, Any]:
         """The fully resolved scenario of a run (validated), as plain data."""
         point = dict(self.design.points[run.point], **{"run.seed": run.seed})
-        return validate(apply_overrides(self.base.model_dump(mode="json"), point)
+        return validate(point_overrides(self.base.model_dump(mode="json"), point)
                         ).model_dump(mode="json")
 
     def digest(self) -> str:
@@ -466,9 +554,18 @@ class Plan:
 
 # ------------------------------------------------------------------------ load
 def _axis(key: str, spec: Any, base: dict[str, Any]) -> Axis:
-    """The design's axis of a validated axis form; every value checked as a scenario's."""
-    integer = param_info(key).annotation is int
+    """The design's axis of a validated axis form; every value (for bounds: both ends)
+    checked as a scenario's."""
+    integer = sweep_param(key).annotation is int
     if isinstance(spec, BoundsAxis):
+        if _keyed(key):  # bounds that depend on the base: run.steps, the list's entries
+            for end in ("min", "max"):
+                value = getattr(spec, end)
+                try:
+                    validate(point_overrides(base, {key: int(value) if integer else value}))
+                except ScenarioError as exc:
+                    raise SweepError(f"axes.{key}.{end} = {literal(value)} is not allowed: "
+                                     f"{exc}") from None
         return Axis(key, "bounds", low=spec.min, high=spec.max, log=spec.log,
                     integer=integer, spec=spec)
     values = spec.root if isinstance(spec, ValuesAxis) else spec.values()
@@ -480,14 +577,47 @@ def _check_value(key: str, value: Any, base: dict[str, Any]) -> Any:
     """Validate one value of an axis as the scenario would; returns it as the scenario
     holds it (``1000.0`` -> ``1000`` for an integer parameter)."""
     try:
-        node: Any = validate(apply_overrides(base, {key: value})).model_dump(mode="json")
+        node: Any = validate(point_overrides(base, {key: value})).model_dump(mode="json")
     except ScenarioError as exc:
         msg = str(exc)
         raise SweepError(f"axes.{msg}" if msg.startswith(f"{key} = ") else
                          f"axes.{key} = {value!r}: {msg}") from None
-    for part in key.split("."):
-        node = node[part]
+    parts = key.split(".")
+    if parts[0] == "timeline" and parts[2] == "set":  # a set's keys are dotted
+        node = node["timeline"][int(parts[1])]["set"][".".join(parts[3:])]
+    else:
+        for part in parts:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+    if sweep_param(key).annotation is int and isinstance(node, float) and node.is_integer():
+        node = int(node)  # a set value or a region's rule is kept as given: 30.0 -> 30
     return node
+
+
+def point_overrides(base: dict[str, Any], point: dict[str, Any]) -> dict[str, Any]:
+    """The document of the scenario at ``point`` (dotted overrides laid over ``base``).
+
+    A point that sets the share of some regions of ``population.regions`` but not of all
+    gives the rest to the other regions in their proportions in ``base`` (the shares must
+    sum to 1). ScenarioError (one line) if nothing is left for them.
+    """
+    doc = apply_overrides(base, point)
+    prefix = "population.regions."
+    given = {int(k.split(".")[2]): v for k, v in point.items()
+             if k.startswith(prefix) and k.endswith(".share") and k.count(".") == 3}
+    regions = doc.get("population", {}).get("regions", [])
+    others = [i for i in range(len(regions)) if i not in given]
+    if not given or not others or not all(isinstance(v, (int, float)) for v in given.values()):
+        return doc
+    left = 1.0 - float(sum(given.values()))
+    before = sum(float(base["population"]["regions"][i]["share"]) for i in others)
+    if left <= 0 or before <= 0:
+        shown = ", ".join(f"{prefix}{i}.share = {literal(v)}" for i, v in given.items())
+        raise ScenarioError(f"{shown} leaves {left:g} for the other regions; the shares must "
+                            "sum to 1 (the other regions share the rest in their base "
+                            "proportions)")
+    rescaled = {f"{prefix}{i}.share": float(f"{regions[i]['share'] * left / before:.15g}")
+                for i in others}
+    return apply_overrides(doc, rescaled)
 
 
 def _resolve_scenario(name: str, source: Path | None) -> str | Path:
@@ -549,7 +679,7 @@ def plan_from_dict(data: dict[str, Any], source: Path | None = None,
                           second_order=sec.second_order, levels=sec.levels)
     for i, point in enumerate(design.points):
         try:
-            validate(apply_overrides(base_doc, point))
+            validate(point_overrides(base_doc, point))
         except ScenarioError as exc:
             shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
             raise SweepError(f"{where}point {i} ({shown}): {exc}") from None

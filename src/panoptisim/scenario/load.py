@@ -63,8 +63,8 @@ def format_error(err: ValidationError, model: type[BaseModel] = Scenario,
     if e["type"] == "extra_forbidden":
         for head, fields in LIST_FIELDS.items():
             if model is Scenario and key.startswith(head + "."):
-                return (f"unknown key '{prefix}{key}'; an entry of {head} has keys "
-                        f"{', '.join(fields)}")
+                return (f"unknown key '{prefix}{key}' (value {e.get('input')!r}); an entry "
+                        f"of {head} has keys {', '.join(fields)}")
         keys = param_keys() if model is Scenario else tuple(p.key for p in iter_params(model))
         return f"unknown key '{prefix}{key}'; {did_you_mean(key, keys)}"
     if not e["loc"] or (e["type"] == "value_error" and isinstance(e.get("input"), dict)):

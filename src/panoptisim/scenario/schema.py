@@ -14,7 +14,7 @@ import hashlib
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: The scoring regimes (DESIGN): the control (none) and three presets over one machinery.
 REGIMES = ("none", "fico", "sesame", "citizen")
@@ -579,6 +579,20 @@ class TimelineEntry(Section):
                                 description="Parameters set from this day: dotted keys.")
     label: str = Field("", description="Label of the entry in figures (default: its action "
                                        "or what it sets).")
+
+    @field_validator("set", mode="before")
+    @classmethod
+    def _dotted(cls, value: Any) -> Any:
+        """``set = { safeguards.appeals = true }`` (TOML's nested tables) as dotted keys."""
+        if not isinstance(value, dict):
+            return value
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if isinstance(v, dict):
+                out.update({f"{k}.{kk}": vv for kk, vv in cls._dotted(v).items()})
+            else:
+                out[k] = v
+        return out
 
 
 class Scenario(Section):

@@ -144,8 +144,8 @@ def resolve(scenario: Any) -> Schedule:
     steps = scenario.run.steps
     for name, overrides in scenario.regions.items():
         if name not in names:
-            raise _Error(f"regions.{name}: no region '{name}' in population.regions "
-                         f"(allowed: {', '.join(names)})")
+            raise _Error(f"regions.{name} = {overrides!r}: no region '{name}' in "
+                         f"population.regions (allowed: {', '.join(names)})")
         for key, value in flatten(overrides).items():
             _check_key(f"regions.{name}", key, value, region=True, build_ok=True)
 
