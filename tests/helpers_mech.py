@@ -15,7 +15,6 @@ from scipy import stats
 from panoptisim.context import Context
 from panoptisim.network import Graph
 from panoptisim.population import build_society
-from panoptisim.regime import make_arm
 from panoptisim.scenario import load_scenario
 from panoptisim.state import CATEGORIES, SANCTIONS, SENSORS, Today
 from panoptisim.streams import Streams

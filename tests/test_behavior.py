@@ -160,7 +160,7 @@ def test_deterrence_of_unscored_behaviour_only_when_rules_are_opaque(transparent
 
 def test_transparent_fico_does_not_deter_what_it_does_not_score():
     ctx = make_ctx(n=N, scenario="fico")
-    assert ctx.arm.transparent
+    assert ctx.arm.per_agent("transparent") is True
     ctx.state.perceived_risk[:] = 0.8
     for category in ("benign", "infraction", "disfavoured", "political"):
         assert np.all(behavior.deterrence(ctx, category) == 0), category

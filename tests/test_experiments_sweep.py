@@ -58,7 +58,8 @@ def test_each_run_has_its_folder_result_file_and_recorded_seed(finished):
     for row in plan.itertuples():
         folder = out / "runs" / row.run_id
         assert sorted(p.name for p in folder.iterdir()) == sorted(
-            ["scenario.toml", "metrics.parquet", "summary.json", "manifest.json"])
+            ["scenario.toml", "metrics.parquet", "regions.parquet", "summary.json",
+             "manifest.json"])
         assert json.loads((folder / "manifest.json").read_text())["seed"] == row.seed
         rows = results[results.run_id == row.run_id]
         assert (rows["seed"] == row.seed).all() and (rows["point"] == row.point).all()

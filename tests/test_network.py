@@ -221,11 +221,14 @@ def test_generators_reject_impossible_parameters(call):
 # ---------------------------------------------------------------------- society
 @pytest.mark.parametrize("p_urban", [0.3, 0.639])
 def test_society_mean_degree_and_urban_share(p_urban):
-    sc = load_scenario("baseline", {"population.size": 20_000, "population.p_urban": p_urban})
+    sc = load_scenario("baseline", {"population.size": 20_000,
+                                    "population.regions.0.share": p_urban,
+                                    "population.regions.1.share": 1 - p_urban})
     s = build_society(sc, Streams(3))
     d = s.graph.degree()
     assert 19.0 <= d.mean() <= 21.0, d.mean()  # DESIGN: about 20
     assert abs(s.region.__eq__(0).mean() - p_urban) < 0.02
+    np.testing.assert_array_equal(s.urban, s.region == 0)  # urbanity 1 and 0
     np.testing.assert_array_equal(s.active_degree, d)
     # region is a block of agent order (urban first), which the lattice homophily relies on
     assert (np.diff(s.region.astype(int)) >= 0).all()

@@ -16,7 +16,7 @@ from helpers_mech import (
 
 from panoptisim import scoring
 from panoptisim.flags import ACTIVE, EXPIRED, REVERSED
-from panoptisim.regime import make_arm
+from panoptisim.regime import arm_on_day_0
 from panoptisim.scenario import load_scenario
 from panoptisim.state import CATEGORIES, Today
 
@@ -43,7 +43,7 @@ def one_flag_day(ctx, t, agent, category="political", is_true=False):
     ("citizen", CATEGORIES)])
 def test_regime_weights(regime, scored):
     sc = load_scenario("baseline", {"scoring.regime": regime})
-    arm = make_arm(sc, "treated")
+    arm = arm_on_day_0(sc, "treated").regions[0]
     for c in CATEGORIES:
         w = getattr(sc.scoring, f"w_{c}")
         assert arm.weights[CATEGORIES.index(c)] == (w if c in scored else 0.0), c
@@ -51,8 +51,8 @@ def test_regime_weights(regime, scored):
     assert (arm.w_network > 0) == (regime == "citizen")
     assert (arm.w_repayment > 0) == ("default" in scored)
     assert (arm.w_favoured > 0) == ("disfavoured" in scored)
-    control = make_arm(sc, "control")
-    assert (control.weights == 0).all() and not control.scoring and not control.sanctions
+    control = arm_on_day_0(sc, "control")
+    assert (control.weight_table() == 0).all() and not control.scoring and not control.sanctions
 
 
 @pytest.mark.parametrize("regime", ["fico", "sesame", "citizen"])

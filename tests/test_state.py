@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from panoptisim import engine
-from panoptisim.scenario import load_scenario
+from panoptisim.scenario import load_scenario, merge
+from panoptisim.scenario.load import validate
 
 
 def test_the_watchlist_is_state_copied_per_arm_and_only_shrinks():
@@ -66,7 +67,7 @@ def test_allocate_refuses_what_the_declarations_do_not_say():
 
     s = _society(100)
     built = {name: getattr(s, name) for name in (
-        "region", "group", "income_base", "income_quintile", "latent_dissent", "dissenter",
+        "region", "urban", "group", "income_base", "income_quintile", "latent_dissent", "dissenter",
         "expression_threshold", "has_loan", "payment_offset", "score_start", "graph",
         "active_degree", "watchlisted")}
     State.allocate(100, **built)
@@ -99,7 +100,6 @@ def test_each_stage_writes_only_the_day_fields_declared_as_its_own():
     from panoptisim.context import Context
     from panoptisim.metrics import Recorder
     from panoptisim.population import build_society
-    from panoptisim.regime import make_arm
     from panoptisim.state import Today
     from panoptisim.streams import Streams
 
@@ -107,6 +107,8 @@ def test_each_stage_writes_only_the_day_fields_declared_as_its_own():
     assert set(declared.values()) <= set(engine.PHASES)
     sc = load_scenario("safeguards", {"population.size": 2000, "scoring.regime": "citizen",
                                       "surveillance.informants.p_malicious": 0.01}, seed=3)
+    sc = validate(merge(sc.model_dump(mode="json", exclude_none=True),
+                        {"timeline": [{"day": 38, "action": "abolish"}]}))
     streams = Streams(sc.run.seed)
     ctx = Context.first_day(sc, "treated", streams, build_society(sc, streams))
     rec = Recorder(40)

@@ -184,9 +184,6 @@ def test_random_timelines_load_or_give_one_line_never_another_exception(entries,
     assert len(sc.timeline) == len(entries)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="Scenario.to_toml dumps a timeline entry's unset fields as None, "
-                          "which TOML cannot hold (scenario/schema.py)")
 def test_a_scenario_with_a_timeline_is_written_as_toml():
     sc = build_scenario("baseline", {"run.steps": STEPS},
                         timeline=[{"day": 3, "action": "abolish"}])

@@ -9,10 +9,9 @@ the ``none`` regime with no sensors and no sanctions: the society without the sy
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-
-from typing import Any
 
 from panoptisim.rules import Rules
 from panoptisim.scenario import FEEDS, Scenario
@@ -185,3 +184,10 @@ def make_arm(name: str, rules: Rules) -> Arm:
     """The arm ``name`` under ``rules``: the treated arm runs each region's regime; the
     control arm runs ``none`` everywhere (the society without the system)."""
     return Arm(name, tuple(region_arm(sc, name == "treated") for sc in rules.regions), rules)
+
+
+def arm_on_day_0(scenario: Scenario, name: str, region_of: np.ndarray | None = None) -> Arm:
+    """The arm ``name`` of ``scenario`` on day 0, for agents in regions ``region_of``
+    (default: one agent in the first region)."""
+    region_of = np.zeros(1, np.int8) if region_of is None else region_of
+    return make_arm(name, Rules(scenario.schedule().periods[0].regions, region_of))

@@ -45,12 +45,16 @@ class RegionRecorder:
     def __init__(self, steps: int, n_regions: int) -> None:
         self.columns = {k: np.zeros((steps, n_regions), np.int64) for k in REGION_COUNTS}
         self.n_regions = n_regions
+        self.steps = steps
 
     def _count(self, region: np.ndarray, agents: np.ndarray) -> np.ndarray:
         return np.bincount(region[agents], minlength=self.n_regions)
 
     def record(self, ctx: Context, today: Today) -> None:
         """Count today's events by the region of the agent they concern."""
+        n_regions = len(ctx.scenario.population.regions)
+        if n_regions != self.n_regions:  # sized for another population: resize, empty
+            self.__init__(self.steps, n_regions)
         region, t, c = ctx.state.region, today.t, self.columns
         c["expressed_dissent"][t] = self._count(region, np.flatnonzero(today.expressed))
         c["political_chances"][t] = self._count(region, np.flatnonzero(today.political_chance))
@@ -97,54 +101,62 @@ def _entry(per_arm: dict[str, list[float]], unit: str, nonneg: bool) -> dict[str
     return out
 
 
+#: The per-region summary entries: name -> unit (each per arm, effect and 95% interval).
+REGION_SUMMARY: dict[str, str] = {
+    "expressed_dissent_rate": "share of residents per day (mean over days)",
+    "sanctions_per_1000_per_year": "sanctions per 1,000 residents per year",
+    "wrongful_sanctions": "sanctions over the run",
+    "ever_sanctioned_share": "share of residents sanctioned at least once (end of run)",
+    "flags_false": "flags over the run",
+    "tie_loss_share": "share of residents' tie ends at the start cut over the run",
+}
+
+
+def _region_values(run: Any, i: int, name: str, steps: int) -> dict[str, float]:
+    """One arm run's ``REGION_SUMMARY`` values for region ``i`` (named ``name``)."""
+    def total(key: str) -> float:
+        return float(run.regional[key][:, i].sum())
+
+    residents_i = max(float(run.region_base["residents"][i]), 1.0)
+    return {
+        "expressed_dissent": total("expressed_dissent"),
+        "expressed_dissent_rate": total("expressed_dissent") / residents_i / steps,
+        "sanctions_per_1000_per_year": total("sanctions_new") / residents_i * 1000
+        / (steps / 365.0),
+        "wrongful_sanctions": total("wrongful_sanctions"),
+        "ever_sanctioned_share": float(run.rates["any"].get(f"region_{name}", 0.0)),
+        "flags_false": total("flags_false"),
+        "tie_loss_share": total("tie_ends_cut")
+        / max(float(run.region_base["tie_ends"][i]), 1.0),
+    }
+
+
 def region_summary(runs: list[Any], names: list[str], steps: int) -> dict[str, Any]:
-    """Per region: chilling index, expressed-dissent rate, sanction rate, share ever
-    sanctioned, flags and tie loss, per arm with the effect and 95% interval over replicates.
+    """Per region: chilling index, then ``REGION_SUMMARY`` per arm with the effect (treated
+    - control) and 95% interval over replicates; {} for runs without counts by region.
 
     ``runs`` are the arm runs (``engine.ArmRun``: ``regional`` counts, ``region_base``).
     """
+    if not runs or not all(r.region_base for r in runs):
+        return {}
     arms = [a for a in ("treated", "control") if any(r.arm == a for r in runs)]
-    by = {(r.replicate, r.arm): r for r in runs}
     reps = sorted({r.replicate for r in runs})
     out: dict[str, Any] = {}
-    years = steps / 365.0
     for i, name in enumerate(names):
-        def per_arm(fn: Any, i: int = i) -> dict[str, list[float]]:
-            return {a: [fn(by[(r, a)], i) for r in reps] for a in arms}
-
-        def total(run: Any, i: int, key: str) -> float:
-            return float(run.regional[key][:, i].sum())
-
-        residents_i = float(by[(reps[0], "treated")].region_base["residents"][i])
-        doc: dict[str, Any] = {"residents": residents_i}
+        values = {(r.replicate, r.arm): _region_values(r, i, name, steps) for r in runs}
+        doc: dict[str, Any] = {"residents": float(runs[0].region_base["residents"][i])}
         if "control" in arms:
             chill = []
             for r in reps:
-                base = total(by[(r, "control")], i, "expressed_dissent")
-                treated = total(by[(r, "treated")], i, "expressed_dissent")
+                base = values[(r, "control")]["expressed_dissent"]
+                treated = values[(r, "treated")]["expressed_dissent"]
                 chill.append(1.0 - treated / base if base > 0 else 0.0)
             doc["chilling_index"] = {"unit": "share of the control arm's expressed dissent",
                                      "effect": float(np.mean(chill)),
                                      "ci95": _interval(chill)}
-        share = max(residents_i, 1.0)
-        doc["expressed_dissent_rate"] = _entry(per_arm(
-            lambda run, i: total(run, i, "expressed_dissent") / share / steps),
-            "share of residents per day (mean over days)", True)
-        doc["sanctions_per_1000_per_year"] = _entry(per_arm(
-            lambda run, i: total(run, i, "sanctions_new") / share * 1000 / years),
-            "sanctions per 1,000 residents per year", True)
-        doc["wrongful_sanctions"] = _entry(per_arm(
-            lambda run, i: total(run, i, "wrongful_sanctions")),
-            "sanctions over the run", True)
-        doc["ever_sanctioned_share"] = _entry(per_arm(
-            lambda run, i: float(run.rates["any"].get(f"region_{names[i]}", 0.0))),
-            "share of residents sanctioned at least once (end of run)", True)
-        doc["flags_false"] = _entry(per_arm(lambda run, i: total(run, i, "flags_false")),
-                                    "flags over the run", True)
-        doc["tie_loss_share"] = _entry(per_arm(
-            lambda run, i: total(run, i, "tie_ends_cut")
-            / max(float(run.region_base["tie_ends"][i]), 1.0)),
-            "share of residents' tie ends at the start cut over the run", True)
+        for key, unit in REGION_SUMMARY.items():
+            doc[key] = _entry({a: [values[(r, a)][key] for r in reps] for a in arms}, unit,
+                              nonneg=True)
         out[name] = doc
     return out
 

@@ -111,8 +111,10 @@ def run_summary(sim: Simulation) -> dict[str, Any]:
         "metrics": metrics,
         "sanction_rates_by_subgroup": rates,
     }
-    doc["regions"] = region_summary(sim.runs, [r.name for r in sc.population.regions],
-                                    sc.run.steps)
+    by_region = region_summary(sim.runs, [r.name for r in sc.population.regions],
+                               sc.run.steps)
+    if by_region:
+        doc["regions"] = by_region
     if scale != 1:
         doc["scale"] = scale
         doc["population_scaled"] = sc.population.size * scale

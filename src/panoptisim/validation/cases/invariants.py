@@ -54,7 +54,7 @@ def run(p: Inputs) -> list[Check]:
     """Scoring off = control; no sensors = no chilling; flags and sanctions conserved."""
     from panoptisim.api import run as simulate
     from panoptisim.metrics import METRIC_NAMES
-    from panoptisim.regime import make_arm
+    from panoptisim.regime import arm_on_day_0
     from panoptisim.state import SENSORS
 
     size = {"population.size": p.population, "run.steps": p.steps}
@@ -78,7 +78,7 @@ def run(p: Inputs) -> list[Check]:
 
     full = simulate("baseline", seed=p.seed, overrides=size)
     state = full.final_state("treated")
-    arm = make_arm(full.scenario, "treated")
+    arm = arm_on_day_0(full.scenario, "treated", state.region)
     days = full.metrics[full.metrics["arm"] == "treated"]
     flags, sanctions = state.flags, state.sanction_log
     used = np.array([arm.uses(s) for s in SENSORS])
