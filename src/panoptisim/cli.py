@@ -84,6 +84,59 @@ def summary_table(summary: dict[str, Any], names: tuple[str, ...] | None = None)
     return table
 
 
+def region_table(summary: dict[str, Any]) -> Table | None:
+    """Each region's chilling index, sanctions and tie loss (None with one region)."""
+    from panoptisim.report.build import REGION_COLUMNS, region_rows
+    regions = summary.get("regions") or {}
+    if len(regions) < 2:
+        return None
+    effect = "effect" if "control" in summary["arms"] else "treated"
+    first = next(iter(regions.values()))
+    table = Table(title=f"by region ({effect}, 95% CI)", caption="; ".join(
+        f"{title}: {first[key]['unit']}" for key, title in REGION_COLUMNS))
+    table.add_column("region")
+    table.add_column("residents", justify="right")
+    for _, title in REGION_COLUMNS:
+        table.add_column(title, justify="right")
+    for row in region_rows(summary):
+        cells = [row[0], figure(row[1])]
+        cells += [f"{figure(v)} {ci}" if ci != "–" else figure(v)
+                  for v, ci in zip(row[2::2], row[3::2])]
+        table.add_row(*cells)
+    return table
+
+
+def event_table(summary: dict[str, Any]) -> Table | None:
+    """Each timeline entry's chilling index before and after, and the recovery figures
+    after an abolition or a reveal (None without a timeline)."""
+    events = summary.get("events")
+    if not events:
+        return None
+    table = Table(title=f"timeline entries: chilling index over the {events[0]['window']} days "
+                        "before and after (share of the control arm's expressed dissent); "
+                        "recovery after abolish / reveal")
+    for col in ("day", "entry", "before", "after", "recovery (days)", "overshoot (share)",
+                "largest weekly rise (share of agents per day)"):
+        table.add_column(col, justify="left" if col == "entry" else "right")
+    for ev in events:
+        chill = ev["metrics"].get("chilling_index", {})
+        rec = ev.get("recovery") or {}
+
+        def cell(entry: Any, key: str = "effect") -> str:
+            if not isinstance(entry, dict):
+                return "-"
+            value = entry.get(key, entry.get("mean"))
+            if entry.get("censored"):
+                return "not within the run"
+            return figure(value) if value is not None else "-"
+
+        table.add_row(str(ev["day"]), ev["label"], cell(chill.get("before")),
+                      cell(chill.get("after")), cell(rec.get("recovery_days"), "mean"),
+                      cell(rec.get("overshoot"), "mean"),
+                      cell(rec.get("largest_weekly_rise"), "mean"))
+    return table
+
+
 def _params_table() -> Table:
     """Every parameter, then the fields of a region; the timeline column says which keys a
     timeline entry may set ("no (build-time)": read when the society is built)."""
@@ -158,7 +211,11 @@ def run(scenario: str, sets: tuple[str, ...], seed: int | None, out: Path | None
     finally:
         progress.close()
     if not quiet:
-        Console().print(summary_table(result.summary, HEADLINE))
+        console = Console()
+        console.print(summary_table(result.summary, HEADLINE))
+        for extra in (region_table(result.summary), event_table(result.summary)):
+            if extra is not None:
+                console.print(extra)
     click.echo(f"run folder: {result.path}")
     if not no_report:
         from panoptisim.report import write_report
@@ -188,7 +245,11 @@ def show(run_dir: Path, show_all: bool) -> None:
         raise InputError(f"'{run_dir}' is not a run folder: {path} does not exist") from None
     except (OSError, ValueError) as exc:
         raise InputError(f"'{path}' cannot be read: {exc}") from None
-    Console().print(summary_table(summary, None if show_all else HEADLINE))
+    console = Console()
+    console.print(summary_table(summary, None if show_all else HEADLINE))
+    for extra in (region_table(summary), event_table(summary)):
+        if extra is not None:
+            console.print(extra)
 
 
 @cli.command()

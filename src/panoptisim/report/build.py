@@ -221,6 +221,46 @@ def event_section(summary: dict[str, Any]) -> str:
     return html
 
 
+#: The per-region figures in the report and the CLI, with their column titles.
+REGION_COLUMNS = (
+    ("chilling_index", "chilling index"),
+    ("expressed_dissent_rate", "expressed dissent"),
+    ("sanctions_per_1000_per_year", "sanctions"),
+    ("ever_sanctioned_share", "ever sanctioned"),
+    ("tie_loss_share", "tie loss"),
+)
+
+
+def region_rows(summary: dict[str, Any]) -> list[list[Any]]:
+    """Per region: residents, then each of REGION_COLUMNS as the effect (treated − control,
+    or the treated value without a control arm) with its 95% interval."""
+    rows = []
+    for name, reg in summary.get("regions", {}).items():
+        row: list[Any] = [name, reg["residents"]]
+        for key, _ in REGION_COLUMNS:
+            row.extend(_value(reg.get(key)))
+        rows.append(row)
+    return rows
+
+
+def region_section(summary: dict[str, Any]) -> str:
+    """The run report's "Regions" section: what each region's residents lived through."""
+    regions = summary.get("regions") or {}
+    if len(regions) < 2:
+        return ""
+    first = next(iter(regions.values()))
+    what = "treated − control" if "control" in summary["arms"] else "treated arm"
+    units = "; ".join(f"{title}: {first[key]['unit']}" for key, title in REGION_COLUMNS
+                      if key in first)
+    html = (f'<p class="note">Each region\'s residents ({what}; 95% intervals over '
+            f'replicates). Units: {H.esc(units)}. Each region is scored under its own rules; '
+            'ties cross regions, so an unscored region can be chilled through them.</p>')
+    head = ["region", "residents"]
+    for _, title in REGION_COLUMNS:
+        head += [title, "95% interval"]
+    return html + H.table(head, region_rows(summary), numeric=set(range(1, len(head))))
+
+
 def _meanings() -> dict[str, str]:
     return {m.name: m.meaning for m in (*METRICS, *SUMMARY_METRICS)}
 
@@ -282,6 +322,8 @@ def run_report(run_dir: Path, rendered: Rendered, result: Any = None, replay: bo
                               numeric={1, 2, 3, 4})
     figs = "".join(H.figure(n, png, cap, files) for n, cap, png, files in rendered.items)
     sections = [("Headline effects", effects)]
+    if region_section(summary):
+        sections.append(("Regions", region_section(summary)))
     if events:
         sections.append(("Event study", event_section(summary)))
     sections += [("Figures", figs), ("Scenario", scenario_table(resolved))]
