@@ -73,7 +73,8 @@ def test_scenarios_lists_one_line_each():
     res = cli("scenarios")
     lines = res.stdout.strip().splitlines()
     names = [line.split()[0] for line in lines]
-    assert names == sorted(["baseline", "fico", "sesame", "no-surveillance", "safeguards"])
+    assert names == sorted(["baseline", "fico", "sesame", "no-surveillance", "safeguards",
+                            "abolition", "reveal", "appeals-later", "pilots"])
 
 
 def test_params_lists_every_parameter():

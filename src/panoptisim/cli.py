@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import tomllib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,14 @@ def summary_table(summary: dict[str, Any], names: tuple[str, ...] | None = None)
     return table
 
 
+def regional(scenario: dict[str, Any]) -> bool:
+    """Whether a scenario document gives some region rules of its own (``[regions.<name>]``
+    or a timeline entry for some regions): then the run's tables show each region."""
+    return bool(scenario.get("regions")) or any(
+        e.get("regions") or any(k.startswith("regions.") for k in e.get("set", {}))
+        for e in scenario.get("timeline", []))
+
+
 def region_table(summary: dict[str, Any]) -> Table | None:
     """Each region's chilling index, sanctions and tie loss (None with one region)."""
     from panoptisim.report.build import REGION_COLUMNS, region_rows
@@ -135,6 +144,16 @@ def event_table(summary: dict[str, Any]) -> Table | None:
                       cell(rec.get("overshoot"), "mean"),
                       cell(rec.get("largest_weekly_rise"), "mean"))
     return table
+
+
+def _print_summary(summary: dict[str, Any], names: tuple[str, ...] | None,
+                   by_region: bool) -> None:
+    """The summary table, then (``by_region``) each region's, then each timeline entry's."""
+    console = Console()
+    console.print(summary_table(summary, names))
+    for extra in (region_table(summary) if by_region else None, event_table(summary)):
+        if extra is not None:
+            console.print(extra)
 
 
 def _params_table() -> Table:
@@ -211,11 +230,8 @@ def run(scenario: str, sets: tuple[str, ...], seed: int | None, out: Path | None
     finally:
         progress.close()
     if not quiet:
-        console = Console()
-        console.print(summary_table(result.summary, HEADLINE))
-        for extra in (region_table(result.summary), event_table(result.summary)):
-            if extra is not None:
-                console.print(extra)
+        _print_summary(result.summary, HEADLINE,
+                       regional(resolved.model_dump(mode="json", exclude_none=True)))
     click.echo(f"run folder: {result.path}")
     if not no_report:
         from panoptisim.report import write_report
@@ -245,11 +261,11 @@ def show(run_dir: Path, show_all: bool) -> None:
         raise InputError(f"'{run_dir}' is not a run folder: {path} does not exist") from None
     except (OSError, ValueError) as exc:
         raise InputError(f"'{path}' cannot be read: {exc}") from None
-    console = Console()
-    console.print(summary_table(summary, None if show_all else HEADLINE))
-    for extra in (region_table(summary), event_table(summary)):
-        if extra is not None:
-            console.print(extra)
+    try:
+        scenario = tomllib.loads((run_dir / "scenario.toml").read_text())
+    except (OSError, ValueError):
+        scenario = {}
+    _print_summary(summary, None if show_all else HEADLINE, show_all or regional(scenario))
 
 
 @cli.command()
