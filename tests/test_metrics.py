@@ -9,7 +9,7 @@ from helpers_mech import make_ctx, quiet_today, sanction_index
 from scipy import stats
 
 from panoptisim import behavior, sanctions, scoring, sensors, social
-from panoptisim.intervals import t_interval
+from panoptisim.intervals import interval, t_interval
 from panoptisim.metrics import (
     HEADLINE,
     METRIC_NAMES,
@@ -22,7 +22,7 @@ from panoptisim.metrics import (
     gini_binned,
 )
 from panoptisim.state import SANCTIONS, SENSORS
-from panoptisim.summary import aggregate, interval
+from panoptisim.summary import aggregate
 
 BY_NAME = {m.name: m for m in METRICS}
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from panoptisim.api import build_scenario
 from panoptisim.errors import ScenarioError
 from panoptisim.scenario import FEEDS, REGIMES, iter_params, load_scenario
-from panoptisim.scenario.timeline import build_time
+from panoptisim.scenario.timeline import build_time, schedule
 
 STEPS = 30
 HEAD = f'base = "baseline"\n[run]\nsteps = {STEPS}\n[population]\nsize = 200\n'
@@ -187,4 +187,4 @@ def test_random_timelines_load_or_give_one_line_never_another_exception(entries,
 def test_a_scenario_with_a_timeline_is_written_as_toml():
     sc = build_scenario("baseline", {"run.steps": STEPS},
                         timeline=[{"day": 3, "action": "abolish"}])
-    assert "abolish" in sc.to_toml() and len(sc.schedule().periods) == 2
+    assert "abolish" in sc.to_toml() and len(schedule(sc).periods) == 2

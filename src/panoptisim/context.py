@@ -10,7 +10,7 @@ import numpy as np
 from panoptisim.regime import Arm, make_arm
 from panoptisim.rules import Rules
 from panoptisim.scenario import Scenario
-from panoptisim.scenario.timeline import Schedule
+from panoptisim.scenario.timeline import Schedule, schedule
 from panoptisim.state import GROUPS, State
 from panoptisim.streams import Streams
 
@@ -45,10 +45,10 @@ class Context:
     def first_day(cls, scenario: Scenario, arm: str, streams: Streams, state: State
                   ) -> "Context":
         """Arm ``arm`` (treated or control) of ``scenario`` on day 0, on ``state``."""
-        schedule = scenario.schedule()
-        first = schedule.periods[0]
+        plan = schedule(scenario)
+        first = plan.periods[0]
         return cls(first.national, make_arm(arm, Rules(first.regions, state.region)),
-                   streams, state, schedule)
+                   streams, state, plan)
 
     @property
     def rules(self) -> Rules:

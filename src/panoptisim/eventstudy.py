@@ -12,8 +12,8 @@ For each entry (taking effect at the start of day ``D``) and each headline metri
   the control's over the window, ``cascade_peak`` = the largest one-day rise inside it;
 - **change** = after - before, per arm and for the effect;
 - each value is reported per arm, with the effect (treated - control) and its 95% t
-  interval over replicates, as ``summary.json`` reports a run (:func:`panoptisim.summary.
-  arm_entry`). An empty window (``D = 0`` before, ``D >= steps`` after) gives None.
+  interval over replicates, as ``summary.json`` reports a run (:func:`panoptisim.
+  intervals.arm_entry`). An empty window (``D = 0`` before, ``D >= steps`` after) gives None.
 
 After an entry that lifts the regime (``abolish``) or reveals it (``reveal``), three
 recovery figures of expressed dissent are computed per replicate from day ``D`` on, on
@@ -33,10 +33,10 @@ from typing import Any
 import numpy as np
 
 from panoptisim.engine import Simulation
+from panoptisim.intervals import arm_entry, interval
 from panoptisim.metrics import HEADLINE, METRIC_NAMES, SUMMARY_METRICS, Columns
 from panoptisim.scenario.schema import TimelineEntry
 from panoptisim.scenario.timeline import entry_label
-from panoptisim.summary import arm_entry, interval
 
 #: Entries after which the recovery of expressed dissent is measured.
 RECOVERY_ACTIONS = ("abolish", "reveal")
@@ -151,12 +151,9 @@ def recovery(treated: np.ndarray, control: np.ndarray, day: int) -> dict[str, An
 
 # --------------------------------------------------------------- aggregation
 def clipped_interval(samples: Sequence[float]) -> list[float | None] | None:
-    """:func:`panoptisim.summary.interval` with its low end clipped at 0: for figures that
-    cannot be negative (days, overshoot, rise)."""
-    ci = interval(list(samples))
-    if ci is None:
-        return None
-    return [None if ci[0] is None else max(ci[0], 0.0), ci[1]]
+    """:func:`panoptisim.intervals.interval` clipped at 0: for figures that cannot be
+    negative (days, overshoot, rise)."""
+    return interval(list(samples), floor=0.0)
 
 
 def _across(values: list[float | None], unit: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import numpy as np
 
 from panoptisim.network import from_edges, make_households, make_small_world
 from panoptisim.scenario import Scenario
+from panoptisim.scenario.timeline import schedule
 from panoptisim.state import State
 from panoptisim.streams import Streams
 
@@ -25,7 +26,7 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
     n = pop.size
     rng = streams.generator("population")
     regions = pop.regions
-    rules = scenario.schedule().periods[0].regions  # each region's rules on day 0
+    rules = schedule(scenario).periods[0].regions  # each region's rules on day 0
 
     household, hu, hv = make_households(n, net.household_size_mean,
                                         streams.generator("network.households"))

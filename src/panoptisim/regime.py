@@ -15,6 +15,7 @@ import numpy as np
 
 from panoptisim.rules import Rules
 from panoptisim.scenario import FEEDS, Scenario
+from panoptisim.scenario.timeline import schedule
 from panoptisim.state import CATEGORIES
 
 #: Categories each regime scores, and whether it has the network ("guilt by association")
@@ -190,4 +191,4 @@ def arm_on_day_0(scenario: Scenario, name: str, region_of: np.ndarray | None = N
     """The arm ``name`` of ``scenario`` on day 0, for agents in regions ``region_of``
     (default: one agent in the first region)."""
     region_of = np.zeros(1, np.int8) if region_of is None else region_of
-    return make_arm(name, Rules(scenario.schedule().periods[0].regions, region_of))
+    return make_arm(name, Rules(schedule(scenario).periods[0].regions, region_of))

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from panoptisim.context import Context
-from panoptisim.intervals import t_interval
+from panoptisim.intervals import arm_entry, interval
 from panoptisim.state import Today
 
 #: name -> (meaning, unit); each a count among the region's residents on that day.
@@ -76,31 +76,6 @@ def residents(ctx: Context) -> dict[str, float]:
             "tie_ends": np.bincount(s.region, weights=degree, minlength=n)}
 
 
-def _interval(x: list[float], floor: float | None = None) -> list[float] | None:
-    if len(x) < 2:
-        return None
-    a = np.asarray(x, np.float64)
-    low, high = t_interval(a.mean(), a.std(ddof=1), len(a))
-    if floor is not None:
-        low, high = max(low, floor), max(high, floor)
-    return [float(low), float(high)]
-
-
-def _entry(per_arm: dict[str, list[float]], unit: str, nonneg: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"unit": unit}
-    for arm, values in per_arm.items():
-        out[arm] = float(np.mean(values))
-    if "control" in per_arm:
-        effects = [t - c for t, c in zip(per_arm["treated"], per_arm["control"], strict=True)]
-        out["effect"] = float(np.mean(effects))
-        # with nothing in the control arm the effect is the treated value: not negative
-        structural = nonneg and not any(per_arm["control"])
-        out["ci95"] = _interval(effects, 0.0 if structural else None)
-    else:
-        out["ci95"] = _interval(per_arm["treated"], 0.0 if nonneg else None)
-    return out
-
-
 #: The per-region summary entries: name -> unit (each per arm, effect and 95% interval).
 REGION_SUMMARY: dict[str, str] = {
     "expressed_dissent_rate": "share of residents per day (mean over days)",
@@ -153,10 +128,10 @@ def region_summary(runs: list[Any], names: list[str], steps: int) -> dict[str, A
                 chill.append(1.0 - treated / base if base > 0 else 0.0)
             doc["chilling_index"] = {"unit": "share of the control arm's expressed dissent",
                                      "effect": float(np.mean(chill)),
-                                     "ci95": _interval(chill)}
+                                     "ci95": interval(chill)}
         for key, unit in REGION_SUMMARY.items():
-            doc[key] = _entry({a: [values[(r, a)][key] for r in reps] for a in arms}, unit,
-                              nonneg=True)
+            doc[key] = {"unit": unit, **arm_entry(
+                {a: [values[(r, a)][key] for r in reps] for a in arms}, nonneg=True)}
         out[name] = doc
     return out
 

@@ -3,13 +3,12 @@ with a timeline, the event study of each entry (:mod:`panoptisim.eventstudy`).""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from panoptisim.engine import Simulation
-from panoptisim.intervals import t_interval
+from panoptisim.intervals import arm_entry, clean, interval
 from panoptisim.metrics import COUNT_METRICS, METRICS, SUMMARY_METRICS
 from panoptisim.regional import region_summary
 
@@ -21,36 +20,6 @@ def aggregate(values: np.ndarray, how: str) -> float:
     if how == "sum":
         return float(values.sum())
     return float(values[-1])
-
-
-def interval(samples: list[float]) -> list[float] | None:
-    """Two-sided 95% t interval of the mean (:func:`panoptisim.intervals.t_interval`) as
-    summary.json writes it; None with fewer than two replicates."""
-    x = np.asarray(samples, dtype=np.float64)
-    if len(x) < 2:
-        return None
-    low, high = t_interval(x.mean(), x.std(ddof=1), len(x))
-    return [_clean(low), _clean(high)]
-
-
-def _clean(v: float) -> float | None:
-    v = float(v)
-    return None if math.isnan(v) or math.isinf(v) else v
-
-
-def arm_entry(per_arm: dict[str, list[float]]) -> dict[str, Any]:
-    """Each arm's mean over replicates (``per_arm``: arm -> one value per replicate, treated
-    first), then with a control arm the effect (mean of the paired treated - control
-    differences) and its 95% interval, else the treated value's interval; in the unit of
-    the values."""
-    out: dict[str, Any] = {arm: _clean(np.mean(values)) for arm, values in per_arm.items()}
-    if "control" in per_arm:
-        effects = [t - c for t, c in zip(per_arm["treated"], per_arm["control"])]
-        out["effect"] = _clean(np.mean(effects))
-        out["ci95"] = interval(effects)
-    else:
-        out["ci95"] = interval(per_arm["treated"])
-    return out
 
 
 def run_summary(sim: Simulation) -> dict[str, Any]:
@@ -71,7 +40,7 @@ def run_summary(sim: Simulation) -> dict[str, Any]:
             if sm.over == "pair":
                 values = [sm.fn(by[(r, "treated")].columns, by[(r, "control")].columns)
                           for r in range(reps)]
-                metrics[sm.name] = {"aggregate": sm.aggregate, "effect": _clean(
+                metrics[sm.name] = {"aggregate": sm.aggregate, "effect": clean(
                     np.mean(values)), "ci95": interval(values)}
     for m in METRICS:
         metrics[m.name] = entry(m.aggregate, {arm: [aggregate(by[(r, arm)].columns[m.name],
@@ -87,17 +56,17 @@ def run_summary(sim: Simulation) -> dict[str, Any]:
     if scale != 1:  # population scaling: counts also as the population they stand for
         for name in COUNT_METRICS:
             counted = metrics[name]
-            scaled = {k: (None if counted.get(k) is None else _clean(counted[k] * scale))
+            scaled = {k: (None if counted.get(k) is None else clean(counted[k] * scale))
                       for k in (*arms, "effect") if k in counted}
             ci = counted.get("ci95")
             scaled["ci95"] = None if ci is None else [
-                None if v is None else _clean(v * scale) for v in ci]
+                None if v is None else clean(v * scale) for v in ci]
             counted["scaled"] = scaled
 
     rates: dict[str, Any] = {}
     for arm in arms:
         first = by[(0, arm)].rates
-        rates[arm] = {kind: {g: _clean(np.mean([by[(r, arm)].rates[kind][g]
+        rates[arm] = {kind: {g: clean(np.mean([by[(r, arm)].rates[kind][g]
                                                 for r in range(reps)]))
                              for g in first[kind]} for kind in first}
     doc = {

@@ -7,21 +7,16 @@ import difflib
 import tomllib
 from importlib import resources
 from pathlib import Path
-from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from panoptisim.errors import InputError, ScenarioError
 from panoptisim.scenario.keys import merge, set_path
-from panoptisim.scenario.params import (
-    allowed,
-    did_you_mean,
-    iter_params,
-    param_keys,
-    section_keys,
-)
-from panoptisim.scenario.schema import RegionSpec, Scenario, TimelineEntry
+from panoptisim.scenario.messages import LIST_FIELDS, format_error
+from panoptisim.scenario.params import did_you_mean, param_keys, section_keys
+from panoptisim.scenario.schema import Scenario
+from panoptisim.scenario.timeline import RulesError, resolve
 
 
 def builtin_names() -> list[str]:
@@ -49,60 +44,6 @@ def read_user_file(path: Path, kind: str, error: type[InputError] = InputError) 
         raise error(f"{kind} '{path}' does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"{kind} '{path}' cannot be read: {exc}") from None
-
-
-def format_error(err: ValidationError, model: type[BaseModel] = Scenario,
-                 prefix: str = "") -> str:
-    """One line for a pydantic error: the key, the value and what is allowed (first error).
-
-    ``prefix`` is put before every key (a sweep's ``base.``); ``model`` gives the keys an
-    unknown one is compared with.
-    """
-    e = err.errors()[0]
-    key = ".".join(str(p) for p in e["loc"])
-    if e["type"] == "extra_forbidden":
-        for head, fields in LIST_FIELDS.items():
-            if model is Scenario and key.startswith(head + "."):
-                return (f"unknown key '{prefix}{key}' (value {e.get('input')!r}); an entry "
-                        f"of {head} has keys {', '.join(fields)}")
-        keys = param_keys() if model is Scenario else tuple(p.key for p in iter_params(model))
-        return f"unknown key '{prefix}{key}'; {did_you_mean(key, keys)}"
-    if not e["loc"] or (e["type"] == "value_error" and isinstance(e.get("input"), dict)):
-        # a rule across fields (of the scenario or a section): its message says everything
-        return str(e["msg"]).removeprefix("Value error, ")
-    rule = _allowed_for(model, key)
-    return (f"{prefix}{key} = {e.get('input')!r} is not allowed: {e['msg'].lower()}"
-            + (f" (allowed: {rule})" if rule else ""))
-
-
-def _allowed_for(model: type[BaseModel], key: str) -> str:
-    """What the field at dotted ``key`` (or the parameter containing it) allows."""
-    node: Any = model
-    for part in key.split("."):
-        if part.isdigit():  # an entry of a list of tables
-            continue
-        fields = getattr(node, "model_fields", None)
-        if not fields or part not in fields:
-            break
-        field = fields[part]
-        node = field.annotation
-        if get_origin(node) is list and _is_model(get_args(node)[0]):
-            node = get_args(node)[0]
-            continue
-        if get_origin(node) in (Union, UnionType):  # X | None
-            node = next((a for a in get_args(node) if a is not type(None)), node)
-        if not _is_model(node):
-            return allowed(field)
-    return ""
-
-
-def _is_model(x: Any) -> bool:
-    return isinstance(x, type) and issubclass(x, BaseModel)
-
-
-#: The fields of a list's entries that a dotted key can name, by the list's key.
-LIST_FIELDS = {"timeline": TimelineEntry.model_fields, "population.regions":
-               RegionSpec.model_fields}
 
 
 def check_key(key: str) -> None:
@@ -171,9 +112,15 @@ def scenario_document(source: str | Path | Scenario | None = "baseline") -> dict
 def validate(data: dict[str, Any], prefix: str = "") -> Scenario:
     """A Scenario from a document, or ScenarioError with one line (see format_error)."""
     try:
-        return Scenario.model_validate(data, strict=False)
+        scenario = Scenario.model_validate(data, strict=False)
     except ValidationError as err:
         raise ScenarioError(format_error(err, prefix=prefix)) from None
+    if scenario.regions or scenario.timeline:  # every region's rules on every day
+        try:
+            resolve(scenario)
+        except RulesError as err:
+            raise ScenarioError(f"{prefix}{err}") from None
+    return scenario
 
 
 def load_scenario(source: str | Path | Scenario | None = "baseline",

@@ -629,25 +629,6 @@ class Scenario(Section):
                 f"[{s.score_min}, {s.score_max}]")
         return self
 
-    @model_validator(mode="after")
-    def _rules_over_time(self) -> "Scenario":
-        """Every region's rules on every day of the timeline are valid (one line if not)."""
-        if self.regions or self.timeline:
-            from panoptisim.scenario.timeline import resolve
-            resolve(self)
-        return self
-
-    def schedule(self) -> Any:
-        """The rules in force on each day in each region (:class:`~panoptisim.scenario.
-        timeline.Schedule`), resolved once per content of the scenario."""
-        from panoptisim.scenario.timeline import resolve
-        text = self.to_toml()
-        cached = getattr(self, "_schedule_cache", None)
-        if cached is None or cached[0] != text:
-            cached = (text, resolve(self))
-            object.__setattr__(self, "_schedule_cache", cached)
-        return cached[1]
-
     # ------------------------------------------------------------------ helpers
     def to_toml(self) -> str:
         """The fully resolved scenario as TOML text (deterministic key order)."""

@@ -20,8 +20,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from panoptisim.scenario.keys import flatten, merge, nest
+from panoptisim.scenario.messages import format_error
 from panoptisim.scenario.params import did_you_mean, param_info, param_keys
-from panoptisim.scenario.schema import FEEDS, TimelineEntry
+from panoptisim.scenario.schema import FEEDS, Scenario, TimelineEntry
 
 #: Sections whose keys a region can override: the rules of the system, not people.
 POLICY_SECTIONS = ("surveillance", "scoring", "safeguards", "sanctions")
@@ -46,9 +47,9 @@ class Period:
 
     start: int
     #: The scenario in force nationally (behaviour and social response come from it).
-    national: Any
+    national: Scenario
     #: Each region's rules (``population.regions`` order): national + the region's own.
-    regions: tuple[Any, ...]
+    regions: tuple[Scenario, ...]
     #: Indices of the timeline entries that take effect on ``start``.
     entries: tuple[int, ...]
 
@@ -109,42 +110,51 @@ def entry_label(entry: TimelineEntry) -> str:
     return what
 
 
-class _Error(ValueError):
+class RulesError(ValueError):
     """A rule broken by the timeline or a region's overrides (one line)."""
 
 
 def _check_key(where: str, key: str, value: Any, *, region: bool, build_ok: bool) -> None:
     """Refuse a key that is no parameter, a build-time one, or (for a region) not a rule."""
     if key not in param_keys() or key in ("name", "description"):
-        raise _Error(f"{where}: unknown key '{key}' (value {value!r}); "
+        raise RulesError(f"{where}: unknown key '{key}' (value {value!r}); "
                      f"{did_you_mean(key)}")
     if region and not policy_key(key):
-        raise _Error(f"{where}: '{key}' = {value!r} cannot differ by region; allowed: keys of "
+        raise RulesError(f"{where}: '{key}' = {value!r} cannot differ by region; allowed: keys of "
                      f"{', '.join(POLICY_SECTIONS)}")
     if not build_ok and build_time(key):
-        raise _Error(f"{where}: '{key}' = {value!r} is fixed when the society is built and "
+        raise RulesError(f"{where}: '{key}' = {value!r} is fixed when the society is built and "
                      "cannot change during a run; a timeline may set keys of behavior, social, "
                      f"{', '.join(POLICY_SECTIONS)} (except build-time ones: see "
                      "'panoptisim params')")
 
 
-def _validated(doc: dict[str, Any], where: str) -> Any:
-    from panoptisim.scenario.load import format_error
-    from panoptisim.scenario.schema import Scenario
+def _validated(doc: dict[str, Any], where: str) -> Scenario:
     try:
         return Scenario.model_validate(doc, strict=False)
     except ValidationError as err:
-        raise _Error(f"{where}: {format_error(err)}") from None
+        raise RulesError(f"{where}: {format_error(err)}") from None
 
 
-def resolve(scenario: Any) -> Schedule:
-    """The schedule of ``scenario``'s rules, each period validated; ValueError (one line,
+def schedule(scenario: Scenario) -> Schedule:
+    """The schedule of ``scenario``'s rules (:func:`resolve`), resolved once per content of
+    the scenario (kept with it until it changes)."""
+    text = scenario.to_toml()
+    cached = getattr(scenario, "_schedule_cache", None)
+    if cached is None or cached[0] != text:
+        cached = (text, resolve(scenario))
+        object.__setattr__(scenario, "_schedule_cache", cached)
+    return cached[1]
+
+
+def resolve(scenario: Scenario) -> Schedule:
+    """The schedule of ``scenario``'s rules, each period validated; RulesError (one line,
     naming the entry, key, value and what is allowed) if any rule is broken."""
     names = [r.name for r in scenario.population.regions]
     steps = scenario.run.steps
     for name, overrides in scenario.regions.items():
         if name not in names:
-            raise _Error(f"regions.{name} = {overrides!r}: no region '{name}' in "
+            raise RulesError(f"regions.{name} = {overrides!r}: no region '{name}' in "
                          f"population.regions (allowed: {', '.join(names)})")
         for key, value in flatten(overrides).items():
             _check_key(f"regions.{name}", key, value, region=True, build_ok=True)
@@ -153,26 +163,26 @@ def resolve(scenario: Any) -> Schedule:
     for i, e in enumerate(entries):
         where = f"timeline.{i}"
         if e.day > steps - 1:
-            raise _Error(f"{where}.day = {e.day} is out of range; allowed: integer in "
+            raise RulesError(f"{where}.day = {e.day} is out of range; allowed: integer in "
                          f"[0, {steps - 1}] (run.steps = {steps})")
         if i and e.day < entries[i - 1].day:
-            raise _Error(f"{where}.day = {e.day} comes before timeline.{i - 1}.day = "
+            raise RulesError(f"{where}.day = {e.day} comes before timeline.{i - 1}.day = "
                          f"{entries[i - 1].day}; entries must be in day order")
         for r in e.regions or []:
             if r not in names:
-                raise _Error(f"{where}.regions: no region '{r}' (allowed: {', '.join(names)})")
+                raise RulesError(f"{where}.regions: no region '{r}' (allowed: {', '.join(names)})")
         if e.regime is not None and e.action != "introduce":
-            raise _Error(f"{where}.regime = {e.regime!r} needs action = 'introduce'")
+            raise RulesError(f"{where}.regime = {e.regime!r} needs action = 'introduce'")
         if e.feeds is not None and e.action != "reveal":
-            raise _Error(f"{where}.feeds = {e.feeds!r} needs action = 'reveal'")
+            raise RulesError(f"{where}.feeds = {e.feeds!r} needs action = 'reveal'")
         if e.action is None and not e.set:
-            raise _Error(f"{where} (day {e.day}) changes nothing; give an action (abolish | "
+            raise RulesError(f"{where} (day {e.day}) changes nothing; give an action (abolish | "
                          "introduce | reveal) or a set = { \"key\" = value }")
         for key, value in e.set.items():
             if key.startswith("regions."):
                 _, name, rest = (key.split(".", 2) + ["", ""])[:3]
                 if name not in names:
-                    raise _Error(f"{where}.set: '{key}' names no region '{name}' "
+                    raise RulesError(f"{where}.set: '{key}' names no region '{name}' "
                                  f"(allowed: {', '.join(names)})")
                 _check_key(f"{where}.set", rest, value, region=True, build_ok=False)
             else:
@@ -231,12 +241,12 @@ def resolve(scenario: Any) -> Schedule:
                 regime = current[names.index(n)].scoring.regime
                 if e.action == "abolish":
                     if regime == "none":
-                        raise _Error(f"timeline.{i}.action = 'abolish' (day {day}): no regime "
+                        raise RulesError(f"timeline.{i}.action = 'abolish' (day {day}): no regime "
                                      f"is in force in region '{n}' then; allowed: introduce")
                     fixed[n] = "none"
                 elif e.action == "introduce":
                     if regime != "none":
-                        raise _Error(f"timeline.{i}.action = 'introduce' (day {day}): regime "
+                        raise RulesError(f"timeline.{i}.action = 'introduce' (day {day}): regime "
                                      f"'{regime}' is already in force in region '{n}'; "
                                      "allowed: abolish it first, or set scoring.regime")
                     fixed[n] = e.regime
@@ -252,7 +262,7 @@ def resolve(scenario: Any) -> Schedule:
         for n, rules in zip(names, new.regions, strict=True):
             if entries[applied[-1]].action == "introduce" and rules.scoring.regime == "none" \
                     and n in (entries[applied[-1]].regions or names):
-                raise _Error(f"{where}: introduce in region '{n}' starts regime 'none'; "
+                raise RulesError(f"{where}: introduce in region '{n}' starts regime 'none'; "
                              "allowed: regime = 'fico' | 'sesame' | 'citizen', or set "
                              "scoring.regime")
         if day == 0:

@@ -20,7 +20,7 @@ from pydantic.fields import FieldInfo
 
 from panoptisim.fmt import bound
 from panoptisim.scenario.keys import parse_override
-from panoptisim.scenario.load import format_error
+from panoptisim.scenario.messages import format_error
 from panoptisim.scenario.params import allowed as scalar_allowed
 from panoptisim.scenario.params import choices, suggest
 from panoptisim.scenario.schema import param
