@@ -201,3 +201,18 @@ def test_chilling_spills_into_an_unscored_region_through_ties_across_the_border(
 
     linked, apart = neighbour_chilling(1.0), neighbour_chilling(0.0)
     assert linked > 0.002 and linked > 5 * max(apart, 0.0)
+
+
+def test_abolish_then_introduce_on_one_day_switches_the_regime_with_a_clean_slate():
+    sched = resolve(scenario({"timeline": [{"day": D, "action": "abolish"},
+                                           {"day": D, "action": "introduce",
+                                            "regime": "fico"}]}))
+    assert [sc.scoring.regime for sc in sched.at(D).regions] == ["fico", "fico"]
+    sim = simulate(scenario({"timeline": [{"day": D, "action": "abolish"},
+                                          {"day": D, "action": "introduce",
+                                           "regime": "fico"}]}))
+    log = run_state(sim).flags
+    from panoptisim.state import CATEGORIES
+    after = log.category[log.day >= D]
+    assert len(after) and (after == CATEGORIES.index("default")).all()
+    assert (log.status[log.day < D] == ABOLISHED).any()

@@ -118,15 +118,15 @@ def _check_key(where: str, key: str, value: Any, *, region: bool, build_ok: bool
     """Refuse a key that is no parameter, a build-time one, or (for a region) not a rule."""
     if key not in param_keys() or key in ("name", "description"):
         raise RulesError(f"{where}: unknown key '{key}' (value {value!r}); "
-                     f"{did_you_mean(key)}")
+                         f"{did_you_mean(key)}")
     if region and not policy_key(key):
         raise RulesError(f"{where}: '{key}' = {value!r} cannot differ by region; allowed: keys of "
-                     f"{', '.join(POLICY_SECTIONS)}")
+                         f"{', '.join(POLICY_SECTIONS)}")
     if not build_ok and build_time(key):
         raise RulesError(f"{where}: '{key}' = {value!r} is fixed when the society is built and "
-                     "cannot change during a run; a timeline may set keys of behavior, social, "
-                     f"{', '.join(POLICY_SECTIONS)} (except build-time ones: see "
-                     "'panoptisim params')")
+                         "cannot change during a run; a timeline may set keys of behavior, social, "
+                         f"{', '.join(POLICY_SECTIONS)} (except build-time ones: see "
+                         "'panoptisim params')")
 
 
 def _validated(doc: dict[str, Any], where: str) -> Scenario:
@@ -155,7 +155,7 @@ def resolve(scenario: Scenario) -> Schedule:
     for name, overrides in scenario.regions.items():
         if name not in names:
             raise RulesError(f"regions.{name} = {overrides!r}: no region '{name}' in "
-                         f"population.regions (allowed: {', '.join(names)})")
+                             f"population.regions (allowed: {', '.join(names)})")
         for key, value in flatten(overrides).items():
             _check_key(f"regions.{name}", key, value, region=True, build_ok=True)
 
@@ -164,10 +164,10 @@ def resolve(scenario: Scenario) -> Schedule:
         where = f"timeline.{i}"
         if e.day > steps - 1:
             raise RulesError(f"{where}.day = {e.day} is out of range; allowed: integer in "
-                         f"[0, {steps - 1}] (run.steps = {steps})")
+                             f"[0, {steps - 1}] (run.steps = {steps})")
         if i and e.day < entries[i - 1].day:
             raise RulesError(f"{where}.day = {e.day} comes before timeline.{i - 1}.day = "
-                         f"{entries[i - 1].day}; entries must be in day order")
+                             f"{entries[i - 1].day}; entries must be in day order")
         for r in e.regions or []:
             if r not in names:
                 raise RulesError(f"{where}.regions: no region '{r}' (allowed: {', '.join(names)})")
@@ -177,13 +177,13 @@ def resolve(scenario: Scenario) -> Schedule:
             raise RulesError(f"{where}.feeds = {e.feeds!r} needs action = 'reveal'")
         if e.action is None and not e.set:
             raise RulesError(f"{where} (day {e.day}) changes nothing; give an action (abolish | "
-                         "introduce | reveal) or a set = { \"key\" = value }")
+                             "introduce | reveal) or a set = { \"key\" = value }")
         for key, value in e.set.items():
             if key.startswith("regions."):
                 _, name, rest = (key.split(".", 2) + ["", ""])[:3]
                 if name not in names:
                     raise RulesError(f"{where}.set: '{key}' names no region '{name}' "
-                                 f"(allowed: {', '.join(names)})")
+                                     f"(allowed: {', '.join(names)})")
                 _check_key(f"{where}.set", rest, value, region=True, build_ok=False)
             else:
                 _check_key(f"{where}.set", key, value, region=bool(e.regions), build_ok=False)
@@ -224,6 +224,9 @@ def resolve(scenario: Scenario) -> Schedule:
     while i < len(entries):
         day = entries[i].day
         applied = []
+        # each region's regime as the day's entries leave it, one after the other
+        regime_now = {n: sc.scoring.regime for n, sc in zip(names, periods[-1].regions,
+                                                             strict=True)}
         while i < len(entries) and entries[i].day == day:
             e = entries[i]
             targets = e.regions if e.regions is not None else names
@@ -236,20 +239,20 @@ def resolve(scenario: Scenario) -> Schedule:
                         own[n] = merge(own[n], nest(key, value))
                 else:
                     national = merge(national, nest(key, value))
-            current = periods[-1].regions
             for n in targets:
-                regime = current[names.index(n)].scoring.regime
+                regime = regime_now[n]
                 if e.action == "abolish":
                     if regime == "none":
                         raise RulesError(f"timeline.{i}.action = 'abolish' (day {day}): no regime "
-                                     f"is in force in region '{n}' then; allowed: introduce")
-                    fixed[n] = "none"
+                                         f"is in force in region '{n}' then; allowed: introduce")
+                    fixed[n] = regime_now[n] = "none"
                 elif e.action == "introduce":
                     if regime != "none":
                         raise RulesError(f"timeline.{i}.action = 'introduce' (day {day}): regime "
-                                     f"'{regime}' is already in force in region '{n}'; "
-                                     "allowed: abolish it first, or set scoring.regime")
+                                         f"'{regime}' is already in force in region '{n}'; "
+                                         "allowed: abolish it first, or set scoring.regime")
                     fixed[n] = e.regime
+                    regime_now[n] = e.regime or "introduced"
                 elif e.action == "reveal":
                     feeds = set(e.feeds if e.feeds is not None else FEEDS)
                     revealed[n] |= feeds
@@ -263,8 +266,8 @@ def resolve(scenario: Scenario) -> Schedule:
             if entries[applied[-1]].action == "introduce" and rules.scoring.regime == "none" \
                     and n in (entries[applied[-1]].regions or names):
                 raise RulesError(f"{where}: introduce in region '{n}' starts regime 'none'; "
-                             "allowed: regime = 'fico' | 'sesame' | 'citizen', or set "
-                             "scoring.regime")
+                                 "allowed: regime = 'fico' | 'sesame' | 'citizen', or set "
+                                 "scoring.regime")
         if day == 0:
             periods[0] = Period(0, new.national, new.regions, new.entries)
         else:
