@@ -88,26 +88,59 @@ def test_no_sanction_without_counting_flag_points():
     assert s.sanction_days_left.sum() == 0
 
 
-def test_wrongful_when_false_points_outweigh_true_points():
+def test_wrongful_when_the_sanction_would_not_have_come_without_its_false_points():
+    # but-for: the score plus the false points still counting is not under the threshold
     ctx = make_ctx(n=N)
-    s = ctx.state
+    s, p = ctx.state, ctx.scenario.sanctions
     calm(ctx)
-    s.score[:4] = 545.0  # travel ban only
-    s.points_false[:4] = [20.0, 10.0, 10.0, 5.0]
-    s.points_true[:4] = [10.0, 20.0, 10.0, 0.0]
-    s.points_political[:4] = [30.0, 0.0, 5.0, 5.0]
-    s.n_flags_counting[:4] = 2
+    travel = p.threshold_travel_ban
+    s.score[:5] = [travel - 5.0, travel - 5.0, travel - 5.0, travel - 5.0, 360.0]
+    s.points_false[:5] = [20.0, 10.0, 4.0, 5.0, 5.0]
+    s.points_true[:5] = [10.0, 20.0, 10.0, 0.0, 0.0]
+    s.points_political[:5] = [30.0, 0.0, 5.0, 5.0, 0.0]
+    s.n_flags_counting[:5] = 2
     today = Today(0)
     sanctions.step(ctx, today)
-    np.testing.assert_array_equal(today.new_sanction_agent, [0, 1, 2, 3])
-    np.testing.assert_array_equal(today.new_sanction_wrongful, [True, False, False, True])
-    np.testing.assert_array_equal(today.new_sanction_political, [True, False, False, True])
-    np.testing.assert_array_equal(s.ever_wrongful[:4], [True, False, False, True])
-    assert not s.ever_wrongful[4:].any()
+    travel_new = today.new_sanction_kind == TRAVEL
+    np.testing.assert_array_equal(today.new_sanction_agent[travel_new], [0, 1, 2, 3, 4])
+    # agent 1: more true than false points, yet the false ones made the difference;
+    # agent 4: only false points, yet far under the threshold without them too
+    expected = [True, True, False, True, False]
+    np.testing.assert_array_equal(today.new_sanction_wrongful[travel_new], expected)
+    np.testing.assert_array_equal(today.new_sanction_political[travel_new],
+                                  [True, False, False, True, False])
+    np.testing.assert_array_equal(s.sanction_wrongful[TRAVEL, :5], expected)
     log = s.sanction_log
-    np.testing.assert_array_equal(log.wrongful, [True, False, False, True])
-    np.testing.assert_allclose(log.points_false, [20, 10, 10, 5])
-    np.testing.assert_allclose(log.points_true, [10, 20, 10, 0])
+    np.testing.assert_array_equal(log.wrongful[log.kind == TRAVEL], expected)
+    np.testing.assert_allclose(log.points_false[log.kind == TRAVEL], [20, 10, 4, 5, 5])
+
+
+def test_a_sanction_renewed_without_a_gap_is_a_continuation_not_a_new_one():
+    ctx = make_ctx({"sanctions.dur_travel_ban": 3}, n=N)
+    s, p = ctx.state, ctx.scenario.sanctions
+    calm(ctx)
+    s.score[0] = (p.threshold_travel_ban + p.threshold_visa_denial) / 2  # under travel only
+    s.points_true[0] = 10.0
+    s.n_flags_counting[0] = 1
+    continued = []
+    for t in range(9):  # still under the threshold all along: one sanction, 9 days
+        today = Today(t)
+        sanctions.step(ctx, today)
+        assert s.sanction_days_left[TRAVEL, 0] > 0, t
+        continued.append(today.sanctions_continued)
+        assert len(today.new_sanction_agent) == (1 if t == 0 else 0), t
+    assert continued == [0, 0, 0, 1, 0, 0, 1, 0, 0]
+    assert len(s.sanction_log) == 1
+    # a gap of a day: then it is a new sanction
+    s.score[0] = 800.0
+    for t in range(9, 13):
+        sanctions.step(ctx, Today(t))
+    assert s.sanction_days_left[TRAVEL, 0] == 0
+    s.score[0] = p.threshold_travel_ban - 1.0
+    today = Today(13)
+    sanctions.step(ctx, today)
+    np.testing.assert_array_equal(today.new_sanction_agent, [0])
+    assert today.sanctions_continued == 0 and len(s.sanction_log) == 2
 
 
 @pytest.mark.parametrize("arm, overrides", [("control", {}),

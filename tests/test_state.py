@@ -106,7 +106,9 @@ def test_each_stage_writes_only_the_day_fields_declared_as_its_own():
     declared = {f.name: f.metadata["stage"] for f in fields(Today) if f.name != "t"}
     assert set(declared.values()) <= set(engine.PHASES)
     sc = load_scenario("safeguards", {"population.size": 2000, "scoring.regime": "citizen",
-                                      "surveillance.informants.p_malicious": 0.01}, seed=3)
+                                      "surveillance.informants.p_malicious": 0.01,
+                                      "sanctions.dur_internet_throttled": 3,
+                                      "sanctions.threshold_internet_throttled": 640.0}, seed=3)
     sc = validate(merge(sc.model_dump(mode="json", exclude_none=True),
                         {"timeline": [{"day": 38, "action": "abolish"}]}))
     streams = Streams(sc.run.seed)

@@ -161,14 +161,18 @@ def _build() -> list[Metric]:
                         f"False flags from {sensor}."))
     m += [
         Metric("sanctions_new", lambda c, t: float(len(t.new_sanction_agent)), "sum",
-               "Sanctions imposed that day (all types)."),
+               "Sanctions imposed that day (all types; continuations not counted)."),
         Metric("wrongful_sanctions", lambda c, t: float(t.new_sanction_wrongful.sum()), "sum",
-               "Sanctions whose triggering penalty points came mostly from false flags."),
+               "New sanctions that would not have been imposed that day without the false "
+               "points counting against the agent (but-for)."),
         Metric("wrongful_sanction_share", _wrongful_share, "last",
                "Wrongful sanctions / all sanctions, cumulative to that day."),
         Metric("wrongful_sanction_days", lambda c, t: float(
             ((c.state.sanction_days_left > 0) & c.state.sanction_wrongful).sum()), "sum",
                "Agent-days under a sanction that was wrongful when imposed (per sanction type)."),
+        Metric("sanctions_continued", lambda c, t: float(t.sanctions_continued), "sum",
+               "Sanctions renewed without a gap (the score still under the threshold when "
+               "they ran out): a continuation, not a new sanction."),
         Metric("sanctions_lifted", lambda c, t: float(t.sanctions_lifted
                                                       + t.sanctions_abolished), "sum",
                "Running sanctions lifted because an appeal succeeded or the regime that "

@@ -2,8 +2,12 @@
 
 Each day every running sanction counts down; an agent whose score is under a sanction's
 threshold, who is not already under it, and who has penalty points from flags still
-counting (so the sanction can be traced to flags) receives it for ``dur_<kind>`` days.
-The sanction is wrongful when most of those points come from false flags. When an appeal
+counting (so the sanction can be traced to flags) receives it for ``dur_<kind>`` days. A
+sanction that runs out on a day its holder's score is still under the threshold continues
+without a gap: it is renewed for ``dur_<kind>`` days and counted as a continuation
+(``sanctions_continued``), not as a new sanction. A new sanction is wrongful by the but-for
+test: without its false points (``points_false``, still counting) the score would not have
+been under the threshold that day. When an appeal
 succeeds, the agent's running sanctions whose threshold the restored score clears are
 lifted (the decision that caused them has been reversed). Fast-track
 privileges (score at or above ``threshold_fast_track``) are read by the metrics.
@@ -34,30 +38,48 @@ def lift_on_appeal(ctx: Context, today: Today) -> None:
 
 
 def step(ctx: Context, today: Today) -> None:
-    """Count down running sanctions and impose new ones."""
+    """Count down running sanctions, continue those that run out while the score is still
+    under their threshold, and impose new ones."""
     s, t = ctx.state, today.t
-    np.subtract(s.sanction_days_left, 1, out=s.sanction_days_left,
-                where=s.sanction_days_left > 0)
     if not ctx.arm.sanctions:
+        np.subtract(s.sanction_days_left, 1, out=s.sanction_days_left,
+                    where=s.sanction_days_left > 0)
         return
     rule = ctx.rules.of
-    lift_on_appeal(ctx, today)
-    flagged_points = s.points_true + s.points_false
     traced = s.n_flags_counting > 0
     sanctioning = ctx.arm.per_agent("sanctions")  # the agent's region sanctions
     if not np.all(sanctioning):
         traced = traced & sanctioning
+    # Due today: not under the sanction after today's count-down (none running, or the
+    # running one's last day was yesterday) and under its threshold. Read before the
+    # count-down, so that a sanction running out today is told from one never imposed.
+    thresholds = [rule(f"sanctions.threshold_{kind}") for kind in SANCTIONS]
+    due = [np.flatnonzero((s.sanction_days_left[k] <= 1) & (s.score < thresholds[k]) & traced)
+           for k in range(len(SANCTIONS))]
+    ran_out = [s.sanction_days_left[k, d] == 1 for k, d in enumerate(due)]
+    np.subtract(s.sanction_days_left, 1, out=s.sanction_days_left,
+                where=s.sanction_days_left > 0)
+    lift_on_appeal(ctx, today)
+    flagged_points = s.points_true + s.points_false
     agents, kinds, wrongful, political = [], [], [], []
     for k, kind in enumerate(SANCTIONS):
-        threshold = rule(f"sanctions.threshold_{kind}")
-        new = np.flatnonzero((s.sanction_days_left[k] == 0) & (s.score < threshold) & traced)
-        if len(new) == 0:
+        if len(due[k]) == 0:
             continue
         duration = rule(f"sanctions.dur_{kind}")
-        s.sanction_days_left[k, new] = duration[new] if isinstance(duration, np.ndarray) \
-            else duration
+        s.sanction_days_left[k, due[k]] = duration[due[k]] \
+            if isinstance(duration, np.ndarray) else duration
+        # renewed without a gap: the same sanction continues (not a new one, not new
+        # evidence for neighbours, its wrongful label the one it was imposed with)
+        today.sanctions_continued += int(ran_out[k].sum())
+        new = due[k][~ran_out[k]]
+        if len(new) == 0:
+            continue
         s.ever_sanctioned[k, new] = True
-        wrong = s.points_false[new] > s.points_true[new]
+        threshold = thresholds[k][new] if isinstance(thresholds[k], np.ndarray) \
+            else thresholds[k]
+        # but-for: without its false points the score would not have been under the
+        # threshold today (clipping at score_min ignored)
+        wrong = s.score[new] + s.points_false[new] >= threshold
         s.sanction_wrongful[k, new] = wrong
         s.ever_wrongful[new[wrong]] = True
         s.sanction_log.append(agent=new, day=np.full(len(new), t), kind=np.full(len(new), k),

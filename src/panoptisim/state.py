@@ -284,6 +284,9 @@ class Today:
                                                per="new sanction")
     sanctions_lifted: int = event("sanctions", int, "Running sanctions lifted on appeal.",
                                   per=None)
+    sanctions_continued: int = event("sanctions", int, "Sanctions renewed without a gap: "
+                                     "they ran out while the score was still under the "
+                                     "threshold.", per=None)
     sanctions_abolished: int = event("policy", int, "Running sanctions lifted because the "
                                      "regime that imposed them was abolished.", per=None)
     ties_cut: int = event("social_response", int, "Ties cut.", per=None)
