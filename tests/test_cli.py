@@ -38,7 +38,7 @@ def test_run_writes_a_complete_run_folder(tmp_path):
     assert {"expressed_dissent_rate", "preference_falsification_rate", "flags_true_cameras",
             "flags_false_online", "wrongful_sanctions", "wrongful_sanction_share",
             "dissenter_degree_ratio", "isolated_dissenters_share", "ties_cut", "score_gini",
-            "score_mean", "travel_denials", "internet_throttled_days", "shamed",
+            "score_mean", "travel_denials", "internet_throttled_days", "people_shamed",
             "ever_sanctioned_share_income_q1"} <= set(metrics.columns)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 7 and "effect" in summary["metrics"]["chilling_index"]

@@ -53,7 +53,7 @@ def assert_nothing_seen(result: Result) -> None:
     """No flag, no sanction, no tie cut and no score change in either arm on any day."""
     m = result.metrics
     for column in ("flags_true", "flags_false", "sanctions_new", "wrongful_sanctions",
-                   "ties_cut", "shamed", "travel_denials"):
+                   "ties_cut", "shamed_daily", "people_shamed", "travel_denials"):
         assert (m[column] == 0).all(), (column, m.loc[m[column] != 0, column].head())
     assert (result.metrics.groupby("replicate").score_mean.nunique() == 1).all()
 

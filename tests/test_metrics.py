@@ -9,6 +9,7 @@ from helpers_mech import make_ctx, quiet_today, sanction_index
 from scipy import stats
 
 from panoptisim import behavior, sanctions, scoring, sensors, social
+from panoptisim.context import TiesAtBuild
 from panoptisim.intervals import interval, t_interval
 from panoptisim.metrics import (
     HEADLINE,
@@ -137,10 +138,16 @@ def test_falsification_degree_ratio_and_isolation_on_hand_made_state():
     # dissenters with a chance: 0..99; of them 30 spoke, 70 falsified
     assert BY_NAME["preference_falsification_rate"].fn(ctx, today) == pytest.approx(0.7)
     assert BY_NAME["expressed_dissent_rate"].fn(ctx, today) == pytest.approx(0.03)
-    s.active_degree[:] = 10.0
-    s.active_degree[:200] = 5.0
-    s.active_degree[:50] = 0.0  # 50 isolated dissenters, mean 3.75 among dissenters
-    assert BY_NAME["dissenter_degree_ratio"].fn(ctx, today) == pytest.approx(3.75 / 10.0)
+    ctx.ties_at_build = TiesAtBuild.of(s)  # the dissenters set by hand
+    built = np.diff(s.graph.indptr).astype(np.float32)
+    assert (built > 0).all()
+    # the control arm's view: every tie kept, no dissenter isolated
+    assert BY_NAME["dissenter_degree_ratio"].fn(ctx, today) == 1.0
+    assert BY_NAME["isolated_dissenters_share"].fn(ctx, today) == 0.0
+    s.active_degree[:] = built * 0.8  # everyone else keeps 80% of the ties at build
+    s.active_degree[:200] = built[:200] * 0.5  # dissenters half
+    s.active_degree[:50] = 0.0  # 50 dissenters lost every tie: mean kept 150 * 0.5 / 200
+    assert BY_NAME["dissenter_degree_ratio"].fn(ctx, today) == pytest.approx(0.375 / 0.8)
     assert BY_NAME["isolated_dissenters_share"].fn(ctx, today) == pytest.approx(50 / 200)
 
 
@@ -154,7 +161,9 @@ def test_sanction_metrics_on_hand_made_state():
     today.new_sanction_agent = np.arange(6)
     today.new_sanction_kind = np.array([0, 0, 1, 3, 3, 3], np.int8)
     today.new_sanction_wrongful = np.array([1, 0, 0, 1, 0, 0], bool)
-    assert BY_NAME["shamed"].fn(ctx, today) == 40
+    assert BY_NAME["shamed_daily"].fn(ctx, today) == 40
+    s.ever_sanctioned[sanction_index("shaming"), :55] = True
+    assert BY_NAME["people_shamed"].fn(ctx, today) == 55
     assert BY_NAME["under_shaming"].fn(ctx, today) == 40
     assert BY_NAME["internet_throttled_days"].fn(ctx, today) == 15
     assert BY_NAME["travel_denials"].fn(ctx, today) == 7
@@ -168,7 +177,8 @@ def test_sanction_metrics_on_hand_made_state():
 PUBLIC = ("expressed_dissent_rate", "preference_falsification_rate", "flags_true",
           "flags_false", "wrongful_sanctions", "wrongful_sanction_share",
           "dissenter_degree_ratio", "isolated_dissenters_share", "ties_cut", "score_gini",
-          "score_mean", "travel_denials", "internet_throttled_days", "shamed")
+          "score_mean", "travel_denials", "internet_throttled_days", "shamed_daily",
+          "people_shamed")
 
 
 def test_public_metric_names_exist():

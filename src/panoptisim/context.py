@@ -15,6 +15,30 @@ from panoptisim.state import GROUPS, State
 from panoptisim.streams import Streams
 
 
+@dataclass(frozen=True)
+class TiesAtBuild:
+    """Each agent's ties when the society was built, for the tie-loss metrics."""
+
+    #: 1 / degree at build (0 for an agent built without a tie).
+    inverse: np.ndarray
+    #: Dissenters built with at least one tie.
+    dissenter: np.ndarray
+    #: How many dissenters, and how many others, were built with at least one tie.
+    dissenters: int
+    others: int
+
+    @classmethod
+    def of(cls, state: State) -> "TiesAtBuild":
+        """From the state's graph (every tie is live at build)."""
+        degree = np.diff(state.graph.indptr)
+        has = degree > 0
+        inverse = np.zeros(state.n, np.float64)
+        np.divide(1.0, degree, out=inverse, where=has)
+        dissenter = state.dissenter & has
+        n_d = int(dissenter.sum())
+        return cls(inverse, dissenter, n_d, int(has.sum()) - n_d)
+
+
 @dataclass
 class Context:
     """One arm of a run in progress.
@@ -41,6 +65,9 @@ class Context:
     #: A scorer has run in this arm (so perceived risk can be above nil and must be learnt).
     had_scorer: bool = False
 
+    #: Each agent's ties at build (built once, for the tie-loss metrics).
+    ties_at_build: TiesAtBuild | None = None
+
     @classmethod
     def first_day(cls, scenario: Scenario, arm: str, streams: Streams, state: State
                   ) -> "Context":
@@ -56,6 +83,8 @@ class Context:
         return self.arm.rules
 
     def __post_init__(self) -> None:
+        if self.ties_at_build is None:
+            self.ties_at_build = TiesAtBuild.of(self.state)
         if not self.median_income:
             self.median_income = float(np.median(self.state.income_base))
         if not self.subgroups:

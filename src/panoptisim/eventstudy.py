@@ -59,14 +59,14 @@ WINDOW_UNITS = {
     "flags_false": "flags per day",
     "wrongful_sanctions": "sanctions per day",
     "wrongful_sanction_share": "share of sanctions so far (0–1)",
-    "dissenter_degree_ratio": "ratio (1 = no difference)",
+    "dissenter_degree_ratio": "ratio of shares of ties kept (1 = no difference)",
     "isolated_dissenters_share": "share of dissenters",
     "ties_cut": "ties per day",
     "score_mean": "points",
     "score_gini": "Gini coefficient (0–1)",
     "travel_denials": "trips refused per day",
     "internet_throttled_days": "agents throttled per day",
-    "shamed": "agents shamed per day",
+    "people_shamed": "agents shamed at least once so far",
 }
 RECOVERY_UNITS = {
     "recovery_days": "days",

@@ -21,6 +21,8 @@ from panoptisim.context import Context
 from panoptisim.regional import RegionRecorder
 from panoptisim.state import SANCTIONS, SENSORS, SUBGROUP_KEYS, Today
 
+SHAMING = SANCTIONS.index("shaming")
+
 MetricFn = Callable[[Context, Today], float]
 
 
@@ -81,19 +83,22 @@ def _falsification(ctx: Context, today: Today) -> float:
 
 
 def _degree_ratio(ctx: Context, today: Today) -> float:
-    s = ctx.state
-    n_d = int(s.dissenter.sum())
-    if n_d in (0, s.n):
+    """Mean share of their ties at build that dissenters still hold / the same of everyone
+    else (agents built without a tie left out); 1 when either set is empty."""
+    s, ties = ctx.state, ctx.ties_at_build
+    if not (ties.dissenters and ties.others):
         return 1.0
-    total = float(s.active_degree.sum(dtype=np.float64))
-    # degrees are whole numbers: float64 sums are exact, whatever the order
-    of_dissenters = float(s.active_degree.sum(dtype=np.float64, where=s.dissenter))
-    return _ratio(of_dissenters / n_d, (total - of_dissenters) / (s.n - n_d))
+    kept = s.active_degree * ties.inverse  # share of the ties at build still live
+    of_dissenters = float(kept.sum(dtype=np.float64, where=ties.dissenter))
+    of_all = float(kept.sum(dtype=np.float64))
+    return _ratio(of_dissenters / ties.dissenters,
+                  (of_all - of_dissenters) / ties.others)
 
 
 def _isolated(ctx: Context, today: Today) -> float:
-    s = ctx.state
-    return _ratio((s.dissenter & (s.active_degree == 0)).sum(), s.dissenter.sum())
+    """Share of dissenters built with ties who have lost every one."""
+    s, ties = ctx.state, ctx.ties_at_build
+    return _ratio((ties.dissenter & (s.active_degree == 0)).sum(), ties.dissenters)
 
 
 def _wrongful_share(ctx: Context, today: Today) -> float:
@@ -190,13 +195,16 @@ def _build() -> list[Metric]:
                "Visa applications refused."),
         Metric("internet_throttled_days", lambda c, t: float(c.state.sanctioned(
             "internet_throttled").sum()), "sum", "Agent-days of throttled internet."),
-        Metric("shamed", lambda c, t: float(c.state.sanctioned("shaming").sum()), "mean",
-               "Agents publicly shamed that day (summary: mean over days)."),
+        Metric("shamed_daily", lambda c, t: float(c.state.sanctioned("shaming").sum()), "mean",
+               "Agents publicly shamed that day, a daily stock (summary: mean over days)."),
+        Metric("people_shamed", lambda c, t: float(c.state.ever_sanctioned[SHAMING].sum()),
+               "last", "Agents publicly shamed at least once so far (summary: over the run)."),
         Metric("fast_track", _fast_track, "last", "Agents with fast-track privileges."),
         Metric("dissenter_degree_ratio", _degree_ratio, "last",
-               "Mean live degree of dissenters / of everyone else."),
+               "Mean share of their ties at build that dissenters still hold / the same of "
+               "everyone else (1 = no difference; agents built without a tie left out)."),
         Metric("isolated_dissenters_share", _isolated, "last",
-               "Share of dissenters with no live tie left."),
+               "Share of dissenters built with ties who have lost every one."),
         Metric("ties_cut", lambda c, t: float(t.ties_cut), "sum", "Ties cut that day."),
         Metric("score_mean", lambda c, t: float(c.state.score.mean()), "last", "Mean score."),
         Metric("score_gini", _score_gini, "last",
@@ -214,7 +222,8 @@ METRIC_NAMES = tuple(x.name for x in METRICS)
 #: population scaling (``population.scale`` = k people per agent) they are also reported
 #: x k; rates are the same for the sample and the population it stands for.
 COUNT_METRICS = tuple(x.name for x in METRICS if x.aggregate == "sum"
-                      or x.name.startswith("under_") or x.name in ("shamed", "fast_track"))
+                      or x.name.startswith("under_")
+                      or x.name in ("shamed_daily", "people_shamed", "fast_track"))
 
 
 Columns = Mapping[str, np.ndarray]
@@ -273,7 +282,8 @@ HEADLINE: tuple[str, ...] = (
     "chilling_index", "expressed_dissent_rate", "preference_falsification_rate",
     "flags_true", "flags_false", "wrongful_sanctions", "wrongful_sanction_share",
     "dissenter_degree_ratio", "isolated_dissenters_share", "ties_cut", "score_mean",
-    "score_gini", "travel_denials", "internet_throttled_days", "shamed", "cascade_peak")
+    "score_gini", "travel_denials", "internet_throttled_days", "people_shamed",
+    "cascade_peak")
 
 
 class Recorder:
