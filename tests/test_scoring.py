@@ -213,12 +213,44 @@ def test_the_earlier_of_appeal_and_sunset_ends_a_flag(dur_appeal, dur_sunset, st
     assert ctx.state.points_false[5] == 0
 
 
-def test_without_sunset_flags_never_expire():
-    ctx = score_ctx({"safeguards.dur_sunset": 0})
+def test_without_sunset_a_flag_counts_for_its_kinds_retention_period():
+    ctx = score_ctx({"safeguards.dur_sunset": 0, "scoring.dur_retention_infraction": 30})
     scoring.step(ctx, one_flag_day(ctx, 0, 5, "infraction", True))
-    for t in range(1, 40):
+    for t in range(1, 30):
         scoring.step(ctx, Today(t))
     assert ctx.state.flags.status[0] == ACTIVE and ctx.state.points_true[5] > 0
+    scoring.step(ctx, Today(30))
+    assert ctx.state.flags.status[0] == EXPIRED and ctx.state.flags.end_day[0] == 30
+    assert ctx.state.points_true[5] == 0
+
+
+def test_each_kind_of_flag_has_its_own_retention_and_a_shorter_sunset_wins():
+    ctx = score_ctx({"scoring.dur_retention_political": 10,
+                     "scoring.dur_retention_infraction": 50,
+                     "scoring.dur_retention_disfavoured": 20,
+                     "safeguards.dur_sunset": 15})
+    today = one_flag_day(ctx, 0, 5, "political")
+    add_flags(today, [6], SENSOR_OF["infraction"], "infraction", True)
+    add_flags(today, [7], SENSOR_OF["disfavoured"], "disfavoured", True)
+    scoring.step(ctx, today)
+    for t in range(1, 60):
+        scoring.step(ctx, Today(t))
+    # political: its retention (10) before the sunset; the others: the sunset (15)
+    np.testing.assert_array_equal(ctx.state.flags.end_day, [10, 15, 15])
+    assert (ctx.state.flags.status == EXPIRED).all()
+
+
+def test_flags_older_than_their_retention_no_longer_count_in_a_run():
+    import panoptisim
+    ret = {f"scoring.dur_retention_{c}": 25 for c in CATEGORIES}
+    result = panoptisim.run("baseline", overrides={"population.size": 1500, "run.steps": 80,
+                                                   **ret})
+    log = result.final_state("treated").flags
+    still = log.status == ACTIVE
+    assert still.any() and (~still).any()
+    assert (log.day[still] > 79 - 25).all()  # every flag still counting is recent
+    old = log.day <= 79 - 25
+    assert old.any() and not still[old].any()
 
 
 # ------------------------------------------------------------------- forgiveness

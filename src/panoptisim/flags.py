@@ -74,7 +74,7 @@ class FlagLog(_Columns):
             return
         self.column("end_day")[ids] = day
         order = np.argsort(day, kind="stable")
-        ids, day = ids[order], day[order]
+        ids, day = ids[order].astype(np.int32), day[order]  # 4 bytes a pending flag
         cuts = np.flatnonzero(np.diff(day)) + 1
         for chunk_ids, chunk_day in zip(np.split(ids, cuts), np.split(day, cuts), strict=True):
             self._due[int(chunk_day[0])].append((chunk_ids, status))

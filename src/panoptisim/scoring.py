@@ -1,7 +1,8 @@
 """Stage 3, scoring: flags become points, safeguards take points back, neighbours weigh in.
 
 Order within the day: forgiveness decays every score toward its start; flags whose appeal
-succeeds or whose sunset falls today stop counting; today's flags are logged with provenance
+succeeds or whose retention period (by kind, ``scoring.dur_retention_<kind>``, or a shorter
+sunset) ends today stop counting; today's flags are logged with provenance
 and deducted; on-time payments and favoured purchases earn credits; the network term
 deducts points for marked neighbours ("guilt by association"); scores are clipped to range.
 """
@@ -118,12 +119,17 @@ def log_flags(ctx: Context, today: Today) -> None:
         won = (u < p) & appeals
         end[won] = (t + per_flag("safeguards.dur_appeal"))[won]
         status[won] = REVERSED
+    # the regime keeps each kind of flag for its retention period; a sunset safeguard may
+    # end it sooner
+    retention = np.stack([[getattr(sc.scoring, f"dur_retention_{c}") for c in CATEGORIES]
+                          for sc in ctx.rules.regions])
+    expiry = t + retention[region, today.flag_category]
     dur_sunset = per_flag("safeguards.dur_sunset")
     if (dur_sunset > 0).any():
-        sunset = t + dur_sunset
-        expire_first = (dur_sunset > 0) & (sunset < end)
-        end[expire_first] = sunset[expire_first]
-        status[expire_first] = EXPIRED
+        expiry = np.where(dur_sunset > 0, np.minimum(expiry, t + dur_sunset), expiry)
+    expire_first = expiry < end
+    end[expire_first] = expiry[expire_first]
+    status[expire_first] = EXPIRED
     for kind in (REVERSED, EXPIRED):
         sel = (status == kind) & (end < np.iinfo(np.int32).max)
         s.flags.schedule(ids[sel], end[sel], kind)

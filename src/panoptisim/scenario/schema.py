@@ -457,6 +457,32 @@ class ScoringParams(Section):
                              description="Daily penalty per share of live ties on a public "
                                          "list (travel ban or shaming); also drives "
                                          "tie-cutting.")
+    dur_retention_default: int = param(
+        1825, ge=1, le=36500, unit="days",
+        source="China, Regulation on the Administration of the Credit Reporting Industry "
+               "(State Council Decree 631, 2013), art. 16: adverse credit information is kept "
+               "5 years",
+        description="Days a recorded default counts before it expires.")
+    dur_retention_disfavoured: int = param(
+        90, ge=1, le=36500, unit="days",
+        source="NDRC Credit Repair Management Measures (2025): minor dishonesty disclosed at "
+               "most 3 months",
+        description="Days a disfavoured-purchase flag counts before it expires.")
+    dur_retention_infraction: int = param(
+        365, ge=1, le=36500, unit="days",
+        source="NDRC Credit Repair Management Measures (2025): general dishonesty disclosed "
+               "3 months to 1 year (the upper bound)",
+        description="Days an infraction flag counts before it expires.")
+    dur_retention_watchlist: int = param(
+        365, ge=1, le=36500, unit="days",
+        source="assumption: as general dishonesty, 1 year (NDRC Credit Repair Management "
+               "Measures, 2025)",
+        description="Days a watchlist alert counts before it expires.")
+    dur_retention_political: int = param(
+        365, ge=1, le=36500, unit="days",
+        source="assumption: as general dishonesty, 1 year (NDRC Credit Repair Management "
+               "Measures, 2025)",
+        description="Days a political flag counts before it expires.")
 
 
 # ------------------------------------------------------------------ social response
