@@ -219,3 +219,26 @@ def test_recorder_fills_a_column_per_metric():
         np.testing.assert_array_equal(per_sensor, c[f"flags_{kind}"])
     np.testing.assert_array_equal(sum(c[f"sanctions_{k}"] for k in SANCTIONS),
                                   c["sanctions_new"])
+
+
+# -------------------------------------------------------------------- steady state
+def test_steady_state_is_the_days_after_the_burn_in_beside_the_run_total():
+    import panoptisim
+    from panoptisim.metrics import chilling_index
+    result = panoptisim.run("baseline", overrides={"population.size": 1500, "run.steps": 50,
+                                                   "run.burn_in": 20, "run.replicates": 2})
+    metrics, sim = result.summary["metrics"], result.simulation
+    assert result.summary["burn_in"] == 20
+    by = {(r.replicate, r.arm): r.columns for r in sim.runs}
+    flags = [by[(r, "treated")]["flags_true"] for r in (0, 1)]
+    steady = metrics["flags_true"]["steady_state"]
+    assert steady["treated"] == pytest.approx(np.mean([f[20:].mean() for f in flags]))
+    assert metrics["flags_true"]["treated"] == pytest.approx(np.mean([f.sum() for f in flags]))
+    chill = [chilling_index({k: v[20:] for k, v in by[(r, "treated")].items()},
+                            {k: v[20:] for k, v in by[(r, "control")].items()})
+             for r in (0, 1)]
+    assert metrics["chilling_index"]["steady_state"]["effect"] == pytest.approx(np.mean(chill))
+    assert "steady_state" not in metrics["score_mean"]  # an end-of-run stock
+    short = panoptisim.run("baseline", overrides={"population.size": 500, "run.steps": 20,
+                                                  "run.burn_in": 20})
+    assert "steady_state" not in short.summary["metrics"]["flags_true"]

@@ -1,4 +1,5 @@
-"""End-of-run values per arm, effects (treated - control) and 95% intervals over replicates;
+"""End-of-run values per arm, effects (treated - control) and 95% intervals over replicates,
+each with its steady-state value after ``run.burn_in`` days beside it;
 with a timeline, the event study of each entry (:mod:`panoptisim.eventstudy`)."""
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ def aggregate(values: np.ndarray, how: str) -> float:
     if how == "sum":
         return float(values.sum())
     return float(values[-1])
+
+
+def _days(columns: Any, days: slice) -> dict[str, np.ndarray]:
+    """One arm's day columns restricted to ``days``."""
+    return {name: series[days] for name, series in columns.items()}
 
 
 def run_summary(sim: Simulation) -> dict[str, Any]:
@@ -52,6 +58,25 @@ def run_summary(sim: Simulation) -> dict[str, Any]:
                                                           for r in range(reps)]
                                                     for arm in arms})
 
+    burn_in = sc.run.burn_in
+    if burn_in < sc.run.steps:  # steady state: the days after the burn-in, beside the run
+        after = slice(burn_in, sc.run.steps)
+        for m in METRICS:
+            if m.aggregate in ("mean", "sum"):
+                metrics[m.name]["steady_state"] = entry(
+                    f"mean per day from day {burn_in}",
+                    {arm: [float(by[(r, arm)].columns[m.name][after].mean())
+                           for r in range(reps)] for arm in arms})
+        if paired:
+            for sm in SUMMARY_METRICS:
+                if sm.over == "pair":
+                    values = [sm.fn(_days(by[(r, "treated")].columns, after),
+                                    _days(by[(r, "control")].columns, after))
+                              for r in range(reps)]
+                    metrics[sm.name]["steady_state"] = {
+                        "aggregate": f"{sm.aggregate} from day {burn_in}",
+                        "effect": clean(np.mean(values)), "ci95": interval(values)}
+
     scale = sc.population.scale
     if scale != 1:  # population scaling: counts also as the population they stand for
         for name in COUNT_METRICS:
@@ -75,6 +100,7 @@ def run_summary(sim: Simulation) -> dict[str, Any]:
         "seed": sc.run.seed,
         "population": sc.population.size,
         "steps": sc.run.steps,
+        "burn_in": burn_in,
         "replicates": reps,
         "arms": arms,
         "metrics": metrics,

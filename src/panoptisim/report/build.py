@@ -145,7 +145,9 @@ def final_scores(run_dir: Path, result: Any = None, replay: bool = True
 
 
 def headline_rows(summary: dict[str, Any]) -> list[list[Any]]:
-    """Headline metrics: treated, control, effect and its 95% interval."""
+    """Headline metrics: treated, control, effect and its 95% interval, how the run is
+    aggregated, the meaning, then the steady state after the burn-in (the effect, or the
+    treated value without a control arm, per day; "–" for end-of-run stocks)."""
     rows = []
     meaning = _meanings()
     for name in HEADLINE:
@@ -153,9 +155,10 @@ def headline_rows(summary: dict[str, Any]) -> list[list[Any]]:
         if m is None:
             continue
         ci = m.get("ci95")
+        steady, steady_ci = _value(m.get("steady_state"))
         rows.append([name, m.get("treated"), m.get("control"), m.get("effect"),
                      f"[{H.fmt(ci[0])}, {H.fmt(ci[1])}]" if ci else "–",
-                     m.get("aggregate", ""), meaning.get(name, "")])
+                     m.get("aggregate", ""), meaning.get(name, ""), steady, steady_ci])
     return rows
 
 
@@ -317,9 +320,18 @@ def run_report(run_dir: Path, rendered: Rendered, result: Any = None, replay: bo
                   + (f" (95% interval {H.esc(H.fmt(ch['ci95'][0]))} to "
                      f"{H.esc(H.fmt(ch['ci95'][1]))})" if ch.get("ci95") else "")
                   + f": {H.esc(sm.meaning)}</p>")
+    burn_in = summary.get("burn_in")
+    if burn_in is not None and burn_in < summary["steps"]:
+        intro += (f'<p class="note">Steady state: the same metrics over days {burn_in} to '
+                  f'{summary["steps"] - 1} only (the first {burn_in} days, '
+                  '<code>run.burn_in</code>, left out): the effect (or the treated value '
+                  'without a control arm) with its 95% interval, counts and rates as a mean '
+                  'per day and the chilling index over those days; "–" for end-of-run '
+                  'values.</p>')
     effects = intro + H.table(["metric", "treated", "control", "effect", "95% interval",
-                               "over the run", "meaning"], headline_rows(summary),
-                              numeric={1, 2, 3, 4})
+                               "over the run", "meaning", "steady state",
+                               "95% interval"], headline_rows(summary),
+                              numeric={1, 2, 3, 4, 7, 8})
     figs = "".join(H.figure(n, png, cap, files) for n, cap, png, files in rendered.items)
     sections = [("Headline effects", effects)]
     if region_section(summary):

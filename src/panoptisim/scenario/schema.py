@@ -75,6 +75,12 @@ class RunParams(Section):
     replicates: int = param(1, ge=1, le=1000, unit="runs", source="assumption",
                             description="Paired replicates (seeds spawned from the root seed); "
                                         "with 2 or more, summary.json carries 95% t-intervals.")
+    burn_in: int = param(90, ge=0, le=36500, unit="days",
+                         source="assumption: a quarter of the default year; the shortest "
+                                "flag retention (disfavoured purchases) is 90 days",
+                         description="Days at the start left out of the steady-state values "
+                                     "(summary.json `steady_state`, beside each run total); "
+                                     "none when the run is not longer.")
     event_window: int = param(30, ge=1, le=3650, unit="days",
                               source="assumption: a month either side, as event studies of "
                                      "policy changes report (e.g. Penney 2016 uses months)",
