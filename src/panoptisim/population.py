@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from panoptisim.network import from_edges, make_households, make_small_world
+from panoptisim.rules import Rules
 from panoptisim.scenario import Scenario
 from panoptisim.scenario.timeline import schedule
 from panoptisim.state import State
@@ -63,11 +64,7 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
                               p_cross_block=net.p_cross_region, sociability=sociability)
     graph = from_edges(n, np.concatenate([hu, fu]), np.concatenate([hv, fv]))
 
-    def by_region(key: str) -> float | np.ndarray:
-        """The value of ``key`` for each agent's region (a number if all regions agree)."""
-        values = [_get(sc, key) for sc in rules]
-        return values[0] if len(set(values)) == 1 else np.array(values)[region]
-
+    by_region = Rules(rules, region).of  # each agent's region's value (a number if equal)
     score_start = np.clip(rng.normal(by_region("scoring.score_start"),
                                      by_region("scoring.score_start_sd"), n),
                           by_region("scoring.score_min"), by_region("scoring.score_max"))
@@ -81,8 +78,3 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
         active_degree=graph.active_degree(), watchlisted=watchlisted,
     )
 
-
-def _get(obj: object, key: str) -> object:
-    for part in key.split("."):
-        obj = getattr(obj, part)
-    return obj

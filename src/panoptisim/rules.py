@@ -16,12 +16,7 @@ from typing import Any
 import numpy as np
 
 from panoptisim.scenario import Scenario
-
-
-def _get(obj: Any, key: str) -> Any:
-    for part in key.split("."):
-        obj = getattr(obj, part)
-    return obj
+from panoptisim.scenario.keys import value_at
 
 
 class Rules:
@@ -34,7 +29,7 @@ class Rules:
 
     def table(self, key: str) -> list[Any]:
         """The value of ``key`` in each region (``population.regions`` order)."""
-        return [_get(sc, key) for sc in self.regions]
+        return [value_at(sc, key) for sc in self.regions]
 
     def uniform(self, key: str) -> bool:
         """Whether every region has the same value of ``key``."""

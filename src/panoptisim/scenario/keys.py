@@ -45,6 +45,13 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def value_at(obj: Any, key: str) -> Any:
+    """The value at dotted ``key`` of a model (``scenario``, ``"scoring.regime"``)."""
+    for part in key.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
 def set_path(doc: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
     """``doc`` with ``value`` at dotted ``key``, which may step into a list by index
     (``timeline.0.day``, ``population.regions.1.share``); inside a timeline entry's ``set``

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from panoptisim.scenario.keys import flatten, merge, nest
+from panoptisim.scenario.keys import flatten, merge, nest, value_at
 from panoptisim.scenario.messages import format_error
 from panoptisim.scenario.params import did_you_mean, param_info, param_keys
 from panoptisim.scenario.schema import FEEDS, Scenario, TimelineEntry
@@ -87,15 +87,10 @@ class Schedule:
     def varies(self, key: str) -> bool:
         """Whether parameter ``key`` differs between regions or periods."""
         if key not in self._varies:
-            values = {repr(_get(sc, key)) for p in self.periods for sc in p.regions}
+            values = {repr(value_at(sc, key)) for p in self.periods for sc in p.regions}
             self._varies[key] = len(values) > 1
         return self._varies[key]
 
-
-def _get(obj: Any, key: str) -> Any:
-    for part in key.split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 def entry_label(entry: TimelineEntry) -> str:
