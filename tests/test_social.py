@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from helpers_mech import Z999, live_edges, make_ctx, quiet_today, sanction_index
 
-from panoptisim import social
+from panoptisim import perception, social
 from panoptisim.state import Today
 
 N = 2000
@@ -112,7 +112,7 @@ def test_active_degree_stays_in_step_with_the_graph():
 def learned(ctx, today) -> np.ndarray:
     """Perceived risk after one learning step from zero."""
     ctx.state.perceived_risk[:] = 0.0
-    social.learn_risk(ctx, today)
+    perception.learn_risk(ctx, today)
     return ctx.state.perceived_risk.astype(np.float64).copy()
 
 
@@ -131,10 +131,10 @@ def test_own_political_flag_raises_perceived_risk():
 def test_risk_is_smoothed_toward_the_evidence():
     ctx = make_ctx(n=N)
     rate = ctx.scenario.behavior.rel_risk_learning
-    anchor = social.detection_anchor(ctx)
+    anchor = perception.detection_anchor(ctx)
     ctx.state.perceived_risk[:] = 0.0
     for t in range(30):
-        social.learn_risk(ctx, social_day(ctx, t))
+        perception.learn_risk(ctx, social_day(ctx, t))
     np.testing.assert_allclose(ctx.state.perceived_risk, anchor * (1 - (1 - rate) ** 30),
                                rtol=1e-4)
 
@@ -186,14 +186,14 @@ def test_opacity_adds_the_ambiguity_premium():
     opaque = make_ctx({"safeguards.transparent": False}, n=N)
     clear = make_ctx({"safeguards.transparent": True}, n=N)
     premium = opaque.scenario.behavior.ambiguity_premium
-    np.testing.assert_allclose(social.detection_anchor(opaque) - social.detection_anchor(clear),
+    np.testing.assert_allclose(perception.detection_anchor(opaque) - perception.detection_anchor(clear),
                                premium, rtol=1e-6)
 
 
 def test_control_arm_learns_no_risk():
     ctx = make_ctx(n=N, arm="control")
     flagged = np.ones(N, bool)
-    social.learn_risk(ctx, social_day(ctx, 0, political_flagged=flagged,
+    perception.learn_risk(ctx, social_day(ctx, 0, political_flagged=flagged,
                                       sanctioned=np.arange(100), political=True))
     assert (ctx.state.perceived_risk == 0).all()
 

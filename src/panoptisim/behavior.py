@@ -69,15 +69,17 @@ def perceived_loss(ctx: Context) -> np.ndarray:
 
 
 def expression_utility(latent_dissent: np.ndarray | float, support: np.ndarray | float,
-                       threshold: np.ndarray | float, risk: np.ndarray | float,
-                       loss: np.ndarray | float, *, intercept: float, beta_dissent: float,
-                       beta_support: float, beta_risk: float) -> np.ndarray | float:
+                       threshold: np.ndarray | float, certainty: np.ndarray | float,
+                       consequence: np.ndarray | float, *, intercept: float,
+                       beta_dissent: float, beta_support: float, beta_cost: float
+                       ) -> np.ndarray | float:
     """Logit utility of expressing one's dissenting view (array-level, no context):
     ``intercept + beta_dissent (d - 0.5) + beta_support (support - threshold)
-    - beta_risk risk loss``; the probability of expressing is its logistic function."""
+    - beta_cost certainty consequence``; the probability of expressing is its logistic
+    function."""
     return (intercept + beta_dissent * (latent_dissent - 0.5)
             + beta_support * (support - threshold)
-            - beta_risk * risk * loss)
+            - beta_cost * certainty * consequence)
 
 
 def expression_probability(ctx: Context, support: np.ndarray) -> np.ndarray:
@@ -86,7 +88,7 @@ def expression_probability(ctx: Context, support: np.ndarray) -> np.ndarray:
     utility = expression_utility(s.latent_dissent, support, s.expression_threshold,
                                  s.perceived_risk, perceived_loss(ctx),
                                  intercept=b.intercept, beta_dissent=b.beta_dissent,
-                                 beta_support=b.beta_support, beta_risk=b.beta_risk)
+                                 beta_support=b.beta_support, beta_cost=b.beta_risk)
     return expit(utility.astype(np.float32))
 
 

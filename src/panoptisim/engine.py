@@ -1,7 +1,7 @@
 """The engine: wires the stages in their order and owns nothing else.
 
-One step is one day. The whole day, in order: the six STAGES below (policy: the timeline's
-changes of the day; behaviour, sensors, scoring, sanctions, social_response), then the
+One step is one day. The whole day, in order: the seven STAGES below (policy: the timeline's
+changes of the day; behaviour, sensors, scoring, sanctions, social_response, perception), then the
 metrics are recorded.
 
 ``iter_days`` is the one day loop: it builds each replicate's society and arms and yields
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from panoptisim import allocator, behavior, policy, sanctions, scoring, sensors, social
+from panoptisim import allocator, behavior, perception, policy, sanctions, scoring, sensors, social
 from panoptisim.context import Context
 from panoptisim.metrics import COUNT_METRICS, METRIC_NAMES, Recorder, end_of_run_rates
 from panoptisim.population import build_society
@@ -45,6 +45,7 @@ STAGES: tuple[tuple[str, Stage], ...] = (
     ("scoring", scoring.step),
     ("sanctions", sanctions.step),
     ("social_response", social.step),
+    ("perception", perception.step),
 )
 PHASES = ("build",) + tuple(name for name, _ in STAGES) + ("metrics",)
 ARMS = ("treated", "control")

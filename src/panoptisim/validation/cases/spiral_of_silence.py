@@ -12,7 +12,7 @@ How it is checked
 -----------------
 The rule is a configuration of the project's expression utility
 (`behavior.expression_utility`): intercept = c, beta_support = alpha, support = delta,
-threshold = 0 and beta_dissent = beta_risk = 0 give U = c + alpha delta, the updated inner
+threshold = 0 and beta_dissent = beta_cost = 0 give U = c + alpha delta, the updated inner
 confidence; the logit choice gives P = expit(U), and the displayed confidence is 2P - 1,
 silence when it falls below the threshold. Expected values are computed from the paper's
 formulas, reimplemented here from the paper (no code from elsewhere). Only the individual
@@ -71,7 +71,7 @@ def run(p: Inputs) -> list[Check]:
         """(utility, displayed confidence) of the configured expression rule."""
         utility = float(expression_utility(0.5, signal, 0.0, 0.0, 0.0, intercept=c,
                                            beta_dissent=0.0, beta_support=alpha,
-                                           beta_risk=0.0))
+                                           beta_cost=0.0))
         return utility, 2.0 * float(expit(utility)) - 1.0
 
     _, shown_before = machinery(0.0)
