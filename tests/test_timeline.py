@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from panoptisim import social
+from panoptisim import perception
 from panoptisim.engine import iter_days, simulate
 from panoptisim.flags import ABOLISHED, ACTIVE, REVERSED
 from panoptisim.metrics import METRIC_NAMES
@@ -128,7 +128,7 @@ def test_before_a_reveal_perceived_risk_carries_no_detection_term():
     anchors = {}
     for day in iter_days(sc, arms=("treated",), replicates=1):
         if day.t in (D - 1, D):
-            anchors[day.t] = social.detection_anchor(day.contexts[0])
+            anchors[day.t] = perception.detection_anchor(day.contexts[0])
         if day.t == D:
             break
     assert np.all(anchors[D - 1] == 0)
