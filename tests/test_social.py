@@ -186,8 +186,8 @@ def test_opacity_adds_the_ambiguity_premium():
     opaque = make_ctx({"safeguards.transparent": False}, n=N)
     clear = make_ctx({"safeguards.transparent": True}, n=N)
     premium = opaque.scenario.behavior.ambiguity_premium
-    np.testing.assert_allclose(perception.detection_anchor(opaque) - perception.detection_anchor(clear),
-                               premium, rtol=1e-6)
+    anchor = perception.detection_anchor
+    np.testing.assert_allclose(anchor(opaque) - anchor(clear), premium, rtol=1e-6)
 
 
 def test_control_arm_learns_no_risk():
