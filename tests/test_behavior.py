@@ -1,10 +1,9 @@
-"""Behaviour: expression as a logit choice, the cliff in perceived loss, over-deterrence under
-opaque rules, and what sanctions do to posting, defaults, trips and visas."""
+"""Behaviour: over-deterrence under opaque rules, and what sanctions do to posting, defaults,
+trips and visas (expression is tested in test_expression.py)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from helpers_mech import (
     assert_bernoulli_sum,
     assert_binomial,
@@ -12,7 +11,6 @@ from helpers_mech import (
     quiet_today,
     sanction_index,
 )
-from scipy.special import expit
 
 from panoptisim import behavior
 
@@ -28,116 +26,6 @@ def uniform_agents(ctx, dissent=0.7, threshold=0.2, risk=0.0, score=800.0):
     s.score[:] = score
 
 
-# ---------------------------------------------------------------- expression
-def test_expression_probability_matches_the_logit_utility():
-    ctx = make_ctx(n=N)
-    s, b = ctx.state, ctx.scenario.behavior
-    r = np.random.default_rng(0)
-    s.perceived_risk[:] = r.random(N).astype(np.float32)
-    s.score[:] = 800.0  # no cliff anywhere
-    support = r.random(N).astype(np.float32)
-    loss = ctx.scenario.scoring.w_political / 100.0
-    expected = expit(b.intercept + b.beta_dissent * (s.latent_dissent - 0.5)
-                     + b.beta_support * (support - s.expression_threshold)
-                     - b.beta_risk * s.perceived_risk * loss)
-    np.testing.assert_allclose(behavior.expression_probability(ctx, support), expected,
-                               rtol=1e-4, atol=1e-6)
-
-
-def test_expression_probability_rises_with_dissent():
-    ctx = make_ctx(n=N)
-    uniform_agents(ctx, risk=0.3)
-    ctx.state.latent_dissent[:] = np.linspace(0, 1, N, dtype=np.float32)
-    p = behavior.expression_probability(ctx, np.full(N, 0.2, np.float32))
-    assert (np.diff(p) >= 0).all() and p[-1] - p[0] > 0.9
-
-
-def test_expression_probability_rises_with_support():
-    ctx = make_ctx(n=N)
-    uniform_agents(ctx, dissent=0.5, risk=0.3)
-    p = behavior.expression_probability(ctx, np.linspace(0, 1, N, dtype=np.float32))
-    assert (np.diff(p) >= 0).all() and p[-1] - p[0] > 0.5
-
-
-def test_expression_probability_falls_with_risk_only_where_there_is_a_loss():
-    treated = make_ctx(n=N)
-    uniform_agents(treated)
-    treated.state.perceived_risk[:] = np.linspace(0, 1, N, dtype=np.float32)
-    p = behavior.expression_probability(treated, np.full(N, 0.2, np.float32))
-    assert (np.diff(p) <= 0).all() and p[0] - p[-1] > 0.2
-    # control arm: nothing to lose, so risk does not matter
-    control = make_ctx(n=N, arm="control")
-    uniform_agents(control)
-    control.state.perceived_risk[:] = np.linspace(0, 1, N, dtype=np.float32)
-    p = behavior.expression_probability(control, np.full(N, 0.2, np.float32))
-    assert np.ptp(p) == 0
-
-
-def test_expressed_share_follows_the_probability():
-    ctx = make_ctx({"behavior.p_political_chance": 1.0}, n=N)
-    uniform_agents(ctx, dissent=0.6, risk=0.5)
-    p = float(behavior.expression_probability(ctx, np.zeros(N, np.float32))[0])
-    today = quiet_today(ctx, 0)
-    behavior.step(ctx, today)
-    assert today.political_chance.all()
-    assert_binomial(today.expressed.sum(), N, p, "expressions")
-    np.testing.assert_array_equal(ctx.state.ti_expressed[today.expressed], 0)
-
-
-def test_support_is_the_share_of_live_ties_who_spoke_recently():
-    ctx = make_ctx({"behavior.dur_support_memory": 5}, n=N)
-    s, g = ctx.state, ctx.state.graph
-    spoke = np.arange(N) % 7 == 0
-    s.ti_expressed[spoke] = 10
-    g.cut(np.flatnonzero(np.random.default_rng(2).random(len(g.indices)) < 0.3))
-    s.active_degree = g.active_degree()
-    live = g.active > 0
-    share = np.bincount(g.sources[live], weights=spoke[g.indices[live]], minlength=N) / \
-        np.maximum(s.active_degree, 1)
-    # an expression counts as support on the dur_support_memory following days
-    for t in (11, 15):
-        np.testing.assert_allclose(behavior.social_support(ctx, t), share, rtol=1e-5)
-    assert (behavior.social_support(ctx, 16) == 0).all()
-    assert share.max() > 0
-
-
-# ---------------------------------------------------------------- perceived loss
-def test_perceived_loss_is_larger_just_above_a_threshold():
-    ctx = make_ctx(n=N)
-    s = ctx.state
-    penalty = ctx.scenario.scoring.w_political  # 30: opaque, nominal penalty
-    travel = ctx.scenario.sanctions.threshold_travel_ban  # 550
-    s.score[:] = 800.0                            # far above every threshold
-    s.score[:500] = travel + penalty / 2          # one flag would fall under the travel ban
-    s.score[500:1000] = 400.0                     # already under every threshold
-    loss = behavior.perceived_loss(ctx)
-    base = penalty / 100.0
-    rel = ctx.scenario.behavior.rel_cliff_loss
-    np.testing.assert_allclose(loss[1000:], base, rtol=1e-6)
-    np.testing.assert_allclose(loss[500:1000], base, rtol=1e-6)
-    np.testing.assert_allclose(loss[:500], base * (1 + rel), rtol=1e-6)
-    # the cliff lowers the chance to speak of otherwise identical agents
-    s.perceived_risk[:] = 0.5
-    s.latent_dissent[:] = 0.7
-    s.expression_threshold[:] = 0.2
-    p = behavior.expression_probability(ctx, np.zeros(N, np.float32))
-    assert p[0] < p[-1] - 0.05
-
-
-def test_perceived_loss_is_zero_in_the_control_arm():
-    ctx = make_ctx(n=N, arm="control")
-    ctx.state.score[:] = ctx.scenario.sanctions.threshold_travel_ban + 5
-    assert (behavior.perceived_loss(ctx) == 0).all()
-
-
-def test_no_cliff_when_sanctions_are_off():
-    ctx = make_ctx({"sanctions.enabled": False}, n=N)
-    ctx.state.score[:] = ctx.scenario.sanctions.threshold_travel_ban + 5
-    np.testing.assert_allclose(behavior.perceived_loss(ctx),
-                               ctx.scenario.scoring.w_political / 100.0, rtol=1e-6)
-
-
-# ---------------------------------------------------------------- deterrence
 @pytest.mark.parametrize("transparent", [False, True])
 def test_deterrence_of_unscored_behaviour_only_when_rules_are_opaque(transparent):
     risk = 0.6

@@ -1,18 +1,22 @@
 """Stage 1, behaviour: what every agent does today, before anyone watches.
 
-Political expression is a logit choice (McFadden 1974) whose utility grows with latent
-dissent and with social support relative to the agent's own threshold (Granovetter 1978;
-Kuran 1995) and falls with perceived risk times perceived loss (Becker 1968). Everyday
+Political expression is Kuran (1995)'s preference falsification as a logit choice (McFadden
+1974): expressive utility grows with latent dissent; reputational utility with the
+expressed climate among one's live ties relative to one's own threshold (Granovetter 1978;
+Noelle-Neumann 1974); the expected cost is the perceived certainty of punishment (learned
+from evidence: ``perception``), lowered when many speak (safety in numbers), times the
+consequence a flag would bring this agent: the sanctions and privileges its score would
+cross, by their discounted length and effects (Becker 1968; Nagin 2013). Everyday
 behaviour (benign posts, purchases, infractions) is deterred in proportion to perceived
-risk where agents believe it is scored: under opaque rules they believe everything may be
-(over-deterrence). Every draw is a full-length array from a per-purpose, per-day stream,
-so both arms see the same random numbers agent by agent.
+certainty where agents believe it is scored: under opaque rules they believe everything
+may be (over-deterrence). Every draw is a full-length array from a per-purpose, per-day
+stream, so both arms see the same random numbers agent by agent.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, ndtr
 
 from panoptisim.context import Context
 from panoptisim.network import Graph
@@ -31,15 +35,28 @@ def expressed_recently(ctx: Context, t: int) -> np.ndarray:
     return (s.ti_expressed >= 0) & (t - s.ti_expressed <= memory)
 
 
+def chance_share(p_chance: float, memory: int) -> float:
+    """Share of one's ties expected to have had at least one chance to speak in the last
+    ``memory`` days: ``1 - (1 - p)^memory``."""
+    return 1.0 - (1.0 - p_chance) ** memory
+
+
 def social_support(ctx: Context, t: int) -> np.ndarray:
-    """Share of each agent's live ties who expressed dissent within the support memory."""
-    s = ctx.state
+    """The expressed climate among each agent's live ties (share, [0, 1]): of the chances to
+    speak its ties are expected to have had in the support memory, the share in which they
+    spoke dissent (Noelle-Neumann 1974's quasi-statistical sense). Every threshold in
+    [0, 1] is reachable: when every tie speaks at each chance the support is about 1."""
+    s, b = ctx.state, ctx.scenario.behavior
     recent = expressed_recently(ctx, t).astype(np.float32)
-    return support_share(s.graph, recent, s.active_degree)
+    expected = s.active_degree * np.float32(chance_share(b.p_political_chance,
+                                                         b.dur_support_memory))
+    spoke = s.graph.neighbour_sum(recent)
+    return np.minimum(spoke / np.maximum(expected, np.float32(1e-6)), 1.0).astype(np.float32)
 
 
 def support_share(graph: Graph, expressed: np.ndarray, degree: np.ndarray) -> np.ndarray:
-    """Share of each agent's live ties among ``expressed`` (0 with no live tie).
+    """Share of each agent's live ties among ``expressed`` (0 with no live tie): the support
+    in the deterministic limit where every tie has a chance to speak every day.
 
     ``expressed`` may be (n,) or (n, k) for k independent scenarios at once (then ``degree``
     is (n, 1)). This is the support of the threshold rule (Granovetter 1978; Watts 2002).
@@ -47,25 +64,105 @@ def support_share(graph: Graph, expressed: np.ndarray, degree: np.ndarray) -> np
     return graph.neighbour_sum(expressed) / np.maximum(degree, 1.0)
 
 
-def perceived_loss(ctx: Context) -> np.ndarray:
-    """Loss an agent expects from one flagged dissenting post, in hundreds of points.
+def discounted_days(days: np.ndarray | float, horizon: float) -> np.ndarray | float:
+    """Present value, in days, of ``days`` consecutive days starting now, discounted at
+    ``1 / horizon`` a day: ``horizon (1 - exp(-days / horizon))``. Long sanctions are worth
+    less than their length: the present bias that makes severity a weak deterrent (Nagin
+    2013; Lee & McCrary 2017)."""
+    return horizon * -np.expm1(-np.asarray(days, np.float64) / horizon)
 
-    Larger (by ``rel_cliff_loss``) when the penalty would push the score under a sanction
-    threshold the agent is still above.
-    """
-    s, arm = ctx.state, ctx.arm
-    penalty = arm.per_agent("perceived_political_penalty")
-    if np.all(penalty <= 0):
-        return np.zeros(s.n, np.float32)
-    cliff = np.zeros(s.n, bool)
-    sanctioned = arm.per_agent("sanctions")
-    if np.any(sanctioned):
-        for kind in SANCTIONS:
-            threshold = ctx.rules.of(f"sanctions.threshold_{kind}")
-            cliff |= (s.score >= threshold) & (s.score - penalty < threshold)
-        cliff &= sanctioned
-    rel = ctx.scenario.behavior.rel_cliff_loss
-    return (penalty / 100.0) * (1.0 + rel * cliff).astype(np.float32)
+
+def sanction_values(ctx: Context) -> list[np.ndarray | float]:
+    """What each sanction (``SANCTIONS`` order) costs the agent who gets it, in days of its
+    income, discounted over ``behavior.dur_discount_horizon``: its daily cost (trips and
+    visa applications blocked, posts throttled, public shaming, the income cut) times the
+    discounted length of the sanction."""
+    b, rule = ctx.scenario.behavior, ctx.rules.of
+    daily = {
+        "travel_ban": b.p_trip * b.value_trip,
+        "internet_throttled": (1.0 - rule("sanctions.rel_post_throttled"))
+        * b.value_internet_day,
+        "visa_denial": b.p_visa_application * b.value_visa,
+        "shaming": b.value_shaming_day,
+        "employer_notified": rule("sanctions.rel_income_cut"),
+    }
+    return [daily[kind] * discounted_days(rule(f"sanctions.dur_{kind}"),
+                                          b.dur_discount_horizon)
+            for kind in SANCTIONS]
+
+
+def crossing_chance(score: np.ndarray, penalty: np.ndarray | float,
+                    threshold: np.ndarray | float, uncertainty: float) -> np.ndarray:
+    """Chance that one more penalty of ``penalty`` points makes the difference between being
+    above ``threshold`` and under it, for an agent that knows its score to within
+    ``uncertainty`` points (normal): ``Phi((thr - s + P)/sd) - Phi((thr - s)/sd)``. Nearly
+    nil far above a threshold and far under it (already sanctioned)."""
+    z = (np.asarray(threshold, np.float64) - score) / uncertainty
+    return ndtr(z + np.asarray(penalty, np.float64) / uncertainty) - ndtr(z)
+
+
+def perceived_penalty(ctx: Context, agents: np.ndarray) -> np.ndarray | float:
+    """Points agents ``agents`` expect to lose per flagged dissenting post: the published
+    weight under transparent rules; under opaque rules what each has learnt
+    (``State.perceived_penalty``: a rumoured prior, moved toward the points of its own
+    political flags). People see who is caught but rarely what the penalty is, so
+    perceived severity follows actual severity loosely (Kleck et al. 2005; Nagin 2013)."""
+    published = ctx.arm.per_agent("published_political_penalty")
+    if isinstance(published, np.ndarray):
+        published = published[agents]
+    if np.all(np.isfinite(published)):
+        return published
+    learnt = ctx.state.perceived_penalty[agents]
+    return np.where(np.isfinite(published), published, learnt)
+
+
+def expected_consequence(ctx: Context, agents: np.ndarray) -> np.ndarray:
+    """The consequence that agents ``agents`` expect from one flagged dissenting post, in
+    days of income (Becker 1968's severity, as the agent sees it): for each sanction, the
+    chance that the penalty tips the agent's score under its threshold times what the
+    sanction would cost it (``sanction_values``), plus the fast-track privileges it would
+    lose, plus what being caught costs by itself (``behavior.value_flag``: the informal
+    sanctions of apprehension, Nagin 2013; Williams & Hawkins 1986); all scaled up by the
+    share of its ties visibly sanctioned (public shaming and blacklists make consequences
+    salient: ``behavior.rel_consequence_salience``).
+    Nil where no scorer is known, or none would sanction."""
+    s, arm, b = ctx.state, ctx.arm, ctx.scenario.behavior
+    penalty = perceived_penalty(ctx, agents)
+    if np.all(penalty <= 0) or len(agents) == 0:
+        return np.zeros(len(agents), np.float64)
+    score = s.score[agents]
+    sigma = b.score_uncertainty
+
+    def at(value: np.ndarray | float) -> np.ndarray | float:
+        return value[agents] if isinstance(value, np.ndarray) else value
+
+    # being caught costs something by itself, whatever the score does
+    total = np.full(len(agents), b.value_flag, np.float64)
+    sanctioning = arm.per_agent("sanctions")
+    if np.any(sanctioning):
+        for kind, value in zip(SANCTIONS, sanction_values(ctx), strict=True):
+            threshold = at(ctx.rules.of(f"sanctions.threshold_{kind}"))
+            total += crossing_chance(score, penalty, threshold, sigma) * at(value) \
+                * at(sanctioning)
+        # fast track: a privilege held at or above its threshold, lost under it
+        fast = at(ctx.rules.of("sanctions.threshold_fast_track"))
+        total += crossing_chance(score, penalty, fast, sigma) * b.value_fast_track_day \
+            * b.dur_discount_horizon * at(sanctioning)
+    if b.rel_consequence_salience > 0:
+        marked = s.marked()
+        if marked.any():
+            share = s.graph.neighbour_sum(marked.astype(np.float32))[agents] \
+                / np.maximum(s.active_degree[agents], 1.0)
+            total *= 1.0 + b.rel_consequence_salience * share
+    return total
+
+
+def effective_certainty(certainty: np.ndarray | float, support: np.ndarray | float,
+                        safety_in_numbers: float) -> np.ndarray | float:
+    """Perceived chance of being punished for speaking now: the learned certainty, lowered
+    as more of one's ties speak (safety in numbers: a regime cannot punish everyone;
+    Epstein 2002's arrest probability falls with the number of actives; Kuran 1991)."""
+    return certainty * (1.0 - safety_in_numbers * support)
 
 
 def expression_utility(latent_dissent: np.ndarray | float, support: np.ndarray | float,
@@ -73,23 +170,30 @@ def expression_utility(latent_dissent: np.ndarray | float, support: np.ndarray |
                        consequence: np.ndarray | float, *, intercept: float,
                        beta_dissent: float, beta_support: float, beta_cost: float
                        ) -> np.ndarray | float:
-    """Logit utility of expressing one's dissenting view (array-level, no context):
-    ``intercept + beta_dissent (d - 0.5) + beta_support (support - threshold)
-    - beta_cost certainty consequence``; the probability of expressing is its logistic
-    function."""
+    """Logit utility of expressing one's dissenting view (array-level, no context), Kuran
+    1995's preference falsification as a random-utility choice (McFadden 1974): expressive
+    ``beta_dissent (d - 0.5)``, reputational ``beta_support (support - threshold)`` and the
+    expected cost ``beta_cost certainty consequence``, plus ``intercept``. The probability
+    of expressing is its logistic function; its deterministic limit (express iff the
+    utility is at least 0) is the threshold rule of Granovetter 1978 and Watts 2002."""
     return (intercept + beta_dissent * (latent_dissent - 0.5)
             + beta_support * (support - threshold)
             - beta_cost * certainty * consequence)
 
 
-def expression_probability(ctx: Context, support: np.ndarray) -> np.ndarray:
-    """Probability of expressing one's dissenting view, given a chance to post."""
+def expression_probability(ctx: Context, agents: np.ndarray, support: np.ndarray
+                           ) -> np.ndarray:
+    """Probability that agents ``agents`` (given a chance to post) express their dissenting
+    view; ``support`` is every agent's."""
     s, b = ctx.state, ctx.scenario.behavior
-    utility = expression_utility(s.latent_dissent, support, s.expression_threshold,
-                                 s.perceived_risk, perceived_loss(ctx),
+    sup = support[agents]
+    certainty = effective_certainty(s.perceived_risk[agents], sup, b.rel_safety_in_numbers)
+    utility = expression_utility(s.latent_dissent[agents], sup,
+                                 s.expression_threshold[agents], certainty,
+                                 expected_consequence(ctx, agents),
                                  intercept=b.intercept, beta_dissent=b.beta_dissent,
-                                 beta_support=b.beta_support, beta_cost=b.beta_risk)
-    return expit(utility.astype(np.float32))
+                                 beta_support=b.beta_support, beta_cost=b.beta_cost)
+    return expit(np.asarray(utility, np.float64))
 
 
 def deterrence(ctx: Context, category: str) -> np.ndarray | float:
@@ -115,8 +219,11 @@ def step(ctx: Context, today: Today) -> None:
     today.support = social_support(ctx, t)
     today.political_chance = uniform("behavior.political_chance") < b.p_political_chance * \
         post_factor
-    p_express = expression_probability(ctx, today.support)
-    today.expressed = today.political_chance & (uniform("behavior.expression") < p_express)
+    u_express = uniform("behavior.expression")  # full length, for common random numbers
+    chance = np.flatnonzero(today.political_chance)
+    today.expressed = np.zeros(n, bool)
+    today.expressed[chance] = u_express[chance] < expression_probability(ctx, chance,
+                                                                          today.support)
     s.ti_expressed[today.expressed] = t
 
     today.benign_post = uniform("behavior.benign_post") < \

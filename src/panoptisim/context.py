@@ -62,9 +62,6 @@ class Context:
     #: The population's median base income (CNY/year), reference of the default rule.
     median_income: float = 0.0
 
-    #: A scorer has run in this arm (so perceived risk can be above nil and must be learnt).
-    had_scorer: bool = False
-
     #: Each agent's ties at build (built once, for the tie-loss metrics).
     ties_at_build: TiesAtBuild | None = None
 

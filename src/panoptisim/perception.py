@@ -1,12 +1,36 @@
 """Stage 6, perception: what each agent comes to believe about the chance of punishment.
 
-Risk learning: perceived risk moves toward today's evidence at rate ``rel_risk_learning``
-(exponential smoothing). Evidence is the anchor (the known chance a dissenting post is
-detected, online or by informants among one's live ties, plus an ambiguity premium when
-rules are opaque), one's own political flag, and the share of neighbours newly put on a
-public list (travel-ban blacklist or shaming; the other sanctions are private): under
-transparent rules only sanctions triggered by political flags count; under opaque rules
-every visible sanction does, since no one can tell why it came.
+Perceived certainty is learned from evidence, as in the perceptual-deterrence literature
+(Stafford & Warr 1993; Anwar & Loughran 2011: people update their estimate of the chance of
+arrest by Bayesian updating on their own and others' experience, own experience weighing
+most). Each agent holds a Beta belief (``certainty_hits``, ``certainty_misses``: pseudo-
+counts of punished and unpunished dissenting posts) whose mean is its perceived certainty
+``perceived_risk``:
+
+- *Prior.* When agents first learn that a scorer watches them (the regime starts, or its
+  feeds are revealed), they take ``behavior.prior_certainty`` (plus the ambiguity premium
+  under opaque rules) as the chance a dissenting post is punished, held with the weight of
+  ``behavior.n_prior_certainty`` posts.
+- *Own evidence.* Each own dissenting post is a trial; a political flag the agent is told
+  of is a hit (a false flag too: a hit without a post).
+- *Neighbours' evidence*, weighted ``behavior.rel_neighbour_evidence`` per post: each
+  dissenting post a live tie made visibly today is a trial; each tie caught by a political
+  flag today is a hit (apprehension is seen by friends and family through its informal
+  consequences). Under opaque rules a tie newly put on a public list (travel-ban blacklist,
+  shaming) for any reason is a hit too: no one can tell why it came.
+- *Opacity* makes signals noisier: under opaque rules every piece of evidence weighs
+  ``behavior.rel_opaque_evidence``, so learning is slower, but it is learning: opacity
+  sustains no chilling by itself.
+- *Severity, under opaque rules,* is learnt from one's own flags only: the perceived penalty
+  starts at the rumoured ``behavior.prior_penalty`` and moves toward a flag's true points by
+  ``behavior.rel_penalty_learning`` each time one is told of one (people see who is caught
+  far more often than what it cost them: Kleck et al. 2005; Nagin 2013).
+- *Forgetting.* Every day both counts shrink by ``behavior.rel_certainty_forgetting``, so
+  the belief follows a regime that changes (memory about ``1 / rate`` days); without new
+  evidence its mean does not move.
+
+With no sensor behind it, posts go unpunished and the belief falls: fear without sensors
+fades, as fast as people keep speaking.
 """
 
 from __future__ import annotations
@@ -14,75 +38,103 @@ from __future__ import annotations
 import numpy as np
 
 from panoptisim.context import Context
-from panoptisim.state import VISIBLE_IDX, Today
+from panoptisim.state import CATEGORIES, VISIBLE_IDX, Today
+
+POLITICAL = CATEGORIES.index("political")
 
 
-def detection_anchor(ctx: Context) -> np.ndarray | float:
-    """Known chance that a dissenting post is flagged, plus the opacity premium, under each
-    agent's region's rules: only feeds the agents know of count (a feed that runs unseen is
-    in nobody's perceived risk until it is revealed; Penney 2016), and the premium applies
-    only where a scorer is known to watch."""
-    if not ctx.arm.scoring:
-        return 0.0
-    per_region = []
-    for ra, sc in zip(ctx.arm.regions, ctx.rules.regions, strict=True):
-        sv = sc.surveillance
-        p_online = sv.online.p_scan * sv.online.recall_dissent \
-            if "online" in ra.seen and ra.scores("political") else 0.0
-        p_inf = sv.informants.p_informant \
-            if "informants" in ra.seen and ra.scores("political") else 0.0
-        premium = sc.behavior.ambiguity_premium if ra.known and not ra.transparent else 0.0
-        per_region.append((p_online, p_inf, premium))
-    p_online, p_inf, premium = (ctx.rules.per_agent([r[i] for r in per_region])
-                                for i in range(3))
-    known = 1.0 - (1.0 - p_online) * (1.0 - p_inf) ** ctx.state.active_degree
-    return known + premium
+def prior_certainty(ctx: Context) -> np.ndarray | float:
+    """The certainty agents start from when they learn a scorer watches them: the announced
+    chance plus, under opaque rules, the ambiguity premium (Ellsberg 1961), capped at 1."""
+    b = ctx.scenario.behavior
+    premium = ctx.rules.per_agent([0.0 if ra.transparent else b.ambiguity_premium
+                                   for ra in ctx.arm.regions])
+    return np.minimum(b.prior_certainty + premium, 1.0)
 
 
-def _newly_marked_share(ctx: Context, today: Today, which: np.ndarray) -> np.ndarray | None:
-    """Share of each agent's live ties among those given today's new sanctions ``which``
-    (None if there are none)."""
-    if not which.any():
-        return None
+def evidence_weight(ctx: Context) -> np.ndarray | float:
+    """Weight of one observed post under each agent's region's rules (1 when transparent)."""
+    b = ctx.scenario.behavior
+    return ctx.rules.per_agent([1.0 if ra.transparent else b.rel_opaque_evidence
+                                for ra in ctx.arm.regions])
+
+
+def _ties_punished(ctx: Context, today: Today) -> np.ndarray | None:
+    """How many of each agent's live ties it saw punished for speech today (None if none):
+    ties caught by a political flag (its informal consequences, a deleted post or a police
+    visit, are seen by friends and family), and, under opaque rules, ties newly put on a
+    public list for any reason (no one can tell why it came)."""
     s = ctx.state
-    newly = np.zeros(s.n, np.float32)
-    newly[today.new_sanction_agent[which]] = 1.0
-    return s.graph.neighbour_sum(newly) / np.maximum(s.active_degree, 1.0)
+    caught = today.political_flagged
+    punished = np.zeros(s.n, np.float32) if caught is None else caught.astype(np.float32)
+    transparent = ctx.arm.per_agent("transparent")
+    if not np.all(transparent) and len(today.new_sanction_agent):
+        visible = np.isin(today.new_sanction_kind, VISIBLE_IDX)
+        listed = np.zeros(s.n, np.float32)
+        listed[today.new_sanction_agent[visible]] = 1.0
+        punished = np.maximum(punished, listed)
+        if np.any(transparent):
+            # a watcher under transparent rules reads a listing as what it is: only flags
+            seen = s.graph.neighbour_sum(punished)
+            only_flags = np.zeros(s.n, np.float32) if caught is None else \
+                s.graph.neighbour_sum(caught.astype(np.float32))
+            return np.where(transparent, only_flags, seen)
+    if not punished.any():
+        return None
+    return s.graph.neighbour_sum(punished)
 
 
-def learn_risk(ctx: Context, today: Today) -> None:
-    """Move perceived risk toward today's evidence.
+def learn_penalty(ctx: Context, flagged: np.ndarray) -> None:
+    """Agents ``flagged`` (told of a political flag today) move their perceived penalty
+    toward the points such a flag costs under their region's rules."""
+    s = ctx.state
+    points = ctx.arm.weight_table()[s.region[flagged], POLITICAL]
+    rate = np.float32(ctx.scenario.behavior.rel_penalty_learning)
+    s.perceived_penalty[flagged] += rate * (points - s.perceived_penalty[flagged])
 
-    Learning runs while a scorer runs and after one has run (its fear fades by the same
-    rule as it grew, toward nil evidence); in an arm that never had one, risk stays nil.
-    """
+
+def learn_certainty(ctx: Context, today: Today) -> None:
+    """Update every agent's Beta belief with today's evidence and set ``perceived_risk`` to
+    its mean. Agents hold no belief (certainty nil) until a scorer is known to them."""
     s, b, arm = ctx.state, ctx.scenario.behavior, ctx.arm
-    if not arm.scoring and not ctx.had_scorer:
+    weight_total = s.certainty_hits + s.certainty_misses
+    known = arm.per_agent("known")
+    fresh = np.asarray(known & (weight_total <= 0))
+    if fresh.any():
+        fresh = np.broadcast_to(fresh, (s.n,))
+        prior = np.broadcast_to(prior_certainty(ctx), (s.n,))
+        n0 = np.float32(b.n_prior_certainty)
+        s.certainty_hits[fresh] = n0 * prior[fresh]
+        s.certainty_misses[fresh] = n0 * (1.0 - prior[fresh])
+        s.perceived_penalty[fresh] = b.prior_penalty
+    if not np.any(s.certainty_hits + s.certainty_misses > 0):
         return
-    ctx.had_scorer = True
-    evidence = detection_anchor(ctx)
-    if today.political_flagged is not None:
-        evidence = evidence + b.rel_risk_own_flag * today.political_flagged
-    visible = np.isin(today.new_sanction_kind, VISIBLE_IDX)  # what neighbours can see
-    transparent = arm.per_agent("transparent")
-    # a watcher under transparent rules counts only sanctions for politics; under opaque
-    # rules every visible one (no one can tell why it came)
-    political = visible & today.new_sanction_political
-    if np.all(transparent):
-        share = _newly_marked_share(ctx, today, political)
-    elif not np.any(transparent):
-        share = _newly_marked_share(ctx, today, visible)
-    else:
-        of_political = _newly_marked_share(ctx, today, political)
-        of_visible = _newly_marked_share(ctx, today, visible)
-        share = None if of_visible is None else np.where(
-            transparent, 0.0 if of_political is None else of_political, of_visible)
-    if share is not None:
-        evidence = evidence + b.rel_risk_neighbours * share
-    s.perceived_risk += (b.rel_risk_learning * (evidence - s.perceived_risk)).astype(np.float32)
-    np.clip(s.perceived_risk, 0.0, 1.0, out=s.perceived_risk)
+    keep = np.float32(1.0 - b.rel_certainty_forgetting)
+    s.certainty_hits *= keep
+    s.certainty_misses *= keep
+    w = evidence_weight(ctx)
+    own_hits = today.political_flagged if today.political_flagged is not None else None
+    trials = today.expressed.astype(np.float32)
+    hits = np.zeros(s.n, np.float32) if own_hits is None else own_hits.astype(np.float32)
+    if b.rel_neighbour_evidence > 0:
+        spoke = today.expressed  # posts the ties saw today
+        if spoke.any():
+            trials += b.rel_neighbour_evidence * s.graph.neighbour_sum(spoke.astype(np.float32))
+        punished = _ties_punished(ctx, today)
+        if punished is not None:
+            hits += b.rel_neighbour_evidence * punished
+    if own_hits is not None and own_hits.any() and b.rel_penalty_learning > 0:
+        learn_penalty(ctx, np.flatnonzero(own_hits))
+    # a hit is a punished post: the rest of the trials went unpunished
+    misses = np.maximum(trials - hits, 0.0)
+    believing = (s.certainty_hits + s.certainty_misses) > 0
+    s.certainty_hits += (w * hits * believing).astype(np.float32)
+    s.certainty_misses += (w * misses * believing).astype(np.float32)
+    total = s.certainty_hits + s.certainty_misses
+    np.divide(s.certainty_hits, total, out=s.perceived_risk, where=total > 0)
 
 
 def step(ctx: Context, today: Today) -> None:
-    """Learn perceived risk from today's evidence (on the ties left after today's cuts)."""
-    learn_risk(ctx, today)
+    """Learn perceived certainty from today's evidence (on the ties left after today's
+    cuts)."""
+    learn_certainty(ctx, today)

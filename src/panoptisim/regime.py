@@ -46,7 +46,6 @@ class RegionArm:
     w_repayment: float           # credit per on-time payment (0: not scored)
     w_favoured: float            # credit per favoured purchase (0: not scored)
     w_network: float             # points/day per share of marked neighbours (0: off)
-    w_political: float           # the nominal penalty agents fear under opaque rules
     feeds: frozenset[str]        # sensors whose records reach the scorer
     seen: frozenset[str]         # of those, the ones agents know of (not unseen)
     sanctions: bool
@@ -80,13 +79,15 @@ class RegionArm:
             return True
         return category in CATEGORIES and self.scores(category)
 
-    def perceived_political_penalty(self) -> float:
-        """Points agents expect to lose per flagged dissenting post."""
+    def published_political_penalty(self) -> float:
+        """Points per flagged dissenting post as published: the true weight under
+        transparent rules; NaN under opaque rules (agents go by what they have learnt,
+        ``State.perceived_penalty``); 0 while no scorer is known."""
         if not self.known:
             return 0.0
         if self.transparent:
             return float(self.weights[CATEGORIES.index("political")])
-        return self.w_political
+        return float("nan")
 
 
 def region_arm(rules: Scenario, treated: bool) -> RegionArm:
@@ -109,7 +110,6 @@ def region_arm(rules: Scenario, treated: bool) -> RegionArm:
         w_repayment=sc.w_repayment if "default" in scored and "financial" in feeds else 0.0,
         w_favoured=sc.w_favoured if "disfavoured" in scored and "commerce" in feeds else 0.0,
         w_network=sc.w_network if REGIME_NETWORK[regime] else 0.0,
-        w_political=sc.w_political,
         feeds=feeds,
         seen=frozenset(f for f in feeds if f not in sv.unseen),
         sanctions=rules.sanctions.enabled and regime != "none",

@@ -113,9 +113,18 @@ class State:
     # -- change during the run ----------------------------------------------------
     score: np.ndarray = declare(np.float64, CopyOf("score_start"), "points", "Current score "
                                 "`s`.")
-    perceived_risk: np.ndarray = declare(np.float32, 0.0, "probability", "Subjective chance "
-                                         "`rho` that a dissenting post is flagged and "
-                                         "penalised.")
+    perceived_risk: np.ndarray = declare(np.float32, 0.0, "probability", "Perceived certainty "
+                                         "`rho`: subjective chance that a dissenting post is "
+                                         "punished (mean of the Beta belief).")
+    certainty_hits: np.ndarray = declare(np.float32, 0.0, "posts", "Beta belief: punished "
+                                         "dissenting posts seen, own and ties' (weighted, "
+                                         "with the prior and forgetting).")
+    certainty_misses: np.ndarray = declare(np.float32, 0.0, "posts", "Beta belief: unpunished "
+                                           "dissenting posts seen (0 with the hits: no belief "
+                                           "yet).")
+    perceived_penalty: np.ndarray = declare(np.float32, 0.0, "points", "Points an agent "
+                                            "expects to lose per flagged dissenting post under "
+                                            "opaque rules (prior, then learnt from own flags).")
     ti_expressed: np.ndarray = declare(np.int32, -1, "day (-1 never)", "Last day the agent "
                                        "expressed dissent.")
     active_degree: np.ndarray = declare(np.float32, BUILT, "ties", "Live ties `k` (kept in "

@@ -224,9 +224,10 @@ class BehaviorParams(Section):
     beta_support: float = param(6.0, ge=0, le=100, unit="logit per share",
                                 source="Granovetter 1978; Kuran 1995; value an assumption",
                                 description="Weight of social support minus own threshold.")
-    beta_risk: float = param(6.0, ge=0, le=100, unit="logit per unit risk x loss",
-                             source="assumption; deterrence as expected loss (Becker 1968)",
-                             description="Weight of perceived risk times perceived loss.")
+    beta_cost: float = param(0.5, ge=0, le=100, unit="logit per income-day",
+                             source="assumption; deterrence as expected cost (Becker 1968)",
+                             description="Weight of the expected cost of speaking: perceived "
+                                         "certainty x expected consequence (days of income).")
     intercept: float = param(0.0, ge=-20, le=20, unit="logit", source="assumption",
                              description="Intercept of the expression utility.")
     dur_support_memory: int = param(7, ge=1, le=365, unit="days", source="assumption",
@@ -261,32 +262,100 @@ class BehaviorParams(Section):
                                       description="Daily probability of a visa application.")
     p_outdoors: float = param(0.8, ge=0, le=1, unit="1/day", source="assumption",
                               description="Daily probability of being in public space.")
-    rel_risk_learning: float = param(0.05, ge=0, le=1, unit="1/day",
-                                     source="assumption: exponential smoothing of risk",
-                                     description="Rate at which perceived risk moves toward "
-                                                 "today's evidence.")
-    rel_risk_own_flag: float = param(1.0, ge=0, le=10, unit="risk per flag",
+    prior_certainty: float = param(0.2, ge=0, le=1, unit="probability",
+                                   source="assumption, near the default's true chance that a "
+                                          "dissenting post is flagged (0.18 online + about "
+                                          "0.06 by informants)",
+                                   description="Chance that a dissenting post is punished, as "
+                                               "agents believe when they learn a scorer "
+                                               "watches them.")
+    n_prior_certainty: float = param(10.0, gt=0, le=10000, unit="posts",
                                      source="assumption",
-                                     description="Evidence added by one's own political flag.")
-    rel_risk_neighbours: float = param(2.0, ge=0, le=10, unit="risk per share",
-                                       source="assumption",
-                                       description="Evidence added per share of neighbours newly "
-                                                   "put on a public list (travel ban or "
-                                                   "shaming).")
+                                     description="Weight of that prior belief, in observed "
+                                                 "posts (Beta prior; Anwar & Loughran 2011).")
+    rel_neighbour_evidence: float = param(0.5, ge=0, le=1, unit="posts per tie's post",
+                                          source="Anwar & Loughran 2011 (vicarious experience "
+                                                 "weighs less than own); value an assumption",
+                                          description="Weight of a tie's post (and of its "
+                                                      "public sanction) in one's belief, "
+                                                      "relative to one's own post.")
+    rel_opaque_evidence: float = param(0.5, ge=0, le=1, unit="multiplier",
+                                       source="assumption: opaque rules make signals noisier",
+                                       description="Weight of every piece of evidence under "
+                                                   "opaque rules (slower learning).")
+    rel_certainty_forgetting: float = param(0.01, ge=0, le=1, unit="1/day",
+                                            source="assumption: beliefs follow change within "
+                                                   "months (Anwar & Loughran 2011)",
+                                            description="Daily shrinkage of the belief's "
+                                                        "counts (memory about 1/rate days).")
+    rel_safety_in_numbers: float = param(0.5, ge=0, le=1, unit="share",
+                                         source="Epstein 2002 (arrest probability falls with "
+                                                "the number of actives); Kuran 1991; value an "
+                                                "assumption",
+                                         description="How far perceived certainty falls when "
+                                                     "all of one's ties speak (linear in the "
+                                                     "climate).")
+    prior_penalty: float = param(30.0, ge=0, le=1000, unit="points per flag",
+                                 source="assumption: the rumoured penalty, set at the default "
+                                        "scoring.w_political",
+                                 description="Points agents expect to lose per flagged "
+                                             "dissenting post under opaque rules, before their "
+                                             "own flags teach them.")
+    rel_penalty_learning: float = param(0.1, ge=0, le=1, unit="per own flag",
+                                        source="assumption",
+                                        description="How far one's own political flag moves "
+                                                    "the perceived penalty toward its true "
+                                                    "points (opaque rules).")
+    score_uncertainty: float = param(40.0, gt=0, le=1000, unit="points",
+                                     source="assumption",
+                                     description="How precisely agents know where their score "
+                                                 "stands against the thresholds (normal sd).")
+    dur_discount_horizon: float = param(90.0, gt=0, le=36500, unit="days",
+                                        source="assumption; present bias of offenders (Lee & "
+                                               "McCrary 2017; Nagin 2013)",
+                                        description="Discounting of future sanction days: a "
+                                                    "sanction of D days is worth "
+                                                    "H (1 - exp(-D/H)) days now.")
+    value_flag: float = param(1.0, ge=0, le=1000, unit="days of income per flag",
+                              source="Nagin 2013 and Williams & Hawkins 1986 (apprehension "
+                                     "carries informal costs of its own); value an assumption",
+                              description="What being caught (a flagged dissenting post) costs "
+                                          "by itself: a police visit, a deleted account, "
+                                          "stigma.")
+    value_trip: float = param(3.0, ge=0, le=1000, unit="days of income per trip",
+                              source="assumption",
+                              description="What a blocked train or plane trip costs.")
+    value_visa: float = param(30.0, ge=0, le=10000, unit="days of income per application",
+                              source="assumption",
+                              description="What a refused visa (study, work or travel "
+                                          "abroad) costs.")
+    value_internet_day: float = param(0.2, ge=0, le=100, unit="days of income per day",
+                                      source="assumption",
+                                      description="What a day without internet costs (scaled "
+                                                  "by the share of posts throttled).")
+    value_shaming_day: float = param(0.5, ge=0, le=100, unit="days of income per day",
+                                     source="assumption",
+                                     description="What a day on a public shaming list costs.")
+    value_fast_track_day: float = param(0.05, ge=0, le=100, unit="days of income per day",
+                                        source="assumption",
+                                        description="What a day of fast-track privileges "
+                                                    "(deposits waived, faster services) is "
+                                                    "worth.")
+    rel_consequence_salience: float = param(1.0, ge=0, le=100, unit="multiplier per share",
+                                            source="assumption: the salience of visible "
+                                                   "punishment (Nagin 2013)",
+                                            description="Expected consequences grow by this "
+                                                        "much per share of one's ties on a "
+                                                        "public list.")
     ambiguity_premium: float = param(0.15, ge=0, le=1, unit="risk",
                                      source="Ellsberg 1961 (ambiguity aversion); value an "
                                             "assumption",
-                                     description="Extra perceived risk when the scoring rules "
-                                                 "are opaque.")
+                                     description="Extra prior certainty when the scoring rules "
+                                                 "are opaque (fades with evidence).")
     rel_deterrence: float = param(0.5, ge=0, le=10, unit="multiplier",
                                   source="assumption",
                                   description="How strongly perceived risk suppresses "
                                               "everyday behaviour believed to be scored.")
-    rel_cliff_loss: float = param(2.0, ge=0, le=20, unit="multiplier",
-                                  source="Kuran 1995; loss aversion near thresholds, "
-                                         "assumption",
-                                  description="Extra perceived loss when a penalty would push "
-                                              "the score under a sanction threshold.")
 
 
 # -------------------------------------------------------------------- surveillance

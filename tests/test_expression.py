@@ -1,0 +1,210 @@
+"""Expression as preference falsification (Kuran 1995): the climate that every threshold can
+reach, the consequence a flag would bring, safety in numbers, and the logit choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers_mech import assert_binomial, make_ctx, quiet_today, sanction_index
+from scipy.special import expit
+
+from panoptisim import behavior
+
+N = 2000
+ALL = np.arange(N)
+
+
+def alike(ctx, dissent=0.7, threshold=0.2, certainty=0.0, score=800.0):
+    """Make every agent alike, so that one attribute can be varied at a time."""
+    s = ctx.state
+    s.latent_dissent[:] = dissent
+    s.expression_threshold[:] = threshold
+    s.perceived_risk[:] = certainty
+    s.score[:] = score
+    s.perceived_penalty[:] = ctx.scenario.behavior.prior_penalty
+
+
+# ---------------------------------------------------------------- the climate
+def test_support_is_the_share_of_expected_chances_in_which_ties_spoke():
+    ctx = make_ctx({"behavior.dur_support_memory": 5}, n=N)
+    s, g, b = ctx.state, ctx.state.graph, ctx.scenario.behavior
+    spoke = np.arange(N) % 7 == 0
+    s.ti_expressed[spoke] = 10
+    g.cut(np.flatnonzero(np.random.default_rng(2).random(len(g.indices)) < 0.3))
+    s.active_degree = g.active_degree()
+    live = g.active > 0
+    count = np.bincount(g.sources[live], weights=spoke[g.indices[live]], minlength=N)
+    q = 1 - (1 - b.p_political_chance) ** 5
+    expected = np.minimum(count / np.maximum(s.active_degree * q, 1e-6), 1.0)
+    for t in (11, 15):  # an expression counts on the dur_support_memory following days
+        np.testing.assert_allclose(behavior.social_support(ctx, t), expected, rtol=1e-5)
+    assert (behavior.social_support(ctx, 16) == 0).all()
+    assert expected.max() > 0
+
+
+def test_every_threshold_is_reachable():
+    """When every tie speaks at each of its chances the climate is about 1 (the old measure,
+    the share of ties who spoke, could not pass 1 - (1 - p)^memory)."""
+    ctx = make_ctx({"behavior.p_political_chance": 0.05}, n=N)
+    s, b = ctx.state, ctx.scenario.behavior
+    rng = np.random.default_rng(4)
+    days = b.dur_support_memory
+    last = np.full(N, -1, np.int32)
+    for t in range(days):  # everyone speaks at each chance
+        last[rng.random(N) < b.p_political_chance] = t
+    s.ti_expressed[:] = last
+    support = behavior.social_support(ctx, days)  # read at the start of the next day
+    has = s.active_degree >= 10
+    # about 1 (below only by the cap at 1 of ties that had more chances than expected)
+    assert float(support[has].mean()) > 0.85
+    assert (support[has] >= 0.9).mean() > 0.4  # a threshold of 0.9 is often met
+
+
+# ---------------------------------------------------------------- consequences
+def consequence(ctx, score):
+    ctx.state.score[:] = score
+    return behavior.expected_consequence(ctx, ALL)
+
+
+def test_consequence_is_being_caught_alone_far_from_every_threshold():
+    ctx = make_ctx(n=N)
+    alike(ctx)
+    b = ctx.scenario.behavior
+    np.testing.assert_allclose(consequence(ctx, 950.0), b.value_flag, rtol=1e-6)
+    # far under every threshold: nothing more to lose from one more flag
+    under = consequence(ctx, 350.0)
+    assert (under >= b.value_flag).all() and (under < b.value_flag + 0.15).all()
+
+
+def test_consequence_peaks_just_above_a_threshold():
+    ctx = make_ctx(n=N)
+    alike(ctx)
+    sc = ctx.scenario
+    travel = sc.sanctions.threshold_travel_ban
+    near = consequence(ctx, travel + sc.behavior.prior_penalty / 2)[0]
+    far = consequence(ctx, travel + 200)[0]
+    assert near > far + 3  # days of income
+    # and it is what the sanctions would cost: their values times the crossing chances
+    values = behavior.sanction_values(ctx)
+    s = travel + sc.behavior.prior_penalty / 2
+    expected = sc.behavior.value_flag + sum(
+        v * behavior.crossing_chance(np.array([s]), sc.behavior.prior_penalty,
+                                     getattr(sc.sanctions, f"threshold_{k}"),
+                                     sc.behavior.score_uncertainty)[0]
+        for k, v in zip(("travel_ban", "internet_throttled", "visa_denial", "shaming",
+                         "employer_notified"), values, strict=True))
+    expected += behavior.crossing_chance(np.array([s]), sc.behavior.prior_penalty,
+                                         sc.sanctions.threshold_fast_track,
+                                         sc.behavior.score_uncertainty)[0] \
+        * sc.behavior.value_fast_track_day * sc.behavior.dur_discount_horizon
+    assert near == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("overrides, arm", [({}, "control"),
+                                            ({"surveillance.unseen": ["online", "cameras",
+                                                                      "commerce", "financial",
+                                                                      "informants"]},
+                                             "treated")])
+def test_no_consequence_where_no_scorer_is_known(overrides, arm):
+    ctx = make_ctx(overrides, n=N, arm=arm)
+    alike(ctx)
+    assert (consequence(ctx, 560.0) == 0).all()
+
+
+def test_without_sanctions_only_being_caught_costs():
+    ctx = make_ctx({"sanctions.enabled": False}, n=N)
+    alike(ctx)
+    np.testing.assert_allclose(consequence(ctx, 560.0), ctx.scenario.behavior.value_flag)
+
+
+@pytest.mark.parametrize("key, low, high, score", [
+    ("sanctions.dur_travel_ban", 45, 720, 560.0),
+    ("sanctions.rel_income_cut", 0.0, 0.9, 460.0),
+    ("sanctions.dur_shaming", 15, 240, 510.0)])
+def test_longer_or_harsher_sanctions_are_worse_consequences(key, low, high, score):
+    a, b = make_ctx({key: low}, n=200), make_ctx({key: high}, n=200)
+    alike(a, score=score)
+    alike(b, score=score)
+    agents = np.arange(200)
+    assert (behavior.expected_consequence(b, agents)
+            > behavior.expected_consequence(a, agents) + 0.3).all()
+
+
+def test_long_sanctions_are_discounted():
+    """Present bias: 4x the days is worth far less than 4x (Nagin 2013)."""
+    h = 90.0
+    assert behavior.discounted_days(1.0, h) == pytest.approx(1.0, rel=0.01)
+    four = behavior.discounted_days(720.0, h) / behavior.discounted_days(180.0, h)
+    assert 1.0 < four < 1.2
+
+
+def test_visible_punishment_of_ties_makes_consequences_salient():
+    ctx = make_ctx(n=N)
+    alike(ctx)
+    before = consequence(ctx, 900.0).copy()
+    ctx.state.sanction_days_left[sanction_index("shaming"), ::3] = 30
+    after = consequence(ctx, 900.0)
+    assert (after >= before - 1e-12).all() and (after > before * 1.1).mean() > 0.5
+
+
+def test_perceived_penalty_is_published_when_transparent_and_learnt_when_opaque():
+    clear = make_ctx({"safeguards.transparent": True, "scoring.w_political": 50.0}, n=N)
+    opaque = make_ctx({"scoring.w_political": 50.0}, n=N)
+    alike(clear)
+    alike(opaque)
+    assert np.all(behavior.perceived_penalty(clear, ALL) == 50.0)
+    np.testing.assert_allclose(behavior.perceived_penalty(opaque, ALL),
+                               opaque.scenario.behavior.prior_penalty)
+
+
+# ---------------------------------------------------------------- the choice
+def test_expression_probability_matches_the_utility():
+    ctx = make_ctx(n=N)
+    s, b = ctx.state, ctx.scenario.behavior
+    alike(ctx, score=950.0)  # far above every threshold and the fast track
+    r = np.random.default_rng(0)
+    s.perceived_risk[:] = r.random(N).astype(np.float32)
+    s.latent_dissent[:] = r.random(N).astype(np.float32)
+    support = r.random(N).astype(np.float32)
+    certainty = s.perceived_risk * (1 - b.rel_safety_in_numbers * support)
+    expected = expit(b.intercept + b.beta_dissent * (s.latent_dissent - 0.5)
+                     + b.beta_support * (support - s.expression_threshold)
+                     - b.beta_cost * certainty * b.value_flag)  # far from thresholds
+    np.testing.assert_allclose(behavior.expression_probability(ctx, ALL, support), expected,
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_certainty_deters_only_where_there_is_a_consequence():
+    treated, control = make_ctx(n=N), make_ctx(n=N, arm="control")
+    for ctx in (treated, control):
+        alike(ctx, score=560.0)
+        ctx.state.perceived_risk[:] = np.linspace(0, 1, N, dtype=np.float32)
+    flat = np.full(N, 0.2, np.float32)
+    p = behavior.expression_probability(treated, ALL, flat)
+    assert (np.diff(p) <= 0).all() and p[0] - p[-1] > 0.3
+    assert np.ptp(behavior.expression_probability(control, ALL, flat)) == 0
+
+
+def test_safety_in_numbers():
+    """Many ties speaking lowers the perceived chance of punishment (Epstein 2002): with the
+    climate's reputational weight off, the climate still raises expression, through it."""
+    def gain(safety):
+        ctx = make_ctx({"behavior.rel_safety_in_numbers": safety,
+                        "behavior.beta_support": 0.0}, n=N)
+        alike(ctx, certainty=0.6, score=560.0)
+        lo = behavior.expression_probability(ctx, ALL, np.zeros(N, np.float32))
+        hi = behavior.expression_probability(ctx, ALL, np.ones(N, np.float32))
+        return float((hi - lo).mean())
+    assert gain(0.0) == 0.0 and gain(0.8) > 0.05
+    assert behavior.effective_certainty(0.6, 1.0, 0.5) == pytest.approx(0.3)
+
+
+def test_expressed_share_follows_the_probability():
+    ctx = make_ctx({"behavior.p_political_chance": 1.0}, n=N)
+    alike(ctx, dissent=0.6, certainty=0.5, score=560.0)
+    p = float(behavior.expression_probability(ctx, ALL, np.zeros(N, np.float32))[0])
+    today = quiet_today(ctx, 0)
+    behavior.step(ctx, today)
+    assert today.political_chance.all()
+    assert_binomial(today.expressed.sum(), N, p, "expressions")
+    np.testing.assert_array_equal(ctx.state.ti_expressed[today.expressed], 0)
