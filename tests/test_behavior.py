@@ -4,6 +4,7 @@ trips and visas (expression is tested in test_expression.py)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from helpers_mech import (
     assert_bernoulli_sum,
     assert_binomial,
