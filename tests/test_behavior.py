@@ -88,7 +88,7 @@ def test_support_is_the_share_of_live_ties_who_spoke_recently():
     ctx = make_ctx({"behavior.dur_support_memory": 5}, n=N)
     s, g = ctx.state, ctx.state.graph
     spoke = np.arange(N) % 7 == 0
-    s.ti_expressed[spoke] = 10
+    s.ti_voiced[spoke] = 10  # visible expressions are support (not deleted)
     g.cut(np.flatnonzero(np.random.default_rng(2).random(len(g.indices)) < 0.3))
     s.active_degree = g.active_degree()
     live = g.active > 0
