@@ -29,7 +29,7 @@ def test_support_is_the_share_of_expected_chances_in_which_ties_spoke():
     ctx = make_ctx({"behavior.dur_support_memory": 5}, n=N)
     s, g, b = ctx.state, ctx.state.graph, ctx.scenario.behavior
     spoke = np.arange(N) % 7 == 0
-    s.ti_expressed[spoke] = 10
+    s.ti_voiced[spoke] = 10
     g.cut(np.flatnonzero(np.random.default_rng(2).random(len(g.indices)) < 0.3))
     s.active_degree = g.active_degree()
     live = g.active > 0
@@ -52,7 +52,7 @@ def test_every_threshold_is_reachable():
     last = np.full(N, -1, np.int32)
     for t in range(days):  # everyone speaks at each chance
         last[rng.random(N) < b.p_political_chance] = t
-    s.ti_expressed[:] = last
+    s.ti_voiced[:] = last
     support = behavior.social_support(ctx, days)  # read at the start of the next day
     has = s.active_degree >= 10
     # about 1 (below only by the cap at 1 of ties that had more chances than expected)

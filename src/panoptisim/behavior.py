@@ -25,14 +25,15 @@ from panoptisim.state import SANCTIONS, Today
 
 def expressed_recently(ctx: Context, t: int) -> np.ndarray:
     """Agents whose expression of dissent counts as support on day ``t`` (bool, (n,)): their
-    last one was on one of the ``behavior.dur_support_memory`` days before day ``t``.
+    last visible one (``ti_voiced``: not deleted by the censor) was on one of the
+    ``behavior.dur_support_memory`` days before day ``t``.
 
     Read at the start of day ``t``, before anyone expresses on day ``t``; at the end of day
     ``t`` the same set for ``t + 1`` includes that day's expressions.
     """
     s = ctx.state
     memory = ctx.scenario.behavior.dur_support_memory
-    return (s.ti_expressed >= 0) & (t - s.ti_expressed <= memory)
+    return (s.ti_voiced >= 0) & (t - s.ti_voiced <= memory)
 
 
 def chance_share(p_chance: float, memory: int) -> float:
@@ -225,6 +226,9 @@ def step(ctx: Context, today: Today) -> None:
     today.expressed[chance] = u_express[chance] < expression_probability(ctx, chance,
                                                                           today.support)
     s.ti_expressed[today.expressed] = t
+    voiced = np.flatnonzero(today.expressed)  # visible unless the censor deletes it (sensors)
+    today.voiced_before = s.ti_voiced[voiced]
+    s.ti_voiced[voiced] = t
 
     today.benign_post = uniform("behavior.benign_post") < \
         b.p_benign_post * post_factor * (1.0 - deterrence(ctx, "benign"))

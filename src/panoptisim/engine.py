@@ -1,8 +1,8 @@
 """The engine: wires the stages in their order and owns nothing else.
 
-One step is one day. The whole day, in order: the seven STAGES below (policy: the timeline's
-changes of the day; behaviour, sensors, scoring, sanctions, social_response, perception), then the
-metrics are recorded.
+One step is one day. The whole day, in order: the eight STAGES below (policy: the timeline's
+changes of the day; behaviour, sensors, scoring, sanctions, social_response, perception,
+opinion), then the metrics are recorded.
 
 ``iter_days`` is the one day loop: it builds each replicate's society and arms and yields
 every finished day; ``simulate`` (runs), the network replay (``report.network``) and the
@@ -27,7 +27,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from panoptisim import allocator, behavior, perception, policy, sanctions, scoring, sensors, social
+from panoptisim import (
+    allocator,
+    behavior,
+    opinion,
+    perception,
+    policy,
+    sanctions,
+    scoring,
+    sensors,
+    social,
+)
 from panoptisim.context import Context
 from panoptisim.metrics import COUNT_METRICS, METRIC_NAMES, Recorder, end_of_run_rates
 from panoptisim.population import build_society
@@ -46,6 +56,7 @@ STAGES: tuple[tuple[str, Stage], ...] = (
     ("sanctions", sanctions.step),
     ("social_response", social.step),
     ("perception", perception.step),
+    ("opinion", opinion.step),
 )
 PHASES = ("build",) + tuple(name for name, _ in STAGES) + ("metrics",)
 ARMS = ("treated", "control")

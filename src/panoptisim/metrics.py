@@ -147,12 +147,20 @@ def _build() -> list[Metric]:
                "Share of dissenters (d >= 0.5) who had the chance and did not express."),
         Metric("perceived_risk_mean", lambda c, t: float(c.state.perceived_risk.mean()), "mean",
                "Mean perceived risk of a dissenting post."),
+        Metric("latent_dissent_mean", lambda c, t: float(c.state.latent_dissent.mean(
+            dtype=np.float64)), "last",
+               "Mean latent dissent d at the end of the day (it moves with the opinion stage: "
+               "knowledge falsification and grievance)."),
         Metric("benign_post_rate", lambda c, t: float(t.benign_post.mean()), "mean",
                "Share of agents who posted something benign (over-deterrence shows here)."),
         Metric("disfavoured_purchase_rate", lambda c, t: float(t.disfavoured.mean()), "mean",
                "Share of agents who made a disfavoured purchase."),
         Metric("infraction_rate", lambda c, t: float(t.infraction.mean()), "mean",
                "Share of agents who committed a minor infraction."),
+        Metric("dissent_expressed", lambda c, t: float(t.expressed.sum()), "sum",
+               "Dissenting posts expressed that day (deleted ones included)."),
+        Metric("dissent_deleted", lambda c, t: float(len(t.deleted_agent)), "sum",
+               "Dissenting posts the censor deleted before the author's ties saw them."),
         Metric("defaults", lambda c, t: float(t.defaulted.sum()), "sum",
                "Loan payments defaulted."),
         Metric("flags_true", _flags(None, True), "sum", "Flags on agents who did it."),
@@ -263,6 +271,20 @@ def cascade_peak(columns: Columns) -> float:
     return float(max(np.diff(rate).max(initial=0.0), 0.0)) if len(rate) > 1 else 0.0
 
 
+def latent_dissent_drift(treated: Columns, control: Columns) -> float:
+    """(treated mean latent dissent at the end - at the start) - (the same in control): the
+    drift of private views the regime caused (share of the [0, 1] scale; < 0: fewer
+    come to think it). Start = the first day's value, end = the last day's."""
+    t, c = treated["latent_dissent_mean"], control["latent_dissent_mean"]
+    return float((t[-1] - t[0]) - (c[-1] - c[0])) if len(t) else 0.0
+
+
+def dissent_deleted_share(columns: Columns) -> float:
+    """Dissenting posts deleted / dissenting posts expressed over the run (0 without any)."""
+    posts = float(columns["dissent_expressed"].sum())
+    return float(columns["dissent_deleted"].sum()) / posts if posts > 0 else 0.0
+
+
 SUMMARY_METRICS: tuple[SummaryMetric, ...] = (
     SummaryMetric("chilling_index", chilling_index, "pair", "ratio over run",
                   "The share of dissent that would have been expressed without the regime "
@@ -273,6 +295,14 @@ SUMMARY_METRICS: tuple[SummaryMetric, ...] = (
     SummaryMetric("cascade_peak", cascade_peak, "arm", "peak",
                   "Largest one-day rise in expressed dissent.",
                   "share of agents per day", "Cascade peak"),
+    SummaryMetric("latent_dissent_drift", latent_dissent_drift, "pair", "change over run",
+                  "Change of mean latent dissent from the first to the last day, treated "
+                  "minus control: private views the regime moved (knowledge falsification "
+                  "down, grievance up).",
+                  "share of the dissent scale", "Latent dissent drift"),
+    SummaryMetric("dissent_deleted_share", dissent_deleted_share, "arm", "ratio over run",
+                  "Dissenting posts deleted by the censor / dissenting posts expressed.",
+                  "share of dissenting posts", "Deleted dissent share"),
 )
 SUMMARY_METRIC_NAMES = tuple(x.name for x in SUMMARY_METRICS)
 

@@ -117,7 +117,10 @@ def learn_certainty(ctx: Context, today: Today) -> None:
     trials = today.expressed.astype(np.float32)
     hits = np.zeros(s.n, np.float32) if own_hits is None else own_hits.astype(np.float32)
     if b.rel_neighbour_evidence > 0:
-        spoke = today.expressed  # posts the ties saw today
+        spoke = today.expressed  # the posts ties saw today: not those the censor deleted
+        if len(today.deleted_agent):
+            spoke = spoke.copy()
+            spoke[today.deleted_agent] = False
         if spoke.any():
             trials += b.rel_neighbour_evidence * s.graph.neighbour_sum(spoke.astype(np.float32))
         punished = _ties_punished(ctx, today)

@@ -183,6 +183,7 @@ def step(ctx: Context, today: Today) -> None:
         caught = today.expressed & scanned & (uniform("sensors.online.recall") <
                                               rule("surveillance.online.recall_dissent"))
         flags.add(np.flatnonzero(caught), "online", "political", True)
+        today.deleted_agent = censor(ctx, today, caught)
         rate = np.stack([sc.surveillance.online.false_flag_rate * np.array(
             [1.0, sc.surveillance.online.rel_false_flag_group_1], np.float32)
             for sc in ctx.rules.regions])
@@ -247,6 +248,30 @@ def step(ctx: Context, today: Today) -> None:
             flags.add(malicious_targets(ctx, t), "informants", accuse, False)
 
     flags.write(today)
+
+
+def censor(ctx: Context, today: Today, caught: np.ndarray) -> np.ndarray:
+    """Delete dissenting posts the online sensor caught, each with probability
+    ``surveillance.online.p_delete`` (in regions whose scorer takes online political flags),
+    before the author's ties see them: the author's ``ti_voiced`` goes back to its value
+    before today, so the post is no one's support or climate. It still was expressed and
+    still is a flag: the sensor's second use (King, Pan & Roberts 2013, APSR 107(2): about
+    13% of posts deleted, mostly within a day). Returns the deleted posts' authors.
+    """
+    p_delete = ctx.rules.of("surveillance.online.p_delete")
+    if not np.any(p_delete):
+        return np.empty(0, np.int64)
+    s = ctx.state
+    authors = np.flatnonzero(caught)
+    watched = ctx.arm.watched("online", "political")
+    if watched is not None:
+        authors = authors[watched[s.region[authors]]]
+    u = ctx.streams.uniform("sensors.online.delete", today.t, s.n)[authors]
+    deleted = authors[u < _at(p_delete, authors)]
+    # today.voiced_before is aligned with today's expressers in agent order
+    where = np.searchsorted(np.flatnonzero(today.expressed), deleted)
+    s.ti_voiced[deleted] = today.voiced_before[where]
+    return deleted.astype(np.int64)
 
 
 def malicious_targets(ctx: Context, t: int) -> np.ndarray:

@@ -97,8 +97,11 @@ class State:
                                           "the population (fixed).")
     latent_dissent: np.ndarray = declare(np.float32, BUILT, "[0, 1]", "Private opinion `d` "
                                          "against the official narrative (Beta "
-                                         "distributed; fixed).")
-    dissenter: np.ndarray = declare(np.bool_, BUILT, "bool", "`d >= 0.5` (fixed, so cached).")
+                                         "distributed at build; moves with the opinion "
+                                         "stage).")
+    dissenter: np.ndarray = declare(np.bool_, BUILT, "bool", "`d >= 0.5` at build: a fixed "
+                                    "classification for the metrics, not updated as `d` "
+                                    "moves.")
     expression_threshold: np.ndarray = declare(np.float32, BUILT, "share of live ties",
                                                "Support `theta` needed to speak (Granovetter "
                                                "threshold; fixed).")
@@ -127,6 +130,21 @@ class State:
                                             "opaque rules (prior, then learnt from own flags).")
     ti_expressed: np.ndarray = declare(np.int32, -1, "day (-1 never)", "Last day the agent "
                                        "expressed dissent.")
+    ti_voiced: np.ndarray = declare(np.int32, -1, "day (-1 never)", "Last day the agent's "
+                                    "dissent was visible to its ties: expressed and not "
+                                    "deleted by the censor.")
+    dissent_built: np.ndarray = declare(np.float32, CopyOf("latent_dissent"), "[0, 1]",
+                                        "Latent dissent `d0` at build, the anchor of the "
+                                        "opinion stage.")
+    climate_smoothed: np.ndarray = declare(np.float32, 0.0, "share of live ties",
+                                           "Expressed climate among one's live ties, "
+                                           "exponentially smoothed (opinion stage).")
+    climate_reference: np.ndarray = declare(np.float32, 0.0, "share of live ties",
+                                            "Mean climate over the second half of the opinion "
+                                            "warm-up: opinions move with the smoothed climate "
+                                            "against it.")
+    grievance: np.ndarray = declare(np.float32, 0.0, "dissent", "Latent dissent added by "
+                                    "wrongful sanctions and cut ties (persistent).")
     active_degree: np.ndarray = declare(np.float32, BUILT, "ties", "Live ties `k` (kept in "
                                         "step with `graph.active`).")
     points_true: np.ndarray = declare(np.float64, 0.0, "points", "Penalty points of true flags "
@@ -267,6 +285,9 @@ class Today:
     visa_denied: np.ndarray | None = event("behaviour", np.bool_, "Was refused the visa.")
     support: np.ndarray | None = event("behaviour", np.float32, "Share of live ties whose "
                                        "expressions count as support today.")
+    voiced_before: np.ndarray = event("behaviour", np.int32, "`ti_voiced` before today of "
+                                      "each agent who expressed dissent today (agent "
+                                      "order), for undoing deleted posts.", per="expression")
     flag_agent: np.ndarray = event("sensors", np.int64, "Agent flagged.", per="flag")
     flag_sensor: np.ndarray = event("sensors", np.int8, "Sensor of the flag (SENSORS).",
                                     per="flag")
@@ -278,6 +299,8 @@ class Today:
                                            "saw (earns the repayment credit).")
     favoured_seen: np.ndarray | None = event("sensors", np.bool_, "Favoured purchase the "
                                              "scorer saw (earns the favoured credit).")
+    deleted_agent: np.ndarray = event("sensors", np.int64, "Author of a dissenting post "
+                                      "the censor deleted today.", per="deleted post")
     political_flagged: np.ndarray | None = event("scoring", np.bool_, "Received at least one "
                                                  "political flag, true or false.")
     appeal_winners: np.ndarray = event("scoring", np.int64, "Agent who won an appeal today "

@@ -358,6 +358,49 @@ class BehaviorParams(Section):
                                               "everyday behaviour believed to be scored.")
 
 
+# ----------------------------------------------------------------------- opinion
+class OpinionParams(Section):
+    """Private opinions that move: knowledge falsification and grievance."""
+
+    enabled: bool = param(True, unit="bool", source="assumption",
+                          description="Latent dissent moves (this section's rules); off: it "
+                                      "stays as built.")
+    knowledge_falsification: bool = param(
+        True, unit="bool",
+        source="Kuran 1995, Private Truths, Public Lies, ch. 10-11",
+        description="Latent dissent follows changes in the expressed climate among one's "
+                    "live ties (what nobody says, fewer come to think); off: only grievance "
+                    "moves it.")
+    rel_climate_sensitivity: float = param(
+        0.5, ge=0, le=10, unit="dissent per share of live ties",
+        source="assumption: a fall in the climate by the share of all one's ties lowers "
+               "dissent by half the scale (at 1 the opinion-expression loop is near "
+               "critical in the baseline)",
+        description="Change in latent dissent per unit change of the smoothed climate "
+                    "against its reference.")
+    rel_climate_smoothing: float = param(
+        0.05, ge=0, le=1, unit="1/day",
+        source="assumption: as behavior.rel_risk_learning (exponential smoothing)",
+        description="Rate at which the smoothed climate moves toward today's climate.")
+    dur_warmup: int = param(
+        30, ge=1, le=36500, unit="days", build=True,
+        source="assumption: the cold start (no expression before day 0) settles within "
+               "about three support memories (baseline control support 0.085 by day 14-21)",
+        description="Days before opinions move; the reference climate is the mean climate "
+                    "over the second half of them.")
+    rel_grievance_wrongful: float = param(
+        0.1, ge=0, le=1, unit="share of the gap to full dissent",
+        source="Epstein 2002, PNAS 99 suppl 3 (grievance = hardship x (1 - legitimacy)); "
+               "value an assumption",
+        description="A wrongful sanction raises latent dissent by this share of 1 - d "
+                    "(persistent).")
+    rel_grievance_tie_cut: float = param(
+        0.02, ge=0, le=1, unit="share of the gap to full dissent",
+        source="Epstein 2002, PNAS 99 suppl 3; value an assumption",
+        description="Each tie cut raises both ends' latent dissent by this share of 1 - d "
+                    "(persistent).")
+
+
 # -------------------------------------------------------------------- surveillance
 class OnlineParams(Section):
     """Online monitoring of posts, by coverage and error rates."""
@@ -371,6 +414,14 @@ class OnlineParams(Section):
     recall_dissent: float = param(0.3, ge=0, le=1, unit="probability",
                                   source="assumption",
                                   description="Probability a scanned dissenting post is flagged.")
+    p_delete: float = param(0.0, ge=0, le=1, unit="probability per detected post",
+                            source="King, Pan & Roberts 2013, APSR 107(2), "
+                                   "doi:10.1017/S0003055413000014 (about 13% of posts "
+                                   "deleted, mostly within a day); 0: no censorship (the "
+                                   "censorship scenario sets 0.72)",
+                            description="Probability that a dissenting post the online sensor "
+                                        "flags is deleted before the author's ties see it "
+                                        "(it still counts as expressed and as a flag).")
     false_flag_rate: float = param(0.0005, ge=0, le=1, unit="probability per post",
                                    source="assumption",
                                    description="Probability a scanned benign post is flagged as "
@@ -705,6 +756,7 @@ class Scenario(Section):
     population: PopulationParams = Field(default_factory=PopulationParams)
     network: NetworkParams = Field(default_factory=NetworkParams)
     behavior: BehaviorParams = Field(default_factory=BehaviorParams)
+    opinion: OpinionParams = Field(default_factory=OpinionParams)
     surveillance: SurveillanceParams = Field(default_factory=SurveillanceParams)
     scoring: ScoringParams = Field(default_factory=ScoringParams)
     social: SocialParams = Field(default_factory=SocialParams)
