@@ -372,10 +372,10 @@ class OpinionParams(Section):
                     "live ties (what nobody says, fewer come to think); off: only grievance "
                     "moves it.")
     rel_climate_sensitivity: float = param(
-        0.5, ge=0, le=10, unit="dissent per share of live ties",
-        source="assumption: a fall in the climate by the share of all one's ties lowers "
-               "dissent by half the scale (at 1 the opinion-expression loop is near "
-               "critical in the baseline)",
+        0.15, ge=0, le=10, unit="dissent per unit of climate",
+        source="assumption: a fall of the climate by its whole range lowers dissent by "
+               "0.15 (at about 0.5 the opinion-expression loop runs away in the control "
+               "arm of the baseline)",
         description="Change in latent dissent per unit change of the smoothed climate "
                     "against its reference.")
     rel_climate_smoothing: float = param(
@@ -383,9 +383,9 @@ class OpinionParams(Section):
         source="assumption: as behavior.rel_risk_learning (exponential smoothing)",
         description="Rate at which the smoothed climate moves toward today's climate.")
     dur_warmup: int = param(
-        30, ge=1, le=36500, unit="days", build=True,
+        60, ge=1, le=36500, unit="days", build=True,
         source="assumption: the cold start (no expression before day 0) settles within "
-               "about three support memories (baseline control support 0.085 by day 14-21)",
+               "about five weeks (baseline control climate 0.72 from day 30 on)",
         description="Days before opinions move; the reference climate is the mean climate "
                     "over the second half of them.")
     rel_grievance_wrongful: float = param(
