@@ -107,9 +107,19 @@ def test_a_tie_listed_in_public_is_read_as_punishment_only_under_opaque_rules(
     perception.learn_certainty(ctx, day(ctx, 0))
     base = ctx.state.perceived_risk.copy()
     listed = np.random.default_rng(8).choice(N, 100, replace=False)
+    ctx.state.ti_voiced[listed] = 0  # outspoken ties
     perception.learn_certainty(ctx, day(ctx, 1, listed=listed, political=political))
     rose = ctx.state.perceived_risk > base + 1e-6
     assert (rose.sum() > 300) == raises
+
+
+def test_a_silent_tie_listed_in_public_is_not_read_as_punished_speech():
+    ctx = make_ctx(n=N)
+    perception.learn_certainty(ctx, day(ctx, 0))
+    base = ctx.state.perceived_risk.copy()
+    listed = np.random.default_rng(8).choice(N, 100, replace=False)  # never spoke
+    perception.learn_certainty(ctx, day(ctx, 1, listed=listed))
+    np.testing.assert_allclose(ctx.state.perceived_risk, base, rtol=1e-5)
 
 
 def test_ties_caught_raise_certainty():

@@ -20,7 +20,8 @@ the warm-up, as the ``censorship`` scenario does, to measure all of it).
 Grievance (Epstein 2002, "Modeling civil violence", PNAS 99 suppl 3: grievance = hardship x
 (1 - legitimacy)): a wrongful sanction raises the sanctioned agent's dissent by
 ``rel_grievance_wrongful x (1 - d)``, and each tie cut raises both ends' by
-``rel_grievance_tie_cut x (1 - d)``; grievance ``g`` is persistent (no decay), from day 0.
+``rel_grievance_tie_cut x (1 - d)``; grievance ``g`` then fades by ``rel_grievance_decay``
+a day (grievance is current hardship in Epstein's model), from day 0.
 
 ``State.dissenter`` stays the build-time classification (d0 >= 0.5) for the metrics; the
 expression rule reads the moving ``latent_dissent``.
@@ -70,6 +71,16 @@ def grievance(ctx: Context, today: Today) -> bool:
     return wrongful or cut
 
 
+def fade_grievance(ctx: Context) -> bool:
+    """Let accumulated grievance fade by ``opinion.rel_grievance_decay`` a day (grievance is
+    current hardship, Epstein 2002); whether any was left to fade."""
+    s, rate = ctx.state, ctx.scenario.opinion.rel_grievance_decay
+    if rate <= 0 or not s.grievance.any():
+        return False
+    s.grievance *= np.float32(1.0 - rate)
+    return True
+
+
 def track_climate(ctx: Context, today: Today) -> None:
     """During the warm-up's second half, gather the reference climate; from the end of the
     warm-up on, smooth today's climate into ``climate_smoothed``."""
@@ -104,7 +115,8 @@ def step(ctx: Context, today: Today) -> None:
     op = ctx.scenario.opinion
     if not op.enabled:
         return
-    aggrieved = grievance(ctx, today)
+    aggrieved = fade_grievance(ctx)
+    aggrieved = grievance(ctx, today) or aggrieved
     track_climate(ctx, today)
     falsified = today.t >= op.dur_warmup and op.knowledge_falsification
     if falsified or aggrieved:

@@ -16,8 +16,9 @@ counts of punished and unpunished dissenting posts) whose mean is its perceived 
 - *Neighbours' evidence*, weighted ``behavior.rel_neighbour_evidence`` per post: each
   dissenting post a live tie made visibly today is a trial; each tie caught by a political
   flag today is a hit (apprehension is seen by friends and family through its informal
-  consequences). Under opaque rules a tie newly put on a public list (travel-ban blacklist,
-  shaming) for any reason is a hit too: no one can tell why it came.
+  consequences). Under opaque rules a tie who has spoken out (within the political flags'
+  retention) and is newly put on a public list (travel-ban blacklist, shaming), for any
+  reason, is a hit too: no one can tell why it came.
 - *Opacity* makes signals noisier: under opaque rules every piece of evidence weighs
   ``behavior.rel_opaque_evidence``, so learning is slower, but it is learning: opacity
   sustains no chilling by itself.
@@ -71,7 +72,14 @@ def _ties_punished(ctx: Context, today: Today) -> np.ndarray | None:
     if not np.all(transparent) and len(today.new_sanction_agent):
         visible = np.isin(today.new_sanction_kind, VISIBLE_IDX)
         listed = np.zeros(s.n, np.float32)
-        listed[today.new_sanction_agent[visible]] = 1.0
+        who = today.new_sanction_agent[visible]
+        # read as punishment for speech only if the tie has spoken out while a political
+        # flag of its could still count: no one blames a silent friend's listing on speech
+        window = ctx.rules.of("scoring.dur_retention_political")
+        if isinstance(window, np.ndarray):
+            window = window[who]
+        spoke = (s.ti_voiced[who] >= 0) & (today.t - s.ti_voiced[who] <= window)
+        listed[who[spoke]] = 1.0
         punished = np.maximum(punished, listed)
         if np.any(transparent):
             # a watcher under transparent rules reads a listing as what it is: only flags

@@ -306,17 +306,17 @@ class BehaviorParams(Section):
                                         description="How far one's own political flag moves "
                                                     "the perceived penalty toward its true "
                                                     "points (opaque rules).")
-    score_uncertainty: float = param(40.0, gt=0, le=1000, unit="points",
+    score_uncertainty: float = param(80.0, gt=0, le=1000, unit="points",
                                      source="assumption",
                                      description="How precisely agents know where their score "
                                                  "stands against the thresholds (normal sd).")
-    dur_discount_horizon: float = param(90.0, gt=0, le=36500, unit="days",
+    dur_discount_horizon: float = param(60.0, gt=0, le=36500, unit="days",
                                         source="assumption; present bias of offenders (Lee & "
                                                "McCrary 2017; Nagin 2013)",
                                         description="Discounting of future sanction days: a "
                                                     "sanction of D days is worth "
                                                     "H (1 - exp(-D/H)) days now.")
-    value_flag: float = param(1.0, ge=0, le=1000, unit="days of income per flag",
+    value_flag: float = param(5.0, ge=0, le=1000, unit="days of income per flag",
                               source="Nagin 2013 and Williams & Hawkins 1986 (apprehension "
                                      "carries informal costs of its own); value an assumption",
                               description="What being caught (a flagged dissenting post) costs "
@@ -398,7 +398,12 @@ class OpinionParams(Section):
         0.02, ge=0, le=1, unit="share of the gap to full dissent",
         source="Epstein 2002, PNAS 99 suppl 3; value an assumption",
         description="Each tie cut raises both ends' latent dissent by this share of 1 - d "
-                    "(persistent).")
+                    "(then fades at rel_grievance_decay).")
+    rel_grievance_decay: float = param(
+        0.01, ge=0, le=1, unit="1/day",
+        source="assumption: grievance is current hardship (Epstein 2002), so it fades once "
+               "the hardship has passed (half-life about 70 days)",
+        description="Daily share by which accumulated grievance fades.")
 
 
 # -------------------------------------------------------------------- surveillance
