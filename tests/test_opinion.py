@@ -78,10 +78,14 @@ def test_grievance_from_wrongful_sanctions_and_cut_ties_closes_the_gap_to_full_d
     np.testing.assert_allclose(d[6], 1 - (1 - d0[6]) * (1 - rt) ** 2, rtol=1e-5)
     others = np.setdiff1d(np.arange(N), [3, 5, 6])
     np.testing.assert_array_equal(d[others], d0[others])
-    # persistent: a quiet day after the warm-up keeps it
-    for t in range(1, ctx.scenario.opinion.dur_warmup + 5):
+    # then it fades at rel_grievance_decay a day (Epstein's grievance is current hardship)
+    rate = ctx.scenario.opinion.rel_grievance_decay
+    days = ctx.scenario.opinion.dur_warmup + 5
+    for t in range(1, days):
         _day(ctx, t, np.zeros(N, np.float32))
-    np.testing.assert_allclose(d[3], d0[3] + rw * (1 - d0[3]), rtol=1e-5)
+    np.testing.assert_allclose(d[3], d0[3] + rw * (1 - d0[3]) * (1 - rate) ** (days - 1),
+                               rtol=1e-4)
+    assert d[3] < d0[3] + rw * (1 - d0[3]) - 0.01
 
 
 # ------------------------------------------------------------- unit: censorship
