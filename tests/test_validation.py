@@ -289,6 +289,34 @@ def test_fractional_support_is_the_expression_rules_support():
                                behavior.support_share(g, active, live), rtol=1e-6)
 
 
+def test_deterministic_expression_is_the_expression_utility_at_its_limit():
+    support = np.array([0.0, 1.0, 2.0, 0.2 - 1e-13])
+    threshold = np.array([0.0, 2.0, 1.0, 0.2])
+    np.testing.assert_array_equal(contagion.deterministic_expression(support, threshold),
+                                  [True, False, True, False])
+    np.testing.assert_array_equal(
+        contagion.deterministic_expression(support, threshold, slack=1e-12),
+        [True, False, True, True])
+
+
+def _support_sign_flipped(latent_dissent, support, threshold, certainty, consequence, *,
+                          intercept, beta_dissent, beta_support, beta_cost):
+    """The expression utility with the support term's sign flipped (a broken rule)."""
+    return (intercept + beta_dissent * (latent_dissent - 0.5)
+            - beta_support * (support - threshold) - beta_cost * certainty * consequence)
+
+
+@pytest.mark.parametrize("name", ["granovetter-count", "watts"])
+def test_threshold_cases_run_the_engines_expression_rule(name, monkeypatch):
+    """The Granovetter and Watts cases decide through behavior.expression_utility: they pass
+    with the rule as it is and fail once its support term is reversed."""
+    assert run_validation([name], quick=True).passed
+    monkeypatch.setattr(behavior, "expression_utility", _support_sign_flipped)
+    report = run_validation([name], quick=True)
+    assert not report.passed
+    assert all(np.isfinite(c.observed) for c in report.results[0].checks)  # ran, not raised
+
+
 def test_complete_graph_support_counts_the_others():
     active = np.array([1, 0, 1, 1], bool)
     np.testing.assert_array_equal(contagion.support(active), [2, 3, 2, 2])

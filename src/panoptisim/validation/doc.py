@@ -24,7 +24,8 @@ INTRO = """\
 users can check the numbers the model is built from. Every case runs the code the
 simulation runs — the network generators and graph builder (`panoptisim.network`), the
 threshold and percolation kernels (`panoptisim.contagion`, whose fractional support is the
-expression rule's `behavior.support_share`), the expression utility
+expression rule's `behavior.support_share` and whose threshold decision is the expression
+utility in its deterministic limit), the expression utility
 (`behavior.expression_utility`), the sensor error model (`sensors.alert_outcomes`,
 `sensors.fpir_by_group`, `sensors.fpir_of_gallery`) and the full simulation
 (`panoptisim.run`) — never a separate re-implementation. Each case computes its expected

@@ -5,7 +5,8 @@ inputs are published and which assumed, its sources), its ``Inputs`` model decla
 parameters and ``run(inputs)`` computes expected values from the inputs (``theory``) and
 observed values by running the project's code: the network generators and graph builder
 (``panoptisim.network``), the threshold and percolation kernels (``panoptisim.contagion``,
-whose fractional support is ``behavior.support_share``), the expression rule
+whose fractional support is ``behavior.support_share`` and whose threshold decision is
+``behavior.expression_utility`` in its deterministic limit), the expression rule
 (``behavior.expression_utility``), the sensor error model (``sensors.alert_outcomes``,
 ``sensors.fpir_by_group``, ``sensors.fpir_of_gallery``) and the full simulation
 (``panoptisim.run``). Random draws come from named streams of the case's seed, so every
