@@ -6,9 +6,9 @@ complete graph), used by the validation suite and available to any stage:
 - ``threshold_cascade``: the deterministic threshold rule iterated synchronously to its
   fixed point. An inactive agent becomes active once it would express by
   ``deterministic_expression``: the engine's own expression utility
-  (``behavior.expression_utility``) in its deterministic limit, where it reduces to
-  support reaching the threshold; nobody deactivates. Support is the number of active others (count thresholds,
-  Granovetter 1978) or the share of one's live ties who are active, computed by
+  (``behavior.expression_utility``) in its deterministic limit, where it reduces to support
+  reaching the threshold; nobody deactivates. Support is the number of active others (count
+  thresholds, Granovetter 1978) or the share of one's live ties who are active, computed by
   ``behavior.support_share`` exactly as the expression rule computes social support
   (fractional thresholds, Watts 2002). Several independent cascades run at once when the
   seed array is (n, k).
@@ -101,12 +101,13 @@ def threshold_cascade(thresholds: np.ndarray, seeds: np.ndarray | None = None,
     """Run the threshold rule synchronously from ``seeds`` to its fixed point.
 
     Each round, every inactive agent who expresses by :func:`deterministic_expression` (its
-    support, see ``support``, at least its threshold) becomes active; active agents stay active, so the process is monotone and
-    ends after at most n rounds. ``thresholds`` is (n,): counts of active others (or of
-    active neighbours) or, with ``fractional``, shares of live ties. ``seeds`` (bool, (n,)
-    or (n, k)) are active from the start; by default nobody is, so only agents with a
-    threshold of 0 or less start a cascade. Columns of a (n, k) seed array are independent
-    cascades sharing the thresholds and the graph; finished columns drop out of the work.
+    support, see ``support``, at least its threshold) becomes active; active agents stay
+    active, so the process is monotone and ends after at most n rounds. ``thresholds`` is
+    (n,): counts of active others (or of active neighbours) or, with ``fractional``, shares
+    of live ties. ``seeds`` (bool, (n,) or (n, k)) are active from the start; by default
+    nobody is, so only agents with a threshold of 0 or less start a cascade. Columns of a
+    (n, k) seed array are independent cascades sharing the thresholds and the graph;
+    finished columns drop out of the work.
     O(rounds x ties x k).
     """
     thresholds = np.asarray(thresholds, np.float64)
