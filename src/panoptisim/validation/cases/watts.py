@@ -20,7 +20,8 @@ outside the window stay below 1%). Expected: the window from Watts' condition (b
 the frequency of global cascades, the seed's chance to sit in or next to the vulnerable
 cluster, 1 - exp(-z(1 - u)) with u = 1 - G1(1) + G1(u) over vulnerable degrees (0 outside
 the window). Tolerance: the 99% binomial interval of `trials` trials plus a stated
-finite-size allowance of 0.05 (near the window's upper edge finite graphs keep cascading a little beyond the analytic boundary).
+finite-size allowance of 0.05 (near the window's upper edge finite graphs keep cascading a
+little beyond the analytic boundary).
 
 Inputs: published and assumed
 -----------------------------
