@@ -210,7 +210,7 @@ def test_json_output_has_one_row_per_check():
     doc = json.loads(result.stdout)
     assert doc["passed"] is True and len(doc["rows"]) == 5
     assert set(doc["rows"][0]) == {"case", "quantity", "expected", "observed", "tolerance",
-                                   "basis", "passed"}
+                                   "basis", "side", "passed"}
     assert doc["cases"][0]["params"]["inner"] == 1.5
 
 

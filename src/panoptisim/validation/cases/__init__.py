@@ -24,12 +24,21 @@ from panoptisim.validation.cases import (
     invariants,
     percolation,
     spiral_of_silence,
+    theory_abolition,
+    theory_certainty,
+    theory_consequences,
+    theory_fear_fades,
+    theory_pariahs,
+    theory_steady_state,
     watts,
 )
 from panoptisim.validation.registry import Case
 
 MODULES = (granovetter_count, granovetter_normal, er_giant, percolation, watts, base_rate,
-           deployments, spiral_of_silence, invariants)
+           deployments, spiral_of_silence, invariants,
+           # the theory cases: directional predictions of the behavioural core (Model v2)
+           theory_consequences, theory_certainty, theory_fear_fades, theory_steady_state,
+           theory_abolition, theory_pariahs)
 
 #: Every case by name, in the order the suite runs them.
 CASES: dict[str, Case] = {m.CASE.name: m.CASE for m in MODULES}
