@@ -30,7 +30,11 @@ def failed_rows(report) -> list[str]:
 
 
 # ------------------------------------------------------------- cases at defaults
-@pytest.mark.parametrize("name", [n for n in CASES if n not in HEAVY])
+#: The theory cases (directional predictions; tests/test_theory_cases.py runs them).
+THEORY = tuple(n for n in CASES if n.startswith("theory-"))
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if n not in HEAVY + THEORY])
 def test_light_case_passes_at_its_full_defaults(name):
     report = run_validation([name])
     assert report.results[0].checks, name
@@ -54,7 +58,9 @@ def test_heavy_case_passes_at_its_full_defaults(name):
 def test_every_case_is_registered_in_suite_order():
     assert list(CASES) == ["granovetter-count", "granovetter-normal", "er-giant",
                            "percolation", "watts", "base-rate", "deployments",
-                           "spiral-of-silence", "invariants"]
+                           "spiral-of-silence", "invariants", "theory-consequences",
+                           "theory-certainty", "theory-fear-fades", "theory-steady-state",
+                           "theory-abolition", "theory-pariahs"]
 
 
 # --------------------------------------------- textbook numbers from the inputs
