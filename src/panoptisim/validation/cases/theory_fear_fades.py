@@ -6,8 +6,9 @@ regime that watches nothing, nobody is ever flagged or sanctioned, so whatever f
 regime's announcement brings should decay as agents see no one punished. Whether the rules
 are published (transparent) or opaque changes how fast, not whether: opacity makes the
 evidence noisier and learning slower, it is not a permanent premium (DESIGN.md, Model v2).
-Chilling measured after the 2013 surveillance revelations was a response to evidence
-that the watching was real (Penney 2016); without it, the response should not last.
+Penney (2016) measured chilling that followed public evidence of the watching (the 2013
+revelations) and lasted; the converse is tested here: without such evidence, fear should
+not last.
 
 How it is checked
 -----------------

@@ -4,10 +4,11 @@ Flags have a retention period by kind (`scoring.dur_retention_*`), so penalty po
 sanctions and the fear they teach stop accumulating: after a few retention periods the
 inflow of new flags balances the flags that expire, and expressed dissent should level
 off rather than drift (DESIGN.md, Model v2: "flags have a retention period by kind, so
-there is a steady state"). Long-run chilling observed after the 2013 revelations was a
-lasting drop in level, not a continuing slide (Penney 2016), and a deterrence equilibrium
-in which perceived risk matches the evidence is what Bayesian perceptual deterrence
-converges to (Stafford & Warr 1993).
+there is a steady state"), and Bayesian perceptual deterrence converges to perceived risk
+that matches the evidence (Stafford & Warr 1993). Penney (2016) found that the 2013
+revelations changed the secular trend of privacy-sensitive Wikipedia traffic, not only its
+level: a lasting trend is an empirical possibility, so under a constant regime a model's
+drift must come from a named mechanism, not from flags that never expire.
 
 How it is checked
 -----------------
