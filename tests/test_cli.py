@@ -42,7 +42,7 @@ def test_run_writes_a_complete_run_folder(tmp_path):
             "ever_sanctioned_share_income_q1"} <= set(metrics.columns)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 7 and "effect" in summary["metrics"]["chilling_index"]
-    assert "cascade_peak" in summary["metrics"]
+    assert {"cascade_rise", "cascade_noise_floor", "cascade_excess"} <= set(summary["metrics"])
     assert set(summary["sanction_rates_by_subgroup"]["treated"]["travel_ban"]) >= {
         "region_urban", "group_1", "income_q5"}
     manifest = json.loads((out / "manifest.json").read_text())

@@ -11,6 +11,7 @@ import pytest
 from matplotlib.lines import Line2D
 
 from panoptisim import eventstudy as E
+from panoptisim.cascade import noise_floor
 from panoptisim.engine import ArmRun, Simulation
 from panoptisim.metrics import METRIC_NAMES
 from panoptisim.report import figures as F
@@ -34,6 +35,10 @@ def rising() -> tuple[np.ndarray, np.ndarray]:
 def scenario(timeline: list[dict], **run: object):
     return validate(merge(scenario_document("baseline"),
                           {"run": {"steps": STEPS, **run}, "timeline": timeline}))
+
+
+def scenario_agents() -> int:
+    return scenario([]).population.size
 
 
 def simulation(sc, series: list[tuple[np.ndarray, np.ndarray]]) -> Simulation:
@@ -63,7 +68,7 @@ def test_recovery_of_a_linear_rise() -> None:
     assert E.recovery_days(treated, control, DAY) == 17
     # the trailing mean reaches 0.022 (all 7 days on the plateau): 0.022 / 0.02 - 1
     assert E.overshoot(treated, control, DAY) == pytest.approx(0.1)
-    # 7 days of the linear rise
+    # week-on-week rise of 7-day means inside the linear rise: 7 days x 0.0006
     assert E.largest_weekly_rise(treated, DAY) == pytest.approx(7 * 0.0006)
 
 
@@ -71,9 +76,11 @@ def test_recovery_counts_only_days_from_the_event_on() -> None:
     treated, control = rising()
     # already back on day 70: 0 days; the days before the event do not drag the mean down
     assert E.recovery_days(treated, control, 70) == 0
-    # the jump from 0.01 to 0.022 across day 50 is not a rise after day 60
-    assert E.largest_weekly_rise(treated, 60) == pytest.approx(7 * 0.0006)
-    assert E.largest_weekly_rise(treated, 75) == 0.0
+    # from day 60 the last full week of the rise is days 60..66 (sum 0.1246), the next
+    # days 67..73 (0.0202 + 0.0208 + 0.0214 + 4 x 0.022 = 0.1504): the rise slows to the
+    # plateau; the days before day 60 never enter
+    assert E.largest_weekly_rise(treated, 60) == pytest.approx((0.1504 - 0.1246) / 7)
+    assert E.largest_weekly_rise(treated, 75) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_never_recovering_is_censored() -> None:
@@ -108,7 +115,13 @@ def test_window_effects() -> None:
     chill = ev["metrics"]["chilling_index"]
     assert chill["before"]["effect"] == pytest.approx(0.5)
     assert chill["after"]["effect"] == pytest.approx(1 - 0.534 / 0.6)
-    assert ev["metrics"]["cascade_peak"]["after"]["treated"] == pytest.approx(0.0006)
+    cascade = {k: ev["metrics"][f"cascade_{k}"]["after"]["treated"]
+               for k in ("rise", "noise_floor", "excess")}
+    assert cascade["rise"] == pytest.approx(7 * 0.0006)
+    # the window's floor: 30 days (17 weekly rises), its mean rate, the scenario's agents
+    floor = noise_floor(0.534 / 30, scenario_agents(), 30)
+    assert cascade["noise_floor"] == pytest.approx(floor) and floor > 0
+    assert cascade["excess"] == pytest.approx(max(7 * 0.0006 - floor, 0.0))
     assert ev["recovery"]["recovery_days"]["mean"] == 17
 
 

@@ -8,7 +8,7 @@ import pytest
 from helpers_mech import make_ctx, quiet_today, sanction_index
 from scipy import stats
 
-from panoptisim import behavior, sanctions, scoring, sensors, social
+from panoptisim import behavior, cascade, sanctions, scoring, sensors, social
 from panoptisim.context import TiesAtBuild
 from panoptisim.intervals import interval, t_interval
 from panoptisim.metrics import (
@@ -17,7 +17,9 @@ from panoptisim.metrics import (
     METRICS,
     SUMMARY_METRIC_NAMES,
     Recorder,
-    cascade_peak,
+    cascade_excess,
+    cascade_noise_floor,
+    cascade_rise,
     chilling_index,
     gini,
     gini_binned,
@@ -76,8 +78,8 @@ def _chill(treated, control):
                           {"expressed_dissent_rate": control})
 
 
-def _peak(rate):
-    return cascade_peak({"expressed_dissent_rate": rate})
+def _cols(rate):
+    return {"expressed_dissent_rate": np.asarray(rate, np.float64)}
 
 
 def test_chilling_index():
@@ -91,11 +93,53 @@ def test_chilling_index():
     assert _chill(control * 1.5, control) == pytest.approx(-0.5)  # backlash
 
 
-def test_cascade_peak():
-    assert _peak(np.array([0.1, 0.3, 0.2, 0.6, 0.61])) == pytest.approx(0.4)
-    assert _peak(np.array([0.5, 0.4, 0.3])) == 0.0
-    assert _peak(np.array([0.5])) == 0.0
-    assert _peak(np.array([0.0, 0.0])) == 0.0
+def test_cascade_rise_compares_whole_weeks():
+    two_weeks = np.repeat([0.1, 0.3], 7)
+    assert cascade_rise(_cols(two_weeks), 1000) == pytest.approx(0.2)
+    # a one-day spike moves a 7-day mean by a seventh of itself, not by all of it
+    spike = np.full(28, 0.1)
+    spike[20] = 0.8
+    assert cascade_rise(_cols(spike), 1000) == pytest.approx(0.7 / 7)
+    assert cascade_rise(_cols(two_weeks[::-1]), 1000) == 0.0  # falling
+    assert cascade_rise(_cols(np.full(13, 0.1)), 1000) == 0.0  # under two weeks
+    # the week-on-week rise is the largest over every pair of adjacent full weeks
+    ramp = np.concatenate([np.full(10, 0.1), np.linspace(0.1, 0.5, 10), np.full(10, 0.5)])
+    weekly = cascade.weekly_means(ramp)
+    assert cascade_rise(_cols(ramp), 1000) == pytest.approx((weekly[7:] - weekly[:-7]).max())
+
+
+def test_cascade_noise_floor_is_the_binomial_maximum():
+    p, n, days = 0.05, 1000, 365
+    k = days - 13
+    sd = np.sqrt(2 * p * (1 - p) / (7 * n))
+    expected = sd * stats.norm.ppf(0.95 ** (1 / k))
+    assert cascade_noise_floor(_cols(np.full(days, p)), n) == pytest.approx(expected)
+    # four times the agents halve it; no window, no floor
+    assert cascade_noise_floor(_cols(np.full(days, p)), 4 * n) == pytest.approx(expected / 2)
+    assert cascade_noise_floor(_cols(np.full(13, p)), n) == 0.0
+
+
+@pytest.mark.parametrize("n, p, days", [(1000, 0.05, 365), (200, 0.3, 730)])
+def test_cascade_noise_floor_is_reached_by_chance_about_once_in_twenty(n, p, days):
+    """Seeded binomial series without a cascade: the rise exceeds the floor in at most ~5%
+    of runs (the independent-normal maximum is conservative), but not in far fewer (the
+    floor is not inflated)."""
+    draws = np.random.default_rng(11).binomial(n, p, size=(1000, days)) / n
+    exceed = np.mean([cascade_rise(_cols(x), n) > cascade_noise_floor(_cols(x), n)
+                      for x in draws])
+    assert 0.015 <= exceed <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 1000)
+
+
+def test_cascade_excess_is_the_rise_above_the_floor():
+    r = np.random.default_rng(4)
+    n = 2000
+    flat = r.binomial(n, 0.05, 200) / n
+    assert cascade_excess(_cols(flat), n) == 0.0  # this seed: chance stays under the floor
+    tipped = flat.copy()
+    tipped[100:] += 0.05  # the rate doubles in a day
+    rise, floor = cascade_rise(_cols(tipped), n), cascade_noise_floor(_cols(tipped), n)
+    assert rise > 0.04 and 0 < floor < 0.02
+    assert cascade_excess(_cols(tipped), n) == pytest.approx(rise - floor)
 
 
 def test_headline_names_registered_metrics_once():

@@ -30,7 +30,11 @@ def failed_rows(report) -> list[str]:
 
 
 # ------------------------------------------------------------- cases at defaults
-@pytest.mark.parametrize("name", [n for n in CASES if n not in HEAVY])
+#: The theory cases (directional predictions; tests/test_theory_cases.py runs them).
+THEORY = tuple(n for n in CASES if n.startswith("theory-"))
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if n not in HEAVY + THEORY])
 def test_light_case_passes_at_its_full_defaults(name):
     report = run_validation([name])
     assert report.results[0].checks, name
@@ -54,7 +58,9 @@ def test_heavy_case_passes_at_its_full_defaults(name):
 def test_every_case_is_registered_in_suite_order():
     assert list(CASES) == ["granovetter-count", "granovetter-normal", "er-giant",
                            "percolation", "watts", "base-rate", "deployments",
-                           "spiral-of-silence", "invariants"]
+                           "spiral-of-silence", "invariants", "theory-consequences",
+                           "theory-certainty", "theory-fear-fades", "theory-steady-state",
+                           "theory-abolition", "theory-pariahs"]
 
 
 # --------------------------------------------- textbook numbers from the inputs
@@ -210,7 +216,7 @@ def test_json_output_has_one_row_per_check():
     doc = json.loads(result.stdout)
     assert doc["passed"] is True and len(doc["rows"]) == 5
     assert set(doc["rows"][0]) == {"case", "quantity", "expected", "observed", "tolerance",
-                                   "basis", "passed"}
+                                   "basis", "side", "passed"}
     assert doc["cases"][0]["params"]["inner"] == 1.5
 
 
@@ -287,6 +293,34 @@ def test_fractional_support_is_the_expression_rules_support():
     live = g.active_degree()
     np.testing.assert_allclose(contagion.support(active, g, fractional=True),
                                behavior.support_share(g, active, live), rtol=1e-6)
+
+
+def test_deterministic_expression_is_the_expression_utility_at_its_limit():
+    support = np.array([0.0, 1.0, 2.0, 0.2 - 1e-13])
+    threshold = np.array([0.0, 2.0, 1.0, 0.2])
+    np.testing.assert_array_equal(contagion.deterministic_expression(support, threshold),
+                                  [True, False, True, False])
+    np.testing.assert_array_equal(
+        contagion.deterministic_expression(support, threshold, slack=1e-12),
+        [True, False, True, True])
+
+
+def _support_sign_flipped(latent_dissent, support, threshold, certainty, consequence, *,
+                          intercept, beta_dissent, beta_support, beta_cost):
+    """The expression utility with the support term's sign flipped (a broken rule)."""
+    return (intercept + beta_dissent * (latent_dissent - 0.5)
+            - beta_support * (support - threshold) - beta_cost * certainty * consequence)
+
+
+@pytest.mark.parametrize("name", ["granovetter-count", "watts"])
+def test_threshold_cases_run_the_engines_expression_rule(name, monkeypatch):
+    """The Granovetter and Watts cases decide through behavior.expression_utility: they pass
+    with the rule as it is and fail once its support term is reversed."""
+    assert run_validation([name], quick=True).passed
+    monkeypatch.setattr(behavior, "expression_utility", _support_sign_flipped)
+    report = run_validation([name], quick=True)
+    assert not report.passed
+    assert all(np.isfinite(c.observed) for c in report.results[0].checks)  # ran, not raised
 
 
 def test_complete_graph_support_counts_the_others():

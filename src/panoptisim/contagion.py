@@ -4,9 +4,11 @@ Pure, vectorised functions over a ``network.Graph`` (or, for Granovetter's crowd
 complete graph), used by the validation suite and available to any stage:
 
 - ``threshold_cascade``: the deterministic threshold rule iterated synchronously to its
-  fixed point. An inactive agent becomes active once its support reaches its threshold;
-  nobody deactivates. Support is the number of active others (count thresholds,
-  Granovetter 1978) or the share of one's live ties who are active, computed by
+  fixed point. An inactive agent becomes active once it would express by
+  ``deterministic_expression``: the engine's own expression utility
+  (``behavior.expression_utility``) in its deterministic limit, where it reduces to support
+  reaching the threshold; nobody deactivates. Support is the number of active others (count
+  thresholds, Granovetter 1978) or the share of one's live ties who are active, computed by
   ``behavior.support_share`` exactly as the expression rule computes social support
   (fractional thresholds, Watts 2002). Several independent cascades run at once when the
   seed array is (n, k).
@@ -26,12 +28,27 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from panoptisim import behavior
 from panoptisim.behavior import support_share
 from panoptisim.network import Graph
 
 #: Absolute slack when comparing a share of ties with a fractional threshold, so that an
 #: exact tie (1 of 5 neighbours against phi = 0.2) counts as reaching the threshold.
 FRACTION_SLACK = 1e-12
+
+
+def deterministic_expression(support: np.ndarray, threshold: np.ndarray, *,
+                             slack: float = 0.0) -> np.ndarray:
+    """Whether an agent expresses under the engine's expression rule in its deterministic
+    limit: no noise (express iff utility >= -slack), no intercept, no weight on one's own
+    latent dissent, no cost (certainty x consequence = 0) and unit weight on support, so
+    utility = support - threshold (``behavior.expression_utility``, called here so that a
+    change of the rule changes every threshold cascade). ``slack`` absorbs round-off in
+    shares of ties. Bool, the broadcast shape of ``support`` and ``threshold``."""
+    utility = behavior.expression_utility(
+        latent_dissent=0.0, support=support, threshold=threshold, certainty=0.0,
+        consequence=0.0, intercept=0.0, beta_dissent=0.0, beta_support=1.0, beta_cost=0.0)
+    return np.asarray(utility) >= -slack
 
 
 @dataclass(frozen=True)
@@ -83,13 +100,14 @@ def threshold_cascade(thresholds: np.ndarray, seeds: np.ndarray | None = None,
                       max_rounds: int | None = None) -> Cascade:
     """Run the threshold rule synchronously from ``seeds`` to its fixed point.
 
-    Each round, every inactive agent whose support (see ``support``) is at least its
-    threshold becomes active; active agents stay active, so the process is monotone and
-    ends after at most n rounds. ``thresholds`` is (n,): counts of active others (or of
-    active neighbours) or, with ``fractional``, shares of live ties. ``seeds`` (bool, (n,)
-    or (n, k)) are active from the start; by default nobody is, so only agents with a
-    threshold of 0 or less start a cascade. Columns of a (n, k) seed array are independent
-    cascades sharing the thresholds and the graph; finished columns drop out of the work.
+    Each round, every inactive agent who expresses by :func:`deterministic_expression` (its
+    support, see ``support``, at least its threshold) becomes active; active agents stay
+    active, so the process is monotone and ends after at most n rounds. ``thresholds`` is
+    (n,): counts of active others (or of active neighbours) or, with ``fractional``, shares
+    of live ties. ``seeds`` (bool, (n,) or (n, k)) are active from the start; by default
+    nobody is, so only agents with a threshold of 0 or less start a cascade. Columns of a
+    (n, k) seed array are independent cascades sharing the thresholds and the graph;
+    finished columns drop out of the work.
     O(rounds x ties x k).
     """
     thresholds = np.asarray(thresholds, np.float64)
@@ -103,8 +121,7 @@ def threshold_cascade(thresholds: np.ndarray, seeds: np.ndarray | None = None,
     single = active.ndim == 1
     state = active[:, None] if single else active
     need = thresholds[:, None]
-    if fractional:
-        need = need - FRACTION_SLACK
+    slack = FRACTION_SLACK if fractional else 0.0
     degree = None
     if graph is not None and fractional:
         degree = graph.neighbour_sum(np.ones(n, np.float64))[:, None]
@@ -115,7 +132,7 @@ def threshold_cascade(thresholds: np.ndarray, seeds: np.ndarray | None = None,
     while len(running) and rounds < limit:
         block = state[:, running]
         s = support(block, graph, fractional=fractional, degree=degree)
-        new = ~block & (s >= need)
+        new = ~block & deterministic_expression(s, need, slack=slack)
         changed = new.any(axis=0)
         block |= new
         state[:, running] = block

@@ -9,7 +9,9 @@ For each entry (taking effect at the start of day ``D``) and each headline metri
   unit: a rate stays a share, a count becomes a count per day); a run-level metric
   (:data:`panoptisim.metrics.SUMMARY_METRICS`) is computed on the window's days instead of
   the run's: ``chilling_index`` = 1 - sum of the treated expressed-dissent rate / sum of
-  the control's over the window, ``cascade_peak`` = the largest one-day rise inside it;
+  the control's over the window, ``cascade_rise`` = the largest week-on-week rise of the
+  7-day mean inside it, ``cascade_noise_floor`` its chance level for the window's days
+  and ``cascade_excess`` the rise above it (:mod:`panoptisim.cascade`);
 - **change** = after - before, per arm and for the effect;
 - each value is reported per arm, with the effect (treated - control) and its 95% t
   interval over replicates, as ``summary.json`` reports a run (:func:`panoptisim.
@@ -18,7 +20,8 @@ For each entry (taking effect at the start of day ``D``) and each headline metri
 After an entry that lifts the regime (``abolish``) or reveals it (``reveal``), three
 recovery figures of expressed dissent are computed per replicate from day ``D`` on, on
 7-day trailing means that damp daily noise (:func:`trailing_mean`):
-:func:`recovery_days`, :func:`overshoot` and :func:`largest_weekly_rise`. They are
+:func:`recovery_days`, :func:`overshoot` and :func:`largest_weekly_rise` (the one
+definition of :mod:`panoptisim.cascade`: week-on-week rise of 7-day means). They are
 reported as the mean over replicates with a 95% interval clipped at 0 (none of them can be
 negative).
 
@@ -32,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from panoptisim.cascade import WEEK, largest_weekly_rise
 from panoptisim.engine import Simulation
 from panoptisim.intervals import arm_entry, interval
 from panoptisim.metrics import HEADLINE, METRIC_NAMES, SUMMARY_METRICS, Columns
@@ -44,8 +48,8 @@ RECOVERY_ACTIONS = ("abolish", "reveal")
 SMOOTHING_DAYS = 7
 #: Recovery: the treated arm's expressed dissent back to this share of the control's.
 RECOVERY_SHARE = 0.9
-#: The largest rise is measured between days at most this many days apart.
-RISE_SPAN_DAYS = 7
+#: The largest rise compares means of this many days, one week after the other.
+RISE_SPAN_DAYS = WEEK
 #: The series the recovery figures are computed on.
 EXPRESSION = "expressed_dissent_rate"
 
@@ -131,16 +135,6 @@ def overshoot(treated: np.ndarray, control: np.ndarray, day: int,
     return float(max(ratio.max(initial=0.0), 0.0))
 
 
-def largest_weekly_rise(treated: np.ndarray, day: int, span: int = RISE_SPAN_DAYS) -> float:
-    """The largest rise of the treated arm's daily expressed-dissent rate between two days
-    at most ``span`` (7) days apart, both on or after ``day``: ``max(0, max x_t - x_s)``
-    over ``day <= s < t <= s + span``. In share of agents per day (daily values, not
-    trailing means: a cascade is fast); 0 if it never rises."""
-    x = np.asarray(treated[day:], dtype=np.float64)
-    rises = [(x[lag:] - x[:-lag]).max() for lag in range(1, min(span, len(x) - 1) + 1)]
-    return float(max(max(rises, default=0.0), 0.0))
-
-
 def recovery(treated: np.ndarray, control: np.ndarray, day: int) -> dict[str, Any]:
     """The three recovery figures of one replicate (see their functions): days, share of
     the control's rate, share of agents per day."""
@@ -190,9 +184,9 @@ def _paired_entry(effects: list[float] | None) -> dict[str, Any] | None:
 
 
 def _metric(name: str, pairs: list[dict[str, Columns]], before: slice | None,
-            after: slice | None) -> dict[str, Any]:
+            after: slice | None, agents: int) -> dict[str, Any]:
     """Before, after and change of one headline metric (``pairs``: each replicate's
-    columns by arm)."""
+    columns by arm; ``agents``: the population, for the cascade noise floor)."""
     summary = _SUMMARY_METRICS.get(name)
     if summary is not None and summary.over == "pair":
         def values(days: slice | None) -> list[float] | None:
@@ -209,7 +203,7 @@ def _metric(name: str, pairs: list[dict[str, Columns]], before: slice | None,
         if days is None:
             return None
         if summary is not None:
-            return {arm: [summary.fn(_window_columns(p[arm], days)) for p in pairs]
+            return {arm: [summary.fn(_window_columns(p[arm], days), agents) for p in pairs]
                     for arm in pairs[0]}
         return {arm: [window_mean(p[arm][name], days) for p in pairs] for arm in pairs[0]}
     b, a = per_arm(before), per_arm(after)
@@ -258,7 +252,8 @@ def event_study(sim: Simulation) -> list[dict[str, Any]]:
             "label": entry_label(e), "window": w,
             "before_days": None if before is None else [before.start, before.stop],
             "after_days": None if after is None else [after.start, after.stop],
-            "metrics": {name: _metric(name, pairs, before, after) for name in names},
+            "metrics": {name: _metric(name, pairs, before, after, sc.population.size)
+                        for name in names},
             "recovery": (_recovery(pairs, e.day, steps) if e.action in RECOVERY_ACTIONS
                          else None),
         })

@@ -5,9 +5,9 @@ Each metric also declares how a run is summarised in ``summary.json``: ``mean`` 
 (daily rates), ``sum`` over days (counts of events), or ``last`` (stocks at the end).
 
 A second kind of entry, :class:`SummaryMetric`, is computed once per replicate from the day
-columns rather than each day (``chilling_index``, ``cascade_peak``). :data:`HEADLINE` names
-the metrics every table leads with: ``panoptisim run`` and ``show``, the run and sweep
-reports, and the default outcomes of ``panoptisim sensitivity``.
+columns rather than each day (``chilling_index``, the ``cascade_*`` measures).
+:data:`HEADLINE` names the metrics every table leads with: ``panoptisim run`` and
+``show``, the run and sweep reports, and the default outcomes of ``panoptisim sensitivity``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from panoptisim import cascade
 from panoptisim.context import Context
 from panoptisim.regional import RegionRecorder
 from panoptisim.state import SANCTIONS, SENSORS, SUBGROUP_KEYS, Today
@@ -242,7 +243,8 @@ Columns = Mapping[str, np.ndarray]
 class SummaryMetric:
     """A run-level metric: a named function over one replicate's day columns.
 
-    ``over = "arm"``: ``fn(columns)`` gives a value per arm, and the summary reports each
+    ``over = "arm"``: ``fn(columns, agents)`` (``agents``: the arm's population, for
+    rates' sampling noise) gives a value per arm, and the summary reports each
     arm, the effect (treated - control) and its interval, as for a per-day metric.
     ``over = "pair"``: ``fn(treated, control)`` compares the arms and gives the effect
     itself; it exists only for paired runs and leads the summary.
@@ -264,11 +266,22 @@ def chilling_index(treated: Columns, control: Columns) -> float:
     return 1.0 - float(treated["expressed_dissent_rate"].sum()) / base if base > 0 else 0.0
 
 
-def cascade_peak(columns: Columns) -> float:
-    """Largest one-day rise in the expressed-dissent rate (share of agents per day; 0 if it
-    never rises)."""
+def cascade_rise(columns: Columns, agents: int) -> float:
+    """Largest week-on-week rise of the 7-day mean expressed-dissent rate
+    (:func:`panoptisim.cascade.largest_weekly_rise`; share of agents per day)."""
+    return cascade.largest_weekly_rise(columns["expressed_dissent_rate"])
+
+
+def cascade_noise_floor(columns: Columns, agents: int) -> float:
+    """What :func:`cascade_rise` reaches by chance (95%) in a stationary binomial series of
+    the same mean rate, ``agents`` and days (:func:`panoptisim.cascade.noise_floor`)."""
     rate = columns["expressed_dissent_rate"]
-    return float(max(np.diff(rate).max(initial=0.0), 0.0)) if len(rate) > 1 else 0.0
+    return cascade.noise_floor(float(rate.mean()) if len(rate) else 0.0, agents, len(rate))
+
+
+def cascade_excess(columns: Columns, agents: int) -> float:
+    """``max(cascade_rise - cascade_noise_floor, 0)``: a rise the noise does not explain."""
+    return cascade.excess(cascade_rise(columns, agents), cascade_noise_floor(columns, agents))
 
 
 def latent_dissent_drift(treated: Columns, control: Columns) -> float:
@@ -292,9 +305,18 @@ SUMMARY_METRICS: tuple[SummaryMetric, ...] = (
                   "(control), summed over the run.",
                   "share of the control arm's expressed dissent",
                   "Chilling index"),
-    SummaryMetric("cascade_peak", cascade_peak, "arm", "peak",
-                  "Largest one-day rise in expressed dissent.",
-                  "share of agents per day", "Cascade peak"),
+    SummaryMetric("cascade_rise", cascade_rise, "arm", "largest weekly rise",
+                  "Largest week-on-week rise of the 7-day mean expressed-dissent rate.",
+                  "share of agents per day", "Cascade rise"),
+    SummaryMetric("cascade_noise_floor", cascade_noise_floor, "arm", "95% of chance",
+                  "The cascade rise a stationary binomial series of the same mean rate, "
+                  "agents and days reaches at its 95% quantile (independent-normal maximum "
+                  "over the run's weekly windows: conservative).",
+                  "share of agents per day", "Cascade noise floor"),
+    SummaryMetric("cascade_excess", cascade_excess, "arm", "rise above the floor",
+                  "Cascade rise above its noise floor, max(rise - floor, 0): 0 when chance "
+                  "explains the largest weekly rise.",
+                  "share of agents per day", "Cascade excess"),
     SummaryMetric("latent_dissent_drift", latent_dissent_drift, "pair", "change over run",
                   "Change of mean latent dissent from the first to the last day, treated "
                   "minus control: private views the regime moved (knowledge falsification "
@@ -313,7 +335,7 @@ HEADLINE: tuple[str, ...] = (
     "flags_true", "flags_false", "wrongful_sanctions", "wrongful_sanction_share",
     "dissenter_degree_ratio", "isolated_dissenters_share", "ties_cut", "score_mean",
     "score_gini", "travel_denials", "internet_throttled_days", "people_shamed",
-    "cascade_peak")
+    "cascade_rise", "cascade_noise_floor", "cascade_excess")
 
 
 class Recorder:

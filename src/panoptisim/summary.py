@@ -54,9 +54,9 @@ def run_summary(sim: Simulation) -> dict[str, Any]:
                                                     for r in range(reps)] for arm in arms})
     for sm in SUMMARY_METRICS:
         if sm.over == "arm":
-            metrics[sm.name] = entry(sm.aggregate, {arm: [sm.fn(by[(r, arm)].columns)
-                                                          for r in range(reps)]
-                                                    for arm in arms})
+            metrics[sm.name] = entry(sm.aggregate, {
+                arm: [sm.fn(by[(r, arm)].columns, sc.population.size) for r in range(reps)]
+                for arm in arms})
 
     burn_in = sc.run.burn_in
     if burn_in < sc.run.steps:  # steady state: the days after the burn-in, beside the run

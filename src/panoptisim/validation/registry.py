@@ -15,7 +15,10 @@ by :func:`define` into ``CASE``. The docstring is the case's prose, read by the 
 
 A ``Check`` is one row of the report: a quantity, its expected value (computed from the
 inputs), the observed value (from the project's kernels) and the tolerance; it passes when
-``|observed - expected| <= tolerance``.
+``|observed - expected| <= tolerance``. A directional prediction (the theory cases: "at
+most half", "larger than") is a one-sided check, ``side`` "<=" or ">=": the expected value
+is the bound, and it passes when ``observed <= expected + tolerance`` (or ``observed >=
+expected - tolerance``); :func:`at_most` and :func:`at_least` make one.
 """
 
 from __future__ import annotations
@@ -50,14 +53,43 @@ class Check:
     observed: float
     tolerance: float
     basis: str  # how the tolerance was set: "exact", "binomial 95%", "stated", ...
+    #: "±" two-sided (the default); "<=" or ">=": expected is a bound (one-sided).
+    side: str = "±"
+
+    def __post_init__(self) -> None:
+        if self.side not in SIDES:
+            raise ValueError(f"Check side = {self.side!r}: one of {', '.join(SIDES)}")
 
     @property
     def passed(self) -> bool:
-        """``|observed - expected| <= tolerance`` (with float round-off slack); NaN fails."""
+        """``|observed - expected| <= tolerance``, or for a bound ``observed <= expected +
+        tolerance`` (``>=``: ``observed >= expected - tolerance``), with float round-off
+        slack; NaN fails."""
         e, o, t = float(self.expected), float(self.observed), float(self.tolerance)
         if not (math.isfinite(e) and math.isfinite(o)) or math.isnan(t):
             return False
-        return abs(o - e) <= t + 1e-12 * max(1.0, abs(e))
+        slack = t + 1e-12 * max(1.0, abs(e))
+        if self.side == "<=":
+            return o <= e + slack
+        if self.side == ">=":
+            return o >= e - slack
+        return abs(o - e) <= slack
+
+
+#: A check's sides: two-sided, at most the bound, at least the bound.
+SIDES = ("±", "<=", ">=")
+
+
+def at_most(quantity: str, bound: float, observed: float, basis: str,
+            tolerance: float = 0.0) -> Check:
+    """A one-sided check that passes when ``observed <= bound + tolerance``."""
+    return Check(quantity, bound, observed, tolerance, basis, "<=")
+
+
+def at_least(quantity: str, bound: float, observed: float, basis: str,
+             tolerance: float = 0.0) -> Check:
+    """A one-sided check that passes when ``observed >= bound - tolerance``."""
+    return Check(quantity, bound, observed, tolerance, basis, ">=")
 
 
 @dataclass(frozen=True)

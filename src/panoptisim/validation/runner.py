@@ -51,10 +51,11 @@ class Report:
         return sum(r.seconds for r in self.results)
 
     def rows(self) -> list[dict[str, Any]]:
-        """One dict per check: case, quantity, expected, observed, tolerance, basis, passed."""
+        """One dict per check: case, quantity, expected, observed, tolerance, basis, side
+        ("±" two-sided, "<=" or ">=" one-sided), passed."""
         return [{"case": r.case.name, "quantity": c.quantity, "expected": _json_num(c.expected),
                  "observed": _json_num(c.observed), "tolerance": _json_num(c.tolerance),
-                 "basis": c.basis, "passed": c.passed}
+                 "basis": c.basis, "side": c.side, "passed": c.passed}
                 for r in self.results for c in r.checks]
 
     def to_json(self) -> dict[str, Any]:
@@ -116,7 +117,12 @@ def fmt(x: float) -> str:
 
 
 def fmt_tolerance(c: Check) -> str:
-    """Tolerance with its basis: '0 (exact)', '±0.01 (stated)'."""
+    """Tolerance with its basis: '0 (exact)', '±0.01 (stated)'; for a one-sided check the
+    side: 'observed <= expected (stated)', 'observed >= expected - 0.01 (t 95%)'."""
+    if c.side != "±":
+        sign = "+" if c.side == "<=" else "-"
+        slack = f" {sign} {fmt(c.tolerance)}" if c.tolerance else ""
+        return f"observed {c.side} expected{slack} ({c.basis})"
     if c.tolerance == 0:
         return f"0 ({c.basis})"
     return f"±{fmt(c.tolerance)} ({c.basis})"

@@ -9,7 +9,10 @@ preferences can behave completely differently.
 How it is checked
 -----------------
 `contagion.threshold_cascade` in complete-graph mode (support = number of *other* active
-agents, count thresholds, synchronous rounds to the fixed point). Expected: n for the
+agents, count thresholds, synchronous rounds to the fixed point); whether an agent joins is
+decided by the engine's expression utility (`behavior.expression_utility`) in its
+deterministic limit (`contagion.deterministic_expression`: no noise, no cost, unit weight on
+support), so a change of the expression rule changes this outcome. Expected: n for the
 uniform thresholds and k once agent k is moved to k + 1 (closed form). Exact.
 
 Inputs: published and assumed

@@ -12,13 +12,16 @@ How it is checked
 Observed: `network.make_erdos_renyi` + `network.from_edges`, one seed per trial (all trials
 at once as columns of one (n, trials) state), `contagion.threshold_cascade` with fractional
 thresholds, whose support is `behavior.support_share`, the share of live ties active, as in
-the expression rule. A cascade is global if it reaches `global_share` of the nodes (an
-assumption; in these runs cascades outside the window stay below 1%). Expected: the window
-from Watts' condition (brentq) and the frequency of global cascades, the seed's chance to
-sit in or next to the vulnerable cluster, 1 - exp(-z(1 - u)) with u = 1 - G1(1) + G1(u) over
-vulnerable degrees (0 outside the window). Tolerance: the 99% binomial interval of `trials`
-trials plus a stated finite-size allowance of 0.05 (near the window's upper edge finite
-graphs keep cascading a little beyond the analytic boundary).
+the expression rule, and whose adoption decision is the engine's expression utility
+(`behavior.expression_utility`) in its deterministic limit
+(`contagion.deterministic_expression`: no noise, no cost, unit weight on support). A cascade
+is global if it reaches `global_share` of the nodes (an assumption; in these runs cascades
+outside the window stay below 1%). Expected: the window from Watts' condition (brentq) and
+the frequency of global cascades, the seed's chance to sit in or next to the vulnerable
+cluster, 1 - exp(-z(1 - u)) with u = 1 - G1(1) + G1(u) over vulnerable degrees (0 outside
+the window). Tolerance: the 99% binomial interval of `trials` trials plus a stated
+finite-size allowance of 0.05 (near the window's upper edge finite graphs keep cascading a
+little beyond the analytic boundary).
 
 Inputs: published and assumed
 -----------------------------

@@ -1,0 +1,76 @@
+"""Theory: certainty of detection deters more than severity of punishment.
+
+The most robust finding of the deterrence literature: raising the certainty of
+apprehension deters more than raising the severity of the sanction by the same proportion
+(Nagin 2013; Chalfin & McCrary 2017). In a scoring regime, certainty is the chance a
+dissenting post is seen and flagged; severity is what a flag costs: its penalty points and
+how long the sanctions it brings last. A model of chilling by surveillance should show
+more chilling from watching more than from punishing more.
+
+How it is checked
+-----------------
+Paired runs of `baseline` through `panoptisim.api.run` (treated and control arms on
+common random numbers, `replicates` replicates, `agents` agents, `days` days). Chilling =
+1 - expressed dissent (treated) / expressed dissent (control), summed over the run, one
+value per replicate. Certainty up: `surveillance.online.p_scan` and
+`surveillance.informants.p_informant` x `factor` (1.5; a probability is capped at 1).
+Severity up: `scoring.w_political` and every `sanctions.dur_*` x `factor`. One-sided
+check: the lower end of the 95% t interval of the chilling with certainty up lies above the
+upper end of the chilling with severity up (intervals apart).
+
+Inputs: published and assumed
+-----------------------------
+The ordering (certainty over severity) is the literature's. Assumed: which parameters stand
+for certainty (the online scan and informant rates) and for severity (political penalty
+points and sanction durations), the common factor 1.5, the run sizes; two-sided 95% t
+intervals over replicates.
+
+Sources
+-------
+- Nagin, D. S. (2013). Deterrence in the twenty-first century. *Crime and Justice*, 42(1),
+  199-263. doi:10.1086/670398
+- Chalfin, A., & McCrary, J. (2017). Criminal deterrence: A review of the literature.
+  *Journal of Economic Literature*, 55(1), 5-48. doi:10.1257/jel.20141147
+"""
+
+from __future__ import annotations
+
+from panoptisim.scenario.schema import param
+from panoptisim.validation import paired
+from panoptisim.validation.inputs import CaseInputs, seed
+from panoptisim.validation.registry import Check, at_least, define
+
+CERTAINTY = ["surveillance.online.p_scan", "surveillance.informants.p_informant"]
+SEVERITY = ["scoring.w_political"]
+
+
+class Inputs(CaseInputs):
+    """Run sizes and the common factor applied to certainty or to severity."""
+
+    agents: int = paired.agents(20_000)
+    days: int = paired.days(365, "Days of each run.")
+    replicates: int = paired.replicates(5)
+    factor: float = param(1.5, gt=1.0, le=10.0, unit="-",
+                          source="assumption: a rise by half, as in the brief's comparison",
+                          description="Factor applied to certainty, or to severity.")
+    seed: int = seed()
+
+
+def run(p: Inputs) -> list[Check]:
+    """Chilling with detection up against chilling with penalties and durations up."""
+    size = {"size": p.agents, "steps": p.days, "replicates": p.replicates, "seed": p.seed}
+    certainty = paired.scaled(CERTAINTY, p.factor, ceiling=1.0)
+    severity = paired.scaled(SEVERITY + paired.keys_like("sanctions", "dur_"), p.factor)
+    watch = paired.mean_interval(paired.simulate(certainty, **size).chilling())
+    punish = paired.mean_interval(paired.simulate(severity, **size).chilling())
+    base = paired.mean_interval(paired.simulate({}, **size).chilling())
+    return [
+        at_least(f"chilling, detection x{p.factor:g}: low end of 95% interval (mean "
+                 f"{watch[0]:.3g}; baseline {base[0]:.3g}) vs penalties and durations "
+                 f"x{p.factor:g}: high end (mean {punish[0]:.3g})", punish[2], watch[1],
+                 "t 95%, intervals apart"),
+    ]
+
+
+CASE = define("theory-certainty", __doc__, Inputs, run,
+              quick={"agents": 5000, "days": 120, "replicates": 3})
