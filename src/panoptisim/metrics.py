@@ -292,8 +292,9 @@ def latent_dissent_drift(treated: Columns, control: Columns) -> float:
     return float((t[-1] - t[0]) - (c[-1] - c[0])) if len(t) else 0.0
 
 
-def dissent_deleted_share(columns: Columns) -> float:
-    """Dissenting posts deleted / dissenting posts expressed over the run (0 without any)."""
+def dissent_deleted_share(columns: Columns, agents: int) -> float:
+    """Dissenting posts deleted / dissenting posts expressed over the run (0 without any;
+    ``agents`` unused: every per-arm summary metric is given the population size)."""
     posts = float(columns["dissent_expressed"].sum())
     return float(columns["dissent_deleted"].sum()) / posts if posts > 0 else 0.0
 
