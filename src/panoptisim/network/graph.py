@@ -15,8 +15,8 @@ class Graph:
     ``indptr`` (n+1,) and ``indices`` (2E,) list each agent's neighbours; ``rev[e]`` is the
     position of the reverse of entry ``e``; ``active`` (2E,) float32 is 1 for a live tie and
     0 for a cut one (float so that it doubles as the sparse matrix's data). ``cut_ties``
-    lists the ties cut now (the lower CSR position of each, ascending), so that cut ties
-    are found without a pass over every entry.
+    lists the ties cut now (the lower CSR position of each, in the order they were cut),
+    so that cut ties are found without a pass over every entry.
     """
 
     indptr: np.ndarray
@@ -80,8 +80,8 @@ class Graph:
         entries = np.unique(np.minimum(entries, self.rev[entries]))
         self.active[entries] = 0.0
         self.active[self.rev[entries]] = 0.0
-        if len(entries):
-            self.cut_ties = np.union1d(self.cut_ties, entries.astype(np.int64))
+        if len(entries):  # O(cut ties), no sort
+            self.cut_ties = np.concatenate([self.cut_ties, entries.astype(np.int64)])
         return entries
 
     def restore(self, entries: np.ndarray) -> np.ndarray:
@@ -94,8 +94,8 @@ class Graph:
         entries = np.unique(np.minimum(entries, self.rev[entries]))
         self.active[entries] = 1.0
         self.active[self.rev[entries]] = 1.0
-        if len(entries):
-            self.cut_ties = np.setdiff1d(self.cut_ties, entries, assume_unique=True)
+        if len(entries):  # O(cut ties), no sort
+            self.cut_ties = self.cut_ties[self.active[self.cut_ties] == 0]
         return entries
 
 
