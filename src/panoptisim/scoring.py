@@ -147,12 +147,22 @@ def credit(ctx: Context, today: Today) -> None:
         s.score += w_favoured * today.favoured_seen
 
 
-def entries_into(ctx: Context, agents: np.ndarray) -> np.ndarray:
-    """CSR positions (ascending) of the live ties into ``agents`` (unique): entry ``e`` is
-    held by ``indices[rev[e]]`` and points at ``indices[e]``, one of ``agents``."""
-    from panoptisim import kernels  # numba loads on first use, not at import
+def live_ties_of(ctx: Context, agents: np.ndarray, live_only: bool = True
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The live ties of ``agents``: their own CSR entries that are live (entry ``e`` points
+    at ``indices[e]``, the other end; with ``live_only`` False, cut ones too), and for each
+    the position in ``agents`` of its holder. O(their degree), in row order: no sort, no
+    pass over every tie."""
     g = ctx.state.graph
-    return kernels.live_entries_into(g.indptr, g.rev, g.active, agents)
+    starts = g.indptr[agents]
+    lens = g.indptr[agents + 1] - starts
+    ends = np.cumsum(lens)
+    entries = np.repeat(starts - ends + lens, lens) + np.arange(ends[-1] if len(ends) else 0)
+    which = np.repeat(np.arange(len(agents)), lens)
+    if not live_only:
+        return entries, which
+    live = g.active[entries] > 0
+    return entries[live], which[live]
 
 
 def recent_events(ctx: Context, agents: np.ndarray, t: int) -> np.ndarray:
@@ -182,16 +192,13 @@ def charge_association(ctx: Context, t: int, agents: np.ndarray, events: np.ndar
     s = ctx.state
     s.association_events[agents] = recent_events(ctx, agents, t) + events
     s.ti_association[agents] = t
-    g = s.graph
-    entries = entries_into(ctx, agents)
-    held_by = g.indices[g.rev[entries]]
-    count = np.zeros(s.n, np.float64)
-    count[agents] = events
+    entries, which = live_ties_of(ctx, agents)
+    held_by = s.graph.indices[entries]  # the other end pays (family is symmetric)
     weight = w[held_by] if isinstance(w, np.ndarray) else w
     rel = ctx.rules.of("scoring.rel_network_family")
     if isinstance(rel, np.ndarray):
         rel = rel[held_by]
-    points = count[g.indices[entries]] * weight * np.where(ctx.family[entries], rel, 1.0)
+    points = events[which] * weight * np.where(ctx.family[entries], rel, 1.0)
     per_agent = np.bincount(held_by, weights=points, minlength=s.n)
     charged = np.flatnonzero(per_agent > 0)
     if len(charged) == 0:

@@ -24,17 +24,17 @@ abolition) is restored today with probability ``p_restore``.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 from panoptisim.context import Context
-from panoptisim.scoring import entries_into, recent_events
+from panoptisim.scoring import live_ties_of, recent_events
 from panoptisim.state import Today
 
 
-def tie_cost(ctx: Context, entries: np.ndarray, t: int) -> np.ndarray:
-    """Expected points each tie (CSR ``entries``) costs its holder over the horizon at its
-    neighbour's recent event rate."""
-    g, sc = ctx.state.graph, ctx.scenario.social
-    holder, neighbour = g.indices[g.rev[entries]], g.indices[entries]
+def tie_cost(ctx: Context, entries: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Expected points each tie costs its holder over the horizon: ``entries`` are the
+    costly neighbours' CSR entries (pointing at the holders), ``rate`` their events a day."""
+    holder = ctx.state.graph.indices[entries]
     w = ctx.arm.per_agent("w_network")
     if isinstance(w, np.ndarray):
         w = w[holder]
@@ -42,15 +42,32 @@ def tie_cost(ctx: Context, entries: np.ndarray, t: int) -> np.ndarray:
     if isinstance(rel, np.ndarray):
         rel = rel[holder]
     rel = np.where(ctx.family[entries], rel, 1.0)
-    rate = recent_events(ctx, neighbour, t) / sc.dur_association_memory
-    return w * rel * rate * sc.dur_association_horizon
+    return w * rel * rate * ctx.scenario.social.dur_association_horizon
+
+
+def logit_choice(ctx: Context, cost: np.ndarray | float, value: np.ndarray | float
+                 ) -> np.ndarray:
+    """``p_cut_max / (1 + exp(-(cost - value) / scale_tie_choice))`` (McFadden 1974)."""
+    sc = ctx.scenario.social
+    return sc.p_cut_max * expit((np.asarray(cost) - value) / sc.scale_tie_choice)
 
 
 def p_cut(ctx: Context, entries: np.ndarray, cost: np.ndarray) -> np.ndarray:
     """Daily probability of cutting each tie: a logit in its cost minus its value."""
     sc = ctx.scenario.social
     value = np.where(ctx.family[entries], sc.value_family, sc.value_friend)
-    return sc.p_cut_max / (1.0 + np.exp(-(cost - value) / sc.scale_tie_choice))
+    return logit_choice(ctx, cost, value)
+
+
+def p_cut_bound(ctx: Context, rate: np.ndarray) -> np.ndarray:
+    """An upper bound of the cut probability of any tie into a neighbour with ``rate``
+    events a day: the larger of a friend's and a family tie's at the largest weight."""
+    sc = ctx.scenario.social
+    w = float(np.max(ctx.arm.per_agent("w_network")))
+    rel = float(np.max(ctx.rules.of("scoring.rel_network_family")))
+    cost = w * rate * sc.dur_association_horizon
+    return np.maximum(logit_choice(ctx, cost, sc.value_friend),
+                      logit_choice(ctx, rel * cost, sc.value_family))
 
 
 def costly_neighbours(ctx: Context, t: int) -> np.ndarray:
@@ -68,11 +85,26 @@ def cut_ties(ctx: Context, today: Today) -> None:
     if len(costly) == 0:
         return
     g = s.graph
-    # live entries into the costly agents, ascending, found through their own rows
-    candidates = entries_into(ctx, costly)
-    p = p_cut(ctx, candidates, tie_cost(ctx, candidates, today.t))
-    u = ctx.streams.generator("social.ties", today.t).random(len(candidates))
-    cut = g.cut(candidates[u < p])
+    rate = recent_events(ctx, costly, today.t) / ctx.scenario.social.dur_association_memory
+    # Thinning (exact): each of a costly agent's entries is first drawn with the bound
+    # p_bar of its row (a binomial count per agent, then that many distinct entries at
+    # random), then kept with p / p_bar; O(costly agents + degree of the drawn ones)
+    # instead of a draw for every tie into them.
+    rng = ctx.streams.generator("social.ties", today.t)
+    p_bar = p_cut_bound(ctx, rate)
+    k = rng.binomial(g.indptr[costly + 1] - g.indptr[costly], p_bar)
+    drawn = np.flatnonzero(k)
+    entries, which = live_ties_of(ctx, costly[drawn], live_only=False)
+    order = np.lexsort((rng.random(len(entries)), which))  # random order within each row
+    first = np.searchsorted(which[order], which[order], side="left")
+    pick = order[np.arange(len(order)) - first < k[drawn][which[order]]]
+    entries, which = entries[pick], drawn[which[pick]]
+    live = g.active[entries] > 0
+    entries, which = entries[live], which[live]
+    # each entry points at a holder who weighs the tie
+    p = p_cut(ctx, entries, tie_cost(ctx, entries, rate[which]))
+    u = rng.random(len(entries)) * p_bar[which]
+    cut = g.cut(entries[u < p])
     if len(cut):
         ends = np.concatenate([g.indices[cut], g.indices[g.rev[cut]]])
         s.active_degree -= np.bincount(ends, minlength=s.n).astype(np.float32)
