@@ -348,7 +348,6 @@ def test_dissenter_tie_loss_by_kind():
 
 
 # ------------------------------------------------------------------- whole run
-@pytest.mark.slow
 def test_a_huge_network_weight_does_not_sanction_everybody():
     """At w_network = 1000 (500 times the old runaway range) the share ever sanctioned stays
     under the share of agents whose own flags ever carried min_own_points (documented
