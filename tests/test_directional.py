@@ -127,10 +127,14 @@ def test_network_term_isolates_dissenters_and_removing_it_removes_the_effect():
     without = summary("baseline", **{**STRONG_NETWORK, "scoring.w_network": 0.0})
     ratio = with_term["dissenter_degree_ratio"]
     assert ratio["ci95"][1] < -0.05, ratio  # effect on the ratio: treated - control
-    isolated = with_term["isolated_dissenters_share"]
-    assert isolated["ci95"][0] > 0.01, isolated
+    # friends go first: family ties are worth more than their association cost
+    friends = with_term["dissenter_friend_ties_lost"]
+    family = with_term["dissenter_family_ties_lost"]
+    assert friends["ci95"][0] > 0.05 and friends["treated"] > 5 * family["treated"], \
+        (friends, family)
     assert without["ties_cut"]["treated"] == 0
-    for key in ("dissenter_degree_ratio", "isolated_dissenters_share"):
+    for key in ("dissenter_degree_ratio", "isolated_dissenters_share",
+                "dissenter_friend_ties_lost", "dissenter_family_ties_lost"):
         assert abs(without[key]["effect"]) < 0.02, (key, without[key])
 
 

@@ -14,6 +14,9 @@ from panoptisim.state import SANCTIONS, Today
 
 N = 500
 TRAVEL = sanction_index("travel_ban")
+#: Any own points carry a sanction: these tests isolate thresholds, durations and the
+#: but-for accounting from the minimum of own points (tested in test_association.py).
+ANY_OWN = {"sanctions.min_own_points": 0.0}
 
 
 def calm(ctx):
@@ -25,7 +28,7 @@ def calm(ctx):
 
 
 def test_sanction_starts_for_its_duration_and_counts_down_to_zero():
-    ctx = make_ctx({"sanctions.dur_travel_ban": 5}, n=N)
+    ctx = make_ctx({"sanctions.dur_travel_ban": 5, **ANY_OWN}, n=N)
     s, p = ctx.state, ctx.scenario.sanctions
     calm(ctx)
     s.score[0] = (p.threshold_travel_ban + p.threshold_visa_denial) / 2  # under travel only
@@ -54,7 +57,7 @@ def test_sanction_starts_for_its_duration_and_counts_down_to_zero():
 
 
 def test_every_threshold_with_its_own_duration():
-    ctx = make_ctx(n=N)
+    ctx = make_ctx(ANY_OWN, n=N)
     s, p = ctx.state, ctx.scenario.sanctions
     calm(ctx)
     thresholds = np.array([getattr(p, f"threshold_{k}") for k in SANCTIONS])
@@ -90,7 +93,7 @@ def test_no_sanction_without_counting_flag_points():
 
 def test_wrongful_when_the_sanction_would_not_have_come_without_its_false_points():
     # but-for: the score plus the false points still counting is not under the threshold
-    ctx = make_ctx(n=N)
+    ctx = make_ctx(ANY_OWN, n=N)
     s, p = ctx.state, ctx.scenario.sanctions
     calm(ctx)
     travel = p.threshold_travel_ban
@@ -116,7 +119,7 @@ def test_wrongful_when_the_sanction_would_not_have_come_without_its_false_points
 
 
 def test_a_sanction_renewed_without_a_gap_is_a_continuation_not_a_new_one():
-    ctx = make_ctx({"sanctions.dur_travel_ban": 3}, n=N)
+    ctx = make_ctx({"sanctions.dur_travel_ban": 3, **ANY_OWN}, n=N)
     s, p = ctx.state, ctx.scenario.sanctions
     calm(ctx)
     s.score[0] = (p.threshold_travel_ban + p.threshold_visa_denial) / 2  # under travel only

@@ -1,4 +1,4 @@
-"""Scoring: regime weights, provenance, appeals, sunset, forgiveness, the network term and
+"""Scoring: regime weights, provenance, appeals, sunset, forgiveness, the association term and
 clipping to the score range."""
 
 from __future__ import annotations
@@ -8,10 +8,8 @@ import pytest
 from helpers_mech import (
     add_flags,
     assert_binomial,
-    live_edges,
     make_ctx,
     quiet_today,
-    sanction_index,
 )
 
 from panoptisim import scoring
@@ -281,44 +279,17 @@ def test_no_forgiveness_keeps_the_score():
     np.testing.assert_allclose(s.score, s.score_start - 100.0)
 
 
-# ------------------------------------------------------------------- network term
-def marked_share_brute(ctx) -> np.ndarray:
-    s = ctx.state
-    u, v = live_edges(s.graph)
-    marked = s.marked().astype(float)
-    num = np.bincount(u, weights=marked[v], minlength=s.n) + \
-        np.bincount(v, weights=marked[u], minlength=s.n)
-    deg = np.bincount(u, minlength=s.n) + np.bincount(v, minlength=s.n)
-    return num / np.maximum(deg, 1)
-
-
-@pytest.mark.parametrize("w_network", [2.0, 20.0])
-def test_network_term_deducts_weight_times_marked_share(w_network):
-    ctx = make_ctx({"scoring.w_network": w_network}, n=1000)
-    s = ctx.state
-    r = np.random.default_rng(2)
-    s.sanction_days_left[sanction_index("shaming"), r.random(s.n) < 0.1] = 30
-    s.sanction_days_left[sanction_index("travel_ban"), r.random(s.n) < 0.05] = 30
-    # cut a third of the ties first: the share is over live ties only
-    cut = s.graph.cut(r.choice(len(s.graph.indices), len(s.graph.indices) // 3,
-                               replace=False))
-    s.active_degree = s.graph.active_degree()
-    assert len(cut) > 0
-    share = marked_share_brute(ctx)
-    assert share.max() > 0
-    np.testing.assert_allclose(scoring.marked_share(ctx), share, rtol=1e-5)
-    before = s.score.copy()
-    scoring.step(ctx, Today(0))
-    np.testing.assert_allclose(before - s.score, w_network * share, rtol=1e-5, atol=1e-9)
-
-
-def test_no_network_term_outside_citizen():
+# ------------------------------------------------------------ association term
+# (the charge per tie and tie kind, expiry and the sanction rules: test_association.py)
+def test_no_association_points_outside_citizen():
     ctx = make_ctx({"scoring.regime": "sesame", "scoring.w_network": 20.0}, n=1000)
     s = ctx.state
-    s.sanction_days_left[sanction_index("shaming"), ::5] = 30
+    today = quiet_today(ctx, 0)
+    add_flags(today, np.arange(0, 1000, 5), "online", "political", True)
     before = s.score.copy()
-    scoring.step(ctx, Today(0))
+    scoring.step(ctx, today)
     np.testing.assert_array_equal(s.score, before)
+    assert (s.points_association == 0).all() and len(s.association_log) == 0
 
 
 # ---------------------------------------------------------------------- clipping

@@ -69,7 +69,7 @@ def test_allocate_refuses_what_the_declarations_do_not_say():
     built = {name: getattr(s, name) for name in (
         "region", "urban", "group", "income_base", "income_quintile", "latent_dissent", "dissenter",
         "expression_threshold", "has_loan", "payment_offset", "score_start", "graph",
-        "active_degree", "watchlisted")}
+        "household", "active_degree", "family_degree", "watchlisted")}
     State.allocate(100, **built)
     with pytest.raises(TypeError, match="'watchlisted' is declared built"):
         State.allocate(100, **{k: v for k, v in built.items() if k != "watchlisted"})

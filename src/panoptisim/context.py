@@ -26,6 +26,9 @@ class TiesAtBuild:
     #: How many dissenters, and how many others, were built with at least one tie.
     dissenters: int
     others: int
+    #: Family (household) ties and friend ties of dissenters at build (tie ends they hold).
+    dissenter_family: float = 0.0
+    dissenter_friends: float = 0.0
 
     @classmethod
     def of(cls, state: State) -> "TiesAtBuild":
@@ -36,7 +39,9 @@ class TiesAtBuild:
         np.divide(1.0, degree, out=inverse, where=has)
         dissenter = state.dissenter & has
         n_d = int(dissenter.sum())
-        return cls(inverse, dissenter, n_d, int(has.sum()) - n_d)
+        family = float(state.family_degree.sum(dtype=np.float64, where=state.dissenter))
+        return cls(inverse, dissenter, n_d, int(has.sum()) - n_d, family,
+                   float(degree.sum(dtype=np.float64, where=state.dissenter)) - family)
 
 
 @dataclass
@@ -65,6 +70,9 @@ class Context:
     #: Each agent's ties at build (built once, for the tie-loss metrics).
     ties_at_build: TiesAtBuild | None = None
 
+    #: Per CSR entry: a family tie (both ends in one household), else a friend (built once).
+    family: np.ndarray | None = None
+
     @classmethod
     def first_day(cls, scenario: Scenario, arm: str, streams: Streams, state: State
                   ) -> "Context":
@@ -82,6 +90,8 @@ class Context:
     def __post_init__(self) -> None:
         if self.ties_at_build is None:
             self.ties_at_build = TiesAtBuild.of(self.state)
+        if self.family is None:
+            self.family = self.state.graph.within(self.state.household)
         if not self.median_income:
             self.median_income = float(np.median(self.state.income_base))
         if not self.subgroups:

@@ -95,3 +95,11 @@ class SanctionLog(_Columns):
 
     dtypes = {"agent": np.int32, "day": np.int32, "kind": np.int8, "points_true": np.float32,
               "points_false": np.float32, "wrongful": np.bool_}
+
+
+class AssociationLog(FlagLog):
+    """Association points charged to each agent for its ties' events, one row per agent and
+    day (the day's points summed), scheduled to expire like flags (``FlagLog.due``)."""
+
+    dtypes = {"agent": np.int32, "day": np.int32, "points": np.float64, "status": np.int8,
+              "end_day": np.int32}

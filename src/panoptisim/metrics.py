@@ -102,6 +102,17 @@ def _isolated(ctx: Context, today: Today) -> float:
     return _ratio((ties.dissenter & (s.active_degree == 0)).sum(), ties.dissenters)
 
 
+def _dissenter_ties_lost(family: bool) -> MetricFn:
+    """Share of the family (or friend) ties dissenters held at build that are cut now."""
+    def fn(ctx: Context, today: Today) -> float:
+        s, ties = ctx.state, ctx.ties_at_build
+        live = s.family_degree if family else s.active_degree - s.family_degree
+        at_build = ties.dissenter_family if family else ties.dissenter_friends
+        held = float(live.sum(dtype=np.float64, where=s.dissenter))
+        return _ratio(at_build - held, at_build)
+    return fn
+
+
 def _wrongful_share(ctx: Context, today: Today) -> float:
     log = ctx.state.sanction_log
     return _ratio(log.wrongful.sum(), len(log))
@@ -191,6 +202,10 @@ def _build() -> list[Metric]:
                                                       + t.sanctions_abolished), "sum",
                "Running sanctions lifted because an appeal succeeded or the regime that "
                "imposed them was abolished."),
+        Metric("sanctions_by_association",
+               lambda c, t: float(t.new_sanction_by_association.sum()), "sum",
+               "New sanctions that would not have been imposed that day without the "
+               "association points charged for the agent's ties' events (but-for)."),
     ]
     for k, kind in enumerate(SANCTIONS):
         m.append(Metric(f"sanctions_{kind}", _new_sanctions(k), "sum",
@@ -215,6 +230,12 @@ def _build() -> list[Metric]:
         Metric("isolated_dissenters_share", _isolated, "last",
                "Share of dissenters built with ties who have lost every one."),
         Metric("ties_cut", lambda c, t: float(t.ties_cut), "sum", "Ties cut that day."),
+        Metric("ties_restored", lambda c, t: float(t.ties_restored), "sum",
+               "Cut ties restored that day (their cost had ended)."),
+        Metric("dissenter_family_ties_lost", _dissenter_ties_lost(True), "last",
+               "Share of the family (household) ties dissenters held at build that are cut."),
+        Metric("dissenter_friend_ties_lost", _dissenter_ties_lost(False), "last",
+               "Share of the friend ties dissenters held at build that are cut."),
         Metric("score_mean", lambda c, t: float(c.state.score.mean()), "last", "Mean score."),
         Metric("score_gini", _score_gini, "last",
                "Gini of scores (computed on scores rounded to 0.01 point)."),

@@ -9,7 +9,9 @@ entries act on the state of the regions they name:
   provenance); scores and the points behind them return to their start (no scorer, no
   score). Agents keep what they learnt: perceived risk is not reset but fades by the same
   learning rule as it grew (Anwar & Loughran 2011: perceptions update on new evidence, and
-  without detections the evidence is nil), and cut ties stay cut. Penney (2016) found that
+  without detections the evidence is nil). Association points end with the flags; cut
+  ties are not restored by decree but return one by one as their cost has ended
+  (``social.restore_ties``: no association scoring any more). Penney (2016) found that
   chilling after the 2013 revelations persisted for months, not days, so no reset is
   assumed.
 - ``introduce``: nothing to undo: the region lived without a scorer, so scores are at their
@@ -43,7 +45,12 @@ def abolish(ctx: Context, residents: np.ndarray) -> int:
     ending = (status == ACTIVE) & residents[log.agent]
     status[ending] = ABOLISHED
     log.column("end_day")[ending] = -1
-    for acc in (s.points_true, s.points_false, s.points_political):
+    assoc = s.association_log
+    status = assoc.column("status")
+    ending = (status == ACTIVE) & residents[assoc.agent]
+    status[ending] = ABOLISHED
+    assoc.column("end_day")[ending] = -1
+    for acc in (s.points_true, s.points_false, s.points_political, s.points_association):
         acc[residents] = 0.0
     s.n_flags_counting[residents] = 0
     s.score[residents] = s.score_start[residents]

@@ -75,6 +75,9 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
         latent_dissent=latent_dissent, dissenter=latent_dissent >= 0.5,
         expression_threshold=threshold.astype(np.float32), has_loan=has_loan,
         payment_offset=payment_offset, score_start=score_start, graph=graph,
-        active_degree=graph.active_degree(), watchlisted=watchlisted,
+        household=household, active_degree=graph.active_degree(),
+        family_degree=np.bincount(graph.sources[graph.within(household)],
+                                  minlength=n).astype(np.float32),
+        watchlisted=watchlisted,
     )
 

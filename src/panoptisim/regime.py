@@ -45,7 +45,7 @@ class RegionArm:
     weights: np.ndarray          # points per flag, by CATEGORIES index (0: not scored)
     w_repayment: float           # credit per on-time payment (0: not scored)
     w_favoured: float            # credit per favoured purchase (0: not scored)
-    w_network: float             # points/day per share of marked neighbours (0: off)
+    w_network: float             # association points per event of a tie (0: off)
     feeds: frozenset[str]        # sensors whose records reach the scorer
     seen: frozenset[str]         # of those, the ones agents know of (not unseen)
     sanctions: bool

@@ -1,13 +1,17 @@
 """Stage 4, sanctions and privileges: score thresholds with durations.
 
 Each day every running sanction counts down; an agent whose score is under a sanction's
-threshold, who is not already under it, and who has penalty points from flags still
-counting (so the sanction can be traced to flags) receives it for ``dur_<kind>`` days. A
+threshold, who is not already under it, and whose own flags still counting carry at least
+``min_own_points`` penalty points (so the sanction can be traced to its own flags:
+association points alone never sanction) receives it for ``dur_<kind>`` days. A
 sanction that runs out on a day its holder's score is still under the threshold continues
 without a gap: it is renewed for ``dur_<kind>`` days and counted as a continuation
 (``sanctions_continued``), not as a new sanction. A new sanction is wrongful by the but-for
 test: without its false points (``points_false``, still counting) the score would not have
-been under the threshold that day. When an appeal
+been under the threshold that day; it is by association when, but for its association
+points (``points_association``), the score would have cleared the threshold. A new public
+sanction (travel ban, shaming) is charged to the agent's ties as association points
+(``scoring.charge_association``). When an appeal
 succeeds, the agent's running sanctions whose threshold the restored score clears are
 lifted (the decision that caused them has been reversed). Fast-track
 privileges (score at or above ``threshold_fast_track``) are read by the metrics.
@@ -18,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from panoptisim.context import Context
-from panoptisim.state import SANCTIONS, Today
+from panoptisim.scoring import charge_association
+from panoptisim.state import SANCTIONS, VISIBLE_IDX, Today
 
 
 def lift_on_appeal(ctx: Context, today: Today) -> None:
@@ -46,7 +51,10 @@ def step(ctx: Context, today: Today) -> None:
                     where=s.sanction_days_left > 0)
         return
     rule = ctx.rules.of
-    traced = s.n_flags_counting > 0
+    # the agent's own flags, not its ties', must carry it: association points alone never
+    # sanction anyone
+    traced = (s.n_flags_counting > 0) & \
+        (s.points_true + s.points_false >= rule("sanctions.min_own_points"))
     sanctioning = ctx.arm.per_agent("sanctions")  # the agent's region sanctions
     if not np.all(sanctioning):
         traced = traced & sanctioning
@@ -61,7 +69,7 @@ def step(ctx: Context, today: Today) -> None:
                 where=s.sanction_days_left > 0)
     lift_on_appeal(ctx, today)
     flagged_points = s.points_true + s.points_false
-    agents, kinds, wrongful, political = [], [], [], []
+    agents, kinds, wrongful, political, by_association = [], [], [], [], []
     for k, kind in enumerate(SANCTIONS):
         if len(due[k]) == 0:
             continue
@@ -89,8 +97,16 @@ def step(ctx: Context, today: Today) -> None:
         kinds.append(np.full(len(new), k, np.int8))
         wrongful.append(wrong)
         political.append(s.points_political[new] > 0.5 * flagged_points[new])
+        # but-for, likewise: without its association points the score would have cleared
+        by_association.append(s.score[new] + s.points_association[new] >= threshold)
     if agents:
         today.new_sanction_agent = np.concatenate(agents)
         today.new_sanction_kind = np.concatenate(kinds)
         today.new_sanction_wrongful = np.concatenate(wrongful)
         today.new_sanction_political = np.concatenate(political)
+        today.new_sanction_by_association = np.concatenate(by_association)
+        visible = np.isin(today.new_sanction_kind, VISIBLE_IDX)
+        if visible.any():  # a public sanction is an event the agent's ties are charged for
+            counts = np.bincount(today.new_sanction_agent[visible], minlength=s.n)
+            who = np.flatnonzero(counts)
+            charge_association(ctx, t, who, counts[who].astype(np.float64))

@@ -2,9 +2,11 @@
 
 Order within the day: forgiveness decays every score toward its start; flags whose appeal
 succeeds or whose retention period (by kind, ``scoring.dur_retention_<kind>``, or a shorter
-sunset) ends today stop counting; today's flags are logged with provenance
-and deducted; on-time payments and favoured purchases earn credits; the network term
-deducts points for marked neighbours ("guilt by association"); scores are clipped to range.
+sunset) ends today stop counting, and so do association points whose retention ends;
+today's flags are logged with provenance and deducted; on-time payments and favoured
+purchases earn credits; each live tie of an agent with a counting political flag today is
+charged association points ("guilt by association", :func:`charge_association`; new public
+sanctions are charged the same way by the sanctions stage); scores are clipped to range.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def forgive(ctx: Context) -> None:
         return
     s = ctx.state
     s.score += f * (s.score_start - s.score)
-    for acc in (s.points_true, s.points_false, s.points_political):
+    for acc in (s.points_true, s.points_false, s.points_political, s.points_association):
         acc *= 1.0 - f
 
 
@@ -145,17 +147,108 @@ def credit(ctx: Context, today: Today) -> None:
         s.score += w_favoured * today.favoured_seen
 
 
-def marked_share(ctx: Context) -> np.ndarray:
-    """Share of each agent's live ties who are visibly sanctioned or shamed."""
+def live_ties_of(ctx: Context, agents: np.ndarray, live_only: bool = True
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The live ties of ``agents``: their own CSR entries that are live (entry ``e`` points
+    at ``indices[e]``, the other end; with ``live_only`` False, cut ones too), and for each
+    the position in ``agents`` of its holder. O(their degree), in row order: no sort, no
+    pass over every tie."""
+    g = ctx.state.graph
+    starts = g.indptr[agents]
+    lens = g.indptr[agents + 1] - starts
+    ends = np.cumsum(lens)
+    entries = np.repeat(starts - ends + lens, lens) + np.arange(ends[-1] if len(ends) else 0)
+    which = np.repeat(np.arange(len(agents)), lens)
+    if not live_only:
+        return entries, which
+    live = g.active[entries] > 0
+    return entries[live], which[live]
+
+
+def recent_events(ctx: Context, agents: np.ndarray, t: int) -> np.ndarray:
+    """Each of ``agents``' exponentially weighted count of its association events on day
+    ``t`` (time constant ``social.dur_association_memory`` days; 0 if it never had one)."""
     s = ctx.state
-    return s.graph.neighbour_sum(s.marked().astype(np.float32)) / np.maximum(s.active_degree, 1.0)
+    last = s.ti_association[agents]
+    memory = ctx.scenario.social.dur_association_memory
+    return np.where(last >= 0, s.association_events[agents]
+                    * np.exp(-(t - last) / memory), 0.0)
 
 
-def network_term(ctx: Context) -> None:
-    """Guilt by association: deduct ``w_network`` points a day per share of marked ties."""
+def charge_association(ctx: Context, t: int, agents: np.ndarray, events: np.ndarray) -> None:
+    """Guilt by association: charge every live tie of ``agents`` (unique) for their
+    ``events`` today (Botsman 2017: friends' and family's posts lower one's score).
+
+    Each event costs the agent at the other end of the tie ``w_network`` points (its
+    region's), times ``rel_network_family`` for a family tie. The points are summed per
+    charged agent into one row of the association log, decay with forgiveness like flags'
+    and expire after ``dur_retention_association`` days (or a shorter sunset). The agents'
+    event counts are noted for the tie choice (``social``). A push over the agents with
+    events: O(their degree), no pass over every tie.
+    """
     w = ctx.arm.per_agent("w_network")
-    if np.any(w > 0):
-        ctx.state.score -= w * marked_share(ctx)
+    if len(agents) == 0 or np.all(w <= 0):
+        return
+    s = ctx.state
+    s.association_events[agents] = recent_events(ctx, agents, t) + events
+    s.ti_association[agents] = t
+    entries, which = live_ties_of(ctx, agents)
+    held_by = s.graph.indices[entries]  # the other end pays (family is symmetric)
+    weight = w[held_by] if isinstance(w, np.ndarray) else w
+    rel = ctx.rules.of("scoring.rel_network_family")
+    if isinstance(rel, np.ndarray):
+        rel = rel[held_by]
+    points = events[which] * weight * np.where(ctx.family[entries], rel, 1.0)
+    per_agent = np.bincount(held_by, weights=points, minlength=s.n)
+    charged = np.flatnonzero(per_agent > 0)
+    if len(charged) == 0:
+        return
+    points = per_agent[charged]
+    s.score[charged] -= points
+    s.points_association[charged] += points
+    log = s.association_log
+    ids = log.append(agent=charged, day=np.full(len(charged), t), points=points,
+                     status=np.full(len(charged), ACTIVE), end_day=np.full(len(charged), -1))
+    retention = ctx.rules.of("scoring.dur_retention_association")
+    sunset = ctx.rules.of("safeguards.dur_sunset")
+    if isinstance(retention, np.ndarray):
+        retention = retention[charged]
+    if isinstance(sunset, np.ndarray):
+        sunset = sunset[charged]
+    days = np.where(sunset > 0, np.minimum(retention, sunset), retention)
+    log.schedule(ids, np.broadcast_to(t + days, charged.shape).astype(np.int64), EXPIRED)
+    lo, hi = ctx.rules.of("scoring.score_min"), ctx.rules.of("scoring.score_max")
+    if isinstance(lo, np.ndarray):
+        lo, hi = lo[charged], hi[charged]
+    s.score[charged] = np.clip(s.score[charged], lo, hi)
+
+
+def end_association(ctx: Context, t: int) -> None:
+    """Take back the association points whose retention period (or sunset) ends today,
+    as much of them as forgiveness has left."""
+    s, log = ctx.state, ctx.state.association_log
+    for ids, status in log.due(t):
+        agents = log.agent[ids]
+        left = log.points[ids] * kept_share(ctx, agents, log.day[ids], t)
+        back = np.bincount(agents, weights=left, minlength=s.n)
+        s.score += back
+        s.points_association -= back
+        log.column("status")[ids] = status
+    # rounding residue of decayed sums: nothing is left once every row has ended
+    np.maximum(s.points_association, 0.0, out=s.points_association)
+    s.points_association[s.points_association < 1e-9] = 0.0
+
+
+def association_term(ctx: Context, today: Today) -> None:
+    """Charge the ties of agents with counting political flags today, one event a flag."""
+    pol = today.flag_category == POLITICAL
+    if not pol.any():
+        return
+    agents = today.flag_agent[pol]
+    scored = ctx.arm.weight_table()[ctx.state.region[agents], POLITICAL] > 0
+    counts = np.bincount(agents[scored], minlength=ctx.state.n)
+    who = np.flatnonzero(counts)
+    charge_association(ctx, today.t, who, counts[who].astype(np.float64))
 
 
 def step(ctx: Context, today: Today) -> None:
@@ -166,9 +259,10 @@ def step(ctx: Context, today: Today) -> None:
         return
     forgive(ctx)  # first, so a flag ending today has decayed once per day it counted
     today.appeal_winners = end_flags(ctx, today.t)
+    end_association(ctx, today.t)
     log_flags(ctx, today)
     credit(ctx, today)
-    network_term(ctx)
+    association_term(ctx, today)
     rule = ctx.rules.of
     np.clip(s.score, rule("scoring.score_min"), rule("scoring.score_max"), out=s.score)
     pol = today.flag_category == POLITICAL

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from panoptisim.flags import FlagLog, SanctionLog
+from panoptisim.flags import AssociationLog, FlagLog, SanctionLog
 from panoptisim.network import Graph
 from panoptisim.scenario.schema import FEEDS
 
@@ -113,6 +113,9 @@ class State:
                                       "forgiveness decays toward it (fixed).")
     graph: Graph = declare(Graph, BUILT, "CSR", "Households and friendships with the "
                            "active-edge mask (`graph.active`: 1 live, 0 cut).")
+    household: np.ndarray = declare(np.int64, BUILT, "household id", "Household the agent "
+                                    "lives in; a tie within a household is family, any other "
+                                    "a friend (fixed).")
     # -- change during the run ----------------------------------------------------
     score: np.ndarray = declare(np.float64, CopyOf("score_start"), "points", "Current score "
                                 "`s`.")
@@ -147,12 +150,26 @@ class State:
                                     "wrongful sanctions and cut ties (persistent).")
     active_degree: np.ndarray = declare(np.float32, BUILT, "ties", "Live ties `k` (kept in "
                                         "step with `graph.active`).")
+    family_degree: np.ndarray = declare(np.float32, BUILT, "ties", "Live family (household) "
+                                        "ties, of `active_degree` (kept in step with "
+                                        "`graph.active`).")
     points_true: np.ndarray = declare(np.float64, 0.0, "points", "Penalty points of true flags "
                                       "still counting.")
     points_false: np.ndarray = declare(np.float64, 0.0, "points", "Penalty points of false "
                                        "flags still counting.")
     points_political: np.ndarray = declare(np.float64, 0.0, "points", "Penalty points of "
                                            "political flags still counting (true or false).")
+    points_association: np.ndarray = declare(np.float64, 0.0, "points", "Association points "
+                                             "still counting: charged for live ties' "
+                                             "political flags and public sanctions.")
+    association_events: np.ndarray = declare(np.float32, 0.0, "events", "The agent's own "
+                                             "association events (political flags, public "
+                                             "sanctions that cost its ties points), an "
+                                             "exponentially weighted count as of "
+                                             "`ti_association` (time constant "
+                                             "`social.dur_association_memory`).")
+    ti_association: np.ndarray = declare(np.int32, -1, "day (-1 never)", "Last day the "
+                                         "agent's events cost its ties points.")
     n_flags_counting: np.ndarray = declare(np.int32, 0, "flags", "Flags still counting (not "
                                            "reversed or expired): a sanction needs at least "
                                            "one.")
@@ -170,6 +187,9 @@ class State:
     watchlisted: np.ndarray = declare(np.bool_, BUILT, "bool", "On the camera watchlist "
                                       "(wanted); left at the first true alert (caught).")
     flags: FlagLog = declare(FlagLog, EMPTY, "log", "Every flag with its provenance.")
+    association_log: AssociationLog = declare(AssociationLog, EMPTY, "log", "Association "
+                                              "points charged, one row per agent and day, "
+                                              "with their scheduled expiry.")
     sanction_log: SanctionLog = declare(SanctionLog, EMPTY, "log", "Every sanction with its "
                                         "trigger.")
 
@@ -221,7 +241,8 @@ class State:
             if isinstance(v, np.ndarray):
                 kw[f.name] = v.copy()
             elif isinstance(v, Graph):
-                kw[f.name] = Graph(v.indptr, v.indices, v.rev, v.active.copy())
+                kw[f.name] = Graph(v.indptr, v.indices, v.rev, v.active.copy(),
+                                   v.cut_ties.copy())
             else:
                 kw[f.name] = f.metadata["dtype"]()
         return State(**kw)
@@ -314,6 +335,10 @@ class Today:
     new_sanction_political: np.ndarray = event("sanctions", np.bool_, "Most of its points "
                                                "came from political flags.",
                                                per="new sanction")
+    new_sanction_by_association: np.ndarray = event("sanctions", np.bool_, "Would not have "
+                                                    "been imposed that day without the "
+                                                    "association points (but-for).",
+                                                    per="new sanction")
     sanctions_lifted: int = event("sanctions", int, "Running sanctions lifted on appeal.",
                                   per=None)
     sanctions_continued: int = event("sanctions", int, "Sanctions renewed without a gap: "
@@ -324,6 +349,10 @@ class Today:
     ties_cut: int = event("social_response", int, "Ties cut.", per=None)
     tie_ends_cut: np.ndarray = event("social_response", np.int64, "Agent at one end of a tie "
                                      "cut today (both ends listed).", per="tie end")
+    ties_restored: int = event("social_response", int, "Cut ties restored.", per=None)
+    tie_ends_restored: np.ndarray = event("social_response", np.int64, "Agent at one end of "
+                                          "a tie restored today (both ends listed).",
+                                          per="tie end")
     ever_sanctioned_any: np.ndarray | None = event("metrics", np.bool_, "Had any sanction at "
                                                    "least once so far; computed once a day "
                                                    "for the subgroup shares.")

@@ -14,13 +14,16 @@ class Graph:
 
     ``indptr`` (n+1,) and ``indices`` (2E,) list each agent's neighbours; ``rev[e]`` is the
     position of the reverse of entry ``e``; ``active`` (2E,) float32 is 1 for a live tie and
-    0 for a cut one (float so that it doubles as the sparse matrix's data).
+    0 for a cut one (float so that it doubles as the sparse matrix's data). ``cut_ties``
+    lists the ties cut now (the lower CSR position of each, in the order they were cut),
+    so that cut ties are found without a pass over every entry.
     """
 
     indptr: np.ndarray
     indices: np.ndarray
     rev: np.ndarray
     active: np.ndarray = field(repr=False)
+    cut_ties: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
     _matrix: sp.csr_matrix = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -44,6 +47,11 @@ class Graph:
     def sources(self) -> np.ndarray:
         """Row (source agent) of each CSR entry."""
         return np.repeat(np.arange(self.n, dtype=self.indices.dtype), np.diff(self.indptr))
+
+    def within(self, group: np.ndarray) -> np.ndarray:
+        """Mask of the CSR entries whose two ends share ``group`` (per agent), e.g. the
+        family ties when ``group`` is the household."""
+        return group[self.sources] == group[self.indices]
 
     def degree(self) -> np.ndarray:
         """Degree counting every tie ever created."""
@@ -72,6 +80,22 @@ class Graph:
         entries = np.unique(np.minimum(entries, self.rev[entries]))
         self.active[entries] = 0.0
         self.active[self.rev[entries]] = 0.0
+        if len(entries):  # O(cut ties), no sort
+            self.cut_ties = np.concatenate([self.cut_ties, entries.astype(np.int64)])
+        return entries
+
+    def restore(self, entries: np.ndarray) -> np.ndarray:
+        """Restore the cut ties at CSR positions ``entries`` (both directions): the inverse
+        of :meth:`cut`.
+
+        Returns one CSR position per tie newly restored (the lower of its two positions).
+        """
+        entries = entries[self.active[entries] == 0]
+        entries = np.unique(np.minimum(entries, self.rev[entries]))
+        self.active[entries] = 1.0
+        self.active[self.rev[entries]] = 1.0
+        if len(entries):  # O(cut ties), no sort
+            self.cut_ties = self.cut_ties[self.active[self.cut_ties] == 0]
         return entries
 
 

@@ -583,11 +583,20 @@ class ScoringParams(Section):
                                description="Penalty for a flagged dissenting post; under opaque "
                                            "rules also the penalty agents fear in regimes that "
                                            "do not score politics.")
-    w_network: float = param(0.5, ge=0, le=1000, unit="points per day per share",
-                             source="assumption: 'guilt by association'",
-                             description="Daily penalty per share of live ties on a public "
-                                         "list (travel ban or shaming); also drives "
-                                         "tie-cutting.")
+    w_network: float = param(1.0, ge=0, le=1000, unit="points per event of a friend",
+                             source="assumption: 'guilt by association' (Botsman 2017, Wired "
+                                    "UK: friends' and family's posts lower your score); "
+                                    "1/30 of a political flag",
+                             description="Association points charged to an agent for each "
+                                         "new event of a live friend tie (its political flag "
+                                         "counting, or a new public sanction: travel ban or "
+                                         "shaming); also what makes ties costly to keep.")
+    rel_network_family: float = param(2.0, ge=0, le=100, unit="multiplier",
+                                      source="assumption: kin are held to account more than "
+                                             "friends (Botsman 2017: family and friends)",
+                                      description="Association points for an event of a "
+                                                  "family (same-household) tie, relative to "
+                                                  "a friend's.")
     dur_retention_default: int = param(
         1825, ge=1, le=36500, unit="days",
         source="China, Regulation on the Administration of the Credit Reporting Industry "
@@ -614,19 +623,54 @@ class ScoringParams(Section):
         source="assumption: as general dishonesty, 1 year (NDRC Credit Repair Management "
                "Measures, 2025)",
         description="Days a political flag counts before it expires.")
+    dur_retention_association: int = param(
+        365, ge=1, le=36500, unit="days",
+        source="assumption: as a political flag, 1 year (NDRC Credit Repair Management "
+               "Measures, 2025)",
+        description="Days association points count before they expire.")
 
 
 # ------------------------------------------------------------------ social response
 class SocialParams(Section):
-    """Social response: cutting ties to neighbours whose disgrace is visible."""
+    """Social response: keeping or cutting ties that cost association points, and restoring
+    them when the cost ends."""
 
     p_cut_max: float = param(0.004, ge=0, le=1, unit="1/day per tie", source="assumption",
-                             description="Daily tie-cutting probability to a marked neighbour as "
-                                         "the network weight grows large.")
-    w_network_half: float = param(0.5, gt=0, le=1000, unit="points per day per share",
-                                  source="assumption",
-                                  description="Network weight at which tie-cutting reaches half "
-                                              "of p_cut_max.")
+                             description="Daily probability of cutting a tie whose expected "
+                                         "score cost far exceeds its value (the ceiling of the "
+                                         "logit choice).")
+    value_friend: float = param(30.0, ge=0, le=10000, unit="points",
+                                source="Granovetter 1973 (weak ties); assumption: one "
+                                       "political flag",
+                                description="What keeping a friend tie is worth to an agent, "
+                                            "in score points.")
+    value_family: float = param(300.0, ge=0, le=10000, unit="points",
+                                source="Granovetter 1973 (strong ties), Dunbar 1998 (support "
+                                       "clique); assumption: ten friend ties",
+                                description="What keeping a family (same-household) tie is "
+                                            "worth to an agent, in score points.")
+    scale_tie_choice: float = param(10.0, gt=0, le=10000, unit="points",
+                                    source="McFadden 1974 (logit choice); assumption",
+                                    description="Logit scale of the choice to cut: the cut "
+                                                "probability rises from p_cut_max / (1 + e) "
+                                                "to p_cut_max / (1 + 1/e) as cost - value goes "
+                                                "from -scale to +scale.")
+    dur_association_memory: int = param(90, ge=1, le=36500, unit="days", source="assumption",
+                                        description="Time constant of the exponentially "
+                                                    "weighted count of a neighbour's events "
+                                                    "that agents keep; a neighbour without an "
+                                                    "event for this long costs nothing.")
+    dur_association_horizon: int = param(365, ge=1, le=36500, unit="days",
+                                         source="assumption: the retention of association "
+                                                "points",
+                                         description="Days over which an agent expects a tie "
+                                                     "to keep costing points at its "
+                                                     "neighbour's recent event rate.")
+    p_restore: float = param(0.01, ge=0, le=1, unit="1/day per tie", source="assumption: "
+                             "reconciliation after about 100 days",
+                             description="Daily probability that a cut tie whose cost has "
+                                         "ended (neighbour quiet for the memory window, or no "
+                                         "association scoring) is restored.")
 
 
 # -------------------------------------------------------------------- safeguards
@@ -666,6 +710,13 @@ class SanctionParams(Section):
 
     enabled: bool = param(True, unit="bool", source="assumption",
                           description="Sanctions and privileges apply.")
+    min_own_points: float = param(20.0, ge=0, le=10000, unit="points",
+                                  source="assumption: two thirds of a political flag, so "
+                                         "that one still counts after 40 days at 1%/day "
+                                         "forgiveness",
+                                  description="Penalty points of the agent's own flags still "
+                                              "counting (true + false) needed for a sanction: "
+                                              "association points alone never sanction.")
     threshold_travel_ban: float = param(550.0, ge=0, le=10000, unit="points",
                                         source="assumption; 2018: 17.46M flight and 5.47M "
                                                "train purchases blocked",
