@@ -74,7 +74,7 @@ def test_scenarios_lists_one_line_each():
     lines = res.stdout.strip().splitlines()
     names = [line.split()[0] for line in lines]
     assert names == sorted(["baseline", "fico", "sesame", "no-surveillance", "safeguards",
-                            "abolition", "reveal", "appeals-later", "pilots"])
+                            "abolition", "reveal", "appeals-later", "pilots", "censorship"])
 
 
 def test_params_lists_every_parameter():

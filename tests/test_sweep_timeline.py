@@ -133,7 +133,7 @@ def test_bounds_come_from_the_underlying_parameter():
     ({"timeline.0.set.run.seed": [3]}, "grid", "axes.timeline.0.set.run.seed cannot be set"),
     ({"regions.rural.scoring.w_political": [-1]}, "grid",
      "axes.regions.rural.scoring.w_political = -1"),
-    ({"regions.rural.behavior.beta_risk": [1]}, "grid", "cannot differ by region"),
+    ({"regions.rural.behavior.beta_cost": [1]}, "grid", "cannot differ by region"),
     ({"regions.town.scoring.w_political": [1]}, "grid", "no region 'town'"),
     ({"population.regions.0.share": [1.2]}, "grid",
      "axes.population.regions.0.share = 1.2 leaves -0.2 for the other regions"),

@@ -15,7 +15,9 @@ from panoptisim.validation.registry import SECTIONS, Check, at_least, at_most
 from panoptisim.validation.runner import fmt_tolerance
 
 THEORY = ("theory-consequences", "theory-certainty", "theory-fear-fades",
-          "theory-steady-state", "theory-abolition", "theory-pariahs")
+          "theory-steady-state", "theory-abolition", "theory-pariahs", "theory-tipping")
+#: The cases that run paired simulations (the tipping case solves the mean field instead).
+PAIRED = THEORY[:-1]
 #: Quick runs over ~20 s on a shared machine.
 SLOW_QUICK = ("theory-consequences",)
 
@@ -32,7 +34,9 @@ def test_theory_case_prose_cites_its_sources(name):
     case = CASES[name]
     assert case.title and case.summary and case.method and case.inputs
     assert case.sources and all("(19" in s or "(20" in s for s in case.sources)
-    assert {"agents", "days", "replicates", "seed"} <= {p.key for p in case.params}
+    keys = {p.key for p in case.params}
+    assert {"agents", "seed"} <= keys
+    assert name not in PAIRED or {"days", "replicates"} <= keys
     assert case.quick["agents"] < case.defaults().agents  # quick runs are smaller
     assert SECTIONS == ("How it is checked", "Inputs: published and assumed", "Sources")
 

@@ -63,15 +63,15 @@ MALFORMED = {
         '[regions.town.scoring]\nregime = "fico"\n' + OK,
         ["regions.town", "urban, rural"]),
     "region override of a rule that cannot differ": (
-        '[regions.rural.behavior]\nbeta_risk = 2.0\n',
-        ["regions.rural", "behavior.beta_risk", "2.0", "cannot differ by region"]),
+        '[regions.rural.behavior]\nbeta_cost = 2.0\n',
+        ["regions.rural", "behavior.beta_cost", "2.0", "cannot differ by region"]),
     "shares not summing to 1": (
         '[[population.regions]]\nname = "urban"\nshare = 0.5\n'
         '[[population.regions]]\nname = "rural"\nshare = 0.4\n' + OK,
         ["population.regions", "0.9", "sum to 1"]),
     "a region set in a region-scoped entry": (
-        entry(5, regions='["rural"]', set='{ "behavior.beta_risk" = 2.0 }'),
-        ["timeline.0", "behavior.beta_risk", "2.0", "cannot differ by region"]),
+        entry(5, regions='["rural"]', set='{ "behavior.beta_cost" = 2.0 }'),
+        ["timeline.0", "behavior.beta_cost", "2.0", "cannot differ by region"]),
 }
 
 

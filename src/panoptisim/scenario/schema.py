@@ -380,7 +380,7 @@ class OpinionParams(Section):
                     "against its reference.")
     rel_climate_smoothing: float = param(
         0.05, ge=0, le=1, unit="1/day",
-        source="assumption: as behavior.rel_risk_learning (exponential smoothing)",
+        source="assumption (exponential smoothing, time constant 20 days)",
         description="Rate at which the smoothed climate moves toward today's climate.")
     dur_warmup: int = param(
         60, ge=1, le=36500, unit="days", build=True,

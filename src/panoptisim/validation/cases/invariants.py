@@ -2,8 +2,8 @@
 
 Three properties the full simulation must have whatever its parameters. With scoring off
 the treated arm is the control arm (common random numbers, nothing else differs). With no
-sensors nothing is ever flagged, so expression is not chilled: the chilling index is zero
-in expectation. And counts are conserved: every flag comes from a sensor the scorer uses
+sensors nothing is ever flagged, so with no announced fear to start from expression is not
+chilled: the chilling index is zero in expectation. And counts are conserved: every flag comes from a sensor the scorer uses
 and is counted once by the daily metrics; every sanction is traced to flags (penalty points
 from flags, a flag on or before its day) and is counted once.
 
@@ -11,11 +11,13 @@ How it is checked
 -----------------
 `panoptisim.run` on the built-in scenarios: `baseline` with `scoring.regime = none` (every
 metric of the treated arm minus the control arm, exact); `no-surveillance` (every sensor
-off) with the citizen regime and transparent rules, `replicates` paired replicates, against
+off) with the citizen regime, transparent rules and `behavior.prior_certainty = 0` (no
+announced chance of punishment), `replicates` paired replicates, against
 its 95% t-interval; `baseline` for conservation, from `Result.final_state` (the flag and
 sanction logs) against the per-day metrics. All conservation checks are exact counts.
-Under opaque rules a scorer without sensors still chills expression by design (the
-ambiguity premium), which is why the placebo uses transparent rules.
+A scorer without sensors but with an announced chance of punishment chills expression for
+a while, until unpunished posts teach people otherwise (the theory-fear-fades case); the
+placebo therefore announces none.
 
 Inputs: published and assumed
 -----------------------------
@@ -69,7 +71,8 @@ def run(p: Inputs) -> list[Check]:
 
     placebo = simulate("no-surveillance", seed=p.seed,
                        overrides={**size, "run.replicates": p.replicates,
-                                  "scoring.regime": "citizen", "safeguards.transparent": True})
+                                  "scoring.regime": "citizen", "safeguards.transparent": True,
+                                  "behavior.prior_certainty": 0.0})
     chill = placebo.summary["metrics"]["chilling_index"]
     ci = chill.get("ci95") or [0.0, 0.0]
     rows.append(Check(f"no sensors: chilling index, mean of {p.replicates} replicates",

@@ -3,10 +3,10 @@
 Preference falsification hides how many disagree; once the cost of speaking falls, the
 first to speak show others that they are not alone, and expression can return in a
 cascade far faster than anyone's own estimate of the risk changes (Kuran 1991, on the
-revolutions of 1989). Risk learning alone would be slow: perceived risk decays at rate
-`behavior.rel_risk_learning` per day (Anwar & Loughran 2011), time constant 1/rate (20 days
-at the default), so a rebound driven only by learning would reach under a fifth of its size
-in the first week. A fast rebound needs the social channel (others speaking raises support)
+revolutions of 1989). Risk learning alone would be slow: the belief in the certainty of
+punishment forgets at rate `behavior.rel_certainty_forgetting` per day (Anwar & Loughran
+2011), time constant 1/rate (100 days at the default), so a rebound driven only by
+learning would reach under a tenth of its size in the first week. A fast rebound needs the social channel (others speaking raises support)
 and the lifted consequences.
 
 How it is checked
@@ -19,12 +19,12 @@ before the abolition, after = mean of the last 30 days of the run (at least 60 d
 it), first week = mean of days D+1..D+7. Share of the rebound arrived within 7 days =
 (first week - before) / (after - before); one-sided check: at least `min_share` (a half).
 The quantity also states what risk learning alone would give, 1 - mean over t = 1..7 of
-exp(-t x rel_risk_learning). NaN (a failure) if there is no rebound.
+exp(-t x rel_certainty_forgetting). NaN (a failure) if there is no rebound.
 
 Inputs: published and assumed
 -----------------------------
 The speed of the reversal is Kuran's argument; the learning rate is the scenario's
-`behavior.rel_risk_learning`. Assumed: "at least half within a week", the high latent
+`behavior.rel_certainty_forgetting`. Assumed: "at least half within a week", the high latent
 dissent (mean 0.6) that makes a rebound large enough to time, the windows, the run sizes.
 
 Sources
@@ -90,11 +90,11 @@ def run(p: Inputs) -> list[Check]:
     week = float(rate[d + 1:d + 1 + WEEK].mean())
     after = float(rate[-AFTER_DAYS:].mean())
     share = (week - before) / (after - before) if after > before else math.nan
-    r = float(paired.default("behavior.rel_risk_learning", "abolition"))
+    r = float(paired.default("behavior.rel_certainty_forgetting", "abolition"))
     learning = 1.0 - float(np.exp(-r * np.arange(1, WEEK + 1)).mean())
     return [at_least(f"share of the rebound within 7 days (before {before:.3g}, first week "
                      f"{week:.3g}, after {after:.3g}; risk learning alone at 1/"
-                     f"rel_risk_learning = {1 / r:.3g} days: {learning:.2f})",
+                     f"rel_certainty_forgetting = {1 / r:.3g} days: {learning:.2f})",
                      p.min_share, share, "stated")]
 
 
