@@ -228,7 +228,10 @@ class BehaviorParams(Section):
                              source="assumption; deterrence as expected cost (Becker 1968)",
                              description="Weight of the expected cost of speaking: perceived "
                                          "certainty x expected consequence (days of income).")
-    intercept: float = param(0.0, ge=-20, le=20, unit="logit", source="assumption",
+    intercept: float = param(-2.0, ge=-20, le=20, unit="logit",
+                             source="assumption: without a regime, dissent is voiced mostly by "
+                                    "those who hold it (at 0, most agents voiced dissent at "
+                                    "most chances whatever their view)",
                              description="Intercept of the expression utility.")
     dur_support_memory: int = param(7, ge=1, le=365, unit="days", source="assumption",
                                     description="An expression counts as support on this many "
@@ -316,7 +319,7 @@ class BehaviorParams(Section):
                                         description="Discounting of future sanction days: a "
                                                     "sanction of D days is worth "
                                                     "H (1 - exp(-D/H)) days now.")
-    value_flag: float = param(5.0, ge=0, le=1000, unit="days of income per flag",
+    value_flag: float = param(1.0, ge=0, le=1000, unit="days of income per flag",
                               source="Nagin 2013 and Williams & Hawkins 1986 (apprehension "
                                      "carries informal costs of its own); value an assumption",
                               description="What being caught (a flagged dissenting post) costs "
