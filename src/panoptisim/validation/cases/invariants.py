@@ -3,9 +3,10 @@
 Three properties the full simulation must have whatever its parameters. With scoring off
 the treated arm is the control arm (common random numbers, nothing else differs). With no
 sensors nothing is ever flagged, so with no announced fear to start from expression is not
-chilled: the chilling index is zero in expectation. And counts are conserved: every flag comes from a sensor the scorer uses
-and is counted once by the daily metrics; every sanction is traced to flags (penalty points
-from flags, a flag on or before its day) and is counted once.
+chilled: the chilling index is zero in expectation. And counts are conserved: every flag
+comes from a sensor the scorer uses and is counted once by the daily metrics; every
+sanction is traced to flags (penalty points from flags, a flag on or before its day) and is
+counted once.
 
 How it is checked
 -----------------

@@ -6,8 +6,8 @@ cascade far faster than anyone's own estimate of the risk changes (Kuran 1991, o
 revolutions of 1989). Risk learning alone would be slow: the belief in the certainty of
 punishment forgets at rate `behavior.rel_certainty_forgetting` per day (Anwar & Loughran
 2011), time constant 1/rate (100 days at the default), so a rebound driven only by
-learning would reach under a tenth of its size in the first week. A fast rebound needs the social channel (others speaking raises support)
-and the lifted consequences.
+learning would reach under a tenth of its size in the first week. A fast rebound needs the
+social channel (others speaking raises support) and the lifted consequences.
 
 How it is checked
 -----------------

@@ -14,16 +14,18 @@ common random numbers, `replicates` replicates, `agents` agents, `days` days). C
 1 - expressed dissent (treated) / expressed dissent (control), summed over the run, one
 value per replicate. Certainty up: `surveillance.online.p_scan` and
 `surveillance.informants.p_informant` x `factor` (1.5; a probability is capped at 1).
-Severity up: `scoring.w_political` and every `sanctions.dur_*` x `factor`. One-sided
-check: the lower end of the 95% t interval of the chilling with certainty up lies above the
-upper end of the chilling with severity up (intervals apart).
+Severity up: `scoring.w_political` and every `sanctions.dur_*` x `factor`. Replicate r of
+both runs is the same society on the same random streams (common random numbers), so the
+comparison is paired: one-sided check that the lower end of the 95% t interval of the
+per-replicate difference (chilling with certainty up - chilling with severity up) is above
+0.
 
 Inputs: published and assumed
 -----------------------------
 The ordering (certainty over severity) is the literature's. Assumed: which parameters stand
 for certainty (the online scan and informant rates) and for severity (political penalty
 points and sanction durations), the common factor 1.5, the run sizes; two-sided 95% t
-intervals over replicates.
+interval of the paired differences over replicates.
 
 Sources
 -------
@@ -61,16 +63,17 @@ def run(p: Inputs) -> list[Check]:
     size = {"size": p.agents, "steps": p.days, "replicates": p.replicates, "seed": p.seed}
     certainty = paired.scaled(CERTAINTY, p.factor, ceiling=1.0)
     severity = paired.scaled(SEVERITY + paired.keys_like("sanctions", "dur_"), p.factor)
-    watch = paired.mean_interval(paired.simulate(certainty, **size).chilling())
-    punish = paired.mean_interval(paired.simulate(severity, **size).chilling())
-    base = paired.mean_interval(paired.simulate({}, **size).chilling())
+    watch = paired.simulate(certainty, **size).chilling()
+    punish = paired.simulate(severity, **size).chilling()
+    base = float(paired.simulate({}, **size).chilling().mean())
+    diff = paired.mean_interval(watch - punish)  # paired: same society and streams
     return [
-        at_least(f"chilling, detection x{p.factor:g}: low end of 95% interval (mean "
-                 f"{watch[0]:.3g}; baseline {base[0]:.3g}) vs penalties and durations "
-                 f"x{p.factor:g}: high end (mean {punish[0]:.3g})", punish[2], watch[1],
-                 "t 95%, intervals apart"),
+        at_least(f"chilling, detection x{p.factor:g} (mean {watch.mean():.3g}) - penalties "
+                 f"and durations x{p.factor:g} (mean {punish.mean():.3g}), baseline "
+                 f"{base:.3g}: low end of the paired 95% interval (mean difference "
+                 f"{diff[0]:.3g})", 0.0, diff[1], "t 95%, paired"),
     ]
 
 
 CASE = define("theory-certainty", __doc__, Inputs, run,
-              quick={"agents": 5000, "days": 120, "replicates": 3})
+              quick={"agents": 4000, "days": 365, "replicates": 4})
