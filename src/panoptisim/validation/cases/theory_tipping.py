@@ -20,8 +20,8 @@ expression_utility` with `behavior.effective_certainty`, the default coefficient
 climate its live ties give it, where the climate is the mean chance of speaking of its ties
 (the deterministic limit in which everyone has a chance every day). That map is iterated to
 its fixed point (mean-field equilibrium of expression), with `behavior.beta_support` =
-`beta_support` (inside the bistable region; at the default 6 expression falls steeply over
-a narrow range of rho with almost no gap) and rho raised from 0 to 1 in steps
+`beta_support` (inside the bistable region; at the default 6 expression falls smoothly
+with rho, without a gap) and rho raised from 0 to 1 in steps
 of `step` and then lowered back, each equilibrium starting from the previous one. Three
 one-sided checks: on the way down, expression jumps by at least `min_jump` (share of agents)
 between two neighbouring values of rho (tipping); at some rho the equilibria of the two
@@ -67,9 +67,9 @@ class Inputs(CaseInputs):
 
     agents: int = param(20_000, ge=200, le=1_000_000, unit="agents",
                         source="assumption: run time", description="Agents in the society.")
-    beta_support: float = param(10.0, ge=0, le=100, unit="logit per share",
-                                source="assumption: inside the bistable region (default 6: "
-                                       "a steep fall without a gap)",
+    beta_support: float = param(12.0, ge=0, le=100, unit="logit per share",
+                                source="assumption: inside the bistable region (at the "
+                                       "default 6 expression falls smoothly, without a gap)",
                                 description="Reputational weight of the climate "
                                             "(behavior.beta_support) of the main sweep.")
     consequence: float = param(10.0, ge=0, le=1000, unit="days of income",
