@@ -91,7 +91,9 @@ def render(report: Report) -> str:
         "## Current result", "",
         f"Suite run: {mode}, panoptisim {__version__}, numpy {np.__version__}, scipy "
         f"{scipy.__version__}. **{sum(c.passed for c in checks)} of {len(checks)} checks "
-        f"pass**" + ("." if report.passed else "; the failures are discussed under their case."),
+        f"pass**" + ("." if report.passed else "; the failures are discussed under their case"
+                     + (", and known gaps are predictions the model does not yet meet."
+                        if report.ok else ".")),
         "",
         *markdown_rows(report.results),
         "",
@@ -106,6 +108,7 @@ def render(report: Report) -> str:
             f"**Inputs: published and assumed.** {c.inputs}", "",
             "**Parameters** (`--case " + c.name + " --param KEY=VALUE`):", "",
             *_param_rows(c), "",
+            *([f"**Known gap.** {c.known_gap}", ""] if c.known_gap else []),
             "**Current result:**", "",
             *markdown_rows([r], with_case=False), "",
             "**Sources.**", "",

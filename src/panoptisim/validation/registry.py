@@ -106,6 +106,10 @@ class Case:
     run: Callable[[Any], list[Check]]
     #: Inputs that differ under ``--quick`` (validated when the case is defined).
     quick: dict[str, Any] = field(default_factory=dict)
+    #: A prediction the model does not yet meet, said in one paragraph (what it does
+    #: instead, and why): its failing rows are shown as known gaps, in the table and the
+    #: docs, and do not fail the suite; an error still does.
+    known_gap: str = ""
 
     @property
     def params(self) -> tuple[Any, ...]:
@@ -119,7 +123,8 @@ class Case:
 
 
 def define(name: str, doc: str | None, model: type[BaseModel],
-           run: Callable[[Any], list[Check]], quick: dict[str, Any] | None = None) -> Case:
+           run: Callable[[Any], list[Check]], quick: dict[str, Any] | None = None,
+           known_gap: str = "") -> Case:
     """The case ``name`` of a module: its docstring ``doc`` as prose, ``model`` its inputs."""
     if not doc:
         raise ValueError(f"validation case '{name}' has no docstring")
@@ -134,7 +139,7 @@ def define(name: str, doc: str | None, model: type[BaseModel],
                     for item in items if item.strip())
     case = Case(name, " ".join(title.split()).rstrip("."), parts[0].strip(),
                 sections["How it is checked"], sections["Inputs: published and assumed"],
-                sources, model, run, dict(quick or {}))
+                sources, model, run, dict(quick or {}), " ".join(known_gap.split()))
     case.defaults(quick=True)  # a bad quick value is a programming error: fail on import
     return case
 

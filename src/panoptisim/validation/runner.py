@@ -32,6 +32,12 @@ class CaseResult:
         """Every row of the case passed."""
         return all(c.passed for c in self.checks)
 
+    @property
+    def gap(self) -> bool:
+        """The case failed as its known gap says (no row is an error)."""
+        return bool(self.case.known_gap) and not self.passed and \
+            not any(c.basis == "error" for c in self.checks)
+
 
 @dataclass
 class Report:
@@ -44,6 +50,11 @@ class Report:
     def passed(self) -> bool:
         """Every row of every case passed."""
         return all(r.passed for r in self.results)
+
+    @property
+    def ok(self) -> bool:
+        """Every case passed or failed only as its known gap says (the exit status)."""
+        return all(r.passed or r.gap for r in self.results)
 
     @property
     def seconds(self) -> float:
@@ -62,9 +73,11 @@ class Report:
         """The report as a JSON-ready document."""
         return {
             "passed": self.passed,
+            "ok": self.ok,
             "quick": self.quick,
             "seconds": round(self.seconds, 3),
             "cases": [{"name": r.case.name, "title": r.case.title, "passed": r.passed,
+                       "known_gap": r.case.known_gap,
                        "seconds": round(r.seconds, 3),
                        "params": {k: _json_param(v) for k, v in r.params.items()}}
                       for r in self.results],
@@ -141,9 +154,21 @@ def table(report: Report) -> Table:
     for r in report.results:
         for i, c in enumerate(r.checks):
             t.add_row(r.case.name if i == 0 else "", c.quantity, fmt(c.expected),
-                      fmt(c.observed), fmt_tolerance(c),
-                      "[green]pass[/green]" if c.passed else "[bold red]FAIL[/bold red]")
+                      fmt(c.observed), fmt_tolerance(c), _result(r, c, "[green]pass[/green]",
+                                                                 "[yellow]known gap[/yellow]",
+                                                                 "[bold red]FAIL[/bold red]"))
+    gaps = [r.case.name for r in report.results if r.gap]
+    if gaps:
+        t.caption = (f"known gaps (predictions the model does not yet meet, each explained in "
+                     f"docs/validation.md): {', '.join(gaps)}")
     return t
+
+
+def _result(r: CaseResult, c: Check, passed: str, gap: str, failed: str) -> str:
+    """How a row reads: passed, a failure its case declares as a known gap, or failed."""
+    if c.passed:
+        return passed
+    return gap if r.gap else failed
 
 
 def markdown_rows(results: list[CaseResult], with_case: bool = True) -> list[str]:
@@ -155,6 +180,6 @@ def markdown_rows(results: list[CaseResult], with_case: bool = True) -> list[str
         for c in r.checks:
             cells = ([f"`{r.case.name}`"] if with_case else []) + [
                 c.quantity.replace("|", "\\|"), fmt(c.expected), fmt(c.observed),
-                fmt_tolerance(c), "pass" if c.passed else "**FAIL**"]
+                fmt_tolerance(c), _result(r, c, "pass", "known gap", "**FAIL**")]
             lines.append("| " + " | ".join(cells) + " |")
     return lines

@@ -99,4 +99,13 @@ def run(p: Inputs) -> list[Check]:
 
 
 CASE = define("theory-abolition", __doc__, Inputs, run,
-              quick={"agents": 5000, "days": 240, "abolish_day": 120, "replicates": 3})
+              quick={"agents": 5000, "days": 240, "abolish_day": 120, "replicates": 3},
+              known_gap="""The rebound is fast, but the level it is measured against
+              overshoots: in the quick run expression rose from 0.0309 before the abolition to
+              the control arm's 0.036 within about six days, then went on to 0.038, above the
+              control, because grievance from wrongful sanctions and cut ties had raised
+              private dissent (Epstein 2002). Against that later level, 44% of the rebound
+              arrives in the first week, short of the half the check asks; against the
+              control's level it is about 70%. Whether the check should measure the rebound
+              against the society without the regime is a question of definition the
+              literature does not settle.""")

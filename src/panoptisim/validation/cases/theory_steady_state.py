@@ -15,10 +15,9 @@ How it is checked
 Paired runs of `baseline` at its default retention through `panoptisim.api.run`, `days`
 days (three years), `replicates` replicates, `agents` agents. The treated arm's daily
 expressed-dissent rate is averaged over replicates; its OLS slope on the day over the last
-quarter of the run is checked against 0 with its 95% t interval (n - 2 degrees of freedom)
-as the tolerance: the check passes when the interval contains 0. Days are treated as
-independent, which narrows the interval when they are autocorrelated, so the check errs
-towards finding a trend.
+quarter of the run is checked against 0 with its 95% t interval (n - 2 degrees of freedom,
+Newey-West standard error, since the days of a simulated society are autocorrelated) as the
+tolerance: the check passes when the interval contains 0.
 
 Inputs: published and assumed
 -----------------------------
@@ -30,6 +29,9 @@ Sources
 -------
 - Penney, J. W. (2016). Chilling effects: Online surveillance and Wikipedia use. *Berkeley
   Technology Law Journal*, 31(1), 117-182. doi:10.15779/Z38SS13
+- Newey, W. K., & West, K. D. (1987). A simple, positive semi-definite, heteroskedasticity
+  and autocorrelation consistent covariance matrix. *Econometrica*, 55(3), 703-708.
+  doi:10.2307/1913610
 - Stafford, M. C., & Warr, M. (1993). A reconceptualization of general and specific
   deterrence. *Journal of Research in Crime and Delinquency*, 30(2), 123-135.
   doi:10.1177/0022427893030002001
@@ -60,8 +62,16 @@ def run(p: Inputs) -> list[Check]:
     slope, low, high = paired.ols_slope(rate[last])
     return [Check(f"slope of expressed dissent (treated), days {last.start}-{last.stop - 1} "
                   f"(share of agents per day, per day; mean level {rate[last].mean():.3g})",
-                  0.0, slope, (high - low) / 2, "OLS t 95%")]
+                  0.0, slope, (high - low) / 2, "OLS, Newey-West t 95%")]
 
 
 CASE = define("theory-steady-state", __doc__, Inputs, run,
-              quick={"agents": 5000, "days": 730, "replicates": 1})
+              quick={"agents": 5000, "days": 730, "replicates": 1},
+              known_gap="""With flag retention the scores no longer drift without end, but at
+              the default calibration expression still wanders slowly in both arms (in an
+              8,000-agent run the control arm's daily rate moved between 0.0051 and 0.0072
+              from one quarter to the next over three years): the climate feeds expression
+              back into itself close to its critical point, and perceived certainty and
+              opinions move on time scales of months. The treated arm's last-quarter slope
+              is therefore not always indistinguishable from zero at these sizes; a longer
+              run, more replicates or a calibrated climate weight may close the gap.""")
