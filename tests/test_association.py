@@ -145,6 +145,7 @@ def test_association_points_alone_never_sanction():
 @pytest.mark.parametrize("w", [5.0, 100.0, 1000.0])
 def test_no_sanction_without_own_points_at_any_weight(w):
     sc = load_scenario("baseline", {"population.size": 1500, "run.steps": 150,
+                                    "behavior.p_political_chance": 0.2,
                                     "run.control": False, "scoring.w_network": w}, seed=11)
     run = simulate(sc).runs[0]
     s = run.state

@@ -36,9 +36,9 @@ def test_surveillance_chills():
 
 # ---------------------------------------------------------------- placebo: a blind scorer
 # The citizen regime with every feed switched off: a scorer that sees nothing. No sensor
-# gives no flag, no flag no sanction (sanctions need counting flags), and the learned risk
-# has no evidence but the anchor, which is 0 without sensors. Only the ambiguity premium
-# of opaque rules (Ellsberg 1961; its size an assumption) is left to chill.
+# gives no flag, no flag no sanction (sanctions need counting flags). What it announces
+# (behavior.prior_certainty, plus the ambiguity premium under opaque rules: Ellsberg 1961;
+# both assumptions) chills at first, and fades as posts go unpunished.
 NO_SENSORS = {f"surveillance.{feed}.enabled": False
               for feed in ("online", "cameras", "commerce", "financial", "informants")}
 PLACEBO = {"population.size": 2000, "run.steps": 365, "run.replicates": 3}
@@ -66,38 +66,50 @@ def assert_arms_identical(result: Result) -> None:
     np.testing.assert_array_equal(treated, control)
 
 
-def test_blind_scorer_with_transparent_rules_chills_no_one():
-    """Known rules and no sensor: no flag, no sanction, no learned risk, chilling exactly 0."""
-    r = blind_scorer(**{"safeguards.transparent": True})
+def test_blind_scorer_announcing_nothing_chills_no_one():
+    """No sensor and no announced chance of punishment: no flag, no sanction, no belief,
+    chilling exactly 0 and the arms identical, opaque or transparent."""
+    for transparent in (True, False):
+        r = blind_scorer(**{"safeguards.transparent": transparent,
+                            "behavior.prior_certainty": 0.0,
+                            "behavior.ambiguity_premium": 0.0})
+        assert_nothing_seen(r)
+        m = r.summary["metrics"]
+        assert m["perceived_risk_mean"]["treated"] == 0.0, m["perceived_risk_mean"]
+        assert m["chilling_index"]["effect"] == 0.0
+        assert_arms_identical(r)
+
+
+@pytest.mark.parametrize("transparent", [False, True])
+def test_announced_fear_without_sensors_fades(transparent):
+    """The announced chance of punishment (and, under opaque rules, the ambiguity premium)
+    chills at first; unpunished posts teach otherwise (Anwar & Loughran 2011), so the
+    belief falls and the chilling with it."""
+    r = blind_scorer(**{"safeguards.transparent": transparent})
     assert_nothing_seen(r)
-    m = r.summary["metrics"]
-    assert m["perceived_risk_mean"]["treated"] == 0.0, m["perceived_risk_mean"]
-    assert m["chilling_index"]["effect"] == 0.0 and m["chilling_index"]["ci95"] == [0.0, 0.0]
-    assert_arms_identical(r)
+    m = r.metrics.sort_values(["replicate", "day"])
+    risk = m[m.arm == "treated"].groupby("day").perceived_risk_mean.mean().to_numpy()
+    assert risk[-1] < risk[0] / 2, (risk[0], risk[-1])
+
+    def chilling(days: slice) -> float:
+        t = m[(m.arm == "treated") & m.day.isin(range(days.start, days.stop))]
+        c = m[(m.arm == "control") & m.day.isin(range(days.start, days.stop))]
+        return 1.0 - t.expressed_dissent_rate.sum() / c.expressed_dissent_rate.sum()
+
+    first, last = chilling(slice(0, 90)), chilling(slice(275, 365))
+    assert first > 0.05 and last < first / 3, (first, last)
 
 
-def test_blind_scorer_with_opaque_rules_chills_by_the_ambiguity_premium_alone():
-    """Opaque rules (the default): no flag and no sanction, yet chilling, because perceived
-    risk learns the premium p at rate r: after day t it is p (1 - (1 - r)^t)."""
-    r = blind_scorer()
-    assert_nothing_seen(r)
-    m = r.summary["metrics"]
-    assert m["chilling_index"]["ci95"][0] > 0.05, m["chilling_index"]
-    b = r.scenario.behavior
-    p, rate, days = b.ambiguity_premium, b.rel_risk_learning, r.scenario.run.steps
-    keep = 1.0 - rate
-    expected = p * (1.0 - keep * (1.0 - keep ** days) / (rate * days))  # mean over days 1..T
-    assert m["perceived_risk_mean"]["treated"] == pytest.approx(expected, rel=1e-4)
-
-
-def test_blind_scorer_chills_no_one_without_the_ambiguity_premium():
-    """The named assumption varied: opaque rules with no premium chill exactly nothing."""
-    r = blind_scorer(**{"behavior.ambiguity_premium": 0.0})
-    assert_nothing_seen(r)
-    m = r.summary["metrics"]
-    assert m["perceived_risk_mean"]["treated"] == 0.0, m["perceived_risk_mean"]
-    assert m["chilling_index"]["effect"] == 0.0 and m["chilling_index"]["ci95"] == [0.0, 0.0]
-    assert_arms_identical(r)
+def test_opacity_slows_the_fading_of_fear():
+    """Opaque rules start from a higher belief and learn from noisier evidence: the belief
+    stays higher than under transparent rules, but it too falls."""
+    def risk(transparent):
+        r = blind_scorer(**{"safeguards.transparent": transparent})
+        m = r.metrics[r.metrics.arm == "treated"]
+        return m.groupby("day").perceived_risk_mean.mean().to_numpy()
+    opaque, clear = risk(False), risk(True)
+    assert (opaque[30:] > clear[30:]).all()
+    assert opaque[-1] < opaque[0] / 2
 
 
 def test_fico_leaves_political_expression_unchilled():

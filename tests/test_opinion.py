@@ -130,6 +130,7 @@ def test_deleted_posts_are_expressed_and_flagged_but_no_one_s_support():
 def test_deleted_share_is_p_delete_times_the_detection_share():
     p_delete = 0.5
     sc = load_scenario("baseline", {"population.size": N, "run.steps": 60, "run.control": False,
+                                    "behavior.p_political_chance": 0.2,
                                     "surveillance.online.p_delete": p_delete}, seed=5)
     sim = simulate(sc)
     cols = sim.runs[0].columns
