@@ -158,7 +158,8 @@ def _build() -> list[Metric]:
         Metric("preference_falsification_rate", _falsification, "mean",
                "Share of dissenters (d >= 0.5) who had the chance and did not express."),
         Metric("perceived_risk_mean", lambda c, t: float(c.state.perceived_risk.mean()), "mean",
-               "Mean perceived risk of a dissenting post."),
+               "Mean perceived certainty that a dissenting post is punished (the mean of "
+               "each agent's Beta belief; 0 while no scorer is known)."),
         Metric("latent_dissent_mean", lambda c, t: float(c.state.latent_dissent.mean(
             dtype=np.float64)), "last",
                "Mean latent dissent d at the end of the day (it moves with the opinion stage: "

@@ -147,7 +147,8 @@ class State:
                                             "warm-up: opinions move with the smoothed climate "
                                             "against it.")
     grievance: np.ndarray = declare(np.float32, 0.0, "dissent", "Latent dissent added by "
-                                    "wrongful sanctions and cut ties (persistent).")
+                                    "wrongful sanctions and cut ties (fading at "
+                                    "`opinion.rel_grievance_decay`).")
     active_degree: np.ndarray = declare(np.float32, BUILT, "ties", "Live ties `k` (kept in "
                                         "step with `graph.active`).")
     family_degree: np.ndarray = declare(np.float32, BUILT, "ties", "Live family (household) "
@@ -304,8 +305,10 @@ class Today:
                                              "(travel ban).")
     visa_wanted: np.ndarray | None = event("behaviour", np.bool_, "Applied for a visa.")
     visa_denied: np.ndarray | None = event("behaviour", np.bool_, "Was refused the visa.")
-    support: np.ndarray | None = event("behaviour", np.float32, "Share of live ties whose "
-                                       "expressions count as support today.")
+    support: np.ndarray | None = event("behaviour", np.float32, "The expressed climate: "
+                                       "share of the chances to speak one's live ties are "
+                                       "expected to have had in the support memory in "
+                                       "which they voiced dissent (capped at 1).")
     voiced_before: np.ndarray = event("behaviour", np.int32, "`ti_voiced` before today of "
                                       "each agent who expressed dissent today (agent "
                                       "order), for undoing deleted posts.", per="expression")

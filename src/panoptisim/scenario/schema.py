@@ -396,7 +396,7 @@ class OpinionParams(Section):
         source="Epstein 2002, PNAS 99 suppl 3 (grievance = hardship x (1 - legitimacy)); "
                "value an assumption",
         description="A wrongful sanction raises latent dissent by this share of 1 - d "
-                    "(persistent).")
+                    "(then fades at rel_grievance_decay).")
     rel_grievance_tie_cut: float = param(
         0.02, ge=0, le=1, unit="share of the gap to full dissent",
         source="Epstein 2002, PNAS 99 suppl 3; value an assumption",
