@@ -67,6 +67,12 @@ def run_summary(sim: Simulation) -> dict[str, Any]:
                     f"mean per day from day {burn_in}",
                     {arm: [float(by[(r, arm)].columns[m.name][after].mean())
                            for r in range(reps)] for arm in arms})
+        for sm in SUMMARY_METRICS:  # e.g. the cascade measures without the cold start
+            if sm.over == "arm":
+                metrics[sm.name]["steady_state"] = entry(
+                    f"{sm.aggregate} from day {burn_in}",
+                    {arm: [sm.fn(_days(by[(r, arm)].columns, after), sc.population.size)
+                           for r in range(reps)] for arm in arms})
         if paired:
             for sm in SUMMARY_METRICS:
                 if sm.over == "pair":
