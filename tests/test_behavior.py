@@ -18,15 +18,6 @@ from panoptisim import behavior
 N = 2000
 
 
-def uniform_agents(ctx, dissent=0.7, threshold=0.2, risk=0.0, score=800.0):
-    """Make every agent alike, so that one attribute can be varied at a time."""
-    s = ctx.state
-    s.latent_dissent[:] = dissent
-    s.expression_threshold[:] = threshold
-    s.perceived_risk[:] = risk
-    s.score[:] = score
-
-
 @pytest.mark.parametrize("transparent", [False, True])
 def test_deterrence_of_unscored_behaviour_only_when_rules_are_opaque(transparent):
     risk = 0.6
