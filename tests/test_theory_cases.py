@@ -16,9 +16,11 @@ from panoptisim.validation.registry import SECTIONS, Check, at_least, at_most
 from panoptisim.validation.runner import fmt_tolerance
 
 THEORY = ("theory-consequences", "theory-certainty", "theory-fear-fades",
-          "theory-steady-state", "theory-abolition", "theory-pariahs", "theory-tipping")
-#: The cases that run paired simulations (the tipping case solves the mean field instead).
-PAIRED = THEORY[:-1]
+          "theory-steady-state", "theory-abolition", "theory-pariahs", "theory-no-runaway",
+          "theory-opinions", "theory-tipping")
+#: The cases that run paired simulations (no-runaway runs the treated arm alone; the
+#: tipping case solves the mean field).
+PAIRED = tuple(n for n in THEORY if n not in ("theory-no-runaway", "theory-tipping"))
 #: Quick runs over ~20 s on a shared machine.
 SLOW_QUICK = ("theory-consequences",)
 

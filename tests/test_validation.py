@@ -60,7 +60,8 @@ def test_every_case_is_registered_in_suite_order():
                            "percolation", "watts", "base-rate", "deployments",
                            "spiral-of-silence", "invariants", "theory-consequences",
                            "theory-certainty", "theory-fear-fades", "theory-steady-state",
-                           "theory-abolition", "theory-pariahs", "theory-tipping"]
+                           "theory-abolition", "theory-pariahs", "theory-no-runaway",
+                           "theory-opinions", "theory-tipping"]
 
 
 # --------------------------------------------- textbook numbers from the inputs

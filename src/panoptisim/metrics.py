@@ -160,6 +160,10 @@ def _build() -> list[Metric]:
         Metric("perceived_risk_mean", lambda c, t: float(c.state.perceived_risk.mean()), "mean",
                "Mean perceived certainty that a dissenting post is punished (the mean of "
                "each agent's Beta belief; 0 while no scorer is known)."),
+        Metric("climate_mean", lambda c, t: float(t.support.mean(dtype=np.float64)), "mean",
+               "Mean expressed climate agents saw today: of the chances to speak their live "
+               "ties were expected to have had in the support memory, the share in which "
+               "they visibly voiced dissent (deleted posts do not count)."),
         Metric("latent_dissent_mean", lambda c, t: float(c.state.latent_dissent.mean(
             dtype=np.float64)), "last",
                "Mean latent dissent d at the end of the day (it moves with the opinion stage: "

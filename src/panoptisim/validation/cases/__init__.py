@@ -28,6 +28,8 @@ from panoptisim.validation.cases import (
     theory_certainty,
     theory_consequences,
     theory_fear_fades,
+    theory_no_runaway,
+    theory_opinions,
     theory_pariahs,
     theory_steady_state,
     theory_tipping,
@@ -39,7 +41,8 @@ MODULES = (granovetter_count, granovetter_normal, er_giant, percolation, watts, 
            deployments, spiral_of_silence, invariants,
            # the theory cases: directional predictions of the behavioural core (Model v2)
            theory_consequences, theory_certainty, theory_fear_fades, theory_steady_state,
-           theory_abolition, theory_pariahs, theory_tipping)
+           theory_abolition, theory_pariahs, theory_no_runaway, theory_opinions,
+           theory_tipping)
 
 #: Every case by name, in the order the suite runs them.
 CASES: dict[str, Case] = {m.CASE.name: m.CASE for m in MODULES}
