@@ -210,3 +210,19 @@ def test_expressed_share_follows_the_probability():
     assert today.political_chance.all()
     assert_binomial(today.expressed.sum(), N, p, "expressions")
     np.testing.assert_array_equal(ctx.state.ti_expressed[today.expressed], 0)
+
+
+def test_no_consequence_in_a_region_whose_scorer_is_unknown():
+    """Regional rules: agents of a region whose feeds run unseen expect nothing, while the
+    other region's agents expect at least the cost of being caught."""
+    ctx = make_ctx({"surveillance.unseen": []}, n=N)
+    from panoptisim.regime import make_arm
+    from panoptisim.rules import Rules
+    sc = ctx.scenario
+    hidden = sc.model_copy(update={"surveillance": sc.surveillance.model_copy(
+        update={"unseen": ["online", "cameras", "commerce", "financial", "informants"]})})
+    region = np.arange(N) % 2
+    ctx.arm = make_arm("treated", Rules([sc, hidden], region.astype(np.int8)))
+    alike(ctx, score=600.0)
+    c = behavior.expected_consequence(ctx, ALL)
+    assert (c[region == 1] == 0).all() and (c[region == 0] >= sc.behavior.value_flag).all()

@@ -155,7 +155,9 @@ def expected_consequence(ctx: Context, agents: np.ndarray) -> np.ndarray:
             share = s.graph.neighbour_sum(marked.astype(np.float32))[agents] \
                 / np.maximum(s.active_degree[agents], 1.0)
             total *= 1.0 + b.rel_consequence_salience * share
-    return total
+    # nil for an agent who expects no penalty (its region's scorer unknown or not scoring
+    # politics under published rules), even when others' regions do
+    return np.where(np.asarray(penalty) > 0, total, 0.0) if np.any(penalty <= 0) else total
 
 
 def effective_certainty(certainty: np.ndarray | float, support: np.ndarray | float,
