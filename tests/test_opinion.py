@@ -11,6 +11,7 @@ import pytest
 from helpers_mech import assert_binomial, make_ctx, quiet_today
 
 from panoptisim import behavior, opinion, sensors
+from panoptisim.api import build_scenario
 from panoptisim.engine import iter_days, simulate
 from panoptisim.metrics import latent_dissent_drift
 from panoptisim.scenario import load_scenario
@@ -157,7 +158,11 @@ RUN = {"population.size": 4000, "run.steps": 240, "run.replicates": 3}
 
 @pytest.mark.slow
 def test_knowledge_falsification_lowers_dissent_under_the_regime_and_not_in_control():
-    sim = simulate(load_scenario("baseline", {**RUN, **NO_GRIEVANCE}, seed=11))
+    # the regime is introduced after the warm-up, so the reference climate is the one
+    # without it (from day 0, its first chill would sit in the reference)
+    warmup = load_scenario("baseline").opinion.dur_warmup
+    sim = simulate(build_scenario("baseline", {**RUN, **NO_GRIEVANCE, "run.steps": 365},
+                                  seed=11, timeline=[{"day": warmup, "action": "introduce"}]))
     treated, control = _drifts(sim)
     # the regime silences speech, the climate falls, fewer come to think it
     assert (treated - control < -0.002).all(), (treated, control)
