@@ -53,7 +53,8 @@ class Inputs(CaseInputs):
     days: int = paired.days(365, "Days of each run.")
     replicates: int = paired.replicates(5)
     factor: float = param(1.5, gt=1.0, le=10.0, unit="-",
-                          source="assumption: a rise by half, as in the brief's comparison",
+                          source="assumption: a rise by half (Nagin 2013 compares "
+                                 "proportional rises)",
                           description="Factor applied to certainty, or to severity.")
     seed: int = seed()
 
