@@ -152,9 +152,8 @@ def expected_consequence(ctx: Context, agents: np.ndarray) -> np.ndarray:
     if b.rel_consequence_salience > 0:
         marked = s.marked()
         if marked.any():
-            share = s.graph.neighbour_sum(marked.astype(np.float32))[agents] \
-                / np.maximum(s.active_degree[agents], 1.0)
-            total *= 1.0 + b.rel_consequence_salience * share
+            share = support_share(s.graph, marked.astype(np.float32), s.active_degree)
+            total *= 1.0 + b.rel_consequence_salience * share[agents]
     # nil for an agent who expects no penalty (its region's scorer unknown or not scoring
     # politics under published rules), even when others' regions do
     return np.where(np.asarray(penalty) > 0, total, 0.0) if np.any(penalty <= 0) else total

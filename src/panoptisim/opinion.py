@@ -38,8 +38,9 @@ from panoptisim.state import Today
 def climate(ctx: Context, today: Today) -> np.ndarray:
     """Today's expressed climate among each agent's live ties (share, (n,)): the support of
     the expression rule (``behavior.social_support``, computed once by the behaviour stage
-    at the start of the day: ties whose visible dissent is within the support memory).
-    Posts the censor deleted are not in it (``State.ti_voiced``)."""
+    at the start of the day: of the chances to speak one's ties are expected to have had in
+    the support memory, the share in which they voiced dissent). Posts the censor deleted
+    are not in it (``State.ti_voiced``)."""
     if today.support is not None:
         return today.support
     from panoptisim.behavior import social_support  # a day run without the behaviour stage

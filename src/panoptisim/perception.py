@@ -115,13 +115,15 @@ def learn_certainty(ctx: Context, today: Today) -> None:
         s.certainty_hits[fresh] = n0 * prior[fresh]
         s.certainty_misses[fresh] = n0 * (1.0 - prior[fresh])
         s.perceived_penalty[fresh] = b.prior_penalty
-    if not np.any(s.certainty_hits + s.certainty_misses > 0):
+    # forgetting shrinks the counts but never to nil: who believes now believes below
+    believing = (s.certainty_hits + s.certainty_misses) > 0
+    if not believing.any():
         return
     keep = np.float32(1.0 - b.rel_certainty_forgetting)
     s.certainty_hits *= keep
     s.certainty_misses *= keep
     w = evidence_weight(ctx)
-    own_hits = today.political_flagged if today.political_flagged is not None else None
+    own_hits = today.political_flagged
     trials = today.expressed.astype(np.float32)
     hits = np.zeros(s.n, np.float32) if own_hits is None else own_hits.astype(np.float32)
     if b.rel_neighbour_evidence > 0:
@@ -138,7 +140,6 @@ def learn_certainty(ctx: Context, today: Today) -> None:
         learn_penalty(ctx, np.flatnonzero(own_hits))
     # a hit is a punished post: the rest of the trials went unpunished
     misses = np.maximum(trials - hits, 0.0)
-    believing = (s.certainty_hits + s.certainty_misses) > 0
     s.certainty_hits += (w * hits * believing).astype(np.float32)
     s.certainty_misses += (w * misses * believing).astype(np.float32)
     total = s.certainty_hits + s.certainty_misses

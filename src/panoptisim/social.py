@@ -106,12 +106,19 @@ def cut_ties(ctx: Context, today: Today) -> None:
     u = rng.random(len(entries)) * p_bar[which]
     cut = g.cut(entries[u < p])
     if len(cut):
-        ends = np.concatenate([g.indices[cut], g.indices[g.rev[cut]]])
-        s.active_degree -= np.bincount(ends, minlength=s.n).astype(np.float32)
-        fam = np.concatenate([ctx.family[cut], ctx.family[cut]])
-        s.family_degree -= np.bincount(ends[fam], minlength=s.n).astype(np.float32)
-        today.tie_ends_cut = ends.astype(np.int64)
+        today.tie_ends_cut = change_degrees(ctx, cut, -1.0)
     today.ties_cut = int(len(cut))
+
+
+def change_degrees(ctx: Context, ties: np.ndarray, sign: float) -> np.ndarray:
+    """Keep ``active_degree`` and ``family_degree`` in step with ties just cut (``sign``
+    -1) or restored (+1), given by CSR entry; returns the agents at both ends (int64)."""
+    s, g = ctx.state, ctx.state.graph
+    ends = np.concatenate([g.indices[ties], g.indices[g.rev[ties]]])
+    s.active_degree += sign * np.bincount(ends, minlength=s.n).astype(np.float32)
+    fam = np.concatenate([ctx.family[ties], ctx.family[ties]])
+    s.family_degree += sign * np.bincount(ends[fam], minlength=s.n).astype(np.float32)
+    return ends.astype(np.int64)
 
 
 def cost_ended(ctx: Context, ties: np.ndarray, t: int) -> np.ndarray:
@@ -130,7 +137,7 @@ def cost_ended(ctx: Context, ties: np.ndarray, t: int) -> np.ndarray:
 
 def restore_ties(ctx: Context, today: Today) -> None:
     """Restore cut ties whose cost has ended, each with daily probability ``p_restore``."""
-    s, g = ctx.state, ctx.state.graph
+    g = ctx.state.graph
     ties = g.cut_ties
     if len(ties) == 0:
         return
@@ -140,11 +147,7 @@ def restore_ties(ctx: Context, today: Today) -> None:
     ended = drawn[cost_ended(ctx, drawn, today.t)]
     back = g.restore(ended)
     if len(back):
-        ends = np.concatenate([g.indices[back], g.indices[g.rev[back]]])
-        s.active_degree += np.bincount(ends, minlength=s.n).astype(np.float32)
-        fam = np.concatenate([ctx.family[back], ctx.family[back]])
-        s.family_degree += np.bincount(ends[fam], minlength=s.n).astype(np.float32)
-        today.tie_ends_restored = ends.astype(np.int64)
+        today.tie_ends_restored = change_degrees(ctx, back, 1.0)
     today.ties_restored = int(len(back))
 
 
