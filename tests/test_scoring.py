@@ -316,3 +316,30 @@ def test_credits_for_seen_repayments_and_favoured_purchases():
     scoring.step(ctx, today)
     expected = sc.w_repayment * today.repaid_seen + sc.w_favoured * today.favoured_seen
     np.testing.assert_allclose(s.score - before, expected, atol=1e-9)
+
+
+def test_credits_fade_so_a_clean_record_levels_off():
+    """A credit counts for a while, not for ever: every day 1/dur_retention_credit of the
+    credits still counting leaves the score, so an agent credited c points a day levels off
+    at c x dur_retention_credit above its start instead of climbing without end."""
+    ctx = score_ctx({"scoring.dur_retention_credit": 50, "scoring.score_max": 10_000.0})
+    s, sc = ctx.state, ctx.scenario.scoring
+    start = s.score.copy()
+    paid = np.arange(s.n) % 2 == 0
+    gained = []
+    for t in range(600):
+        today = quiet_today(ctx, t)
+        today.repaid_seen = paid
+        scoring.step(ctx, today)
+        gained.append(float((s.score - start)[paid].mean()))
+    level = sc.w_repayment * 50  # the fixed point of g -> g (1 - 1/50) + w
+    assert gained[0] == pytest.approx(sc.w_repayment)
+    assert gained[-1] == pytest.approx(level, rel=1e-3)
+    assert gained[-1] - gained[-100] < 1e-3 * level  # level, not still climbing
+    np.testing.assert_allclose(s.points_credit[paid], gained[-1], rtol=1e-9)
+    assert np.all(s.score[~paid] == start[~paid])
+    # one day without credits: the score falls by exactly the share that faded
+    today = quiet_today(ctx, 600)
+    before = s.score.copy()
+    scoring.step(ctx, today)
+    np.testing.assert_allclose((before - s.score)[paid], gained[-1] / 50, rtol=1e-9)

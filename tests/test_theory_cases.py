@@ -113,16 +113,34 @@ def test_one_sided_checks_say_their_side_in_the_table():
 
 
 # ------------------------------------------------------------ paired helpers
-def test_ols_slope_and_its_interval():
+def test_ols_slope_and_its_interval_over_replicates():
     rng = np.random.default_rng(3)
     t = np.arange(200)
-    slope, low, high = paired.ols_slope(2.0 + 0.01 * t + rng.normal(0, 0.1, 200))
-    assert low < 0.01 < high and slope == pytest.approx(0.01, abs=3 * (high - low) / 4)
-    flat, low, high = paired.ols_slope(np.full(50, 3.0) + rng.normal(0, 1e-3, 50))
+    assert paired.ols_slope(2.0 + 0.01 * t) == pytest.approx(0.01)
+    trend = 2.0 + 0.01 * t + rng.normal(0, 0.1, (5, 200))
+    slope, low, high = paired.slope_interval(trend, slice(100, 200))
+    assert low < 0.01 < high and low > 0  # a clear trend is not indistinguishable from 0
+    flat, low, high = paired.slope_interval(3.0 + rng.normal(0, 1e-3, (5, 50)), slice(None))
     assert low < 0 < high
-    # a clear trend is not indistinguishable from zero
-    _, low, _ = paired.ols_slope(0.001 * t + rng.normal(0, 1e-3, 200))
-    assert low > 0
+    # a slow random walk within each run: days are correlated, replicates are not
+    walk = np.cumsum(rng.normal(0, 1.0, (40, 6, 300)), axis=2)
+    covered = [paired.slope_interval(w, slice(200, 300))[1] <= 0
+               <= paired.slope_interval(w, slice(200, 300))[2] for w in walk]
+    assert np.mean(covered) >= 0.85
+
+
+@pytest.mark.slow
+def test_steady_state_check_finds_the_drift_of_records_that_never_expire():
+    """The power of theory-steady-state: the same statistic at the case's full size finds
+    the falling expression of a regime whose records never expire (flags and credits kept
+    100 years), and does not at the default retention."""
+    from panoptisim.validation.cases.theory_steady_state import Inputs, last_quarter_slope
+    never = {key: 36_500 for key in paired.keys_like("scoring", "dur_retention_")}
+    assert "scoring.dur_retention_credit" in never and len(never) == 7
+    _, _, high, _ = last_quarter_slope(Inputs(), never)
+    assert high < 0
+    _, low, high, _ = last_quarter_slope(Inputs(), {})
+    assert low <= 0 <= high
 
 
 def test_quarters_and_mean_interval():

@@ -85,6 +85,9 @@ def test_after_abolish_no_flag_or_sanction_and_scores_return_but_fear_fades_slow
     assert running > 0 and c["sanctions_lifted"][D] == running
     s = run_state(sim)
     np.testing.assert_array_equal(s.score, s.score_start)
+    for acc in (s.points_true, s.points_false, s.points_political, s.points_association,
+                s.points_credit):  # no record, penalty or credit, survives the regime
+        assert not acc.any()
     status = s.flags.status
     assert (status == ABOLISHED).sum() > 0 and (status == ACTIVE).sum() == 0
     risk = c["perceived_risk_mean"]

@@ -6,11 +6,11 @@ entries act on the state of the regions they name:
 
 - ``abolish``: the regime ends. Running sanctions are lifted (their legal basis is gone);
   flags still counting stop counting (status ``ABOLISHED``; the log keeps them, with their
-  provenance); scores and the points behind them return to their start (no scorer, no
-  score). Agents keep what they learnt: perceived risk is not reset but fades by the same
-  learning rule as it grew (Anwar & Loughran 2011: perceptions update on new evidence, and
-  without detections the evidence is nil). Association points end with the flags; cut
-  ties are not restored by decree but return one by one as their cost has ended
+  provenance); scores and the points and credits behind them return to their start (no
+  scorer, no score). Agents keep what they learnt: perceived risk is not reset but fades by
+  the same learning rule as it grew (Anwar & Loughran 2011: perceptions update on new
+  evidence, and without detections the evidence is nil). Association points end with the
+  flags; cut ties are not restored by decree but return one by one as their cost has ended
   (``social.restore_ties``: no association scoring any more). Penney (2016) found that
   chilling after the 2013 revelations persisted for months, not days, so no reset is
   assumed.
@@ -50,7 +50,8 @@ def abolish(ctx: Context, residents: np.ndarray) -> int:
     ending = (status == ACTIVE) & residents[assoc.agent]
     status[ending] = ABOLISHED
     assoc.column("end_day")[ending] = -1
-    for acc in (s.points_true, s.points_false, s.points_political, s.points_association):
+    for acc in (s.points_true, s.points_false, s.points_political, s.points_association,
+                s.points_credit):
         acc[residents] = 0.0
     s.n_flags_counting[residents] = 0
     s.score[residents] = s.score_start[residents]

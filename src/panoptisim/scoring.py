@@ -3,10 +3,11 @@
 Order within the day: forgiveness decays every score toward its start; flags whose appeal
 succeeds or whose retention period (by kind, ``scoring.dur_retention_<kind>``, or a shorter
 sunset) ends today stop counting, and so do association points whose retention ends;
-today's flags are logged with provenance and deducted; on-time payments and favoured
-purchases earn credits; each live tie of an agent with a counting political flag today is
-charged association points ("guilt by association", :func:`charge_association`; new public
-sanctions are charged the same way by the sanctions stage); scores are clipped to range.
+today's flags are logged with provenance and deducted; credits fade
+(``scoring.dur_retention_credit``) and on-time payments and favoured purchases earn new
+ones; each live tie of an agent with a counting political flag today is charged association
+points ("guilt by association", :func:`charge_association`; new public sanctions are
+charged the same way by the sanctions stage); scores are clipped to range.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def forgive(ctx: Context) -> None:
         return
     s = ctx.state
     s.score += f * (s.score_start - s.score)
-    for acc in (s.points_true, s.points_false, s.points_political, s.points_association):
+    for acc in (s.points_true, s.points_false, s.points_political, s.points_association,
+                s.points_credit):
         acc *= 1.0 - f
 
 
@@ -137,14 +139,29 @@ def log_flags(ctx: Context, today: Today) -> None:
         s.flags.schedule(ids[sel], end[sel], kind)
 
 
+def fade_credits(ctx: Context) -> None:
+    """Credits fade out: each day 1/``scoring.dur_retention_credit`` of the credit points
+    still counting leaves the score (an exponential window of recent conduct, so that, as
+    adverse flags expire, a clean record does not lift the score without end and the score
+    has a steady state)."""
+    s = ctx.state
+    fade = s.points_credit / ctx.rules.of("scoring.dur_retention_credit")
+    s.score -= fade
+    s.points_credit -= fade
+
+
 def credit(ctx: Context, today: Today) -> None:
     """Credits for on-time payments and favoured purchases the scorer saw."""
     s, arm = ctx.state, ctx.arm
     w_repayment, w_favoured = arm.per_agent("w_repayment"), arm.per_agent("w_favoured")
     if np.any(w_repayment > 0) and today.repaid_seen is not None:
-        s.score += w_repayment * today.repaid_seen
+        earned = w_repayment * today.repaid_seen
+        s.score += earned
+        s.points_credit += earned
     if np.any(w_favoured > 0) and today.favoured_seen is not None:
-        s.score += w_favoured * today.favoured_seen
+        earned = w_favoured * today.favoured_seen
+        s.score += earned
+        s.points_credit += earned
 
 
 def live_ties_of(ctx: Context, agents: np.ndarray, live_only: bool = True
@@ -261,6 +278,7 @@ def step(ctx: Context, today: Today) -> None:
     today.appeal_winners = end_flags(ctx, today.t)
     end_association(ctx, today.t)
     log_flags(ctx, today)
+    fade_credits(ctx)
     credit(ctx, today)
     association_term(ctx, today)
     rule = ctx.rules.of

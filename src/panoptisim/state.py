@@ -160,6 +160,10 @@ class State:
                                        "flags still counting.")
     points_political: np.ndarray = declare(np.float64, 0.0, "points", "Penalty points of "
                                            "political flags still counting (true or false).")
+    points_credit: np.ndarray = declare(np.float64, 0.0, "points", "Credit points still "
+                                        "counting: on-time payments and favoured purchases "
+                                        "the scorer saw, fading at 1/"
+                                        "`scoring.dur_retention_credit` a day.")
     points_association: np.ndarray = declare(np.float64, 0.0, "points", "Association points "
                                              "still counting: charged for live ties' "
                                              "political flags and public sanctions.")

@@ -632,6 +632,14 @@ class ScoringParams(Section):
                "Measures, 2025)",
         description="Days association points count before they expire.")
 
+    dur_retention_credit: int = param(
+        365, ge=1, le=36500, unit="days",
+        source="assumption: as adverse records of general dishonesty, 1 year (NDRC Credit "
+               "Repair Management Measures, 2025); credit scores weigh recent conduct",
+        description="Mean days a credit (on-time payment, favoured purchase) counts: credits "
+                    "fade out exponentially with this time constant, so a clean record does "
+                    "not lift the score without end.")
+
 
 # ------------------------------------------------------------------ social response
 class SocialParams(Section):
