@@ -22,10 +22,10 @@ interval contains 0. Replicates are independent, so their slopes are independent
 however strongly the days within one run are correlated (the climate, beliefs and opinions
 move over months: in a four-year run of 8,000 agents, a Newey-West interval with the lag
 a one-year window allows, 5 days, excluded 0 for the control arm, which has no regime, in
-one replicate of three). The same statistic finds the drift when
-the mechanism is removed: with every flag kind and credit retained for 100 years, the full
-run's treated slope is -1.0e-6 a day (95% interval -1.7e-6 to -4e-7, expression falling 13%
-over the last quarter; test `test_steady_state_check_finds_the_drift_of_records_that_never_expire`).
+one replicate of three). The same statistic finds the drift when the mechanism is removed:
+with every flag kind and credit retained for 100 years, the full run's treated slope is
+-1.0e-6 a day (95% interval -1.7e-6 to -4e-7, expression falling 13% over the last quarter;
+slow test `test_steady_state_check_finds_the_drift_of_records_that_never_expire`).
 
 Inputs: published and assumed
 -----------------------------
