@@ -48,7 +48,9 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/demo_speed.py --runs 3
 	$(BIN)/python benchmarks/scale.py --sizes 1e5 1e6 1e7 --runs 3
-	$(BIN)/python benchmarks/vs_mesa.py --sizes 1e4 1e5 --steps 5 --runs 3
+	$(BIN)/python benchmarks/vs_mesa.py --sizes 1e4 --runs 3
+	$(BIN)/python benchmarks/vs_mesa.py --sizes 1e5 --versions plain incremental --runs 3
+	$(BIN)/python benchmarks/vs_mesa.py --sizes 1e5 --versions networkgrid --runs-at 1e5=1
 	$(BIN)/python benchmarks/roofline.py --size 1e6 --repeat 9
 	$(BIN)/python benchmarks/sweep_throughput.py --modes sequential,local,dask
 
