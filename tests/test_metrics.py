@@ -191,6 +191,7 @@ def test_falsification_degree_ratio_and_isolation_on_hand_made_state():
     s.active_degree[:] = built * 0.8  # everyone else keeps 80% of the ties at build
     s.active_degree[:200] = built[:200] * 0.5  # dissenters half
     s.active_degree[:50] = 0.0  # 50 dissenters lost every tie: mean kept 150 * 0.5 / 200
+    today = quiet_today(ctx, 1)  # a later day (a day's counts are taken once, then kept)
     assert BY_NAME["dissenter_degree_ratio"].fn(ctx, today) == pytest.approx(0.375 / 0.8)
     assert BY_NAME["isolated_dissenters_share"].fn(ctx, today) == pytest.approx(50 / 200)
 
@@ -205,8 +206,8 @@ def test_sanction_metrics_on_hand_made_state():
     today.new_sanction_agent = np.arange(6)
     today.new_sanction_kind = np.array([0, 0, 1, 3, 3, 3], np.int8)
     today.new_sanction_wrongful = np.array([1, 0, 0, 1, 0, 0], bool)
-    assert BY_NAME["shamed_daily"].fn(ctx, today) == 40
     s.ever_sanctioned[sanction_index("shaming"), :55] = True
+    assert BY_NAME["shamed_daily"].fn(ctx, today) == 40
     assert BY_NAME["people_shamed"].fn(ctx, today) == 55
     assert BY_NAME["under_shaming"].fn(ctx, today) == 40
     assert BY_NAME["internet_throttled_days"].fn(ctx, today) == 15
@@ -286,3 +287,51 @@ def test_steady_state_is_the_days_after_the_burn_in_beside_the_run_total():
     short = panoptisim.run("baseline", overrides={"population.size": 500, "run.steps": 20,
                                                   "run.burn_in": 20})
     assert "steady_state" not in short.summary["metrics"]["flags_true"]
+
+
+def test_day_counts_of_one_compiled_pass_equal_the_numpy_reductions():
+    """The day's counts over the agents (kernels.day_counts, one pass) are exactly the numpy
+    reductions they stand for, whatever the state: random masks, sanctions, subgroups and
+    regions."""
+    from panoptisim.daycounts import SHAMING, day_counts
+    from panoptisim.kernels import DAY_COUNTS
+    from panoptisim.state import SUBGROUP_KEYS
+
+    rng = np.random.default_rng(11)
+    ctx = make_ctx({}, n=3000)
+    s, n = ctx.state, ctx.state.n
+    today = quiet_today(ctx, 5, **{f: rng.random(n) < 0.3 for f in (
+        "expressed", "political_chance", "benign_post", "disfavoured", "infraction",
+        "defaulted", "travel_denied", "visa_denied")})
+    s.sanction_days_left[:] = rng.integers(-2, 4, s.sanction_days_left.shape) * \
+        (rng.random(s.sanction_days_left.shape) < 0.2)
+    s.sanction_wrongful[:] = rng.random(s.sanction_wrongful.shape) < 0.5
+    s.ever_sanctioned[:] = rng.random(s.ever_sanctioned.shape) < 0.1
+    s.active_degree[rng.random(n) < 0.2] = 0
+    s.region[:] = rng.integers(0, 1, n)
+    counts = day_counts(ctx, today)
+    assert day_counts(ctx, today) is counts  # computed once a day
+    had = s.dissenter & today.political_chance
+    under = s.sanction_days_left > 0
+    expected = {
+        "expressed": today.expressed.sum(), "dissenter_chance": had.sum(),
+        "dissenter_silent": (had & ~today.expressed).sum(),
+        "benign_post": today.benign_post.sum(), "disfavoured": today.disfavoured.sum(),
+        "infraction": today.infraction.sum(), "defaulted": today.defaulted.sum(),
+        "travel_denied": today.travel_denied.sum(), "visa_denied": today.visa_denied.sum(),
+        "wrongful_sanction_days": (under & s.sanction_wrongful).sum(),
+        "isolated_dissenters": (ctx.ties_at_build.dissenter & (s.active_degree == 0)).sum(),
+        "ever_shamed": s.ever_sanctioned[SHAMING].sum()}
+    assert set(DAY_COUNTS) == set(expected)
+    assert counts.named == {k: int(v) for k, v in expected.items()}
+    np.testing.assert_array_equal(counts.under, under.sum(axis=1))
+    ever = s.ever_sanctioned.any(axis=0)
+    for g, key in enumerate(SUBGROUP_KEYS):
+        mask = ctx.subgroups[key]
+        assert counts.members[g] == mask.sum() and counts.ever_any[g] == (ever & mask).sum()
+    regions = len(ctx.scenario.population.regions)
+    np.testing.assert_array_equal(counts.by_region, [
+        np.bincount(s.region[today.expressed], minlength=regions),
+        np.bincount(s.region[today.political_chance], minlength=regions)])
+    assert counts.ever_any.sum() > 0 and counts.named["wrongful_sanction_days"] > 0
+    assert counts.named["isolated_dissenters"] > 0

@@ -242,12 +242,17 @@ def step(ctx: Context, today: Today) -> None:
 
     interval = b.dur_payment_interval
     today.payment_due = s.has_loan & ((t + s.payment_offset) % interval == 0)
-    income = s.income_base * np.where(s.sanctioned("employer_notified"),
-                                      1.0 - ctx.rules.of("sanctions.rel_income_cut"), 1.0)
+    due = np.flatnonzero(today.payment_due)  # a payment a month: the rest owe nothing today
+    cut = ctx.rules.of("sanctions.rel_income_cut")
+    notified = s.sanction_days_left[SANCTIONS.index("employer_notified"), due] > 0
+    income = s.income_base[due] * np.where(notified,
+                                           1.0 - (cut[due] if isinstance(cut, np.ndarray)
+                                                  else cut), 1.0)
     p_default = np.minimum(
         b.p_default_base * (ctx.median_income / income)
         ** b.rel_default_income, 1.0)
-    today.defaulted = today.payment_due & (uniform("behavior.default") < p_default)
+    today.defaulted = np.zeros(n, bool)
+    today.defaulted[due] = uniform("behavior.default")[due] < p_default
     today.repaid = today.payment_due & ~today.defaulted
 
     today.trip_wanted = uniform("behavior.trip") < b.p_trip

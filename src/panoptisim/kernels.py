@@ -200,6 +200,77 @@ def live_entries_into(indptr: np.ndarray, rev: np.ndarray, active: np.ndarray,
     return _entries_into(indptr, rev, active, np.ascontiguousarray(targets, np.int64))
 
 
+#: What :func:`day_counts` counts, in the order of its result: the day's events and the
+#: stocks of the metrics that are counts over the agents (``metrics``).
+DAY_COUNTS = ("expressed", "dissenter_chance", "dissenter_silent", "benign_post",
+              "disfavoured", "infraction", "defaulted", "travel_denied", "visa_denied",
+              "wrongful_sanction_days", "isolated_dissenters", "ever_shamed")
+
+
+@nb.njit(cache=True, nogil=True)
+def _day_counts(expressed, chance, dissenter, benign, disfavoured, infraction, defaulted,
+                travel_denied, visa_denied, days_left, wrongful, ever, shaming,
+                built_dissenter, active_degree, urban, group, quintile, region, n_regions):
+    n = len(expressed)
+    kinds = days_left.shape[0]
+    counts = np.zeros(12, np.int64)
+    under = np.zeros(kinds, np.int64)
+    # subgroups in SUBGROUP_KEYS order: urban, rural, group_0, group_1, income_q1..q5
+    members = np.zeros(9, np.int64)
+    ever_any = np.zeros(9, np.int64)
+    by_region = np.zeros((2, n_regions), np.int64)  # expressed, chances to express
+    for i in range(n):
+        e, c = expressed[i], chance[i]
+        counts[0] += e
+        if dissenter[i] and c:
+            counts[1] += 1
+            counts[2] += not e
+        counts[3] += benign[i]
+        counts[4] += disfavoured[i]
+        counts[5] += infraction[i]
+        counts[6] += defaulted[i]
+        counts[7] += travel_denied[i]
+        counts[8] += visa_denied[i]
+        had = False
+        for k in range(kinds):
+            if days_left[k, i] > 0:
+                under[k] += 1
+                counts[9] += wrongful[k, i]
+            had |= ever[k, i]
+        counts[10] += built_dissenter[i] and active_degree[i] == 0
+        counts[11] += ever[shaming, i]
+        g0 = 0 if urban[i] else 1
+        g1 = 2 + group[i]
+        g2 = 4 + quintile[i]
+        members[g0] += 1
+        members[g1] += 1
+        members[g2] += 1
+        if had:
+            ever_any[g0] += 1
+            ever_any[g1] += 1
+            ever_any[g2] += 1
+        by_region[0, region[i]] += e
+        by_region[1, region[i]] += c
+    return counts, under, members, ever_any, by_region
+
+
+def day_counts(expressed: np.ndarray, chance: np.ndarray, dissenter: np.ndarray,
+               behaviour: tuple[np.ndarray, ...], days_left: np.ndarray, wrongful: np.ndarray,
+               ever: np.ndarray, shaming: int, built_dissenter: np.ndarray,
+               active_degree: np.ndarray, urban: np.ndarray, group: np.ndarray,
+               quintile: np.ndarray, region: np.ndarray, n_regions: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The day's integer counts over the agents in one pass (integer sums: exact in any
+    order, so equal to the numpy reductions they replace). ``behaviour``: today's
+    benign post, disfavoured purchase, infraction, default, travel and visa denial masks.
+    Returns (the ``DAY_COUNTS``, agents under each sanction, members of each subgroup and
+    of them those ever sanctioned (SUBGROUP_KEYS order: urban, rural, the two groups, the
+    five income quintiles), expressions and chances to express by region (2 x regions))."""
+    return _day_counts(expressed, chance, dissenter, *behaviour, days_left, wrongful, ever,
+                       shaming, built_dissenter, active_degree, urban, group, quintile,
+                       region, n_regions)
+
+
 def warm_up() -> float:
     """Compile (or load from cache) every kernel; returns the seconds it took."""
     import time
@@ -212,4 +283,9 @@ def warm_up() -> float:
     live_entries_into(indptr, rev, active, np.array([1]))
     for x in (np.array([0, 1, 0], np.float32), np.array([0, 1, 0], np.float64)):
         neighbour_sum(indptr, indices, active, x)
+    flag = np.array([True, False, True])
+    small = np.zeros(3, np.int8)
+    day_counts(flag, flag, flag, (flag,) * 6, np.zeros((5, 3), np.int32),
+               np.zeros((5, 3), np.bool_), np.zeros((5, 3), np.bool_), 3, flag,
+               np.ones(3, np.float32), flag, small, small, small, 1)
     return time.perf_counter() - t0

@@ -19,10 +19,9 @@ import numpy as np
 
 from panoptisim import cascade
 from panoptisim.context import Context
+from panoptisim.daycounts import SHAMING, day_counts
 from panoptisim.regional import RegionRecorder
 from panoptisim.state import SANCTIONS, SENSORS, SUBGROUP_KEYS, Today
-
-SHAMING = SANCTIONS.index("shaming")
 
 MetricFn = Callable[[Context, Today], float]
 
@@ -72,6 +71,16 @@ def gini_binned(x: np.ndarray, lo: float, hi: float, resolution: float = 0.01) -
     return float((values * counts * (2.0 * below + counts - n)).sum() / (n * total))
 
 
+def _count(name: str) -> MetricFn:
+    """A count of ``kernels.DAY_COUNTS`` as a metric."""
+    return lambda ctx, today: float(day_counts(ctx, today).named[name])
+
+
+def _share(name: str) -> MetricFn:
+    """A count of ``kernels.DAY_COUNTS`` as a share of the agents."""
+    return lambda ctx, today: day_counts(ctx, today).named[name] / ctx.state.n
+
+
 def _score_gini(ctx: Context, today: Today) -> float:
     rules = ctx.rules
     return gini_binned(ctx.state.score, min(rules.table("scoring.score_min")),
@@ -79,8 +88,8 @@ def _score_gini(ctx: Context, today: Today) -> float:
 
 
 def _falsification(ctx: Context, today: Today) -> float:
-    had = ctx.state.dissenter & today.political_chance
-    return _ratio((had & ~today.expressed).sum(), had.sum())
+    counts = day_counts(ctx, today).named
+    return _ratio(counts["dissenter_silent"], counts["dissenter_chance"])
 
 
 def _degree_ratio(ctx: Context, today: Today) -> float:
@@ -98,8 +107,8 @@ def _degree_ratio(ctx: Context, today: Today) -> float:
 
 def _isolated(ctx: Context, today: Today) -> float:
     """Share of dissenters built with ties who have lost every one."""
-    s, ties = ctx.state, ctx.ties_at_build
-    return _ratio((ties.dissenter & (s.active_degree == 0)).sum(), ties.dissenters)
+    return _ratio(day_counts(ctx, today).named["isolated_dissenters"],
+                  ctx.ties_at_build.dissenters)
 
 
 def _dissenter_ties_lost(family: bool) -> MetricFn:
@@ -139,21 +148,21 @@ def _new_sanctions(kind: int) -> MetricFn:
 
 
 def _current(kind: int) -> MetricFn:
-    return lambda ctx, today: float((ctx.state.sanction_days_left[kind] > 0).sum())
+    return lambda ctx, today: float(day_counts(ctx, today).under[kind])
 
 
 def _ever_share(key: str) -> MetricFn:
+    g = SUBGROUP_KEYS.index(key)
+
     def fn(ctx: Context, today: Today) -> float:
-        if today.ever_sanctioned_any is None:  # shared by the nine subgroup columns
-            today.ever_sanctioned_any = ctx.state.ever_sanctioned.any(axis=0)
-        mask = ctx.subgroups[key]
-        return _ratio((today.ever_sanctioned_any & mask).sum(), mask.sum())
+        counts = day_counts(ctx, today)
+        return _ratio(counts.ever_any[g], counts.members[g])
     return fn
 
 
 def _build() -> list[Metric]:
     m = [
-        Metric("expressed_dissent_rate", lambda c, t: float(t.expressed.mean()), "mean",
+        Metric("expressed_dissent_rate", _share("expressed"), "mean",
                "Share of agents who expressed dissent that day."),
         Metric("preference_falsification_rate", _falsification, "mean",
                "Share of dissenters (d >= 0.5) who had the chance and did not express."),
@@ -168,17 +177,17 @@ def _build() -> list[Metric]:
             dtype=np.float64)), "last",
                "Mean latent dissent d at the end of the day (it moves with the opinion stage: "
                "knowledge falsification and grievance)."),
-        Metric("benign_post_rate", lambda c, t: float(t.benign_post.mean()), "mean",
+        Metric("benign_post_rate", _share("benign_post"), "mean",
                "Share of agents who posted something benign (over-deterrence shows here)."),
-        Metric("disfavoured_purchase_rate", lambda c, t: float(t.disfavoured.mean()), "mean",
+        Metric("disfavoured_purchase_rate", _share("disfavoured"), "mean",
                "Share of agents who made a disfavoured purchase."),
-        Metric("infraction_rate", lambda c, t: float(t.infraction.mean()), "mean",
+        Metric("infraction_rate", _share("infraction"), "mean",
                "Share of agents who committed a minor infraction."),
-        Metric("dissent_expressed", lambda c, t: float(t.expressed.sum()), "sum",
+        Metric("dissent_expressed", _count("expressed"), "sum",
                "Dissenting posts expressed that day (deleted ones included)."),
         Metric("dissent_deleted", lambda c, t: float(len(t.deleted_agent)), "sum",
                "Dissenting posts the censor deleted before the author's ties saw them."),
-        Metric("defaults", lambda c, t: float(t.defaulted.sum()), "sum",
+        Metric("defaults", _count("defaulted"), "sum",
                "Loan payments defaulted."),
         Metric("flags_true", _flags(None, True), "sum", "Flags on agents who did it."),
         Metric("flags_false", _flags(None, False), "sum",
@@ -197,8 +206,7 @@ def _build() -> list[Metric]:
                "points counting against the agent (but-for)."),
         Metric("wrongful_sanction_share", _wrongful_share, "last",
                "Wrongful sanctions / all sanctions, cumulative to that day."),
-        Metric("wrongful_sanction_days", lambda c, t: float(
-            ((c.state.sanction_days_left > 0) & c.state.sanction_wrongful).sum()), "sum",
+        Metric("wrongful_sanction_days", _count("wrongful_sanction_days"), "sum",
                "Agent-days under a sanction that was wrongful when imposed (per sanction type)."),
         Metric("sanctions_continued", lambda c, t: float(t.sanctions_continued), "sum",
                "Sanctions renewed without a gap (the score still under the threshold when "
@@ -218,16 +226,16 @@ def _build() -> list[Metric]:
         m.append(Metric(f"under_{kind}", _current(k), "last",
                         f"Agents under {kind.replace('_', ' ')} that day."))
     m += [
-        Metric("travel_denials", lambda c, t: float(t.travel_denied.sum()), "sum",
+        Metric("travel_denials", _count("travel_denied"), "sum",
                "Train or plane trips refused to banned agents."),
-        Metric("visa_denials", lambda c, t: float(t.visa_denied.sum()), "sum",
+        Metric("visa_denials", _count("visa_denied"), "sum",
                "Visa applications refused."),
-        Metric("internet_throttled_days", lambda c, t: float(c.state.sanctioned(
-            "internet_throttled").sum()), "sum", "Agent-days of throttled internet."),
-        Metric("shamed_daily", lambda c, t: float(c.state.sanctioned("shaming").sum()), "mean",
+        Metric("internet_throttled_days", _current(SANCTIONS.index("internet_throttled")),
+               "sum", "Agent-days of throttled internet."),
+        Metric("shamed_daily", _current(SHAMING), "mean",
                "Agents publicly shamed that day, a daily stock (summary: mean over days)."),
-        Metric("people_shamed", lambda c, t: float(c.state.ever_sanctioned[SHAMING].sum()),
-               "last", "Agents publicly shamed at least once so far (summary: over the run)."),
+        Metric("people_shamed", _count("ever_shamed"), "last",
+               "Agents publicly shamed at least once so far (summary: over the run)."),
         Metric("fast_track", _fast_track, "last", "Agents with fast-track privileges."),
         Metric("dissenter_degree_ratio", _degree_ratio, "last",
                "Mean share of their ties at build that dissenters still hold / the same of "

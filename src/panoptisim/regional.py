@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from panoptisim.context import Context
+from panoptisim.daycounts import day_counts
 from panoptisim.intervals import arm_entry, interval
 from panoptisim.state import Today
 
@@ -56,8 +57,9 @@ class RegionRecorder:
         if n_regions != self.n_regions:  # sized for another population: resize, empty
             self.__init__(self.steps, n_regions)
         region, t, c = ctx.state.region, today.t, self.columns
-        c["expressed_dissent"][t] = self._count(region, np.flatnonzero(today.expressed))
-        c["political_chances"][t] = self._count(region, np.flatnonzero(today.political_chance))
+        by_region = day_counts(ctx, today).by_region
+        c["expressed_dissent"][t] = by_region[0]
+        c["political_chances"][t] = by_region[1]
         true = today.flag_true
         c["flags_true"][t] = self._count(region, today.flag_agent[true])
         c["flags_false"][t] = self._count(region, today.flag_agent[~true])

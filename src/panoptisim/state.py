@@ -360,9 +360,9 @@ class Today:
     tie_ends_restored: np.ndarray = event("social_response", np.int64, "Agent at one end of "
                                           "a tie restored today (both ends listed).",
                                           per="tie end")
-    ever_sanctioned_any: np.ndarray | None = event("metrics", np.bool_, "Had any sanction at "
-                                                   "least once so far; computed once a day "
-                                                   "for the subgroup shares.")
+    day_counts: Any = event("metrics", object, "The day's integer counts over the agents "
+                            "(metrics.DayCounts: one compiled pass), computed once a day for "
+                            "the metrics and the counts by region.")
 
     @classmethod
     def written_by(cls, stage: str, dtype: type | None = None) -> tuple[str, ...]:
