@@ -360,9 +360,10 @@ class Today:
     tie_ends_restored: np.ndarray = event("social_response", np.int64, "Agent at one end of "
                                           "a tie restored today (both ends listed).",
                                           per="tie end")
-    day_counts: Any = event("metrics", object, "The day's integer counts over the agents "
-                            "(metrics.DayCounts: one compiled pass), computed once a day for "
-                            "the metrics and the counts by region.")
+    day_counts: Any = field(default=None, metadata={
+        "stage": "metrics", "dtype": object, "per": "day",
+        "meaning": "The day's integer counts over the agents (daycounts.DayCounts, one "
+                   "compiled pass), taken once a day for the metrics and the counts by region."})
 
     @classmethod
     def written_by(cls, stage: str, dtype: type | None = None) -> tuple[str, ...]:
