@@ -335,3 +335,23 @@ def test_day_counts_of_one_compiled_pass_equal_the_numpy_reductions():
         np.bincount(s.region[today.political_chance], minlength=regions)])
     assert counts.ever_any.sum() > 0 and counts.named["wrongful_sanction_days"] > 0
     assert counts.named["isolated_dissenters"] > 0
+
+
+def test_tie_metrics_are_taken_again_only_on_a_day_ties_change():
+    """The metrics of the live ties (degree ratio, ties lost) keep yesterday's value on a
+    day when no tie was cut or restored, and are taken afresh when one was."""
+    ctx = make_ctx(n=1000)
+    s = ctx.state
+    s.dissenter[:] = np.arange(1000) < 200
+    ctx.ties_at_build = TiesAtBuild.of(s)
+    rec = Recorder(3)
+    rec.record(ctx, quiet_today(ctx, 0))
+    assert rec.columns["dissenter_degree_ratio"][0] == 1.0
+    s.active_degree[:200] *= 0.5  # as if ties had been cut, but the day reports none
+    rec.record(ctx, quiet_today(ctx, 1))
+    assert rec.columns["dissenter_degree_ratio"][1] == 1.0
+    today = quiet_today(ctx, 2)
+    today.ties_cut = 1
+    rec.record(ctx, today)
+    assert rec.columns["dissenter_degree_ratio"][2] < 0.75
+    assert rec.columns["dissenter_friend_ties_lost"][2] > 0.3

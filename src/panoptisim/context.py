@@ -11,7 +11,7 @@ from panoptisim.regime import Arm, make_arm
 from panoptisim.rules import Rules
 from panoptisim.scenario import Scenario
 from panoptisim.scenario.timeline import Schedule, schedule
-from panoptisim.state import GROUPS, State
+from panoptisim.state import GROUPS, SUBGROUP_KEYS, State
 from panoptisim.streams import Streams
 
 
@@ -64,6 +64,9 @@ class Context:
     #: Masks of the reporting subgroups (SUBGROUP_KEYS), built once.
     subgroups: dict[str, np.ndarray] = field(default_factory=dict)
 
+    #: Members of each reporting subgroup (SUBGROUP_KEYS order), counted once.
+    subgroup_members: np.ndarray | None = None
+
     #: The population's median base income (CNY/year), reference of the default rule.
     median_income: float = 0.0
 
@@ -102,6 +105,9 @@ class Context:
             self.subgroups.update({g: s.group == i for i, g in enumerate(GROUPS)})
             self.subgroups.update({f"income_q{q + 1}": s.income_quintile == q
                                    for q in range(5)})
+        if self.subgroup_members is None:
+            self.subgroup_members = np.array([self.subgroups[k].sum() for k in SUBGROUP_KEYS],
+                                             np.int64)
         if not self.group_members:
             order = np.argsort(self.state.group, kind="stable")
             counts = np.bincount(self.state.group, minlength=2)

@@ -23,8 +23,8 @@ SHAMING = SANCTIONS.index("shaming")
 class DayCounts:
     """Today's integer counts over the agents, from one compiled pass
     (:func:`kernels.day_counts`): named counts (``kernels.DAY_COUNTS``), agents under each
-    sanction, subgroup sizes and of them those ever sanctioned, and expressions and chances
-    to express by region."""
+    sanction, subgroup sizes (``Context.subgroup_members``, fixed at build) and of them
+    those ever sanctioned, and expressions and chances to express by region."""
 
     named: dict[str, int]
     under: np.ndarray
@@ -41,12 +41,12 @@ def day_counts(ctx: Context, today: Today) -> DayCounts:
         s, ties = ctx.state, ctx.ties_at_build
         behaviour = (today.benign_post, today.disfavoured, today.infraction, today.defaulted,
                      today.travel_denied, today.visa_denied)
-        named, under, members, ever_any, by_region = kernels.day_counts(
+        named, under, ever_any, by_region = kernels.day_counts(
             today.expressed, today.political_chance, s.dissenter, behaviour,
             s.sanction_days_left, s.sanction_wrongful, s.ever_sanctioned, SHAMING,
             ties.dissenter, s.active_degree, s.urban, s.group, s.income_quintile, s.region,
             len(ctx.scenario.population.regions))
         today.day_counts = DayCounts(dict(zip(kernels.DAY_COUNTS, named.tolist(),
-                                              strict=True)), under, members, ever_any,
-                                     by_region)
+                                              strict=True)), under,
+                                     ctx.subgroup_members, ever_any, by_region)
     return today.day_counts

@@ -28,12 +28,15 @@ MetricFn = Callable[[Context, Today], float]
 
 @dataclass(frozen=True)
 class Metric:
-    """A per-day metric: its name, function, end-of-run aggregate and meaning."""
+    """A per-day metric: its name, function, end-of-run aggregate and meaning.
+    ``of_ties``: a function of the live ties alone (``active_degree``,
+    ``family_degree``), so unchanged on a day when no tie was cut or restored."""
 
     name: str
     fn: MetricFn
     aggregate: str  # "mean" | "sum" | "last"
     meaning: str
+    of_ties: bool = False
 
 
 def _ratio(num: float, den: float) -> float:
@@ -239,16 +242,19 @@ def _build() -> list[Metric]:
         Metric("fast_track", _fast_track, "last", "Agents with fast-track privileges."),
         Metric("dissenter_degree_ratio", _degree_ratio, "last",
                "Mean share of their ties at build that dissenters still hold / the same of "
-               "everyone else (1 = no difference; agents built without a tie left out)."),
+               "everyone else (1 = no difference; agents built without a tie left out).",
+               of_ties=True),
         Metric("isolated_dissenters_share", _isolated, "last",
                "Share of dissenters built with ties who have lost every one."),
         Metric("ties_cut", lambda c, t: float(t.ties_cut), "sum", "Ties cut that day."),
         Metric("ties_restored", lambda c, t: float(t.ties_restored), "sum",
                "Cut ties restored that day (their cost had ended)."),
         Metric("dissenter_family_ties_lost", _dissenter_ties_lost(True), "last",
-               "Share of the family (household) ties dissenters held at build that are cut."),
+               "Share of the family (household) ties dissenters held at build that are cut.",
+               of_ties=True),
         Metric("dissenter_friend_ties_lost", _dissenter_ties_lost(False), "last",
-               "Share of the friend ties dissenters held at build that are cut."),
+               "Share of the friend ties dissenters held at build that are cut.",
+               of_ties=True),
         Metric("score_mean", lambda c, t: float(c.state.score.mean()), "last", "Mean score."),
         Metric("score_gini", _score_gini, "last",
                "Gini of scores (computed on scores rounded to 0.01 point)."),
@@ -381,9 +387,14 @@ class Recorder:
         self.regional = RegionRecorder(steps, n_regions)
 
     def record(self, ctx: Context, today: Today) -> None:
-        """Evaluate every metric for today, and the counts by region."""
+        """Evaluate every metric for today, and the counts by region. A metric of the live
+        ties keeps yesterday's value when no tie was cut or restored today (the degrees
+        change only then: ``social.change_degrees``)."""
+        t = today.t
+        ties_unchanged = t > 0 and today.ties_cut == 0 and today.ties_restored == 0
         for m in METRICS:
-            self.columns[m.name][today.t] = m.fn(ctx, today)
+            column = self.columns[m.name]
+            column[t] = column[t - 1] if m.of_ties and ties_unchanged else m.fn(ctx, today)
         self.regional.record(ctx, today)
 
 
