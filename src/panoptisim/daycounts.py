@@ -3,8 +3,8 @@
 Most per-day metrics are counts over the agents (who expressed, who is under each sanction,
 which subgroup members were ever sanctioned ...). Counted one numpy reduction at a time
 they were some thirty passes over the population a day; :func:`kernels.day_counts` makes
-them in one compiled pass. Integer sums are exact in any order, so every count equals the
-numpy reduction it replaces.
+them in one compiled call (a tight loop per array). Integer sums are exact in any order,
+so every count equals the numpy reduction it replaces.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ SHAMING = SANCTIONS.index("shaming")
 
 @dataclass
 class DayCounts:
-    """Today's integer counts over the agents, from one compiled pass
+    """Today's integer counts over the agents, from one compiled call
     (:func:`kernels.day_counts`): named counts (``kernels.DAY_COUNTS``), agents under each
     sanction, subgroup sizes (``Context.subgroup_members``, fixed at build) and of them
     those ever sanctioned, and expressions and chances to express by region."""

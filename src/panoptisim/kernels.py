@@ -271,8 +271,8 @@ def day_counts(expressed: np.ndarray, chance: np.ndarray, dissenter: np.ndarray,
                active_degree: np.ndarray, urban: np.ndarray, group: np.ndarray,
                quintile: np.ndarray, region: np.ndarray, n_regions: int
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The day's integer counts over the agents in one pass (integer sums: exact in any
-    order, so equal to the numpy reductions they replace). ``behaviour``: today's
+    """The day's integer counts over the agents in one compiled call (integer sums: exact in
+    any order, so equal to the numpy reductions they replace). ``behaviour``: today's
     benign post, disfavoured purchase, infraction, default, travel and visa denial masks.
     Returns (the ``DAY_COUNTS``, agents under each sanction, the members of each subgroup
     ever sanctioned (SUBGROUP_KEYS order: urban, rural, the two groups, the five income

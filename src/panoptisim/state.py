@@ -363,7 +363,7 @@ class Today:
     day_counts: Any = field(default=None, metadata={
         "stage": "metrics", "dtype": object, "per": "day",
         "meaning": "The day's integer counts over the agents (daycounts.DayCounts, one "
-                   "compiled pass), taken once a day for the metrics and the counts by region."})
+                   "compiled call), taken once a day for the metrics and the counts by region."})
 
     @classmethod
     def written_by(cls, stage: str, dtype: type | None = None) -> tuple[str, ...]:
