@@ -20,6 +20,7 @@ from scipy.special import expit, ndtr
 
 from panoptisim.context import Context
 from panoptisim.network import Graph
+from panoptisim.rules import at
 from panoptisim.state import SANCTIONS, Today
 
 
@@ -134,21 +135,18 @@ def expected_consequence(ctx: Context, agents: np.ndarray) -> np.ndarray:
     score = s.score[agents]
     sigma = b.score_uncertainty
 
-    def at(value: np.ndarray | float) -> np.ndarray | float:
-        return value[agents] if isinstance(value, np.ndarray) else value
-
     # being caught costs something by itself, whatever the score does
     total = np.full(len(agents), b.value_flag, np.float64)
     sanctioning = arm.per_agent("sanctions")
     if np.any(sanctioning):
         for kind, value in zip(SANCTIONS, sanction_values(ctx), strict=True):
-            threshold = at(ctx.rules.of(f"sanctions.threshold_{kind}"))
-            total += crossing_chance(score, penalty, threshold, sigma) * at(value) \
-                * at(sanctioning)
+            threshold = at(ctx.rules.of(f"sanctions.threshold_{kind}"), agents)
+            total += crossing_chance(score, penalty, threshold, sigma) * at(value, agents) \
+                * at(sanctioning, agents)
         # fast track: a privilege held at or above its threshold, lost under it
-        fast = at(ctx.rules.of("sanctions.threshold_fast_track"))
+        fast = at(ctx.rules.of("sanctions.threshold_fast_track"), agents)
         total += crossing_chance(score, penalty, fast, sigma) * b.value_fast_track_day \
-            * b.dur_discount_horizon * at(sanctioning)
+            * b.dur_discount_horizon * at(sanctioning, agents)
     if b.rel_consequence_salience > 0:
         marked = s.marked()
         if marked.any():
@@ -243,11 +241,9 @@ def step(ctx: Context, today: Today) -> None:
     interval = b.dur_payment_interval
     today.payment_due = s.has_loan & ((t + s.payment_offset) % interval == 0)
     due = np.flatnonzero(today.payment_due)  # a payment a month: the rest owe nothing today
-    cut = ctx.rules.of("sanctions.rel_income_cut")
     notified = s.sanction_days_left[SANCTIONS.index("employer_notified"), due] > 0
-    income = s.income_base[due] * np.where(notified,
-                                           1.0 - (cut[due] if isinstance(cut, np.ndarray)
-                                                  else cut), 1.0)
+    income = s.income_base[due] * np.where(
+        notified, 1.0 - at(ctx.rules.of("sanctions.rel_income_cut"), due), 1.0)
     p_default = np.minimum(
         b.p_default_base * (ctx.median_income / income)
         ** b.rel_default_income, 1.0)

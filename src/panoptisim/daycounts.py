@@ -23,12 +23,11 @@ SHAMING = SANCTIONS.index("shaming")
 class DayCounts:
     """Today's integer counts over the agents, from one compiled call
     (:func:`kernels.day_counts`): named counts (``kernels.DAY_COUNTS``), agents under each
-    sanction, subgroup sizes (``Context.subgroup_members``, fixed at build) and of them
-    those ever sanctioned, and expressions and chances to express by region."""
+    sanction, the members of each subgroup ever sanctioned (of ``Context.subgroup_members``),
+    and expressions and chances to express by region."""
 
     named: dict[str, int]
     under: np.ndarray
-    members: np.ndarray
     ever_any: np.ndarray
     by_region: np.ndarray
 
@@ -47,6 +46,6 @@ def day_counts(ctx: Context, today: Today) -> DayCounts:
             ties.dissenter, s.active_degree, s.urban, s.group, s.income_quintile, s.region,
             len(ctx.scenario.population.regions))
         today.day_counts = DayCounts(dict(zip(kernels.DAY_COUNTS, named.tolist(),
-                                              strict=True)), under,
-                                     ctx.subgroup_members, ever_any, by_region)
+                                              strict=True)), under, ever_any,
+                                     by_region)
     return today.day_counts

@@ -158,8 +158,7 @@ def _ever_share(key: str) -> MetricFn:
     g = SUBGROUP_KEYS.index(key)
 
     def fn(ctx: Context, today: Today) -> float:
-        counts = day_counts(ctx, today)
-        return _ratio(counts.ever_any[g], counts.members[g])
+        return _ratio(day_counts(ctx, today).ever_any[g], ctx.subgroup_members[g])
     return fn
 
 

@@ -50,8 +50,7 @@ def abolish(ctx: Context, residents: np.ndarray) -> int:
     ending = (status == ACTIVE) & residents[assoc.agent]
     status[ending] = ABOLISHED
     assoc.column("end_day")[ending] = -1
-    for acc in (s.points_true, s.points_false, s.points_political, s.points_association,
-                s.points_credit):
+    for acc in s.point_accumulators():
         acc[residents] = 0.0
     s.n_flags_counting[residents] = 0
     s.score[residents] = s.score_start[residents]

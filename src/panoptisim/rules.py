@@ -19,6 +19,12 @@ from panoptisim.scenario import Scenario
 from panoptisim.scenario.keys import value_at
 
 
+def at(value: Any, agents: np.ndarray) -> Any:
+    """A rule read per agent (``Rules.of``) for ``agents`` only: the number itself, or the
+    array's entries."""
+    return value[agents] if isinstance(value, np.ndarray) else value
+
+
 class Rules:
     """One arm's rules for one period: each region's scenario, read per agent."""
 

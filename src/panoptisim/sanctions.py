@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from panoptisim.context import Context
+from panoptisim.rules import at
 from panoptisim.scoring import charge_association
 from panoptisim.state import SANCTIONS, VISIBLE_IDX, Today
 
@@ -74,8 +75,7 @@ def step(ctx: Context, today: Today) -> None:
         if len(due[k]) == 0:
             continue
         duration = rule(f"sanctions.dur_{kind}")
-        s.sanction_days_left[k, due[k]] = duration[due[k]] \
-            if isinstance(duration, np.ndarray) else duration
+        s.sanction_days_left[k, due[k]] = at(duration, due[k])
         # renewed without a gap: the same sanction continues (not a new one, not new
         # evidence for neighbours, its wrongful label the one it was imposed with)
         today.sanctions_continued += int(ran_out[k].sum())

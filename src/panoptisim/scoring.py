@@ -16,6 +16,7 @@ import numpy as np
 
 from panoptisim.context import Context
 from panoptisim.flags import ACTIVE, EXPIRED, REVERSED
+from panoptisim.rules import at
 from panoptisim.state import CATEGORIES, Today
 
 POLITICAL = CATEGORIES.index("political")
@@ -81,8 +82,7 @@ def forgive(ctx: Context) -> None:
         return
     s = ctx.state
     s.score += f * (s.score_start - s.score)
-    for acc in (s.points_true, s.points_false, s.points_political, s.points_association,
-                s.points_credit):
+    for acc in s.point_accumulators():
         acc *= 1.0 - f
 
 
@@ -154,14 +154,11 @@ def credit(ctx: Context, today: Today) -> None:
     """Credits for on-time payments and favoured purchases the scorer saw."""
     s, arm = ctx.state, ctx.arm
     w_repayment, w_favoured = arm.per_agent("w_repayment"), arm.per_agent("w_favoured")
-    if np.any(w_repayment > 0) and today.repaid_seen is not None:
-        earned = w_repayment * today.repaid_seen
-        s.score += earned
-        s.points_credit += earned
-    if np.any(w_favoured > 0) and today.favoured_seen is not None:
-        earned = w_favoured * today.favoured_seen
-        s.score += earned
-        s.points_credit += earned
+    for weight, seen in ((w_repayment, today.repaid_seen), (w_favoured, today.favoured_seen)):
+        if np.any(weight > 0) and seen is not None:
+            earned = weight * seen
+            s.score += earned
+            s.points_credit += earned
 
 
 def live_ties_of(ctx: Context, agents: np.ndarray, live_only: bool = True
@@ -211,10 +208,8 @@ def charge_association(ctx: Context, t: int, agents: np.ndarray, events: np.ndar
     s.ti_association[agents] = t
     entries, which = live_ties_of(ctx, agents)
     held_by = s.graph.indices[entries]  # the other end pays (family is symmetric)
-    weight = w[held_by] if isinstance(w, np.ndarray) else w
-    rel = ctx.rules.of("scoring.rel_network_family")
-    if isinstance(rel, np.ndarray):
-        rel = rel[held_by]
+    weight = at(w, held_by)
+    rel = at(ctx.rules.of("scoring.rel_network_family"), held_by)
     points = events[which] * weight * np.where(ctx.family[entries], rel, 1.0)
     per_agent = np.bincount(held_by, weights=points, minlength=s.n)
     charged = np.flatnonzero(per_agent > 0)

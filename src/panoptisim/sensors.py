@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from panoptisim.context import Context
+from panoptisim.rules import at
 from panoptisim.state import CATEGORIES, SENSORS, Today
 
 
@@ -102,11 +103,6 @@ def camera_capture(ctx: Context, u: np.ndarray) -> np.ndarray:
     if (table == table[0]).all():
         return u < table[0][urban]
     return u < table[s.region, urban]
-
-
-def _at(value: float | np.ndarray, agents: np.ndarray) -> float | np.ndarray:
-    """A per-agent rule for ``agents``: the number itself, or the array's entries."""
-    return value[agents] if isinstance(value, np.ndarray) else value
 
 
 def pin_on_innocent(ctx: Context, actors: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -204,7 +200,7 @@ def step(ctx: Context, today: Today) -> None:
         fpir = by_region_group(ctx, group_fpir(ctx), events)
         false_match = u_id < fpir
         true_match = ~false_match & (u_id < fpir + (1.0 - fpir) *
-                                     _at(rule("surveillance.cameras.tpir"), events))
+                                     at(rule("surveillance.cameras.tpir"), events))
         flags.add(events[true_match], "cameras", "infraction", True)
         u_who = uniform("sensors.cameras.lookalike")[events[false_match]]
         flags.add(pin_on_innocent(ctx, events[false_match], u_who), "cameras", "infraction",
@@ -267,7 +263,7 @@ def censor(ctx: Context, today: Today, caught: np.ndarray) -> np.ndarray:
     if watched is not None:
         authors = authors[watched[s.region[authors]]]
     u = ctx.streams.uniform("sensors.online.delete", today.t, s.n)[authors]
-    deleted = authors[u < _at(p_delete, authors)]
+    deleted = authors[u < at(p_delete, authors)]
     # today.voiced_before is aligned with today's expressers in agent order
     where = np.searchsorted(np.flatnonzero(today.expressed), deleted)
     s.ti_voiced[deleted] = today.voiced_before[where]

@@ -233,6 +233,13 @@ class State:
         """Agents currently under sanction ``kind``."""
         return self.sanction_days_left[SANCTIONS.index(kind)] > 0
 
+    def point_accumulators(self) -> tuple[np.ndarray, ...]:
+        """Every per-agent sum of points still counting in the score (penalty points true,
+        false and political, association points, credits): what forgiveness decays and
+        abolition clears."""
+        return (self.points_true, self.points_false, self.points_political,
+                self.points_association, self.points_credit)
+
     def marked(self) -> np.ndarray:
         """Agents whose disgrace is visible to neighbours: on a public list (VISIBLE)."""
         return (self.sanction_days_left[list(VISIBLE_IDX)] > 0).any(axis=0)
