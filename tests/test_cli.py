@@ -157,3 +157,33 @@ def test_python_api_returns_result(tmp_path):
     assert r.path == tmp_path / "r" and r.summary["regime"] == "fico"
     assert len(r.metrics) == 40 and r.scenario.run.steps == 20
     assert r.final_state("control").n == 1000
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_ctrl_c_is_exit_130_even_when_a_library_wraps_it(wrapped, capsys):
+    """numba raises SystemError from a KeyboardInterrupt that lands while it loads a
+    compiled kernel from its cache: still an interruption, exit status 130."""
+    import click
+
+    from panoptisim.errors import run_command
+
+    @click.command()
+    def interrupted():
+        if not wrapped:
+            raise KeyboardInterrupt
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise SystemError("returned a result with an exception set") from exc
+
+    with pytest.raises(SystemExit) as exit_info:
+        run_command(interrupted, [], "panoptisim")
+    assert exit_info.value.code == 130
+    assert "interrupted" in capsys.readouterr().err
+
+    @click.command()
+    def failing():
+        raise SystemError("a genuine failure")
+
+    with pytest.raises(SystemError):  # not an interruption: not swallowed
+        run_command(failing, [], "panoptisim")

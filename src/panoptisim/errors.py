@@ -48,3 +48,21 @@ def run_command(command: click.Command, argv: list[str] | None, prog_name: str) 
     except KeyboardInterrupt:
         click.echo("interrupted: no run folder was written", err=True)
         sys.exit(130)
+    except Exception as exc:
+        if not _caused_by_interrupt(exc):
+            raise
+        # Ctrl-C inside a library that wraps it (numba loading a compiled kernel from its
+        # cache raises SystemError from the KeyboardInterrupt)
+        click.echo("interrupted: no run folder was written", err=True)
+        sys.exit(130)
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised from, or while handling, a KeyboardInterrupt."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
