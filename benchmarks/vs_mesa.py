@@ -49,9 +49,19 @@ The Mesa 3 versions (``--versions``), all ``mesa.Agent`` subclasses in a ``mesa.
   tallied in the same pass. It runs O(agents + ties of the sanctioned + ties of the
   agents whose state changed) a day instead of O(ties), in pure Python.
 
+panoptisim's side, two ways:
+
+- ``panoptisim``: numpy expressions over the agents and the graph kernels the model uses
+  (``Graph.neighbour_sum`` each day, ``kernels.live_entries_into``, ``Graph.cut``);
+- ``panoptisim fused``: the same arithmetic in the same order in compiled passes (one pass
+  over the agents, one over the sanctioned agents' ties), the counts of live ties to recent
+  speakers and to sanctioned agents kept by pushes as the model's ``tiecounts`` keeps them
+  (``kernels.push_membership``), so a step costs the agents plus the changes' ties.
+
 What the harness guarantees:
-- every version's per-step counts (expressed, flagged, new sanctions, ties cut) are
-  asserted equal to panoptisim's on every step, in the warm-up and in every timed run;
+- every version's per-step counts (expressed, flagged, new sanctions, ties cut), the fused
+  side's included, are asserted equal to panoptisim's on every step, in the warm-up and in
+  every timed run;
 - the default ``--steps`` (DURATION + MEMORY + 3 = 40) reaches the end of the memory window
   and the expiry of the first sanctions (and the re-sanctioning on the day one runs out);
   fewer steps are allowed but warned about;
@@ -60,7 +70,7 @@ What the harness guarantees:
 - only the stepping is timed: building the society, the draws, their conversion into each
   side's form (tuples of Python floats, bools and ints for Mesa) and the models are not;
 - median, min and max over ``--runs`` runs of each side; each side's ms per step and
-  agent-days per second, and each Mesa version's ratio (mesa / panoptisim, of medians).
+  agent-days per second, and each side's ratio to both panoptisim sides (of medians).
 
 Mesa and networkx are benchmark-only dependencies (``pip install 'panoptisim[bench]'``).
 
@@ -80,6 +90,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numba as nb
 import numpy as np
 
 from panoptisim import kernels
@@ -199,6 +210,91 @@ def run_panoptisim(inp: Inputs, steps: int) -> tuple[Counts, float]:
             degree = degree - np.bincount(ends, minlength=n).astype(np.float32)
         risk = risk + LR * (ANCHOR + flagged - risk)
         counts.append((int(expressed.sum()), int(flagged.sum()), int(new.sum()), len(cut)))
+    return counts, time.perf_counter() - t0
+
+
+@nb.njit(cache=True, nogil=True)
+def _follow(members_now_of, t, ti, days, counted, count, indptr, indices, active, buf):
+    """Bring ``count`` to today's set (recent speakers: 0, on a sanction: 1) by pushing
+    the changes along live ties: panoptisim's ``tiecounts.follow``."""
+    k = 0
+    for i in range(len(counted)):
+        now = (ti[i] >= 0 and t - ti[i] <= MEMORY) if members_now_of == 0 else days[i] > 0
+        if now != counted[i]:
+            counted[i] = now
+            buf[k] = i
+            k += 1
+    kernels._push_membership(indptr, indices, active, buf[:k], counted, count)
+
+
+@nb.njit(cache=True, nogil=True)
+def _fused_step(t, indptr, indices, rev, active, dissent, threshold, score, risk, ti, days,
+                degree, recent, n_recent, marked, n_marked, chance, logit_u, u_flag, u_cut,
+                buf):
+    """One step of the core in compiled passes, the counts of live ties to recent speakers
+    and to sanctioned agents kept by pushes (the same arithmetic, in the same order, as
+    run_panoptisim's numpy expressions)."""
+    _follow(0, t, ti, days, recent, n_recent, indptr, indices, active, buf)
+    _follow(1, t, ti, days, marked, n_marked, indptr, indices, active, buf)
+    n_expressed = n_flagged = n_new = n_cut = 0
+    for i in range(len(score)):
+        deg = np.float64(max(degree[i], np.float32(1.0)))
+        support = np.float64(n_recent[i]) / deg
+        utility = A + B_D * (dissent[i] - 0.5) + B_S * (support - threshold[i]) - B_R * risk[i]
+        expressed = chance[i] and utility > logit_u[i]
+        flagged = expressed and u_flag[i] < P_DETECT
+        if expressed:
+            ti[i] = t
+        score[i] = score[i] - W_FLAG * np.float64(flagged) - W_NET * (
+            np.float64(n_marked[i]) / deg)
+        if days[i] > 0:
+            days[i] -= 1
+        if days[i] == 0 and score[i] < THRESHOLD:
+            days[i] = DURATION
+            n_new += 1
+        risk[i] = risk[i] + LR * (ANCHOR + np.float64(flagged) - risk[i])
+        n_expressed += expressed
+        n_flagged += flagged
+    for j in range(len(score)):  # each live tie into a sanctioned agent: one cut draw
+        if days[j] == 0:
+            continue
+        for e in range(indptr[j], indptr[j + 1]):
+            into = rev[e]
+            if active[e] > 0 and u_cut[into] < P_CUT:
+                a = indices[e]
+                active[e] = 0.0
+                active[into] = 0.0
+                degree[a] -= np.float32(1.0)
+                degree[j] -= np.float32(1.0)
+                n_recent[a] -= recent[j]
+                n_recent[j] -= recent[a]
+                n_marked[a] -= marked[j]
+                n_marked[j] -= marked[a]
+                n_cut += 1
+    return n_expressed, n_flagged, n_new, n_cut
+
+
+def run_fused(inp: Inputs, steps: int) -> tuple[Counts, float]:
+    """The core as compiled passes with incremental counts of live ties (panoptisim's
+    ``tiecounts`` and the fused-kernel style); counts per step and the stepping time."""
+    g = inp.graph
+    n = g.n
+    active = g.active.copy()
+    score, risk = inp.score.copy(), np.zeros(n)
+    ti = np.full(n, -1, np.int32)
+    days = np.zeros(n, np.int32)
+    degree = Graph(g.indptr, g.indices, g.rev, active).active_degree()
+    recent, marked = np.zeros(n, bool), np.zeros(n, bool)
+    n_recent, n_marked = np.zeros(n, np.int32), np.zeros(n, np.int32)
+    buf = np.empty(n, np.int64)
+    counts = []
+    gc.collect()
+    t0 = time.perf_counter()
+    for t in range(steps):
+        counts.append(_fused_step(t, g.indptr, g.indices, g.rev, active, inp.dissent,
+                                  inp.threshold, score, risk, ti, days, degree, recent,
+                                  n_recent, marked, n_marked, inp.chance[t], inp.logit_u[t],
+                                  inp.u_flag[t], inp.u_cut[t], buf))
     return counts, time.perf_counter() - t0
 
 
@@ -520,12 +616,17 @@ def main() -> None:
         runs = runs_at.get(n, args.runs)
         warm = min(WARM_STEPS, args.steps)
         ours, _ = run_panoptisim(inp, warm)  # warm-up, untimed, checked
+        check("fused", n, ours, run_fused(inp, warm)[0])
         for v in args.versions:
             check(v, n, ours, run_mesa(v, pinp, warm)[0])
-        times: dict[str, list[float]] = {v: [] for v in ["panoptisim", *args.versions]}
+        sides = ["panoptisim", "panoptisim fused", *args.versions]
+        times: dict[str, list[float]] = {v: [] for v in sides}
         for _ in range(runs):
             ours, dt = run_panoptisim(inp, args.steps)
             times["panoptisim"].append(dt)
+            fused, dt = run_fused(inp, args.steps)
+            check("fused", n, ours, fused)
+            times["panoptisim fused"].append(dt)
             for v in args.versions:
                 theirs, dt = run_mesa(v, pinp, args.steps)
                 check(v, n, ours, theirs)
@@ -537,23 +638,22 @@ def main() -> None:
               f"{sum(c[2] for c in ours):,} sanctions, {sum(c[3] for c in ours):,} ties cut "
               f"({sum(c[3] for c in ours) / (len(inp.graph.indices) // 2):.0%} of the ties)")
         print(f"  {'version':18} {'ms/step median [min, max]':>32} {'agent-days/s':>14}"
-              f"  {'mesa / panoptisim':>17}")
+              f"  {'/ panoptisim':>12}  {'/ fused':>9}")
         med_p = statistics.median(times["panoptisim"])
+        med_f = statistics.median(times["panoptisim fused"])
         for v, ts in times.items():
             med = statistics.median(ts)
-            name = v if v == "panoptisim" else f"mesa {v}"
-            ratio = "" if v == "panoptisim" else f"{med / med_p:,.1f}x"
+            name = v if v.startswith("panoptisim") else f"mesa {v}"
             ms = [1e3 * x / args.steps for x in (med, min(ts), max(ts))]
             print(f"  {name:18} {ms[0]:11.2f} [{ms[1]:9.2f}, {ms[2]:9.2f}] "
-                  f"{agent_days / med:14,.0f}  {ratio:>17}")
+                  f"{agent_days / med:14,.0f}  {med / med_p:11,.1f}x  {med / med_f:8,.1f}x")
         if "incremental" in times:
-            r = statistics.median(times["incremental"]) / med_p
-            print(f"  target: mesa incremental / panoptisim >= 100x at 1e5; here {r:,.1f}x"
-                  f" at {n:,} ({'met' if r >= 100 else 'not met'})")
+            r = statistics.median(times["incremental"]) / med_f
+            print(f"  target: mesa incremental / panoptisim fused >= 100x at 1e5; here "
+                  f"{r:,.1f}x at {n:,} ({'met' if r >= 100 else 'not met'})")
         else:
             print("  target: mesa incremental / panoptisim >= 100x at 1e5 "
                   "(incremental not run here)")
-
 
 if __name__ == "__main__":
     main()
