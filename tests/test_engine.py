@@ -61,7 +61,7 @@ def test_network_snapshots_use_the_support_memory_of_the_expression_stage():
     from panoptisim.report.network import record_snapshots
 
     for memory in (2, 7, 11):
-        sc = load_scenario("baseline", {"population.size": 400, "run.steps": 15,
+        sc = load_scenario("baseline", {"population.size": 1000, "run.steps": 15,
                                         "behavior.dur_support_memory": memory}, seed=3)
         (snap,) = record_snapshots(sc, [14], arms=("treated",)).items
         ti = engine.simulate(sc).runs[0].state.ti_expressed

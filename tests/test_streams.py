@@ -11,7 +11,6 @@ import pytest
 from helpers_mech import make_ctx, quiet_today
 
 from panoptisim import behavior
-from panoptisim import streams as streams_module
 from panoptisim.streams import Streams, purpose_key
 
 
@@ -93,14 +92,16 @@ def test_replicate_zero_is_root_and_others_differ():
 
 
 def test_stream_keys_do_not_depend_on_python_hash_seed():
-    # load streams.py alone (no package import) in a child with another hash seed
-    code = ("import importlib.util as u, sys;"
-            "spec = u.spec_from_file_location('streams', sys.argv[1]);"
-            "m = u.module_from_spec(spec); spec.loader.exec_module(m);"
-            "print(m.purpose_key('behavior.expression'),"
-            " repr(m.Streams(7).generator('behavior.expression', 2).random()))")
+    # a child with another hash seed derives the same keys, generators and draws
+    code = ("from panoptisim.streams import Streams, purpose_key; s = Streams(7);"
+            "print(purpose_key('behavior.expression'), *s.key('behavior.expression'),"
+            " repr(s.generator('behavior.expression', 2).random()),"
+            " repr(float(s.uniform('behavior.expression', 2, 9)[8])))")
     env = dict(os.environ, PYTHONHASHSEED="12345")
-    out = subprocess.run([sys.executable, "-c", code, streams_module.__file__], env=env,
+    out = subprocess.run([sys.executable, "-c", code], env=env,
                          capture_output=True, text=True, check=True).stdout.split()
+    s = Streams(7)
     assert int(out[0]) == purpose_key("behavior.expression")
-    assert float(out[1]) == Streams(7).generator("behavior.expression", 2).random()
+    assert (int(out[1]), int(out[2])) == s.key("behavior.expression")
+    assert float(out[3]) == s.generator("behavior.expression", 2).random()
+    assert float(out[4]) == float(s.uniform("behavior.expression", 2, 9)[8])

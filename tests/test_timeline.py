@@ -97,7 +97,10 @@ def test_after_abolish_no_flag_or_sanction_and_scores_return_but_fear_fades_slow
     rate = c["expressed_dissent_rate"]
     control = columns(sim, "control")["expressed_dissent_rate"]
     assert rate[D - 10:D].mean() < 0.9 * control[D - 10:D].mean()
-    assert rate[-10:].mean() > rate[D - 10:D].mean()
+    # expression recovers toward the control arm's (the ratio of the two arms, which share
+    # their random numbers, is steadier than either rate over 10 days of 2,500 agents)
+    assert rate[-10:].sum() / control[-10:].sum() > \
+        rate[D - 10:D].sum() / control[D - 10:D].sum() + 0.1
 
 
 def test_introduce_starts_the_regime_on_its_day():

@@ -9,8 +9,9 @@ consequence a flag would bring this agent: the sanctions and privileges its scor
 cross, by their discounted length and effects (Becker 1968; Nagin 2013). Everyday
 behaviour (benign posts, purchases, infractions) is deterred in proportion to perceived
 certainty where agents believe it is scored: under opaque rules they believe everything
-may be (over-deterrence). Every draw is a full-length array from a per-purpose, per-day
-stream, so both arms see the same random numbers agent by agent.
+may be (over-deterrence). Every draw is the counter-based draw of its (purpose, day, agent)
+(``panoptisim.philox``), made inside one compiled pass per decision or only for the agents
+who take the decision today, so both arms see the same random numbers agent by agent.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, ndtr
 
+from panoptisim import philox, tiecounts
 from panoptisim.context import Context
 from panoptisim.network import Graph
 from panoptisim.rules import at
@@ -49,10 +51,13 @@ def social_support(ctx: Context, t: int) -> np.ndarray:
     spoke dissent (Noelle-Neumann 1974's quasi-statistical sense). Every threshold in
     [0, 1] is reachable: when every tie speaks at each chance the support is about 1."""
     s, b = ctx.state, ctx.scenario.behavior
-    recent = expressed_recently(ctx, t).astype(np.float32)
     expected = s.active_degree * np.float32(chance_share(b.p_political_chance,
                                                          b.dur_support_memory))
-    spoke = s.graph.neighbour_sum(recent)
+    spoke = tiecounts.follow(s.graph, s.speakers_counted, s.ties_to_speakers,
+                             expressed_recently(ctx, t))
+    if ctx.scenario.run.check_tie_counts:
+        tiecounts.verify(s.graph, s.speakers_counted, s.ties_to_speakers, "recent speakers")
+    spoke = spoke.astype(np.float32)
     return np.minimum(spoke / np.maximum(expected, np.float32(1e-6)), 1.0).astype(np.float32)
 
 
@@ -148,10 +153,13 @@ def expected_consequence(ctx: Context, agents: np.ndarray) -> np.ndarray:
         total += crossing_chance(score, penalty, fast, sigma) * b.value_fast_track_day \
             * b.dur_discount_horizon * at(sanctioning, agents)
     if b.rel_consequence_salience > 0:
-        marked = s.marked()
-        if marked.any():
-            share = support_share(s.graph, marked.astype(np.float32), s.active_degree)
-            total *= 1.0 + b.rel_consequence_salience * share[agents]
+        marked = tiecounts.follow(s.graph, s.marked_counted, s.ties_to_marked, s.marked())
+        if ctx.scenario.run.check_tie_counts:
+            tiecounts.verify(s.graph, s.marked_counted, s.ties_to_marked, "marked agents")
+        if s.marked_counted.any():
+            share = marked[agents].astype(np.float32) / np.maximum(s.active_degree[agents],
+                                                                   1.0)
+            total *= 1.0 + b.rel_consequence_salience * share
     # nil for an agent who expects no penalty (its region's scorer unknown or not scoring
     # politics under published rules), even when others' regions do
     return np.where(np.asarray(penalty) > 0, total, 0.0) if np.any(penalty <= 0) else total
@@ -207,36 +215,36 @@ def deterrence(ctx: Context, category: str) -> np.ndarray | float:
 
 def step(ctx: Context, today: Today) -> None:
     """Draw today's expression, posts, purchases, infractions, payments, trips and visas."""
-    s, b, t = ctx.state, ctx.scenario.behavior, today.t
+    s, b, t, streams = ctx.state, ctx.scenario.behavior, today.t, ctx.streams
     n = s.n
 
-    def uniform(purpose: str) -> np.ndarray:
-        return ctx.streams.uniform(purpose, t, n)
+    def happens(purpose: str, p: float, **per_agent) -> np.ndarray:
+        return philox.happens(streams.key(purpose), t, n, p, **per_agent)
 
     throttled = s.sanctioned("internet_throttled")
-    post_factor = np.where(throttled, ctx.rules.of("sanctions.rel_post_throttled"), 1.0)
+    post_factor = np.where(throttled, ctx.rules.of("sanctions.rel_post_throttled"), 1.0) \
+        if throttled.any() else 1.0
 
     today.support = social_support(ctx, t)
-    today.political_chance = uniform("behavior.political_chance") < b.p_political_chance * \
-        post_factor
-    u_express = uniform("behavior.expression")  # full length, for common random numbers
+    today.political_chance = happens("behavior.political_chance", b.p_political_chance,
+                                     times=post_factor)
     chance = np.flatnonzero(today.political_chance)
     today.expressed = np.zeros(n, bool)
-    today.expressed[chance] = u_express[chance] < expression_probability(ctx, chance,
-                                                                          today.support)
+    today.expressed[chance] = streams.uniform_at("behavior.expression", t, chance) < \
+        expression_probability(ctx, chance, today.support)
     s.ti_expressed[today.expressed] = t
     voiced = np.flatnonzero(today.expressed)  # visible unless the censor deletes it (sensors)
     today.voiced_before = s.ti_voiced[voiced]
     s.ti_voiced[voiced] = t
 
-    today.benign_post = uniform("behavior.benign_post") < \
-        b.p_benign_post * post_factor * (1.0 - deterrence(ctx, "benign"))
-    today.purchase = uniform("behavior.purchase") < b.p_purchase
-    today.disfavoured = today.purchase & (
-        uniform("behavior.disfavoured") < b.p_disfavoured * (1.0 - deterrence(ctx, "disfavoured")))
-    today.infraction = uniform("behavior.infraction") < \
-        b.p_infraction * (1.0 - deterrence(ctx, "infraction"))
-    today.outdoors = uniform("behavior.outdoors") < b.p_outdoors
+    today.benign_post = happens("behavior.benign_post", b.p_benign_post, times=post_factor,
+                                forgone=deterrence(ctx, "benign"))
+    today.purchase = happens("behavior.purchase", b.p_purchase)
+    today.disfavoured = happens("behavior.disfavoured", b.p_disfavoured,
+                                forgone=deterrence(ctx, "disfavoured"), among=today.purchase)
+    today.infraction = happens("behavior.infraction", b.p_infraction,
+                               forgone=deterrence(ctx, "infraction"))
+    today.outdoors = happens("behavior.outdoors", b.p_outdoors)
 
     interval = b.dur_payment_interval
     today.payment_due = s.has_loan & ((t + s.payment_offset) % interval == 0)
@@ -248,10 +256,10 @@ def step(ctx: Context, today: Today) -> None:
         b.p_default_base * (ctx.median_income / income)
         ** b.rel_default_income, 1.0)
     today.defaulted = np.zeros(n, bool)
-    today.defaulted[due] = uniform("behavior.default")[due] < p_default
+    today.defaulted[due] = streams.uniform_at("behavior.default", t, due) < p_default
     today.repaid = today.payment_due & ~today.defaulted
 
-    today.trip_wanted = uniform("behavior.trip") < b.p_trip
+    today.trip_wanted = happens("behavior.trip", b.p_trip)
     today.travel_denied = today.trip_wanted & s.sanctioned("travel_ban")
-    today.visa_wanted = uniform("behavior.visa") < b.p_visa_application
+    today.visa_wanted = happens("behavior.visa", b.p_visa_application)
     today.visa_denied = today.visa_wanted & s.sanctioned("visa_denial")

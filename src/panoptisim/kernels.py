@@ -200,6 +200,25 @@ def live_entries_into(indptr: np.ndarray, rev: np.ndarray, active: np.ndarray,
     return _entries_into(indptr, rev, active, np.ascontiguousarray(targets, np.int64))
 
 
+@nb.njit(cache=True, nogil=True)
+def _push_membership(indptr, indices, active, changed, members, count):
+    for j in changed:  # a change of one agent's membership: +-1 along its live ties
+        step = np.int32(1) if members[j] else np.int32(-1)
+        for e in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+            if active[e] > 0:
+                count[np.uint32(indices[e])] += step
+
+
+def push_membership(indptr: np.ndarray, indices: np.ndarray, active: np.ndarray,
+                    changed: np.ndarray, members: np.ndarray, count: np.ndarray) -> None:
+    """Add +1 (``members[j]``) or -1 to ``count`` (int32, in place) over the live ties of
+    each agent ``j`` in ``changed``: the push that keeps counts of live ties to members of
+    a set in step when agents join or leave it (``tiecounts``). Integer sums: any order
+    gives the same counts."""
+    _push_membership(indptr, indices, active, np.ascontiguousarray(changed, np.int64),
+                     members, count)
+
+
 #: What :func:`day_counts` counts, in the order of its result: the day's events and the
 #: stocks of the metrics that are counts over the agents (``metrics``).
 DAY_COUNTS = ("expressed", "dissenter_chance", "dissenter_silent", "benign_post",
@@ -299,4 +318,8 @@ def warm_up() -> float:
     day_counts(flag, flag, flag, (flag,) * 6, np.zeros((5, 3), np.int32),
                np.zeros((5, 3), np.bool_), np.zeros((5, 3), np.bool_), 3, flag,
                np.ones(3, np.float32), flag, small, small, small, 1)
+    from panoptisim import philox
+    push_membership(indptr, indices, active, np.array([1]), flag, np.zeros(3, np.int32))
+    philox.uniform_all((1, 2), 3, 5)
+    philox.uniform_at((1, 2), 3, np.array([0, 4]))
     return time.perf_counter() - t0

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from panoptisim import philox
 from panoptisim.context import Context
 from panoptisim.rules import at
 from panoptisim.state import CATEGORIES, SENSORS, Today
@@ -171,20 +172,26 @@ def step(ctx: Context, today: Today) -> None:
     def uniform(purpose: str) -> np.ndarray:
         return ctx.streams.uniform(purpose, t, n)
 
+    def happens(purpose: str, p: np.ndarray | float, among: np.ndarray) -> np.ndarray:
+        """``among & (uniform(purpose) < p)`` in one compiled pass (philox.happens)."""
+        return philox.happens(ctx.streams.key(purpose), t, n, p, among=among)
+
     political = arm.scores("political")
     infraction_scored = arm.scores("infraction")
 
     if arm.uses("online") and political:
-        scanned = uniform("sensors.online.scan") < rule("surveillance.online.p_scan")
-        caught = today.expressed & scanned & (uniform("sensors.online.recall") <
-                                              rule("surveillance.online.recall_dissent"))
+        scanned = happens("sensors.online.scan", rule("surveillance.online.p_scan"), True)
+        seen = np.flatnonzero(today.expressed & scanned)
+        caught = np.zeros(n, bool)
+        caught[seen] = ctx.streams.uniform_at("sensors.online.recall", t, seen) < \
+            at(rule("surveillance.online.recall_dissent"), seen)
         flags.add(np.flatnonzero(caught), "online", "political", True)
         today.deleted_agent = censor(ctx, today, caught)
         rate = np.stack([sc.surveillance.online.false_flag_rate * np.array(
             [1.0, sc.surveillance.online.rel_false_flag_group_1], np.float32)
             for sc in ctx.rules.regions])
-        wrong = today.benign_post & scanned & (uniform("sensors.online.false_flag") <
-                                               by_region_group(ctx, rate))
+        wrong = happens("sensors.online.false_flag", by_region_group(ctx, rate),
+                        today.benign_post & scanned)
         flags.add(np.flatnonzero(wrong), "online", "political", False)
 
     captured = None
@@ -196,13 +203,13 @@ def step(ctx: Context, today: Today) -> None:
     if arm.uses("cameras") and infraction_scored:
         # Event identification: 1:N search of the captured face against the registry.
         events = np.flatnonzero(captured)
-        u_id = uniform("sensors.cameras.identify")[events]
+        u_id = ctx.streams.uniform_at("sensors.cameras.identify", t, events)
         fpir = by_region_group(ctx, group_fpir(ctx), events)
         false_match = u_id < fpir
         true_match = ~false_match & (u_id < fpir + (1.0 - fpir) *
                                      at(rule("surveillance.cameras.tpir"), events))
         flags.add(events[true_match], "cameras", "infraction", True)
-        u_who = uniform("sensors.cameras.lookalike")[events[false_match]]
+        u_who = ctx.streams.uniform_at("sensors.cameras.lookalike", t, events[false_match])
         flags.add(pin_on_innocent(ctx, events[false_match], u_who), "cameras", "infraction",
                   False)
     if arm.uses("cameras") and arm.scores("watchlist"):
@@ -211,19 +218,19 @@ def step(ctx: Context, today: Today) -> None:
         flags.add(np.flatnonzero(false_alert), "cameras", "watchlist", False)
 
     if arm.uses("commerce"):
-        visible = today.purchase & (uniform("sensors.commerce.visible") <
-                                    rule("surveillance.commerce.p_visible"))
+        visible = happens("sensors.commerce.visible", rule("surveillance.commerce.p_visible"),
+                          today.purchase)
         flags.add(np.flatnonzero(visible & today.disfavoured), "commerce", "disfavoured", True)
         favoured = visible & ~today.disfavoured
-        miscategorised = favoured & (uniform("sensors.commerce.miscategorised") <
-                                     rule("surveillance.commerce.p_miscategorised"))
+        miscategorised = happens("sensors.commerce.miscategorised",
+                                 rule("surveillance.commerce.p_miscategorised"), favoured)
         flags.add(np.flatnonzero(miscategorised), "commerce", "disfavoured", False)
         today.favoured_seen = favoured & ~miscategorised
 
     if arm.uses("financial"):
         flags.add(np.flatnonzero(today.defaulted), "financial", "default", True)
-        misrecorded = today.repaid & (uniform("sensors.financial.record_error") <
-                                      rule("surveillance.financial.p_record_error"))
+        misrecorded = happens("sensors.financial.record_error",
+                              rule("surveillance.financial.p_record_error"), today.repaid)
         flags.add(np.flatnonzero(misrecorded), "financial", "default", False)
         today.repaid_seen = today.repaid & ~misrecorded
 
@@ -231,14 +238,12 @@ def step(ctx: Context, today: Today) -> None:
         p_inf = rule("surveillance.informants.p_informant")
         # P(at least one of k live ties reports) = 1 - (1 - p)^k
         p_reported = 1.0 - (1.0 - p_inf) ** s.active_degree
-        u_report = uniform("sensors.informants.report")
         if political:
-            flags.add(np.flatnonzero(today.expressed & (u_report < p_reported)),
-                      "informants", "political", True)
+            flags.add(np.flatnonzero(happens("sensors.informants.report", p_reported,
+                                             today.expressed)), "informants", "political", True)
         if infraction_scored and captured is not None:  # seen on public camera streams
-            u_stream = uniform("sensors.informants.stream")
-            flags.add(np.flatnonzero(captured & (u_stream < p_reported)),
-                      "informants", "infraction", True)
+            flags.add(np.flatnonzero(happens("sensors.informants.stream", p_reported,
+                                             captured)), "informants", "infraction", True)
         accuse = "political" if political else ("infraction" if infraction_scored else None)
         if accuse is not None:
             flags.add(malicious_targets(ctx, t), "informants", accuse, False)
@@ -262,7 +267,7 @@ def censor(ctx: Context, today: Today, caught: np.ndarray) -> np.ndarray:
     watched = ctx.arm.watched("online", "political")
     if watched is not None:
         authors = authors[watched[s.region[authors]]]
-    u = ctx.streams.uniform("sensors.online.delete", today.t, s.n)[authors]
+    u = ctx.streams.uniform_at("sensors.online.delete", today.t, authors)
     deleted = authors[u < at(p_delete, authors)]
     # today.voiced_before is aligned with today's expressers in agent order
     where = np.searchsorted(np.flatnonzero(today.expressed), deleted)
@@ -273,11 +278,11 @@ def censor(ctx: Context, today: Today, caught: np.ndarray) -> np.ndarray:
 def malicious_targets(ctx: Context, t: int) -> np.ndarray:
     """Agents falsely reported today: each malicious reporter names one live tie at random."""
     s, g = ctx.state, ctx.state.graph
-    rng = ctx.streams.generator("sensors.informants.malicious", t)
-    reporters = np.flatnonzero(rng.random(s.n, dtype=np.float32) <
+    reporters = np.flatnonzero(ctx.streams.uniform("sensors.informants.malicious", t, s.n) <
                                ctx.rules.of("surveillance.informants.p_malicious"))
     degree = np.diff(g.indptr)[reporters]
     reporters, degree = reporters[degree > 0], degree[degree > 0]
-    entry = g.indptr[reporters] + (rng.random(len(reporters)) * degree).astype(np.int64)
+    u_tie = ctx.streams.uniform_at("sensors.informants.malicious_tie", t, reporters)
+    entry = g.indptr[reporters] + np.minimum((u_tie * degree).astype(np.int64), degree - 1)
     live = g.active[entry] > 0
     return g.indices[entry[live]].astype(np.int64)

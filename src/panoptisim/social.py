@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
+from panoptisim import tiecounts
 from panoptisim.context import Context
 from panoptisim.scoring import live_ties_of, recent_events
 from panoptisim.state import Today
@@ -111,13 +112,17 @@ def cut_ties(ctx: Context, today: Today) -> None:
 
 
 def change_degrees(ctx: Context, ties: np.ndarray, sign: float) -> np.ndarray:
-    """Keep ``active_degree`` and ``family_degree`` in step with ties just cut (``sign``
-    -1) or restored (+1), given by CSR entry; returns the agents at both ends (int64)."""
+    """Keep ``active_degree``, ``family_degree`` and the live ties to recent speakers and to
+    marked agents (``tiecounts``) in step with ties just cut (``sign`` -1) or restored (+1),
+    given by CSR entry; returns the agents at both ends (int64)."""
     s, g = ctx.state, ctx.state.graph
     ends = np.concatenate([g.indices[ties], g.indices[g.rev[ties]]])
     s.active_degree += sign * np.bincount(ends, minlength=s.n).astype(np.float32)
     fam = np.concatenate([ctx.family[ties], ctx.family[ties]])
     s.family_degree += sign * np.bincount(ends[fam], minlength=s.n).astype(np.float32)
+    for counted, count in ((s.speakers_counted, s.ties_to_speakers),
+                           (s.marked_counted, s.ties_to_marked)):
+        tiecounts.ties_changed(g, counted, count, ties, int(sign))
     return ends.astype(np.int64)
 
 

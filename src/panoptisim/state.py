@@ -154,6 +154,16 @@ class State:
     family_degree: np.ndarray = declare(np.float32, BUILT, "ties", "Live family (household) "
                                         "ties, of `active_degree` (kept in step with "
                                         "`graph.active`).")
+    speakers_counted: np.ndarray = declare(np.bool_, False, "bool", "Recent speakers as "
+                                           "`ties_to_speakers` last counted them.")
+    ties_to_speakers: np.ndarray = declare(np.int32, 0, "ties", "Live ties to recent "
+                                           "speakers (`speakers_counted`), kept in step by "
+                                           "pushes (`tiecounts`).")
+    marked_counted: np.ndarray = declare(np.bool_, False, "bool", "Agents on a public list "
+                                         "as `ties_to_marked` last counted them.")
+    ties_to_marked: np.ndarray = declare(np.int32, 0, "ties", "Live ties to agents on a "
+                                         "public list (`marked_counted`), kept in step by "
+                                         "pushes (`tiecounts`).")
     points_true: np.ndarray = declare(np.float64, 0.0, "points", "Penalty points of true flags "
                                       "still counting.")
     points_false: np.ndarray = declare(np.float64, 0.0, "points", "Penalty points of false "

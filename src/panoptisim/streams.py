@@ -1,12 +1,22 @@
 """Random streams split by purpose, so that paired arms share common random numbers.
 
 Every random decision has a stable name (``"behavior.expression"``, ``"sensors.cameras"``)
-and draws from its own stream: a child of the run's root ``numpy.random.SeedSequence``
-whose spawn key is derived from the name (so adding a stage or reordering stages never
-shifts another stage's draws) and from the day (so one day's draws never depend on how
+and draws from its own stream, keyed by the name (so adding a stage or reordering stages
+never shifts another stage's draws) and by the day (so one day's draws never depend on how
 many numbers an arm consumed on earlier days). Treated and control arms build their
 streams from the same root, hence draw the same numbers for the same decision on the
 same day and differ only through the regime (common random numbers).
+
+Two kinds of stream:
+
+- a decision every agent may take each day (``uniform``, ``uniform_at``, ``key``): a
+  counter-based draw per (purpose, day, agent), Philox4x32-10 keyed by the root seed and
+  the purpose (``panoptisim.philox``). An agent's draw is the same whether it is computed
+  for everyone or for the few who take the decision today, in an array or inside a
+  compiled pass, so the arms stay aligned agent by agent however their histories diverge;
+- anything else (the build, the draws per flag or per tie): a fresh PCG64 generator of a
+  child of the root ``numpy.random.SeedSequence`` whose spawn key is derived from the name
+  and the day (``generator``).
 """
 
 from __future__ import annotations
@@ -15,6 +25,8 @@ import threading
 import zlib
 
 import numpy as np
+
+from panoptisim import philox
 
 
 def purpose_key(name: str) -> int:
@@ -30,6 +42,7 @@ class Streams:
             np.random.SeedSequence(seed)
         self._uniform_cache: dict = {}
         self._uniform_lock = threading.Lock()  # the engine may step the two arms in threads
+        self._keys: dict[str, tuple[int, int]] = {}
 
     def child(self, name: str, day: int | None = None) -> np.random.SeedSequence:
         """The seed sequence of stream ``name`` (on ``day``, if given)."""
@@ -41,23 +54,37 @@ class Streams:
         """A fresh generator for stream ``name`` on ``day`` (PCG64)."""
         return np.random.Generator(np.random.PCG64(self.child(name, day)))
 
+    def key(self, name: str) -> tuple[int, int]:
+        """The Philox key (two uint32) of the per-agent decision ``name`` under this root:
+        the first two words of the name's child seed sequence. For compiled passes that
+        draw inside (``philox.uniform_of(k0, k1, day, agent)``)."""
+        key = self._keys.get(name)
+        if key is None:
+            words = self.child(name).generate_state(2, np.uint32)
+            key = self._keys[name] = (int(words[0]), int(words[1]))
+        return key
+
     def uniform(self, name: str, day: int, n: int) -> np.ndarray:
-        """``generator(name, day).random(n, dtype=float32)``, drawn once per day and shared
-        (read-only) by every caller of the same day: the two arms of a pair draw the same
-        numbers, so the second gets the first's array instead of drawing it again.
-        Thread-safe: the arms of a pair may step in two threads on the same day."""
+        """Every agent's draw of decision ``name`` on ``day`` (float32, (n,)), computed once
+        per day and shared (read-only) by every caller of the same day: the second arm of a
+        pair gets the first's array instead of computing it again. Thread-safe: the arms of
+        a pair may step in two threads on the same day."""
         with self._uniform_lock:
             cache = self._uniform_cache
             if cache.get("day") != day:
                 cache.clear()
                 cache["day"] = day
-            key = (name, n)
-            u = cache.get(key)
+            u = cache.get((name, n))
             if u is None:
-                u = self.generator(name, day).random(n, dtype=np.float32)
+                u = philox.uniform_all(self.key(name), day, n)
                 u.setflags(write=False)
-                cache[key] = u
+                cache[(name, n)] = u
             return u
+
+    def uniform_at(self, name: str, day: int, agents: np.ndarray) -> np.ndarray:
+        """The draws of decision ``name`` on ``day`` of agents ``agents`` only (float32):
+        equal to ``uniform(name, day, n)[agents]``, in O(len(agents))."""
+        return philox.uniform_at(self.key(name), day, agents)
 
     def replicate(self, index: int) -> "Streams":
         """Streams of replicate ``index``: replicate 0 is the root itself, the others are

@@ -86,6 +86,13 @@ class RunParams(Section):
                                      "policy changes report (e.g. Penney 2016 uses months)",
                               description="Days before and after each timeline entry over "
                                           "which the event study averages the headline metrics.")
+    check_tie_counts: bool = param(False, unit="bool",
+                                   source="not a model parameter: a debug check",
+                                   description="Every day, recount each agent's live ties to "
+                                               "recent speakers and to agents on a public "
+                                               "list from scratch and stop at the first "
+                                               "difference from the counts kept "
+                                               "incrementally (slower; same results).")
 
 
 # -------------------------------------------------------------------- population

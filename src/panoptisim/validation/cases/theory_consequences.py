@@ -12,19 +12,19 @@ How it is checked
 Paired runs of `baseline` through `panoptisim.api.run` (treated and control arms on
 common random numbers, `replicates` replicates, `agents` agents, `days` days). Chilling =
 1 - expressed dissent (treated) / expressed dissent (control), summed over the run, one
-value per replicate. Three one-sided checks: (1) with `sanctions.enabled = false` the mean
-chilling is at most `max_ratio` (a half) of the baseline's; (2) with every
-`sanctions.dur_*` multiplied by `duration_factor` (4) the lower end of the chilling's 95% t
-interval over replicates lies above the upper end of the baseline's (intervals apart); (3)
-the same for `sanctions.rel_income_cut` at `income_cut_high` (0.9) against
-`income_cut_low` (0). The current model is expected to fail these until its deterrence
-core is rebuilt (DESIGN.md, Model v2).
+value per replicate. Every contrast runs on the same replicate seeds (the same societies
+and common random numbers), so it is compared replicate by replicate. Three one-sided
+checks: (1) with `sanctions.enabled = false` the mean chilling is at most `max_ratio` (a
+half) of the baseline's; (2) with every `sanctions.dur_*` multiplied by `duration_factor`
+(4), the lower end of the 95% t interval of the paired difference in chilling (longer
+minus baseline, over replicates) is above 0; (3) the same for `sanctions.rel_income_cut`
+at `income_cut_high` (0.9) minus `income_cut_low` (0).
 
 Inputs: published and assumed
 -----------------------------
 The direction of each prediction is the deterrence literature's. Assumed: the size of the
 comparisons (no sanctions vs the baseline's "at most half", durations x4, income cut 0 vs
-0.9) and the run sizes; two-sided 95% t intervals over replicates.
+0.9) and the run sizes; two-sided 95% t intervals of paired differences over replicates.
 
 Sources
 -------
@@ -37,6 +37,8 @@ Sources
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from panoptisim.scenario.schema import param
 from panoptisim.validation import paired
@@ -67,27 +69,28 @@ def run(p: Inputs) -> list[Check]:
     """Chilling without sanctions, with longer ones, with a larger income cut."""
     size = {"size": p.agents, "steps": p.days, "replicates": p.replicates, "seed": p.seed}
 
-    def chill(overrides: dict) -> tuple[float, float, float]:
-        return paired.mean_interval(paired.simulate(overrides, **size).chilling())
+    def chill(overrides: dict) -> np.ndarray:
+        return paired.simulate(overrides, **size).chilling()
 
     base = chill({})
     off = chill({"sanctions.enabled": False})
     longer = chill(paired.scaled(paired.keys_like("sanctions", "dur_"), p.duration_factor))
     mild = chill({"sanctions.rel_income_cut": p.income_cut_low})
     harsh = chill({"sanctions.rel_income_cut": p.income_cut_high})
-    ratio = off[0] / base[0] if base[0] > 0 else float("nan")
-    t95 = "t 95%, intervals apart"
+    ratio = off.mean() / base.mean() if base.mean() > 0 else float("nan")
+    longer_gain = paired.mean_interval(longer - base)
+    harsh_gain = paired.mean_interval(harsh - mild)
+    t95 = "t 95% of paired differences"
     return [
-        at_most(f"chilling without sanctions / baseline ({off[0]:.3g} / {base[0]:.3g})",
+        at_most(f"chilling without sanctions / baseline ({off.mean():.3g} / {base.mean():.3g})",
                 p.max_ratio, ratio, "stated"),
-        at_least(f"chilling, every sanctions.dur_* x{p.duration_factor:g}: low end of 95% "
-                 f"interval (mean {longer[0]:.3g}) vs baseline's high end", base[2],
-                 longer[1], t95),
-        at_least(f"chilling, rel_income_cut {p.income_cut_high:g}: low end of 95% interval "
-                 f"(mean {harsh[0]:.3g}) vs rel_income_cut {p.income_cut_low:g}'s high end "
-                 f"(mean {mild[0]:.3g})", mild[2], harsh[1], t95),
+        at_least(f"chilling, every sanctions.dur_* x{p.duration_factor:g} minus baseline "
+                 f"({longer.mean():.3g} - {base.mean():.3g}): low end of 95% interval", 0.0,
+                 longer_gain[1], t95),
+        at_least(f"chilling, rel_income_cut {p.income_cut_high:g} minus {p.income_cut_low:g} "
+                 f"({harsh.mean():.3g} - {mild.mean():.3g}): low end of 95% interval", 0.0,
+                 harsh_gain[1], t95),
     ]
-
 
 CASE = define("theory-consequences", __doc__, Inputs, run,
               quick={"agents": 5000, "days": 120, "replicates": 3})
