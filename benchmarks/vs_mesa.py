@@ -258,10 +258,13 @@ def _fused_step(t, indptr, indices, rev, active, dissent, threshold, score, risk
     for j in range(len(score)):  # each live tie into a sanctioned agent: one cut draw
         if days[j] == 0:
             continue
-        for e in range(indptr[j], indptr[j + 1]):
-            into = rev[e]
-            if active[e] > 0 and u_cut[into] < P_CUT:
-                a = indices[e]
+        # unsigned positions: no negative-index wrap-around on every access (kernels.py)
+        for e in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+            if active[e] == 0:
+                continue
+            into = np.uint64(rev[e])
+            if u_cut[into] < P_CUT:
+                a = np.uint32(indices[e])
                 active[e] = 0.0
                 active[into] = 0.0
                 degree[a] -= np.float32(1.0)
