@@ -16,6 +16,17 @@ bytes it must move at least:
   value 4 B; the zeroed output 4 B per agent.
 Fraction = pass bandwidth / STREAM triad bandwidth at the same thread count.
 
+The tie-count push (``kernels.push_membership``, ``tiecounts``) is counted like the push
+pass: per visited entry indices 4 B, active 4 B, the count 4 B (read and write, counted
+once); per changed agent its position 8 B, its indptr pair 8 B and its membership 1 B.
+
+The per-agent decisions with their draws inside (``philox.happens``) move almost nothing
+(1 B out per agent, plus 8 B per per-agent probability array and 1 B per candidate mask):
+they are bound by the arithmetic of Philox4x32-10, not by memory. Their limit is the rate of
+the generator alone on this machine (``_philox_only``: the same loop over blocks of four
+agents, the words xor-reduced instead of compared and stored); fraction = that time / the
+decision pass's time.
+
     python benchmarks/roofline.py [--size 1e6] [--repeat 7]
 """
 
@@ -30,6 +41,8 @@ from datetime import UTC, datetime
 
 import numba as nb
 import numpy as np
+
+from panoptisim.philox import philox4x32
 
 
 @nb.njit(parallel=True, cache=True)
@@ -48,6 +61,16 @@ def _triad_seq(a, b, c, s):
 def _copy_par(a, b):
     for i in nb.prange(len(a)):
         a[i] = b[i]
+
+
+@nb.njit(cache=True)
+def _philox_only(k0, k1, day, n):
+    """The generator alone: Philox4x32-10 of every block of four agents, words xor-reduced."""
+    acc = np.uint32(0)
+    for block in range(n // 4):
+        w0, w1, w2, w3 = philox4x32(block, day, 0, 0, k0, k1)
+        acc ^= w0 ^ w1 ^ w2 ^ w3
+    return acc
 
 
 def best(fn, repeat: int) -> tuple[float, float]:
@@ -120,6 +143,41 @@ def main() -> None:
         bw = nbytes / lo / 1e9
         print(f"pass {name:<26} best {lo * 1e3:7.1f} ms  (median {med * 1e3:.1f})  "
               f"{bw:6.2f} GB/s  = {bw / triad[t]:5.1%} of triad at {t} thread(s)")
+
+    # the tie-count push: 5% of agents join or leave the set of recent speakers
+    from panoptisim import philox
+    changed = np.flatnonzero(rng.random(n) < 0.05)
+    members = rng.random(n) < 0.5
+    count = np.zeros(n, np.int32)
+    touched = int((g.indptr[changed + 1] - g.indptr[changed]).sum())
+    push_count_bytes = 12 * touched + 17 * len(changed)
+    lo, med = best(lambda: kernels.push_membership(g.indptr, g.indices, g.active, changed,
+                                                   members, count), args.repeat)
+    bw = push_count_bytes / lo / 1e9
+    print(f"pass {'tie-count push, 5% changed':<26} best {lo * 1e3:7.1f} ms  (median "
+          f"{med * 1e3:.1f})  {bw:6.2f} GB/s  = {bw / triad[1]:5.1%} of triad at 1 thread(s)")
+
+    # the decisions with their draws inside, against the generator alone
+    key, day = (0x12345678, 0x9ABCDEF0), 17
+    k0, k1, d = np.uint32(key[0]), np.uint32(key[1]), np.uint32(day)
+    gen_lo, gen_med = best(lambda: _philox_only(k0, k1, d, np.int64(n)), args.repeat)
+    print(f"\nPhilox4x32-10 alone (1 thread)   best {gen_lo * 1e3:7.2f} ms  "
+          f"(median {gen_med * 1e3:.2f})  {n / gen_lo / 1e9:.2f} G draws/s")
+    per_agent = rng.random(n)
+    candidates = rng.random(n) < 0.5
+    decisions = [
+        ("happens, one probability", lambda: philox.happens(key, day, n, 0.3)),
+        ("happens, x per-agent factor",
+         lambda: philox.happens(key, day, n, 0.3, times=per_agent)),
+        ("happens, factor+forgone+among",
+         lambda: philox.happens(key, day, n, 0.3, times=per_agent, forgone=per_agent,
+                                among=candidates)),
+        ("uniform_all (float32 out)", lambda: philox.uniform_all(key, day, n)),
+    ]
+    for name, fn in decisions:
+        lo, med = best(fn, args.repeat)
+        print(f"pass {name:<30} best {lo * 1e3:7.2f} ms  (median {med * 1e3:.2f})  "
+              f"{n / lo / 1e9:.2f} G agents/s  = {gen_lo / lo:5.1%} of the generator alone")
     print(f"\nload after: {load()}")
 
 
