@@ -37,7 +37,8 @@ t_import = time.perf_counter()
 from panoptisim import kernels
 compile_s = kernels.warm_up()
 from panoptisim.engine import day_columns, simulate
-from panoptisim.footprint import estimate, peak_rss
+from panoptisim.footprint import estimate, measured, peak_rss, _proc_bytes
+interpreter = _proc_bytes("/proc/self/status", "VmRSS") or 0
 from panoptisim.output import manifest, metrics_arrow, now, write_run
 from panoptisim.scenario import load_scenario
 from panoptisim.summary import run_summary
@@ -54,11 +55,12 @@ with tempfile.TemporaryDirectory() as d:
     write_run(Path(d) / "run", sc, table, summary, manifest(sc, sim.timings, started, now()))
 t2 = time.perf_counter()
 phases = dict(sim.timings)
+parts = measured([r.state for r in sim.runs], interpreter)
 phases["output"] = t2 - t1
 print(json.dumps({"wall_s": t2 - t0, "step_s": (t1 - t0) - phases["build"],
                   "phases": phases, "kernel_load_s": compile_s,
                   "peak_rss_mb": peak_rss() / 2**20,
-                  "estimate_mb": est / 2**20}))
+                  "estimate_mb": est / 2**20, "bytes": parts}))
 """
 
 COMPILE = r"""
@@ -138,6 +140,11 @@ def main() -> None:
               f"   estimate {results[0]['estimate_mb']:.0f} MiB, "
               f"{results[0]['peak_rss_mb'] * 2**20 / size:.0f} B/agent")
         print(f"  kernel load from cache (s)       {stat([r['kernel_load_s'] for r in results])}")
+        parts = results[0]["bytes"]
+        other = results[0]["peak_rss_mb"] * 2**20 - sum(parts.values())
+        print("  bytes per agent at the end (run 1): " + ", ".join(
+            f"{k} {v / size:,.0f}" for k, v in parts.items())
+            + f", rest of the peak (day's temporaries, build) {other / size:,.0f}")
         for phase in results[0]["phases"]:
             print(f"    {phase:<16} {stat([r['phases'][phase] for r in results])}")
 

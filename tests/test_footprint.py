@@ -110,3 +110,22 @@ def test_peak_rss_is_the_childs_own():
                                check=True).stdout)
     assert child < peak_rss() - 150 * MB
     assert ballast.sum() > 0
+
+
+def test_measured_bytes_by_component_count_the_shared_graph_once():
+    from panoptisim.engine import simulate
+    from panoptisim.footprint import measured
+
+    sim = simulate(load_scenario("baseline", {"population.size": 2000, "run.steps": 20},
+                                 seed=1))
+    states = [r.state for r in sim.runs]
+    one = measured(states[:1], 0)
+    both = measured(states, 123)
+    g = states[0].graph
+    csr = g.indptr.nbytes + g.indices.nbytes + g.rev.nbytes
+    assert both["interpreter"] == 123
+    assert both["graph"] == csr + sum(s.graph.active.nbytes + s.graph.cut_ties.nbytes
+                                      for s in states)
+    assert both["state"] == 2 * one["state"] > 2000 * 100  # over a hundred bytes per agent
+    assert both["logs"] > one["logs"] == states[0].flags.nbytes + \
+        states[0].association_log.nbytes + states[0].sanction_log.nbytes > 0

@@ -52,6 +52,11 @@ class _Columns:
         self.size = need
         return ids
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes the columns hold, their spare capacity included."""
+        return sum(arr.nbytes for arr in self._cols.values())
+
     def column(self, name: str) -> np.ndarray:
         """Writable view of a column."""
         return self._cols[name][: self.size]

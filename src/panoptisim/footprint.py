@@ -28,6 +28,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import numpy as np
+
 from panoptisim.errors import ScenarioError
 from panoptisim.scenario import Scenario
 
@@ -92,6 +94,34 @@ def estimate(scenario: Scenario) -> Estimate:
     logs = LOG_BYTES_PER_AGENT_DAY * n * scenario.run.steps * scoring_arms
     peak = INTERPRETER_BYTES + max(build, steady + logs)
     return Estimate(int(peak), INTERPRETER_BYTES, int(build), int(steady), int(logs), entries)
+
+
+def measured(states: list, interpreter: int) -> dict[str, int]:
+    """Bytes a finished run holds, by component, from its arms' ``State`` objects: the
+    per-agent arrays of every arm (``state``), the graph (CSR arrays shared by the arms,
+    one live-tie mask and cut-tie list per arm), the logs (flag, association and sanction
+    logs with their spare capacity) and ``interpreter`` (resident memory before the build,
+    measured by the caller). What the peak holds beyond them is the day's temporaries and
+    the build's transient."""
+    from panoptisim.flags import _Columns
+    from panoptisim.network import Graph
+
+    parts = {"interpreter": int(interpreter), "state": 0, "graph": 0, "logs": 0}
+    shared: set[int] = set()
+    for state in states:
+        for name in state.__dataclass_fields__:
+            value = getattr(state, name)
+            if isinstance(value, np.ndarray):
+                parts["state"] += value.nbytes
+            elif isinstance(value, _Columns):
+                parts["logs"] += value.nbytes
+            elif isinstance(value, Graph):
+                parts["graph"] += value.active.nbytes + value.cut_ties.nbytes
+                for arr in (value.indptr, value.indices, value.rev):
+                    if id(arr) not in shared:  # the CSR arrays are shared by the arms
+                        shared.add(id(arr))
+                        parts["graph"] += arr.nbytes
+    return parts
 
 
 def check_fits(scenario: Scenario, limit: int | None = None) -> Estimate:
