@@ -147,3 +147,25 @@ def test_common_random_numbers_per_agent_whatever_the_subset():
     assert not np.array_equal(full, s.uniform("behavior.default", 18, 10_000))
     assert not np.array_equal(full, Streams(2024).replicate(1).uniform("behavior.default",
                                                                         17, 10_000))
+
+
+@pytest.mark.parametrize("n", [1, 4, 1003])
+def test_a_decision_pass_takes_the_decisions_of_the_draws_it_makes_inside(n):
+    """philox.happens equals comparing the full array of draws, for every mix of one value
+    and per-agent arrays (each compiles to its own loop), and the tail after the last full
+    block of four agents."""
+    rng = np.random.default_rng(n)
+    key, day = (77, 88), 5
+    u = philox.uniform_all(key, day, n)
+    factor, forgone = rng.random(n), rng.random(n).astype(np.float32)
+    among = rng.random(n) < 0.5
+    p_each = rng.random(n)
+    for p in (0.4, p_each):
+        for times in (1.0, factor):
+            for lost in (0.0, forgone):
+                for who in (True, among):
+                    got = philox.happens(key, day, n, p, times=times, forgone=lost, among=who)
+                    want = np.asarray(who) & (u < np.asarray(p) * times
+                                              * (1.0 - np.asarray(lost, np.float64)))
+                    np.testing.assert_array_equal(got, want)
+    assert philox.happens(key, day, n, 1.0).all() and not philox.happens(key, day, n, 0.0).any()
