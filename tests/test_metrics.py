@@ -356,3 +356,13 @@ def test_tie_metrics_are_taken_again_only_on_a_day_ties_change():
     rec.record(ctx, today)
     assert rec.columns["dissenter_degree_ratio"][2] < 0.75
     assert rec.columns["dissenter_friend_ties_lost"][2] > 0.3
+
+
+def test_ties_held_is_the_exact_sum_over_the_mask():
+    from panoptisim import kernels
+
+    rng = np.random.default_rng(8)
+    degree = rng.integers(0, 60, 100_001).astype(np.float32)
+    who = rng.random(100_001) < 0.3
+    assert kernels.ties_held(degree, who) == degree.sum(dtype=np.float64, where=who)
+    assert kernels.ties_held(degree, np.zeros_like(who)) == 0

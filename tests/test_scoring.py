@@ -343,3 +343,22 @@ def test_credits_fade_so_a_clean_record_levels_off():
     before = s.score.copy()
     scoring.step(ctx, today)
     np.testing.assert_allclose((before - s.score)[paid], gained[-1] / 50, rtol=1e-9)
+
+
+def test_adding_per_agent_touches_the_listed_agents_with_bincounts_sums():
+    from panoptisim.scoring import add_per_agent
+
+    rng = np.random.default_rng(3)
+    n = 500
+    agents = rng.integers(0, n, 2000)
+    weights = rng.random(2000) * 40
+    for sign in (1, -1):
+        acc = rng.random(n) * 600
+        want = acc + sign * np.bincount(agents, weights=weights, minlength=n)
+        touched = add_per_agent(acc, agents, weights, sign)
+        np.testing.assert_array_equal(acc, want)  # the same sums, bit for bit
+        np.testing.assert_array_equal(touched, np.unique(agents))
+    counts = np.zeros(n, np.int32)
+    add_per_agent(counts, agents)
+    np.testing.assert_array_equal(counts, np.bincount(agents, minlength=n))
+    assert counts.dtype == np.int32 and len(add_per_agent(counts, agents[:0])) == 0

@@ -219,6 +219,20 @@ def push_membership(indptr: np.ndarray, indices: np.ndarray, active: np.ndarray,
                      members, count)
 
 
+@nb.njit(cache=True, nogil=True)
+def _ties_held(degree, who):
+    total = 0
+    for i in range(len(who)):  # branch-free: the compiler vectorises it
+        total += np.int64(who[i]) * np.int64(degree[i])
+    return total
+
+
+def ties_held(degree: np.ndarray, who: np.ndarray) -> int:
+    """Sum of ``degree`` (whole numbers of ties, any numeric dtype) over the agents of the
+    mask ``who``: an exact integer, equal to the float64 sum numpy would give."""
+    return int(_ties_held(degree, who))
+
+
 #: What :func:`day_counts` counts, in the order of its result: the day's events and the
 #: stocks of the metrics that are counts over the agents (``metrics``).
 DAY_COUNTS = ("expressed", "dissenter_chance", "dissenter_silent", "benign_post",
@@ -320,6 +334,7 @@ def warm_up() -> float:
                np.ones(3, np.float32), flag, small, small, small, 1)
     from panoptisim import philox
     push_membership(indptr, indices, active, np.array([1]), flag, np.zeros(3, np.int32))
+    ties_held(np.ones(3, np.float32), flag)
     philox.uniform_all((1, 2), 3, 5)
     philox.uniform_at((1, 2), 3, np.array([0, 4]))
     return time.perf_counter() - t0

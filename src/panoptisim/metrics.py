@@ -117,11 +117,13 @@ def _isolated(ctx: Context, today: Today) -> float:
 def _dissenter_ties_lost(family: bool) -> MetricFn:
     """Share of the family (or friend) ties dissenters held at build that are cut now."""
     def fn(ctx: Context, today: Today) -> float:
+        from panoptisim import kernels  # numba loads on first use, not at import
         s, ties = ctx.state, ctx.ties_at_build
-        live = s.family_degree if family else s.active_degree - s.family_degree
+        family_held = kernels.ties_held(s.family_degree, s.dissenter)
+        held = family_held if family else kernels.ties_held(s.active_degree, s.dissenter) \
+            - family_held  # whole numbers of ties: exact
         at_build = ties.dissenter_family if family else ties.dissenter_friends
-        held = float(live.sum(dtype=np.float64, where=s.dissenter))
-        return _ratio(at_build - held, at_build)
+        return _ratio(at_build - float(held), at_build)
     return fn
 
 

@@ -47,6 +47,19 @@ def kept_share(ctx: Context, agents: np.ndarray, logged: np.ndarray, t: int
     return share
 
 
+def add_per_agent(acc: np.ndarray, agents: np.ndarray, weights: np.ndarray | None = None,
+                  sign: int = 1) -> np.ndarray:
+    """``acc += sign * bincount(agents, weights, minlength=len(acc))`` (cast to ``acc``'s
+    dtype) in place, touching only the agents listed: the same per-agent sums (bincount adds
+    each agent's weights in the order given) in O(len(agents) log) instead of O(agents in
+    the run). Returns the agents touched (sorted, unique)."""
+    ids, inverse = np.unique(agents, return_inverse=True)
+    if len(ids):
+        sums = np.bincount(inverse, weights=weights).astype(acc.dtype, copy=False)
+        acc[ids] = acc[ids] + sums if sign > 0 else acc[ids] - sums
+    return ids
+
+
 def end_flags(ctx: Context, t: int) -> np.ndarray:
     """Take back the points of flags reversed on appeal or expired by sunset today.
 
@@ -55,22 +68,27 @@ def end_flags(ctx: Context, t: int) -> np.ndarray:
     s = ctx.state
     log = s.flags
     winners = [np.empty(0, np.int64)]
+    touched = [np.empty(0, np.int64)]
     for ids, status in log.due(t):
         agents = log.agent[ids]
         left = log.points[ids].astype(np.float64) * kept_share(ctx, agents, log.day[ids], t)
-        s.score += np.bincount(agents, weights=left, minlength=s.n)
+        touched.append(add_per_agent(s.score, agents, left))
         true = log.is_true[ids]
-        s.points_true -= np.bincount(agents[true], weights=left[true], minlength=s.n)
-        s.points_false -= np.bincount(agents[~true], weights=left[~true], minlength=s.n)
+        add_per_agent(s.points_true, agents[true], left[true], -1)
+        add_per_agent(s.points_false, agents[~true], left[~true], -1)
         pol = log.category[ids] == POLITICAL
-        s.points_political -= np.bincount(agents[pol], weights=left[pol], minlength=s.n)
-        s.n_flags_counting -= np.bincount(agents, minlength=s.n).astype(np.int32)
+        add_per_agent(s.points_political, agents[pol], left[pol], -1)
+        add_per_agent(s.n_flags_counting, agents, None, -1)
         log.column("status")[ids] = status
         if status == REVERSED:
             winners.append(agents.astype(np.int64))
-    cleared = s.n_flags_counting == 0  # no flag left: no rounding residue either
+    # only the agents whose flags ended today can have a rounding residue, or none left:
+    # every other agent's sums were settled on the day its last flag ended (forgiveness
+    # only scales them)
+    touched = np.unique(np.concatenate(touched))
+    cleared = touched[s.n_flags_counting[touched] == 0]  # no flag left: no residue either
     for acc in (s.points_true, s.points_false, s.points_political):
-        np.maximum(acc, 0.0, out=acc)
+        acc[touched] = np.maximum(acc[touched], 0.0)
         acc[cleared] = 0.0
     return np.unique(np.concatenate(winners))
 
@@ -105,12 +123,12 @@ def log_flags(ctx: Context, today: Today) -> None:
     ids = s.flags.append(agent=agents, day=np.full(len(agents), t), sensor=today.flag_sensor,
                          category=today.flag_category, is_true=is_true, points=points,
                          status=np.full(len(agents), ACTIVE), end_day=np.full(len(agents), -1))
-    s.score -= np.bincount(agents, weights=points, minlength=s.n)
-    s.n_flags_counting += np.bincount(agents, minlength=s.n).astype(np.int32)
-    s.points_true += np.bincount(agents[is_true], weights=points[is_true], minlength=s.n)
-    s.points_false += np.bincount(agents[~is_true], weights=points[~is_true], minlength=s.n)
+    add_per_agent(s.score, agents, points, -1)
+    add_per_agent(s.n_flags_counting, agents)
+    add_per_agent(s.points_true, agents[is_true], points[is_true])
+    add_per_agent(s.points_false, agents[~is_true], points[~is_true])
     pol = today.flag_category == POLITICAL
-    s.points_political += np.bincount(agents[pol], weights=points[pol], minlength=s.n)
+    add_per_agent(s.points_political, agents[pol], points[pol])
 
     end = np.full(len(ids), np.iinfo(np.int32).max, np.int64)
     status = np.full(len(ids), EXPIRED, np.int8)
@@ -242,9 +260,8 @@ def end_association(ctx: Context, t: int) -> None:
     for ids, status in log.due(t):
         agents = log.agent[ids]
         left = log.points[ids] * kept_share(ctx, agents, log.day[ids], t)
-        back = np.bincount(agents, weights=left, minlength=s.n)
-        s.score += back
-        s.points_association -= back
+        add_per_agent(s.score, agents, left)
+        add_per_agent(s.points_association, agents, left, -1)
         log.column("status")[ids] = status
     # rounding residue of decayed sums: nothing is left once every row has ended
     np.maximum(s.points_association, 0.0, out=s.points_association)
