@@ -78,6 +78,7 @@ def test_rev_is_an_involution_pointing_back_to_the_source():
     np.testing.assert_array_equal(g.indices[g.rev], g.sources)
     np.testing.assert_array_equal(g.sources[g.rev], g.indices)
     assert (g.rev != e).all()
+    assert g.rev.dtype == np.uint32  # 4 bytes an entry (BENCHMARKS.md, memory)
 
 
 def test_cut_zeroes_both_directions_and_returns_each_tie_once():

@@ -10,7 +10,7 @@ entries (n x mean degree) or in agent-days (the flag log), so the peak resident 
   the CSR arrays alive together; see population.build_society), per CSR entry;
 - steady: per agent, the State arrays of every arm, the day's event arrays and the shared
   day's draws (streams.Streams.uniform); per CSR entry, ``indices`` (int32), ``rev``
-  (int64) and one float32 ``active`` mask per arm;
+  (uint32) and one float32 ``active`` mask per arm;
 - logs: the growable flag and sanction logs (doubling), per agent-day of a scoring arm.
 
 The estimate is for compiled kernels: the first run after an install also compiles the
@@ -44,8 +44,8 @@ FIXED_BYTES = 25 * MB
 BUILD_BYTES_PER_ENTRY = 42.0
 #: Steady state per agent and arm (State arrays, context masks, the day's events and draws).
 STATE_BYTES_PER_AGENT_ARM = 222.0
-#: Graph per CSR entry shared by the arms (indices int32 + rev int64) ...
-GRAPH_BYTES_PER_ENTRY = 12.0
+#: Graph per CSR entry shared by the arms (indices int32 + rev uint32) ...
+GRAPH_BYTES_PER_ENTRY = 8.0
 #: ... and per arm (its float32 active mask).
 MASK_BYTES_PER_ENTRY_ARM = 4.0
 #: indptr (int64) per agent.

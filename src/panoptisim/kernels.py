@@ -156,7 +156,7 @@ def _csr_from_pairs(n, u, v):
     indices = buf[:w].copy()
     # Rows are sorted by target: walking sources in increasing order visits, in each row j,
     # the entries (j, i) in increasing i, i.e. in CSR order.
-    rev = np.empty(w, np.int64)
+    rev = np.empty(w, np.uint32)  # 4 bytes an entry: the caller bounds entries by 2^32
     cursor = indptr[:n].copy()
     for i in range(n):
         for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
@@ -168,7 +168,10 @@ def _csr_from_pairs(n, u, v):
 
 def csr_from_pairs(n: int, u: np.ndarray, v: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(indptr int64, indices int32, rev int64) of the simple undirected graph on the pairs."""
+    """(indptr int64, indices int32, rev uint32) of the simple undirected graph on the
+    pairs (at most 2^32 - 1 CSR entries: two per pair)."""
+    if 2 * len(u) >= 2**32:
+        raise ValueError(f"graphs are limited to 2**31 - 1 ties, {len(u)} pairs given")
     return _csr_from_pairs(np.int64(n), np.ascontiguousarray(u, np.int64),
                            np.ascontiguousarray(v, np.int64))
 
