@@ -10,7 +10,7 @@ entries (n x mean degree) or in agent-days (the flag log), so the peak resident 
   the CSR arrays alive together; see population.build_society), per CSR entry;
 - steady: per agent, the State arrays of every arm, the day's event arrays and the shared
   day's draws (streams.Streams.uniform); per CSR entry, ``indices`` (int32), ``rev``
-  (uint32) and one float32 ``active`` mask per arm;
+  (uint32) and one uint8 ``active`` mask per arm;
 - logs: the growable flag and sanction logs (doubling), per agent-day of a scoring arm.
 
 The estimate is for compiled kernels: the first run after an install also compiles the
@@ -46,8 +46,8 @@ BUILD_BYTES_PER_ENTRY = 42.0
 STATE_BYTES_PER_AGENT_ARM = 222.0
 #: Graph per CSR entry shared by the arms (indices int32 + rev uint32) ...
 GRAPH_BYTES_PER_ENTRY = 8.0
-#: ... and per arm (its float32 active mask).
-MASK_BYTES_PER_ENTRY_ARM = 4.0
+#: ... and per arm (its uint8 live-tie mask).
+MASK_BYTES_PER_ENTRY_ARM = 1.0
 #: indptr (int64) per agent.
 INDPTR_BYTES_PER_AGENT = 8.0
 #: Flag and sanction logs per agent-day of an arm that scores (capacity doubles as it grows).

@@ -75,6 +75,10 @@ def _scatter(indptr, indices, data, x, nonzero):
     return out
 
 
+#: Edge data the kernels take: the graph's live-tie mask (uint8) or float32 weights. A
+#: uint8 times a float32 is a float32 in numba, so a 0/1 mask gives the same bits as 0.0/1.0.
+MASK_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
+
 #: The push (scatter) form is used when at most this share of ``x`` is non-zero.
 SCATTER_MAX_SHARE = 0.25
 
@@ -92,7 +96,7 @@ def neighbour_sum(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
     entry (j, i) itself: ties are undirected, so ``data[e] == data[rev[e]]`` (Graph.cut
     clears both directions). Otherwise the row-parallel pull form.
     Returns None for inputs the kernels do not cover (the caller uses scipy)."""
-    if x.ndim != 1 or data.dtype != np.float32 or x.dtype not in (np.float32, np.float64):
+    if x.ndim != 1 or data.dtype not in MASK_DTYPES or x.dtype not in (np.float32, np.float64):
         return None
     nonzero = np.flatnonzero(x)
     if len(nonzero) <= SCATTER_MAX_SHARE * len(x) and (len(nonzero) == 0 or x.min() >= 0):
@@ -102,12 +106,13 @@ def neighbour_sum(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
 
 def csr_matvec(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
                x: np.ndarray) -> np.ndarray | None:
-    """``A @ x`` for a CSR matrix with float32 ``data`` and a 1-D float32 or float64 ``x``,
-    exactly as scipy's ``csr_matvec`` computes it (per row, entries in CSR order,
-    accumulated in the result dtype from 0), split by row over numba's threads. Returns None
+    """``A @ x`` for a CSR matrix with float32 or uint8 ``data`` (the live-tie mask) and a
+    1-D float32 or float64 ``x``, exactly as scipy's ``csr_matvec`` computes it (per row,
+    entries in CSR order, accumulated in the result dtype from 0), split by row over
+    numba's threads. Returns None
     for small graphs (fewer than PARALLEL_MIN_ENTRIES entries) and other inputs: the caller
     then uses scipy, which gives the same bits on one thread."""
-    if x.ndim != 1 or data.dtype != np.float32 or x.dtype not in (np.float32, np.float64):
+    if x.ndim != 1 or data.dtype not in MASK_DTYPES or x.dtype not in (np.float32, np.float64):
         return None
     if len(indices) < PARALLEL_MIN_ENTRIES:
         return None  # one thread: scipy's loop is as fast or faster (benchmarks/roofline.py)
@@ -323,7 +328,7 @@ def warm_up() -> float:
     import time
     t0 = time.perf_counter()
     indptr, indices, rev = csr_from_pairs(3, np.array([0, 1]), np.array([1, 2]))
-    active = np.ones(len(indices), np.float32)
+    active = np.ones(len(indices), np.uint8)  # the graph's live-tie mask
     for x in (np.ones(3, np.float32), np.ones(3, np.float64)):
         _csr_matvec_par(indptr, indices, active, x)
         _csr_matvec_seq(indptr, indices, active, x)

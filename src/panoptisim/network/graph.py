@@ -13,10 +13,10 @@ class Graph:
     """An undirected graph stored as a symmetric CSR adjacency.
 
     ``indptr`` (n+1,) and ``indices`` (2E,) list each agent's neighbours; ``rev[e]`` is the
-    position of the reverse of entry ``e``; ``active`` (2E,) float32 is 1 for a live tie and
-    0 for a cut one (float so that it doubles as the sparse matrix's data). ``cut_ties``
-    lists the ties cut now (the lower CSR position of each, in the order they were cut),
-    so that cut ties are found without a pass over every entry.
+    position of the reverse of entry ``e``; ``active`` (2E,) uint8 is 1 for a live tie and
+    0 for a cut one (it doubles as the sparse matrix's data: one byte an entry and arm).
+    ``cut_ties`` lists the ties cut now (the lower CSR position of each, in the order they
+    were cut), so that cut ties are found without a pass over every entry.
     """
 
     indptr: np.ndarray
@@ -69,7 +69,11 @@ class Graph:
         scipy's result; anything else through the scipy CSR product."""
         from panoptisim import kernels  # numba loads on first use, not at import
         out = kernels.neighbour_sum(self.indptr, self.indices, self.active, values)
-        return self._matrix @ values if out is None else out
+        if out is not None:
+            return out
+        # the sums in the dtype they had when the mask was float32 (never in the mask's
+        # uint8, which would overflow at 256)
+        return self._matrix @ np.asarray(values, np.result_type(np.float32, values))
 
     def cut(self, entries: np.ndarray) -> np.ndarray:
         """Cut the ties at CSR positions ``entries`` (both directions).
@@ -110,5 +114,5 @@ def from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Graph:
     # (compiled: O(E) plus the small per-row sorts); rev by one pass over the rows.
     from panoptisim import kernels  # numba loads on first use, not at import
     indptr, indices, rev = kernels.csr_from_pairs(n, u, v)
-    active = np.ones(len(indices), dtype=np.float32)
+    active = np.ones(len(indices), dtype=np.uint8)
     return Graph(indptr=indptr, indices=indices, rev=rev, active=active)
