@@ -362,3 +362,21 @@ def test_adding_per_agent_touches_the_listed_agents_with_bincounts_sums():
     add_per_agent(counts, agents)
     np.testing.assert_array_equal(counts, np.bincount(agents, minlength=n))
     assert counts.dtype == np.int32 and len(add_per_agent(counts, agents[:0])) == 0
+
+
+def test_logs_grow_by_a_quarter_and_keep_their_rows():
+    from panoptisim.flags import GROWTH, SanctionLog
+
+    log = SanctionLog()
+    start = len(log._cols["agent"])
+    rows = []
+    for k in range(40):
+        agents = np.arange(k * 100, k * 100 + 100, dtype=np.int32)
+        log.append(agent=agents, day=np.full(100, k), kind=np.zeros(100, np.int8),
+                   points_true=np.ones(100, np.float32), points_false=np.zeros(100, np.float32),
+                   wrongful=np.zeros(100, bool))
+        rows.append(agents)
+    np.testing.assert_array_equal(log.agent, np.concatenate(rows))
+    cap = len(log._cols["agent"])
+    assert len(log) <= cap <= GROWTH * len(log) + 100  # at most a quarter spare
+    assert cap > start and log.nbytes == cap * 18

@@ -3,7 +3,8 @@
 A flag is one adverse record against one agent: which sensor produced it, what it is about,
 whether it is true (the agent did it) or false (sensor error or malicious report), how many
 points it cost, and how it ended (still counting, reversed on appeal, expired by sunset).
-Logs are column arrays that grow by doubling: appending a day's flags is O(flags).
+Logs are column arrays that grow by a quarter when full: appending a day's flags is
+O(flags), amortised.
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ import numpy as np
 #: How a flag ended: still counting, reversed on appeal, expired by sunset, or ended with the
 #: regime that raised it (abolished by the timeline).
 ACTIVE, REVERSED, EXPIRED, ABOLISHED = 0, 1, 2, 3
+
+
+#: Factor by which a log's capacity grows when full: 1.25 leaves at most a fifth of it
+#: unused and holds 2.25x the rows while it copies (doubling: a half and 3x), for about
+#: four copies of each row over a run instead of one (the logs are a third of a run's
+#: memory at 10^7 agents; BENCHMARKS.md §11).
+GROWTH = 1.25
 
 
 class _Columns:
@@ -41,7 +49,7 @@ class _Columns:
         need = self.size + k
         cap = len(next(iter(self._cols.values())))
         if need > cap:
-            new_cap = max(need, 2 * cap)
+            new_cap = max(need, int(GROWTH * cap))
             for name, arr in self._cols.items():
                 grown = np.empty(new_cap, dtype=arr.dtype)
                 grown[: self.size] = arr[: self.size]

@@ -11,7 +11,8 @@ entries (n x mean degree) or in agent-days (the flag log), so the peak resident 
 - steady: per agent, the State arrays of every arm, the day's event arrays and the shared
   day's draws (streams.Streams.uniform); per CSR entry, ``indices`` (int32), ``rev``
   (uint32) and one uint8 ``active`` mask per arm;
-- logs: the growable flag and sanction logs (doubling), per agent-day of a scoring arm.
+- logs: the growable flag, association and sanction logs (capacity grows by a quarter),
+  per agent-day of a scoring arm.
 
 The estimate is for compiled kernels: the first run after an install also compiles the
 numba kernels once (cached afterwards), which costs about 200 MB more for that run only.
@@ -50,7 +51,8 @@ GRAPH_BYTES_PER_ENTRY = 8.0
 MASK_BYTES_PER_ENTRY_ARM = 1.0
 #: indptr (int64) per agent.
 INDPTR_BYTES_PER_AGENT = 8.0
-#: Flag and sanction logs per agent-day of an arm that scores (capacity doubles as it grows).
+#: Flag, association and sanction logs per agent-day of an arm that scores (with spare
+#: capacity: it grows by a quarter).
 LOG_BYTES_PER_AGENT_DAY = 1.2
 
 
