@@ -380,3 +380,23 @@ def test_logs_grow_by_a_quarter_and_keep_their_rows():
     cap = len(log._cols["agent"])
     assert len(log) <= cap <= GROWTH * len(log) + 100  # at most a quarter spare
     assert cap > start and log.nbytes == cap * 18
+
+
+def test_per_agent_sums_over_a_subset_equal_bincount_of_the_subset():
+    from panoptisim.scoring import PerAgentSums
+
+    rng = np.random.default_rng(4)
+    n = 300
+    agents = rng.integers(0, n, 1500)
+    weights = rng.random(1500) * 30
+    where = rng.random(1500) < 0.2
+    sums = PerAgentSums(agents)
+    for sign in (1, -1):
+        acc = rng.random(n) * 600
+        want = acc + sign * np.bincount(agents[where], weights=weights[where], minlength=n)
+        sums.add(acc, weights, sign, where=where)
+        np.testing.assert_array_equal(acc, want)
+    untouched = np.setdiff1d(np.arange(n), agents[where])
+    acc = np.full(n, -0.0)
+    sums.add(acc, weights, 1, where=where)
+    assert np.signbit(acc[untouched]).all()  # agents not in the subset are not touched

@@ -47,17 +47,40 @@ def kept_share(ctx: Context, agents: np.ndarray, logged: np.ndarray, t: int
     return share
 
 
+class PerAgentSums:
+    """Sums per agent of values listed by agent (a day's flags), added to per-agent arrays
+    for the agents listed only: ``acc += sign * bincount(agents[where], weights[where],
+    minlength=len(acc))`` with the same per-agent sums (bincount adds each agent's values in
+    the order given) in O(len(agents) log) instead of O(agents in the run). The agents are
+    sorted once for every sum taken over them."""
+
+    def __init__(self, agents: np.ndarray) -> None:
+        self.ids, self.inverse = np.unique(agents, return_inverse=True)
+
+    def add(self, acc: np.ndarray, weights: np.ndarray | None = None, sign: int = 1,
+            where: np.ndarray | None = None) -> None:
+        """Add (``sign`` 1) or subtract (-1) the sums of ``weights`` (1 each if None) over
+        the entries ``where`` (all if None) to ``acc``, cast to its dtype, in place."""
+        ids, inverse = self.ids, self.inverse
+        if where is not None:
+            inverse = inverse[where]
+            weights = None if weights is None else weights[where]
+            present = np.bincount(inverse, minlength=len(ids)) > 0  # agents in the subset
+            ids, inverse = ids[present], (np.cumsum(present) - 1)[inverse]
+        if len(ids) == 0:
+            return
+        sums = np.bincount(inverse, weights=weights, minlength=len(ids)).astype(acc.dtype,
+                                                                             copy=False)
+        acc[ids] = acc[ids] + sums if sign > 0 else acc[ids] - sums
+
+
 def add_per_agent(acc: np.ndarray, agents: np.ndarray, weights: np.ndarray | None = None,
                   sign: int = 1) -> np.ndarray:
-    """``acc += sign * bincount(agents, weights, minlength=len(acc))`` (cast to ``acc``'s
-    dtype) in place, touching only the agents listed: the same per-agent sums (bincount adds
-    each agent's weights in the order given) in O(len(agents) log) instead of O(agents in
-    the run). Returns the agents touched (sorted, unique)."""
-    ids, inverse = np.unique(agents, return_inverse=True)
-    if len(ids):
-        sums = np.bincount(inverse, weights=weights).astype(acc.dtype, copy=False)
-        acc[ids] = acc[ids] + sums if sign > 0 else acc[ids] - sums
-    return ids
+    """``PerAgentSums(agents).add(acc, weights, sign)``; returns the agents touched (sorted,
+    unique)."""
+    sums = PerAgentSums(agents)
+    sums.add(acc, weights, sign)
+    return sums.ids
 
 
 def end_flags(ctx: Context, t: int) -> np.ndarray:
@@ -72,13 +95,14 @@ def end_flags(ctx: Context, t: int) -> np.ndarray:
     for ids, status in log.due(t):
         agents = log.agent[ids]
         left = log.points[ids].astype(np.float64) * kept_share(ctx, agents, log.day[ids], t)
-        touched.append(add_per_agent(s.score, agents, left))
+        sums = PerAgentSums(agents)
+        sums.add(s.score, left)
+        touched.append(sums.ids)
         true = log.is_true[ids]
-        add_per_agent(s.points_true, agents[true], left[true], -1)
-        add_per_agent(s.points_false, agents[~true], left[~true], -1)
-        pol = log.category[ids] == POLITICAL
-        add_per_agent(s.points_political, agents[pol], left[pol], -1)
-        add_per_agent(s.n_flags_counting, agents, None, -1)
+        sums.add(s.points_true, left, -1, where=true)
+        sums.add(s.points_false, left, -1, where=~true)
+        sums.add(s.points_political, left, -1, where=log.category[ids] == POLITICAL)
+        sums.add(s.n_flags_counting, None, -1)
         log.column("status")[ids] = status
         if status == REVERSED:
             winners.append(agents.astype(np.int64))
@@ -123,12 +147,12 @@ def log_flags(ctx: Context, today: Today) -> None:
     ids = s.flags.append(agent=agents, day=np.full(len(agents), t), sensor=today.flag_sensor,
                          category=today.flag_category, is_true=is_true, points=points,
                          status=np.full(len(agents), ACTIVE), end_day=np.full(len(agents), -1))
-    add_per_agent(s.score, agents, points, -1)
-    add_per_agent(s.n_flags_counting, agents)
-    add_per_agent(s.points_true, agents[is_true], points[is_true])
-    add_per_agent(s.points_false, agents[~is_true], points[~is_true])
-    pol = today.flag_category == POLITICAL
-    add_per_agent(s.points_political, agents[pol], points[pol])
+    sums = PerAgentSums(agents)
+    sums.add(s.score, points, -1)
+    sums.add(s.n_flags_counting)
+    sums.add(s.points_true, points, where=is_true)
+    sums.add(s.points_false, points, where=~is_true)
+    sums.add(s.points_political, points, where=today.flag_category == POLITICAL)
 
     end = np.full(len(ids), np.iinfo(np.int32).max, np.int64)
     status = np.full(len(ids), EXPIRED, np.int8)
