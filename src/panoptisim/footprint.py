@@ -18,7 +18,7 @@ The estimate is for compiled kernels: the first run after an install also compil
 numba kernels once (cached afterwards), which costs about 200 MB more for that run only.
 
 The per-unit constants below were measured on the default ``baseline`` scenario (peak RSS
-of runs of 1e5 and 1e6 agents; tests/test_footprint.py checks the estimate stays within 25%
+of runs of 1e5 to 1e7 agents; tests/test_footprint.py checks the estimate stays within 25%
 of the measured peak). ``panoptisim run`` refuses a scenario whose estimate exceeds the
 available memory, and ``panoptisim run --dry-run`` prints the estimate. (Where freed
 memory goes during a run, glibc malloc's thresholds, is :mod:`panoptisim.allocator`.)
@@ -43,8 +43,10 @@ INTERPRETER_BYTES = 325 * MB
 FIXED_BYTES = 25 * MB
 #: Build transient per CSR entry (lattice before thinning, edge lists, CSR build buffers).
 BUILD_BYTES_PER_ENTRY = 42.0
-#: Steady state per agent and arm (State arrays, context masks, the day's events and draws).
-STATE_BYTES_PER_AGENT_ARM = 222.0
+#: Steady state per agent and arm (State arrays, context masks, the day's events, draws and
+#: temporaries): fitted to the 10^7-agent peak of 2026-11-30 (BENCHMARKS.md §11), of which
+#: the State arrays are 190 B (``measured``) and the day's temporaries most of the rest.
+STATE_BYTES_PER_AGENT_ARM = 390.0
 #: Graph per CSR entry shared by the arms (indices int32 + rev uint32) ...
 GRAPH_BYTES_PER_ENTRY = 8.0
 #: ... and per arm (its uint8 live-tie mask).
