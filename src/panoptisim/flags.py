@@ -20,7 +20,7 @@ ACTIVE, REVERSED, EXPIRED, ABOLISHED = 0, 1, 2, 3
 
 #: Factor by which a log's capacity grows when full: 1.25 leaves at most a fifth of it
 #: unused and holds 2.25x the rows while it copies (doubling: a half and 3x), for about
-#: four copies of each row over a run instead of one (the logs are a third of a run's
+#: four copies of each row over a run instead of one (the logs are over a quarter of a run's
 #: memory at 10^7 agents; BENCHMARKS.md §11).
 GROWTH = 1.25
 

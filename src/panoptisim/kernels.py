@@ -109,9 +109,9 @@ def csr_matvec(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
     """``A @ x`` for a CSR matrix with float32 or uint8 ``data`` (the live-tie mask) and a
     1-D float32 or float64 ``x``, exactly as scipy's ``csr_matvec`` computes it (per row,
     entries in CSR order, accumulated in the result dtype from 0), split by row over
-    numba's threads. Returns None
-    for small graphs (fewer than PARALLEL_MIN_ENTRIES entries) and other inputs: the caller
-    then uses scipy, which gives the same bits on one thread."""
+    numba's threads. Returns None for small graphs (fewer than PARALLEL_MIN_ENTRIES
+    entries) and other inputs: the caller then uses scipy, which gives the same bits on one
+    thread."""
     if x.ndim != 1 or data.dtype not in MASK_DTYPES or x.dtype not in (np.float32, np.float64):
         return None
     if len(indices) < PARALLEL_MIN_ENTRIES:
