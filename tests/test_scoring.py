@@ -346,7 +346,12 @@ def test_credits_fade_so_a_clean_record_levels_off():
 
 
 def test_adding_per_agent_touches_the_listed_agents_with_bincounts_sums():
-    from panoptisim.scoring import add_per_agent
+    from panoptisim.scoring import PerAgentSums
+
+    def add_per_agent(acc, agents, weights=None, sign=1):
+        sums = PerAgentSums(agents)
+        sums.add(acc, weights, sign)
+        return sums.ids
 
     rng = np.random.default_rng(3)
     n = 500

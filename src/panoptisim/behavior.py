@@ -53,11 +53,9 @@ def social_support(ctx: Context, t: int) -> np.ndarray:
     s, b = ctx.state, ctx.scenario.behavior
     expected = s.active_degree * np.float32(chance_share(b.p_political_chance,
                                                          b.dur_support_memory))
+    check = "recent speakers" if ctx.scenario.run.check_tie_counts else None
     spoke = tiecounts.follow(s.graph, s.speakers_counted, s.ties_to_speakers,
-                             expressed_recently(ctx, t))
-    if ctx.scenario.run.check_tie_counts:
-        tiecounts.verify(s.graph, s.speakers_counted, s.ties_to_speakers, "recent speakers")
-    spoke = spoke.astype(np.float32)
+                             expressed_recently(ctx, t), check).astype(np.float32)
     return np.minimum(spoke / np.maximum(expected, np.float32(1e-6)), 1.0).astype(np.float32)
 
 
@@ -153,9 +151,9 @@ def expected_consequence(ctx: Context, agents: np.ndarray) -> np.ndarray:
         total += crossing_chance(score, penalty, fast, sigma) * b.value_fast_track_day \
             * b.dur_discount_horizon * at(sanctioning, agents)
     if b.rel_consequence_salience > 0:
-        marked = tiecounts.follow(s.graph, s.marked_counted, s.ties_to_marked, s.marked())
-        if ctx.scenario.run.check_tie_counts:
-            tiecounts.verify(s.graph, s.marked_counted, s.ties_to_marked, "marked agents")
+        check = "marked agents" if ctx.scenario.run.check_tie_counts else None
+        marked = tiecounts.follow(s.graph, s.marked_counted, s.ties_to_marked, s.marked(),
+                                  check)
         if s.marked_counted.any():
             share = marked[agents].astype(np.float32) / np.maximum(s.active_degree[agents],
                                                                    1.0)

@@ -74,15 +74,6 @@ class PerAgentSums:
         acc[ids] = acc[ids] + sums if sign > 0 else acc[ids] - sums
 
 
-def add_per_agent(acc: np.ndarray, agents: np.ndarray, weights: np.ndarray | None = None,
-                  sign: int = 1) -> np.ndarray:
-    """``PerAgentSums(agents).add(acc, weights, sign)``; returns the agents touched (sorted,
-    unique)."""
-    sums = PerAgentSums(agents)
-    sums.add(acc, weights, sign)
-    return sums.ids
-
-
 def end_flags(ctx: Context, t: int) -> np.ndarray:
     """Take back the points of flags reversed on appeal or expired by sunset today.
 
@@ -284,8 +275,9 @@ def end_association(ctx: Context, t: int) -> None:
     for ids, status in log.due(t):
         agents = log.agent[ids]
         left = log.points[ids] * kept_share(ctx, agents, log.day[ids], t)
-        add_per_agent(s.score, agents, left)
-        add_per_agent(s.points_association, agents, left, -1)
+        sums = PerAgentSums(agents)
+        sums.add(s.score, left)
+        sums.add(s.points_association, left, -1)
         log.column("status")[ids] = status
     # rounding residue of decayed sums: nothing is left once every row has ended
     np.maximum(s.points_association, 0.0, out=s.points_association)

@@ -120,8 +120,7 @@ def change_degrees(ctx: Context, ties: np.ndarray, sign: float) -> np.ndarray:
     s.active_degree += sign * np.bincount(ends, minlength=s.n).astype(np.float32)
     fam = np.concatenate([ctx.family[ties], ctx.family[ties]])
     s.family_degree += sign * np.bincount(ends[fam], minlength=s.n).astype(np.float32)
-    for counted, count in ((s.speakers_counted, s.ties_to_speakers),
-                           (s.marked_counted, s.ties_to_marked)):
+    for counted, count in s.tie_counts():
         tiecounts.ties_changed(g, counted, count, ties, int(sign))
     return ends.astype(np.int64)
 

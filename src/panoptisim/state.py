@@ -250,6 +250,12 @@ class State:
         return (self.points_true, self.points_false, self.points_political,
                 self.points_association, self.points_credit)
 
+    def tie_counts(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """Every count of live ties kept by pushes, with the set it counts: (recent
+        speakers, ties to them) and (marked agents, ties to them) (``tiecounts``)."""
+        return ((self.speakers_counted, self.ties_to_speakers),
+                (self.marked_counted, self.ties_to_marked))
+
     def marked(self) -> np.ndarray:
         """Agents whose disgrace is visible to neighbours: on a public list (VISIBLE)."""
         return (self.sanction_days_left[list(VISIBLE_IDX)] > 0).any(axis=0)

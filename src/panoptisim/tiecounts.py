@@ -22,16 +22,19 @@ from panoptisim import kernels
 from panoptisim.network import Graph
 
 
-def follow(graph: Graph, counted: np.ndarray, count: np.ndarray,
-           members: np.ndarray) -> np.ndarray:
+def follow(graph: Graph, counted: np.ndarray, count: np.ndarray, members: np.ndarray,
+           check_as: str | None = None) -> np.ndarray:
     """Bring ``count`` (int32, in place) and ``counted`` (bool, in place) from the set
     ``counted`` to the set ``members``: pushes along the live ties of the agents that joined
-    or left. Returns ``count``."""
+    or left. With ``check_as`` (what the set is, for the message), ``verify`` the result
+    (``run.check_tie_counts``). Returns ``count``."""
     changed = np.flatnonzero(counted != members)
     if len(changed):
         kernels.push_membership(graph.indptr, graph.indices, graph.active, changed,
                                 members, count)
         counted[changed] = members[changed]
+    if check_as is not None:
+        verify(graph, counted, count, check_as)
     return count
 
 
