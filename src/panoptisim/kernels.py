@@ -345,4 +345,6 @@ def warm_up() -> float:
     ties_held(np.ones(3, np.float32), flag)
     philox.uniform_all((1, 2), 3, 5)
     philox.uniform_at((1, 2), 3, np.array([0, 4]))
+    from panoptisim import reductions
+    reductions.warm_up()
     return time.perf_counter() - t0

@@ -60,18 +60,10 @@ def gini_binned(x: np.ndarray, lo: float, hi: float, resolution: float = 0.01) -
 
     Ranks within a bin of ``c`` equal values starting after ``R`` smaller ones contribute
     ``sum(2i - n - 1) = c (2R + c - n)``. The error against the exact Gini is below
-    ``resolution / mean``.
+    ``resolution / mean``. One compiled pass (:func:`reductions.binned_gini`).
     """
-    n = len(x)
-    bins = int(np.ceil((hi - lo) / resolution)) + 1
-    idx = np.clip(np.rint((x - lo) / resolution), 0, bins - 1).astype(np.int64)
-    counts = np.bincount(idx, minlength=bins).astype(np.float64)
-    values = lo + np.arange(bins) * resolution
-    below = np.cumsum(counts) - counts
-    total = float((counts * values).sum())  # not BLAS: identical bits on every machine
-    if n == 0 or total <= 0:
-        return 0.0
-    return float((values * counts * (2.0 * below + counts - n)).sum() / (n * total))
+    from panoptisim import reductions  # numba loads on first use, not at import
+    return reductions.binned_gini(x, lo, hi, resolution)
 
 
 def _count(name: str) -> MetricFn:
@@ -82,6 +74,19 @@ def _count(name: str) -> MetricFn:
 def _share(name: str) -> MetricFn:
     """A count of ``kernels.DAY_COUNTS`` as a share of the agents."""
     return lambda ctx, today: day_counts(ctx, today).named[name] / ctx.state.n
+
+
+def _state_mean(name: str) -> MetricFn:
+    """The mean over the agents of a field of State (float64, :mod:`reductions`' order)."""
+    def fn(ctx: Context, today: Today) -> float:
+        from panoptisim import reductions  # numba loads on first use, not at import
+        return reductions.float_mean(getattr(ctx.state, name))
+    return fn
+
+
+def _climate_mean(ctx: Context, today: Today) -> float:
+    from panoptisim import reductions  # numba loads on first use, not at import
+    return reductions.float_mean(today.support)
 
 
 def _score_gini(ctx: Context, today: Today) -> float:
@@ -98,12 +103,12 @@ def _falsification(ctx: Context, today: Today) -> float:
 def _degree_ratio(ctx: Context, today: Today) -> float:
     """Mean share of their ties at build that dissenters still hold / the same of everyone
     else (agents built without a tie left out); 1 when either set is empty."""
+    from panoptisim import reductions  # numba loads on first use, not at import
     s, ties = ctx.state, ctx.ties_at_build
     if not (ties.dissenters and ties.others):
         return 1.0
-    kept = s.active_degree * ties.inverse  # share of the ties at build still live
-    of_dissenters = float(kept.sum(dtype=np.float64, where=ties.dissenter))
-    of_all = float(kept.sum(dtype=np.float64))
+    of_dissenters, of_all = reductions.kept_shares(s.active_degree, ties.inverse,
+                                                   ties.dissenter)
     return _ratio(of_dissenters / ties.dissenters,
                   (of_all - of_dissenters) / ties.others)
 
@@ -133,10 +138,12 @@ def _wrongful_share(ctx: Context, today: Today) -> float:
 
 
 def _fast_track(ctx: Context, today: Today) -> float:
+    from panoptisim import reductions  # numba loads on first use, not at import
     if not ctx.arm.sanctions:
         return 0.0
-    privileged = ctx.state.score >= ctx.rules.of("sanctions.threshold_fast_track")
-    return float((privileged & ctx.arm.per_agent("sanctions")).sum())
+    return float(reductions.count_at_least(
+        ctx.state.score, ctx.rules.of("sanctions.threshold_fast_track"),
+        ctx.arm.per_agent("sanctions")))
 
 
 def _flags(sensor: int | None, true: bool) -> MetricFn:
@@ -170,15 +177,14 @@ def _build() -> list[Metric]:
                "Share of agents who expressed dissent that day."),
         Metric("preference_falsification_rate", _falsification, "mean",
                "Share of dissenters (d >= 0.5) who had the chance and did not express."),
-        Metric("perceived_risk_mean", lambda c, t: float(c.state.perceived_risk.mean()), "mean",
+        Metric("perceived_risk_mean", _state_mean("perceived_risk"), "mean",
                "Mean perceived certainty that a dissenting post is punished (the mean of "
                "each agent's Beta belief; 0 while no scorer is known)."),
-        Metric("climate_mean", lambda c, t: float(t.support.mean(dtype=np.float64)), "mean",
+        Metric("climate_mean", _climate_mean, "mean",
                "Mean expressed climate agents saw today: of the chances to speak their live "
                "ties were expected to have had in the support memory, the share in which "
                "they visibly voiced dissent (deleted posts do not count)."),
-        Metric("latent_dissent_mean", lambda c, t: float(c.state.latent_dissent.mean(
-            dtype=np.float64)), "last",
+        Metric("latent_dissent_mean", _state_mean("latent_dissent"), "last",
                "Mean latent dissent d at the end of the day (it moves with the opinion stage: "
                "knowledge falsification and grievance)."),
         Metric("benign_post_rate", _share("benign_post"), "mean",
@@ -256,7 +262,7 @@ def _build() -> list[Metric]:
         Metric("dissenter_friend_ties_lost", _dissenter_ties_lost(False), "last",
                "Share of the friend ties dissenters held at build that are cut.",
                of_ties=True),
-        Metric("score_mean", lambda c, t: float(c.state.score.mean()), "last", "Mean score."),
+        Metric("score_mean", _state_mean("score"), "last", "Mean score."),
         Metric("score_gini", _score_gini, "last",
                "Gini of scores (computed on scores rounded to 0.01 point)."),
     ]
