@@ -405,3 +405,26 @@ def test_per_agent_sums_over_a_subset_equal_bincount_of_the_subset():
     acc = np.full(n, -0.0)
     sums.add(acc, weights, 1, where=where)
     assert np.signbit(acc[untouched]).all()  # agents not in the subset are not touched
+
+
+@pytest.mark.parametrize("per_agent_retention", [False, True])
+def test_fading_credits_in_one_pass_is_the_numpy_arithmetic(per_agent_retention):
+    from panoptisim import kernels
+    rng = np.random.default_rng(5)
+    score = rng.uniform(350, 950, 1001)
+    credit = np.where(rng.random(1001) < 0.6, rng.uniform(0, 40, 1001), 0.0)
+    retention = rng.choice([90, 180], 1001) if per_agent_retention else 180
+    fade = credit / retention
+    want_score, want_credit = score - fade, credit - fade
+    kernels.fade(score, credit, retention)
+    assert np.array_equal(score, want_score) and np.array_equal(credit, want_credit)
+
+
+def test_association_residue_is_zeroed_in_one_pass_as_numpy_did():
+    from panoptisim import kernels
+    x = np.array([-1e-12, 0.0, 5e-10, 1e-9, 2.0, -3.0, np.nan, -0.0])
+    want = np.maximum(x, 0.0)
+    want[want < 1e-9] = 0.0
+    kernels.zero_below(x, 1e-9)
+    assert np.array_equal(x, want, equal_nan=True)
+    assert not np.signbit(x[[0, 5, 7]]).any()  # no negative zero left

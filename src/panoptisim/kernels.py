@@ -241,6 +241,33 @@ def ties_held(degree: np.ndarray, who: np.ndarray) -> int:
     return int(_ties_held(degree, who))
 
 
+@nb.njit(cache=True, nogil=True)
+def _fade(total, points, retention):
+    for i in range(len(points)):  # branch-free: the compiler vectorises it
+        fade = points[i] / retention[i]
+        total[i] -= fade
+        points[i] -= fade
+
+
+def fade(total: np.ndarray, points: np.ndarray, retention: np.ndarray | float) -> None:
+    """``fade = points / retention; total -= fade; points -= fade`` in one pass, in place
+    (float64 arrays; ``retention`` one value or one per agent): the same bits as the three
+    numpy passes."""
+    _fade(total, points, np.broadcast_to(np.asarray(retention, np.float64), points.shape))
+
+
+@nb.njit(cache=True, nogil=True)
+def _zero_below(x, eps):
+    for i in range(len(x)):
+        if x[i] < eps:  # NaN stays NaN, as through np.maximum and the comparison
+            x[i] = 0.0
+
+
+def zero_below(x: np.ndarray, eps: float) -> None:
+    """``np.maximum(x, 0, out=x); x[x < eps] = 0`` (``eps`` > 0) in one pass, in place."""
+    _zero_below(x, x.dtype.type(eps))
+
+
 #: What :func:`day_counts` counts, in the order of its result: the day's events and the
 #: stocks of the metrics that are counts over the agents (``metrics``).
 DAY_COUNTS = ("expressed", "dissenter_chance", "dissenter_silent", "benign_post",
@@ -345,6 +372,9 @@ def warm_up() -> float:
     ties_held(np.ones(3, np.float32), flag)
     philox.uniform_all((1, 2), 3, 5)
     philox.uniform_at((1, 2), 3, np.array([0, 4]))
+    fade(np.ones(3), np.ones(3), 2.0)
+    fade(np.ones(3), np.ones(3), np.full(3, 2.0))
+    zero_below(np.ones(3), 1e-9)
     from panoptisim import reductions
     reductions.warm_up()
     return time.perf_counter() - t0

@@ -177,21 +177,22 @@ def fade_credits(ctx: Context) -> None:
     still counting leaves the score (an exponential window of recent conduct, so that, as
     adverse flags expire, a clean record does not lift the score without end and the score
     has a steady state)."""
+    from panoptisim import kernels  # numba loads on first use, not at import
     s = ctx.state
-    fade = s.points_credit / ctx.rules.of("scoring.dur_retention_credit")
-    s.score -= fade
-    s.points_credit -= fade
+    kernels.fade(s.score, s.points_credit, ctx.rules.of("scoring.dur_retention_credit"))
 
 
 def credit(ctx: Context, today: Today) -> None:
-    """Credits for on-time payments and favoured purchases the scorer saw."""
+    """Credits for on-time payments and favoured purchases the scorer saw (added for those
+    agents only: everyone else earns nothing today)."""
     s, arm = ctx.state, ctx.arm
     w_repayment, w_favoured = arm.per_agent("w_repayment"), arm.per_agent("w_favoured")
     for weight, seen in ((w_repayment, today.repaid_seen), (w_favoured, today.favoured_seen)):
         if np.any(weight > 0) and seen is not None:
-            earned = weight * seen
-            s.score += earned
-            s.points_credit += earned
+            earners = np.flatnonzero(seen)
+            earned = at(weight, earners)
+            s.score[earners] += earned
+            s.points_credit[earners] += earned
 
 
 def live_ties_of(ctx: Context, agents: np.ndarray, live_only: bool = True
@@ -280,8 +281,8 @@ def end_association(ctx: Context, t: int) -> None:
         sums.add(s.points_association, left, -1)
         log.column("status")[ids] = status
     # rounding residue of decayed sums: nothing is left once every row has ended
-    np.maximum(s.points_association, 0.0, out=s.points_association)
-    s.points_association[s.points_association < 1e-9] = 0.0
+    from panoptisim import kernels  # numba loads on first use, not at import
+    kernels.zero_below(s.points_association, 1e-9)
 
 
 def association_term(ctx: Context, today: Today) -> None:
