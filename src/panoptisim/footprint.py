@@ -8,9 +8,9 @@ entries (n x mean degree) or in agent-days (the flag log), so the peak resident 
 - interpreter: Python with numpy, scipy, pandas, pyarrow and numba loaded;
 - build: the society's build (the small-world lattice before thinning, the edge lists and
   the CSR arrays alive together; see population.build_society), per CSR entry;
-- steady: per agent, the State arrays of every arm, the day's event arrays and the shared
-  day's draws (streams.Streams.uniform); per CSR entry, ``indices`` (int32), ``rev``
-  (uint32) and one uint8 ``active`` mask per arm;
+- steady: per agent, the State arrays of every arm and the day's event arrays and
+  temporaries; per CSR entry, ``indices`` (int32), ``rev`` (uint32) and one uint8
+  ``active`` mask per arm;
 - logs: the growable flag, association and sanction logs (capacity grows by a quarter),
   per agent-day of a scoring arm.
 

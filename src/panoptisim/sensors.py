@@ -14,8 +14,6 @@ of that category, so a region without scoring has no flags on its residents.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from panoptisim import philox
@@ -93,17 +91,18 @@ def by_region_group(ctx: Context, table: np.ndarray, agents: np.ndarray | None =
     return table[s.region if agents is None else s.region[agents], group]
 
 
-def camera_capture(ctx: Context, u: np.ndarray) -> np.ndarray:
-    """Whether each agent's public event is in a camera's view, by its region's coverage of
-    its settlement (urban or rural)."""
+def camera_capture(ctx: Context, purpose: str, t: int, agents: np.ndarray) -> np.ndarray:
+    """Which of ``agents`` have today's public event in a camera's view, by their region's
+    coverage of their settlement (urban or rural): each agent's draw of ``purpose`` on day
+    ``t`` is compared with its coverage (float32). Drawn for these agents only."""
     table = np.array([[sc.surveillance.cameras.coverage_rural,
                        sc.surveillance.cameras.coverage_urban] for sc in ctx.rules.regions],
                      np.float32)
     s = ctx.state
-    urban = s.urban.view(np.int8)
-    if (table == table[0]).all():
-        return u < table[0][urban]
-    return u < table[s.region, urban]
+    urban = s.urban[agents].view(np.int8)
+    coverage = table[0][urban] if (table == table[0]).all() else \
+        table[s.region[agents], urban]
+    return agents[ctx.streams.uniform_at(purpose, t, agents) < coverage]
 
 
 def pin_on_innocent(ctx: Context, actors: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -143,22 +142,30 @@ def alert_outcomes(scanned: np.ndarray, watchlisted: np.ndarray, u: np.ndarray,
     return true_alert, false_alert
 
 
-def ambient_alerts(ctx: Context, today: Today, uniform: Callable[[str], np.ndarray]
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Ambient scanning of everyone a camera sees against a watchlist: (true, false) alerts.
+def ambient_alerts(ctx: Context, today: Today) -> tuple[np.ndarray, np.ndarray]:
+    """Ambient scanning of everyone a camera sees against a watchlist: the agents with a
+    (true, false) alert.
 
-    A watchlisted agent scanned is a true alert with probability TPIR (and is then caught and
-    taken off this arm's watchlist, ``State.watchlisted``); anyone else scanned is a false
-    alert with the watchlist FPIR (registry FPIR x watchlist/gallery size), so false alerts =
-    scans x FPIR, whatever the prevalence (the base-rate fallacy).
+    An agent outdoors is scanned with probability ``p_ambient_scan`` if a camera sees it
+    (its region's coverage of its settlement). A watchlisted agent scanned is a true alert
+    with probability TPIR (and is then caught and taken off this arm's watchlist,
+    ``State.watchlisted``); anyone else scanned is a false alert with the watchlist FPIR
+    (registry FPIR x watchlist/gallery size), so false alerts = scans x FPIR, whatever the
+    prevalence (the base-rate fallacy). Each step draws only for the agents still in play
+    (the same per-agent draws as over everyone).
     """
-    rule, s = ctx.rules.of, ctx.state
-    seen = today.outdoors & camera_capture(ctx, uniform("sensors.cameras.ambient_view")) & \
-        (uniform("sensors.cameras.ambient_scan") < rule("surveillance.cameras.p_ambient_scan"))
-    u_alert = uniform("sensors.cameras.ambient_alert")
-    alert_fpir = by_region_group(ctx, group_fpir(ctx, watchlist=True))
-    true_alert, false_alert = alert_outcomes(seen, s.watchlisted, u_alert,
-                                             rule("surveillance.cameras.tpir"), alert_fpir)
+    rule, s, t = ctx.rules.of, ctx.state, today.t
+    p_scan = rule("surveillance.cameras.p_ambient_scan")
+    if not isinstance(p_scan, np.ndarray):
+        p_scan = float(np.float32(p_scan))  # compared as float32, as numpy compares a float
+    scanned = np.flatnonzero(philox.happens(ctx.streams.key("sensors.cameras.ambient_scan"),
+                                            t, s.n, p_scan, among=today.outdoors))
+    seen = camera_capture(ctx, "sensors.cameras.ambient_view", t, scanned)
+    u_alert = ctx.streams.uniform_at("sensors.cameras.ambient_alert", t, seen)
+    alert_fpir = by_region_group(ctx, group_fpir(ctx, watchlist=True), seen)
+    listed = s.watchlisted[seen]
+    true_alert = seen[listed & (u_alert < at(rule("surveillance.cameras.tpir"), seen))]
+    false_alert = seen[~listed & (u_alert < alert_fpir)]
     s.watchlisted[true_alert] = False  # caught: off the list
     return true_alert, false_alert
 
@@ -168,9 +175,6 @@ def step(ctx: Context, today: Today) -> None:
     arm, s, t, rule = ctx.arm, ctx.state, today.t, ctx.rules.of
     n = s.n
     flags = _Flags(ctx)
-
-    def uniform(purpose: str) -> np.ndarray:
-        return ctx.streams.uniform(purpose, t, n)
 
     def happens(purpose: str, p: np.ndarray | float, among: np.ndarray) -> np.ndarray:
         """``among & (uniform(purpose) < p)`` in one compiled pass (philox.happens)."""
@@ -197,7 +201,9 @@ def step(ctx: Context, today: Today) -> None:
     captured = None
     cameras_on = rule("surveillance.cameras.enabled")
     if np.any(cameras_on):
-        captured = today.infraction & camera_capture(ctx, uniform("sensors.cameras.coverage"))
+        captured = np.zeros(n, bool)
+        captured[camera_capture(ctx, "sensors.cameras.coverage", t,
+                                np.flatnonzero(today.infraction))] = True
         if not np.all(cameras_on):
             captured &= cameras_on
     if arm.uses("cameras") and infraction_scored:
@@ -213,9 +219,9 @@ def step(ctx: Context, today: Today) -> None:
         flags.add(pin_on_innocent(ctx, events[false_match], u_who), "cameras", "infraction",
                   False)
     if arm.uses("cameras") and arm.scores("watchlist"):
-        true_alert, false_alert = ambient_alerts(ctx, today, uniform)
-        flags.add(np.flatnonzero(true_alert), "cameras", "watchlist", True)
-        flags.add(np.flatnonzero(false_alert), "cameras", "watchlist", False)
+        true_alert, false_alert = ambient_alerts(ctx, today)
+        flags.add(true_alert, "cameras", "watchlist", True)
+        flags.add(false_alert, "cameras", "watchlist", False)
 
     if arm.uses("commerce"):
         visible = happens("sensors.commerce.visible", rule("surveillance.commerce.p_visible"),
@@ -278,8 +284,11 @@ def censor(ctx: Context, today: Today, caught: np.ndarray) -> np.ndarray:
 def malicious_targets(ctx: Context, t: int) -> np.ndarray:
     """Agents falsely reported today: each malicious reporter names one live tie at random."""
     s, g = ctx.state, ctx.state.graph
-    reporters = np.flatnonzero(ctx.streams.uniform("sensors.informants.malicious", t, s.n) <
-                               ctx.rules.of("surveillance.informants.p_malicious"))
+    p_malicious = ctx.rules.of("surveillance.informants.p_malicious")
+    if not isinstance(p_malicious, np.ndarray):
+        p_malicious = float(np.float32(p_malicious))  # as numpy compares a float32 draw
+    reporters = np.flatnonzero(philox.happens(ctx.streams.key("sensors.informants.malicious"),
+                                              t, s.n, p_malicious))
     degree = np.diff(g.indptr)[reporters]
     reporters, degree = reporters[degree > 0], degree[degree > 0]
     u_tie = ctx.streams.uniform_at("sensors.informants.malicious_tie", t, reporters)

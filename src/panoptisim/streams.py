@@ -21,7 +21,6 @@ Two kinds of stream:
 
 from __future__ import annotations
 
-import threading
 import zlib
 
 import numpy as np
@@ -40,8 +39,6 @@ class Streams:
     def __init__(self, seed: int | np.random.SeedSequence):
         self.root = seed if isinstance(seed, np.random.SeedSequence) else \
             np.random.SeedSequence(seed)
-        self._uniform_cache: dict = {}
-        self._uniform_lock = threading.Lock()  # the engine may step the two arms in threads
         self._keys: dict[str, tuple[int, int]] = {}
 
     def child(self, name: str, day: int | None = None) -> np.random.SeedSequence:
@@ -65,21 +62,10 @@ class Streams:
         return key
 
     def uniform(self, name: str, day: int, n: int) -> np.ndarray:
-        """Every agent's draw of decision ``name`` on ``day`` (float32, (n,)), computed once
-        per day and shared (read-only) by every caller of the same day: the second arm of a
-        pair gets the first's array instead of computing it again. Thread-safe: the arms of
-        a pair may step in two threads on the same day."""
-        with self._uniform_lock:
-            cache = self._uniform_cache
-            if cache.get("day") != day:
-                cache.clear()
-                cache["day"] = day
-            u = cache.get((name, n))
-            if u is None:
-                u = philox.uniform_all(self.key(name), day, n)
-                u.setflags(write=False)
-                cache[(name, n)] = u
-            return u
+        """Every agent's draw of decision ``name`` on ``day`` (float32, (n,)). The model
+        draws inside its compiled passes (``philox.happens``) or for the agents who decide
+        (``uniform_at``); this full array is the reference they are tested against."""
+        return philox.uniform_all(self.key(name), day, n)
 
     def uniform_at(self, name: str, day: int, agents: np.ndarray) -> np.ndarray:
         """The draws of decision ``name`` on ``day`` of agents ``agents`` only (float32):
