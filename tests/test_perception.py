@@ -143,3 +143,64 @@ def test_own_flags_teach_the_penalty_under_opaque_rules():
     expected = b.prior_penalty + b.rel_penalty_learning * (60.0 - b.prior_penalty)
     np.testing.assert_allclose(pen[caught], expected, rtol=1e-5)
     np.testing.assert_allclose(pen[~caught], b.prior_penalty)
+
+
+def numpy_beliefs(hits, misses, penalty, risk, known, prior, n0, prior_penalty, keep, w,
+                  expressed, own, seen_trials, seen_hits, rel):
+    """The Beta-belief update as numpy passes over every agent (float32 arrays; a Python
+    float ``w`` computed in float32, a per-agent one in float64), the reference of the
+    compiled passes in panoptisim.beliefs."""
+    n = len(hits)
+    fresh = np.asarray(known & (hits + misses <= 0))
+    if fresh.any():
+        fresh = np.broadcast_to(fresh, (n,))
+        prior = np.broadcast_to(prior, (n,))
+        hits[fresh] = np.float32(n0) * prior[fresh]
+        misses[fresh] = np.float32(n0) * (1.0 - prior[fresh])
+        penalty[fresh] = prior_penalty
+    believing = (hits + misses) > 0
+    if not believing.any():
+        return
+    hits *= np.float32(keep)
+    misses *= np.float32(keep)
+    trials = expressed.astype(np.float32)
+    caught = np.zeros(n, np.float32) if own is None else own.astype(np.float32)
+    if seen_trials is not None:
+        trials += rel * seen_trials
+    if seen_hits is not None:
+        caught += rel * seen_hits
+    unpunished = np.maximum(trials - caught, 0.0)
+    hits += (w * caught * believing).astype(np.float32)
+    misses += (w * unpunished * believing).astype(np.float32)
+    total = hits + misses
+    np.divide(hits, total, out=risk, where=total > 0)
+
+
+@pytest.mark.parametrize("per_agent", [False, True])
+@pytest.mark.parametrize("evidence", ["none", "own", "all"])
+def test_compiled_belief_update_is_the_numpy_arithmetic_bit_for_bit(per_agent, evidence):
+    from panoptisim import beliefs
+    rng = np.random.default_rng(11)
+    n = 2001
+    hits = np.where(rng.random(n) < 0.5, rng.random(n) * 5, 0).astype(np.float32)
+    misses = np.where(hits > 0, rng.random(n) * 20, 0).astype(np.float32)
+    penalty = rng.random(n).astype(np.float32) * 50
+    risk = np.where(hits > 0, hits / (hits + misses + 1e-9), 0).astype(np.float32)
+    known = rng.random(n) < 0.7 if per_agent else True
+    prior = rng.uniform(0.05, 0.6, n) if per_agent else np.float64(0.3)
+    w = np.where(rng.random(n) < 0.5, 1.0, 0.37) if per_agent else 0.37
+    expressed = rng.random(n) < 0.1
+    own = rng.random(n) < 0.02 if evidence != "none" else None
+    seen_trials = (rng.poisson(0.8, n).astype(np.float32) if evidence == "all" else None)
+    seen_hits = (rng.poisson(0.05, n).astype(np.float32) if evidence == "all" else None)
+    want = [x.copy() for x in (hits, misses, penalty, risk)]
+    numpy_beliefs(*want, known, prior, 8.0, 12.5, 0.98, w, expressed, own, seen_trials,
+                  seen_hits, 0.3)
+    believers = beliefs.first_beliefs(hits, misses, penalty, known=known, prior=prior,
+                                      n_prior=8.0, prior_penalty=12.5)
+    assert believers == int(((want[0] + want[1]) > 0).sum())
+    beliefs.learn(hits, misses, risk, keep=0.98, weight=w, expressed=expressed,
+                  own_hits=own, seen_trials=seen_trials, seen_hits=seen_hits,
+                  rel_neighbour=0.3)
+    for got, expected in zip((hits, misses, penalty, risk), want, strict=True):
+        assert np.array_equal(got, expected)

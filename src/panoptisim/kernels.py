@@ -375,6 +375,7 @@ def warm_up() -> float:
     fade(np.ones(3), np.ones(3), 2.0)
     fade(np.ones(3), np.ones(3), np.full(3, 2.0))
     zero_below(np.ones(3), 1e-9)
-    from panoptisim import reductions
+    from panoptisim import beliefs, reductions
     reductions.warm_up()
+    beliefs.warm_up()
     return time.perf_counter() - t0

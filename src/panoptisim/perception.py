@@ -103,47 +103,33 @@ def learn_penalty(ctx: Context, flagged: np.ndarray) -> None:
 
 def learn_certainty(ctx: Context, today: Today) -> None:
     """Update every agent's Beta belief with today's evidence and set ``perceived_risk`` to
-    its mean. Agents hold no belief (certainty nil) until a scorer is known to them."""
-    s, b, arm = ctx.state, ctx.scenario.behavior, ctx.arm
-    weight_total = s.certainty_hits + s.certainty_misses
-    known = arm.per_agent("known")
-    fresh = np.asarray(known & (weight_total <= 0))
-    if fresh.any():
-        fresh = np.broadcast_to(fresh, (s.n,))
-        prior = np.broadcast_to(prior_certainty(ctx), (s.n,))
-        n0 = np.float32(b.n_prior_certainty)
-        s.certainty_hits[fresh] = n0 * prior[fresh]
-        s.certainty_misses[fresh] = n0 * (1.0 - prior[fresh])
-        s.perceived_penalty[fresh] = b.prior_penalty
-    # forgetting shrinks the counts but never to nil: who believes now believes below
-    believing = (s.certainty_hits + s.certainty_misses) > 0
-    if not believing.any():
+    its mean. Agents hold no belief (certainty nil) until a scorer is known to them. The
+    per-agent arithmetic is one compiled pass (:func:`beliefs.update`); the neighbours'
+    evidence is summed over the live ties first."""
+    from panoptisim import beliefs  # numba loads on first use, not at import
+    s, b = ctx.state, ctx.scenario.behavior
+    believers = beliefs.first_beliefs(
+        s.certainty_hits, s.certainty_misses, s.perceived_penalty,
+        known=ctx.arm.per_agent("known"), prior=prior_certainty(ctx),
+        n_prior=b.n_prior_certainty, prior_penalty=b.prior_penalty)
+    if not believers:
         return
-    keep = np.float32(1.0 - b.rel_certainty_forgetting)
-    s.certainty_hits *= keep
-    s.certainty_misses *= keep
-    w = evidence_weight(ctx)
-    own_hits = today.political_flagged
-    trials = today.expressed.astype(np.float32)
-    hits = np.zeros(s.n, np.float32) if own_hits is None else own_hits.astype(np.float32)
+    seen_trials = seen_hits = None
     if b.rel_neighbour_evidence > 0:
         spoke = today.expressed  # the posts ties saw today: not those the censor deleted
         if len(today.deleted_agent):
             spoke = spoke.copy()
             spoke[today.deleted_agent] = False
         if spoke.any():
-            trials += b.rel_neighbour_evidence * s.graph.neighbour_sum(spoke.astype(np.float32))
-        punished = _ties_punished(ctx, today)
-        if punished is not None:
-            hits += b.rel_neighbour_evidence * punished
+            seen_trials = s.graph.neighbour_sum(spoke.astype(np.float32))
+        seen_hits = _ties_punished(ctx, today)
+    own_hits = today.political_flagged
     if own_hits is not None and own_hits.any() and b.rel_penalty_learning > 0:
         learn_penalty(ctx, np.flatnonzero(own_hits))
-    # a hit is a punished post: the rest of the trials went unpunished
-    misses = np.maximum(trials - hits, 0.0)
-    s.certainty_hits += (w * hits * believing).astype(np.float32)
-    s.certainty_misses += (w * misses * believing).astype(np.float32)
-    total = s.certainty_hits + s.certainty_misses
-    np.divide(s.certainty_hits, total, out=s.perceived_risk, where=total > 0)
+    beliefs.learn(s.certainty_hits, s.certainty_misses, s.perceived_risk,
+                  keep=1.0 - b.rel_certainty_forgetting, weight=evidence_weight(ctx),
+                  expressed=today.expressed, own_hits=own_hits, seen_trials=seen_trials,
+                  seen_hits=seen_hits, rel_neighbour=b.rel_neighbour_evidence)
 
 
 def step(ctx: Context, today: Today) -> None:

@@ -116,11 +116,13 @@ def uniform_at(key: tuple[int, int], day: int, agents: np.ndarray) -> np.ndarray
                        np.asarray(agents, np.int64))
 
 
-def _per_agent(x, i):  # pragma: no cover - replaced by the overload below when compiled
+def of_agent(x, i):  # pragma: no cover - replaced by the overload below when compiled
+    """Agent ``i``'s value of ``x``: ``x[i]`` for a per-agent array, ``x`` for one value
+    (compiled code: one loop per combination of argument types)."""
     return x[i] if isinstance(x, np.ndarray) else x
 
 
-@nb.extending.overload(_per_agent, inline="always")
+@nb.extending.overload(of_agent, inline="always")
 def _per_agent_overload(x, i):
     """``x[i]`` for a per-agent array, ``x`` for one value: each combination of the
     arguments compiles to its own tight loop."""
@@ -132,7 +134,7 @@ def _per_agent_overload(x, i):
 @nb.njit(inline="always", cache=True, nogil=True)
 def _happens_one(u, i, p, times, forgone, among):
     # branch-free (a short-circuit ``and`` stops the loop from vectorising)
-    return _per_agent(among, i) & (u < p * _per_agent(times, i) * (1.0 - _per_agent(forgone, i)))
+    return of_agent(among, i) & (u < p * of_agent(times, i) * (1.0 - of_agent(forgone, i)))
 
 
 @nb.njit(cache=True, nogil=True)
