@@ -169,3 +169,17 @@ def test_a_decision_pass_takes_the_decisions_of_the_draws_it_makes_inside(n):
                                               * (1.0 - np.asarray(lost, np.float64)))
                     np.testing.assert_array_equal(got, want)
     assert philox.happens(key, day, n, 1.0).all() and not philox.happens(key, day, n, 0.0).any()
+
+
+def test_happens_reads_float32_factors_as_their_exact_float64_values():
+    rng = np.random.default_rng(4)
+    n = 10_001
+    forgone = rng.random(n).astype(np.float32)
+    times = (rng.random(n) * 2).astype(np.float32)
+    among = rng.random(n) < 0.5
+    for args in ({"forgone": forgone}, {"times": times}, {"times": times, "forgone": forgone,
+                                                           "among": among}):
+        wide = {k: v.astype(np.float64) if v.dtype == np.float32 else v
+                for k, v in args.items()}
+        assert np.array_equal(philox.happens((5, 6), 3, n, 0.4, **args),
+                              philox.happens((5, 6), 3, n, 0.4, **wide))

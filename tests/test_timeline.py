@@ -223,3 +223,14 @@ def test_abolish_then_introduce_on_one_day_switches_the_regime_with_a_clean_slat
     after = log.category[log.day >= D]
     assert len(after) and (after == CATEGORIES.index("default")).all()
     assert (log.status[log.day < D] == ABOLISHED).any()
+
+
+def test_rules_read_a_value_shared_by_every_region_as_one_value_even_nan():
+    from panoptisim.rules import Rules
+    rules = Rules([], np.array([0, 1, 1, 0], np.int8))
+    unpublished = rules.per_agent([float("nan"), float("nan")])
+    assert isinstance(unpublished, float) and np.isnan(unpublished)
+    mixed = rules.per_agent([float("nan"), 5.0])
+    assert isinstance(mixed, np.ndarray) and np.isnan(mixed[[0, 3]]).all() \
+        and (mixed[[1, 2]] == 5.0).all()
+    assert rules.per_agent([2.0, 2.0]) == 2.0

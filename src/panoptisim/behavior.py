@@ -202,12 +202,20 @@ def expression_probability(ctx: Context, agents: np.ndarray, support: np.ndarray
     return expit(np.asarray(utility, np.float64))
 
 
-def deterrence(ctx: Context, category: str) -> np.ndarray | float:
-    """Share of a behaviour an agent forgoes for fear it is scored (0 when not believed)."""
+def deterred_share(ctx: Context) -> np.ndarray:
+    """Share of a scored behaviour each agent forgoes when it believes the behaviour is
+    scored: ``behavior.rel_deterrence`` x perceived certainty, at most 1."""
+    return np.minimum(ctx.scenario.behavior.rel_deterrence * ctx.state.perceived_risk, 1.0)
+
+
+def deterrence(ctx: Context, category: str, share: np.ndarray | None = None
+               ) -> np.ndarray | float:
+    """Share of a behaviour an agent forgoes for fear it is scored (0 when not believed);
+    ``share``: today's :func:`deterred_share`, if already computed."""
     believed = ctx.arm.believed_scored(category)
     if not np.any(believed):
         return 0.0
-    share = np.minimum(ctx.scenario.behavior.rel_deterrence * ctx.state.perceived_risk, 1.0)
+    share = deterred_share(ctx) if share is None else share
     return share if np.all(believed) else np.where(believed, share, 0.0)
 
 
@@ -235,13 +243,17 @@ def step(ctx: Context, today: Today) -> None:
     today.voiced_before = s.ti_voiced[voiced]
     s.ti_voiced[voiced] = t
 
+    scored = ("benign", "disfavoured", "infraction")  # one share for the three of them
+    share = deterred_share(ctx) if any(np.any(ctx.arm.believed_scored(c)) for c in scored) \
+        else None
     today.benign_post = happens("behavior.benign_post", b.p_benign_post, times=post_factor,
-                                forgone=deterrence(ctx, "benign"))
+                                forgone=deterrence(ctx, "benign", share))
     today.purchase = happens("behavior.purchase", b.p_purchase)
     today.disfavoured = happens("behavior.disfavoured", b.p_disfavoured,
-                                forgone=deterrence(ctx, "disfavoured"), among=today.purchase)
+                                forgone=deterrence(ctx, "disfavoured", share),
+                                among=today.purchase)
     today.infraction = happens("behavior.infraction", b.p_infraction,
-                               forgone=deterrence(ctx, "infraction"))
+                               forgone=deterrence(ctx, "infraction", share))
     today.outdoors = happens("behavior.outdoors", b.p_outdoors)
 
     interval = b.dur_payment_interval

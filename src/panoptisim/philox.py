@@ -154,8 +154,13 @@ def _happens(k0, k1, day, n, p, times, forgone, among):
 
 
 def _scalar_or_array(x, dtype):
-    return np.ascontiguousarray(x, dtype) if isinstance(x, np.ndarray) and x.ndim else \
-        dtype(x)
+    """A per-agent array as the kernel reads it, or one value of ``dtype``. A float32 array
+    is read as it is (no float64 copy): each value widens exactly in the kernel."""
+    if isinstance(x, np.ndarray) and x.ndim:
+        if dtype is np.float64 and x.dtype == np.float32 and x.flags.c_contiguous:
+            return x
+        return np.ascontiguousarray(x, dtype)
+    return dtype(x)
 
 
 def happens(key: tuple[int, int], day: int, n: int, p: np.ndarray | float,

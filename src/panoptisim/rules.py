@@ -19,6 +19,13 @@ from panoptisim.scenario import Scenario
 from panoptisim.scenario.keys import value_at
 
 
+def all_same(values: Sequence[Any]) -> bool:
+    """Whether every value equals the first (NaN equals NaN: an unpublished weight is the
+    same in every region that does not publish it)."""
+    first = values[0]
+    return all(v == first or (v != v and first != first) for v in values[1:])
+
+
 def at(value: Any, agents: np.ndarray) -> Any:
     """A rule read per agent (``Rules.of``) for ``agents`` only: the number itself, or the
     array's entries."""
@@ -39,8 +46,7 @@ class Rules:
 
     def uniform(self, key: str) -> bool:
         """Whether every region has the same value of ``key``."""
-        values = self.table(key)
-        return all(v == values[0] for v in values[1:])
+        return all_same(self.table(key))
 
     def of(self, key: str) -> Any:
         """``key`` for every agent: the value itself when all regions agree, else an array
@@ -54,6 +60,6 @@ class Rules:
     def per_agent(self, values: Sequence[Any], dtype: Any = None) -> Any:
         """Values given per region, for every agent: the value itself when all are equal,
         else an array over agents."""
-        if all(v == values[0] for v in values[1:]):
+        if all_same(values):
             return values[0]
         return np.asarray(values, dtype=dtype)[self.region_of]
