@@ -235,3 +235,12 @@ def test_won_appeal_lifts_the_sanctions_the_restored_score_clears():
     sanctions.step(ctx, today)
     np.testing.assert_array_equal(s.sanction_days_left[TRAVEL, :3], [0, 49, 49])
     assert today.sanctions_lifted == 1
+
+
+def test_count_down_takes_a_day_off_running_sanctions_only():
+    from panoptisim import kernels
+    days = np.random.default_rng(2).integers(-1, 40, (5, 1001)).astype(np.int32)
+    want = days.copy()
+    np.subtract(want, 1, out=want, where=want > 0)
+    kernels.count_down(days)
+    assert np.array_equal(days, want)

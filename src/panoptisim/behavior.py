@@ -257,7 +257,8 @@ def step(ctx: Context, today: Today) -> None:
     today.outdoors = happens("behavior.outdoors", b.p_outdoors)
 
     interval = b.dur_payment_interval
-    today.payment_due = s.has_loan & ((t + s.payment_offset) % interval == 0)
+    # due when (t + offset) is a multiple of the interval: offsets are in [0, interval)
+    today.payment_due = s.has_loan & (s.payment_offset == (-t) % interval)
     due = np.flatnonzero(today.payment_due)  # a payment a month: the rest owe nothing today
     notified = s.sanction_days_left[SANCTIONS.index("employer_notified"), due] > 0
     income = s.income_base[due] * np.where(

@@ -268,6 +268,19 @@ def zero_below(x: np.ndarray, eps: float) -> None:
     _zero_below(x, x.dtype.type(eps))
 
 
+@nb.njit(cache=True, nogil=True)
+def _count_down(days_left):
+    flat = days_left.reshape(-1)
+    for i in range(len(flat)):  # branch-free: the compiler vectorises it
+        flat[i] -= flat[i] > 0
+
+
+def count_down(days_left: np.ndarray) -> None:
+    """One day off every running count (``days_left > 0``), in place, in one pass over a
+    C-contiguous integer array: ``np.subtract(x, 1, out=x, where=x > 0)``."""
+    _count_down(days_left)
+
+
 #: What :func:`day_counts` counts, in the order of its result: the day's events and the
 #: stocks of the metrics that are counts over the agents (``metrics``).
 DAY_COUNTS = ("expressed", "dissenter_chance", "dissenter_silent", "benign_post",
@@ -375,6 +388,7 @@ def warm_up() -> float:
     fade(np.ones(3), np.ones(3), 2.0)
     fade(np.ones(3), np.ones(3), np.full(3, 2.0))
     zero_below(np.ones(3), 1e-9)
+    count_down(np.ones((5, 3), np.int32))
     from panoptisim import beliefs, reductions
     reductions.warm_up()
     beliefs.warm_up()

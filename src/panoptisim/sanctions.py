@@ -46,30 +46,30 @@ def lift_on_appeal(ctx: Context, today: Today) -> None:
 def step(ctx: Context, today: Today) -> None:
     """Count down running sanctions, continue those that run out while the score is still
     under their threshold, and impose new ones."""
+    from panoptisim import kernels  # numba loads on first use, not at import
     s, t = ctx.state, today.t
     if not ctx.arm.sanctions:
-        np.subtract(s.sanction_days_left, 1, out=s.sanction_days_left,
-                    where=s.sanction_days_left > 0)
+        kernels.count_down(s.sanction_days_left)
         return
     rule = ctx.rules.of
     # the agent's own flags, not its ties', must carry it: association points alone never
     # sanction anyone
-    traced = (s.n_flags_counting > 0) & \
-        (s.points_true + s.points_false >= rule("sanctions.min_own_points"))
+    traced = np.flatnonzero(s.n_flags_counting > 0)  # a few agents: the rest on their ids
+    traced = traced[s.points_true[traced] + s.points_false[traced]
+                    >= at(rule("sanctions.min_own_points"), traced)]
     sanctioning = ctx.arm.per_agent("sanctions")  # the agent's region sanctions
     if not np.all(sanctioning):
-        traced = traced & sanctioning
+        traced = traced[sanctioning[traced]]
     # Due today: not under the sanction after today's count-down (none running, or the
     # running one's last day was yesterday) and under its threshold. Read before the
     # count-down, so that a sanction running out today is told from one never imposed.
     thresholds = [rule(f"sanctions.threshold_{kind}") for kind in SANCTIONS]
-    due = [np.flatnonzero((s.sanction_days_left[k] <= 1) & (s.score < thresholds[k]) & traced)
+    score = s.score[traced]
+    due = [traced[(s.sanction_days_left[k, traced] <= 1) & (score < at(thresholds[k], traced))]
            for k in range(len(SANCTIONS))]
     ran_out = [s.sanction_days_left[k, d] == 1 for k, d in enumerate(due)]
-    np.subtract(s.sanction_days_left, 1, out=s.sanction_days_left,
-                where=s.sanction_days_left > 0)
+    kernels.count_down(s.sanction_days_left)
     lift_on_appeal(ctx, today)
-    flagged_points = s.points_true + s.points_false
     agents, kinds, wrongful, political, by_association = [], [], [], [], []
     for k, kind in enumerate(SANCTIONS):
         if len(due[k]) == 0:
@@ -96,7 +96,8 @@ def step(ctx: Context, today: Today) -> None:
         agents.append(new)
         kinds.append(np.full(len(new), k, np.int8))
         wrongful.append(wrong)
-        political.append(s.points_political[new] > 0.5 * flagged_points[new])
+        political.append(s.points_political[new]
+                         > 0.5 * (s.points_true[new] + s.points_false[new]))
         # but-for, likewise: without its association points the score would have cleared
         by_association.append(s.score[new] + s.points_association[new] >= threshold)
     if agents:
