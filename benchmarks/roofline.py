@@ -127,7 +127,9 @@ def main() -> None:
     nz = np.flatnonzero(sparse)
     visited = int((g.indptr[nz + 1] - g.indptr[nz]).sum())
     pull_bytes = 8 * (n + 1) + 12 * entries + 4 * n
-    push_bytes = 12 * visited + 4 * n + 20 * len(nz)
+    # x scanned for its non-zeros (4 B an agent), out written (4 B an agent), and per
+    # non-zero its two indptr bounds (16 B) and the entries of its row (12 B each)
+    push_bytes = 12 * visited + 8 * n + 16 * len(nz)
     print(f"\nsociety: {n:,} agents, {entries:,} CSR entries (mean degree {entries / n:.1f})")
     passes = [
         ("pull, 1 thread", 1, lambda: kernels._csr_matvec_seq(g.indptr, g.indices,
@@ -136,7 +138,7 @@ def main() -> None:
          lambda: kernels._csr_matvec_par(g.indptr, g.indices, g.active, dense), pull_bytes),
         ("pull, scipy csr_matvec", 1, lambda: g._matrix @ dense, pull_bytes),
         ("push, 10% non-zero", 1, lambda: kernels._scatter(g.indptr, g.indices, g.active,
-                                                            sparse, nz), push_bytes),
+                                                            sparse), push_bytes),
     ]
     for name, t, fn, nbytes in passes:
         lo, med = best(fn, args.repeat)

@@ -236,3 +236,34 @@ def test_society_mean_degree_and_urban_share(p_urban):
     # regional homophily: most ties stay within the region
     u, v = live_edges(s.graph)
     assert (s.region[u] == s.region[v]).mean() > 0.9
+
+
+@pytest.mark.parametrize("case", ["sparse", "with -0.0", "negative", "nan", "dense"])
+def test_neighbour_sum_push_and_pull_give_scipys_bits(case):
+    """The push form (sparse non-negative x, scanned for its non-zeros inside the kernel)
+    and the pull form both give the bits of scipy's csr_matvec; negative or NaN entries
+    take the pull form."""
+    from panoptisim import kernels
+    g = random_graph()
+    r = rng(3)
+    g.cut(r.choice(len(g.indices), 800, replace=False))
+    x = np.where(r.random(g.n) < 0.1, r.random(g.n), 0.0).astype(np.float32)
+    if case == "with -0.0":
+        x[x == 0] = -0.0
+    elif case == "negative":
+        x[5] = -0.25
+    elif case == "nan":
+        x[7] = np.nan
+    elif case == "dense":
+        x = r.random(g.n).astype(np.float32)
+    matrix = sp.csr_matrix((g.active.astype(np.float32), g.indices, g.indptr),
+                           shape=(g.n, g.n))
+    want = matrix @ x
+    pushed = kernels.neighbour_sum(g.indptr, g.indices, g.active, x)
+    # a small graph's pull form is scipy's own (kernels return None): only the push is ours
+    assert (pushed is not None) == (case in ("sparse", "with -0.0"))
+    got = g.neighbour_sum(x)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+    if pushed is not None:
+        np.testing.assert_array_equal(pushed, want)

@@ -65,11 +65,24 @@ PARALLEL_MIN_ENTRIES = 1 << 21
 
 
 @nb.njit(cache=True, nogil=True)
-def _scatter(indptr, indices, data, x, nonzero):
+def _census(x):
+    """How many entries of ``x`` are non-zero, and whether none is negative (or NaN)."""
+    count = 0
+    signed = False
+    for j in range(len(x)):
+        count += x[j] != 0
+        signed |= not x[j] >= 0
+    return count, not signed
+
+
+@nb.njit(cache=True, nogil=True)
+def _scatter(indptr, indices, data, x):
     """``A @ x`` pushed from the non-zeros of ``x`` (see neighbour_sum), in ``x``'s dtype."""
     out = np.zeros(len(indptr) - 1, x.dtype)
-    for j in nonzero:  # ascending: each row receives its terms in CSR order
+    for j in range(len(x)):  # ascending: each row receives its terms in CSR order
         xj = x[j]
+        if xj == 0:
+            continue
         for e in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
             out[np.uint32(indices[e])] += data[e] * xj
     return out
@@ -98,9 +111,9 @@ def neighbour_sum(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
     Returns None for inputs the kernels do not cover (the caller uses scipy)."""
     if x.ndim != 1 or data.dtype not in MASK_DTYPES or x.dtype not in (np.float32, np.float64):
         return None
-    nonzero = np.flatnonzero(x)
-    if len(nonzero) <= SCATTER_MAX_SHARE * len(x) and (len(nonzero) == 0 or x.min() >= 0):
-        return _scatter(indptr, indices, data, x, nonzero)
+    nonzero, unsigned = _census(x)
+    if nonzero <= SCATTER_MAX_SHARE * len(x) and (nonzero == 0 or unsigned):
+        return _scatter(indptr, indices, data, x)
     return csr_matvec(indptr, indices, data, x)
 
 

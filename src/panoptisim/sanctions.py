@@ -108,6 +108,5 @@ def step(ctx: Context, today: Today) -> None:
         today.new_sanction_by_association = np.concatenate(by_association)
         visible = np.isin(today.new_sanction_kind, VISIBLE_IDX)
         if visible.any():  # a public sanction is an event the agent's ties are charged for
-            counts = np.bincount(today.new_sanction_agent[visible], minlength=s.n)
-            who = np.flatnonzero(counts)
-            charge_association(ctx, t, who, counts[who].astype(np.float64))
+            who, counts = np.unique(today.new_sanction_agent[visible], return_counts=True)
+            charge_association(ctx, t, who, counts.astype(np.float64))

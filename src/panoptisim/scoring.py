@@ -245,11 +245,13 @@ def charge_association(ctx: Context, t: int, agents: np.ndarray, events: np.ndar
     weight = at(w, held_by)
     rel = at(ctx.rules.of("scoring.rel_network_family"), held_by)
     points = events[which] * weight * np.where(ctx.family[entries], rel, 1.0)
-    per_agent = np.bincount(held_by, weights=points, minlength=s.n)
-    charged = np.flatnonzero(per_agent > 0)
+    # summed per charged agent in the order of its entries, as a bincount over every agent
+    # would, over the agents charged only
+    charged, slot = np.unique(held_by, return_inverse=True)
+    points = np.bincount(slot, weights=points, minlength=len(charged))
+    charged, points = charged[points > 0], points[points > 0]
     if len(charged) == 0:
         return
-    points = per_agent[charged]
     s.score[charged] -= points
     s.points_association[charged] += points
     log = s.association_log
@@ -292,9 +294,8 @@ def association_term(ctx: Context, today: Today) -> None:
         return
     agents = today.flag_agent[pol]
     scored = ctx.arm.weight_table()[ctx.state.region[agents], POLITICAL] > 0
-    counts = np.bincount(agents[scored], minlength=ctx.state.n)
-    who = np.flatnonzero(counts)
-    charge_association(ctx, today.t, who, counts[who].astype(np.float64))
+    who, counts = np.unique(agents[scored], return_counts=True)  # the flagged: a few
+    charge_association(ctx, today.t, who, counts.astype(np.float64))
 
 
 def step(ctx: Context, today: Today) -> None:
@@ -316,4 +317,5 @@ def step(ctx: Context, today: Today) -> None:
     seen = ctx.arm.seen_table()
     if not seen.all():  # an agent is not told of flags from feeds it does not know of
         pol &= seen[s.region[today.flag_agent], today.flag_sensor]
-    today.political_flagged = np.bincount(today.flag_agent[pol], minlength=s.n) > 0
+    today.political_flagged = np.zeros(s.n, bool)
+    today.political_flagged[today.flag_agent[pol]] = True

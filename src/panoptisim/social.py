@@ -117,9 +117,11 @@ def change_degrees(ctx: Context, ties: np.ndarray, sign: float) -> np.ndarray:
     given by CSR entry; returns the agents at both ends (int64)."""
     s, g = ctx.state, ctx.state.graph
     ends = np.concatenate([g.indices[ties], g.indices[g.rev[ties]]])
-    s.active_degree += sign * np.bincount(ends, minlength=s.n).astype(np.float32)
-    fam = np.concatenate([ctx.family[ties], ctx.family[ties]])
-    s.family_degree += sign * np.bincount(ends[fam], minlength=s.n).astype(np.float32)
+    # at the tie ends only (the same sums as a bincount over every agent, without the pass)
+    for degree, at_ends in ((s.active_degree, ends),
+                            (s.family_degree, ends[np.tile(ctx.family[ties], 2)])):
+        agents, ties_each = np.unique(at_ends, return_counts=True)
+        degree[agents] += sign * ties_each.astype(np.float32)
     for counted, count in s.tie_counts():
         tiecounts.ties_changed(g, counted, count, ties, int(sign))
     return ends.astype(np.int64)
