@@ -258,12 +258,18 @@ def _fused_step(t, indptr, indices, rev, active, dissent, threshold, score, risk
     for j in range(len(score)):  # each live tie into a sanctioned agent: one cut draw
         if days[j] == 0:
             continue
+        # only until the row's last live entry: most sanctioned agents have lost most of
+        # their ties (all, often), and a cut entry is never live again in this core
+        live_left = np.int64(degree[j])
         # unsigned positions: no negative-index wrap-around on every access (kernels.py)
         for e in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+            if live_left == 0:
+                break
             if active[e] == 0:
                 continue
+            live_left -= 1
             into = np.uint64(rev[e])
-            if u_cut[into] < P_CUT:
+            if u_cut[e] < P_CUT:  # the draw of entry ``into``, laid out in row order
                 a = np.uint32(indices[e])
                 active[e] = 0.0
                 active[into] = 0.0
@@ -290,6 +296,10 @@ def run_fused(inp: Inputs, steps: int) -> tuple[Counts, float]:
     recent, marked = np.zeros(n, bool), np.zeros(n, bool)
     n_recent, n_marked = np.zeros(n, np.int32), np.zeros(n, np.int32)
     buf = np.empty(n, np.int64)
+    # the draws converted to this side's form, untimed as every side's are: each cut draw
+    # (of the entry pointing at the sanctioned end) stored at its reverse, the entry of the
+    # sanctioned agent's own row, so the pass over that row reads them in order
+    u_cut = [u[g.rev] for u in inp.u_cut[:steps]]
     counts = []
     gc.collect()
     t0 = time.perf_counter()
@@ -297,7 +307,7 @@ def run_fused(inp: Inputs, steps: int) -> tuple[Counts, float]:
         counts.append(_fused_step(t, g.indptr, g.indices, g.rev, active, inp.dissent,
                                   inp.threshold, score, risk, ti, days, degree, recent,
                                   n_recent, marked, n_marked, inp.chance[t], inp.logit_u[t],
-                                  inp.u_flag[t], inp.u_cut[t], buf))
+                                  inp.u_flag[t], u_cut[t], buf))
     return counts, time.perf_counter() - t0
 
 
