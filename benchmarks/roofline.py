@@ -27,6 +27,11 @@ the generator alone on this machine (``_philox_only``: the same loop over blocks
 agents, the words xor-reduced instead of compared and stored); fraction = that time / the
 decision pass's time.
 
+The per-agent passes of the stages and the metrics (the Beta-belief update, fading
+credits, the sanctions' count-down, the metrics' float sums, kept shares and binned Gini)
+are counted by the bytes of their arrays read and written once each, over at least 2*10^7
+agents (arrays far larger than the caches).
+
     python benchmarks/roofline.py [--size 1e6] [--repeat 7]
 """
 
@@ -180,6 +185,38 @@ def main() -> None:
         lo, med = best(fn, args.repeat)
         print(f"pass {name:<30} best {lo * 1e3:7.2f} ms  (median {med * 1e3:.2f})  "
               f"{n / lo / 1e9:.2f} G agents/s  = {gen_lo / lo:5.1%} of the generator alone")
+
+    # the per-agent passes of the stages and metrics, each by the bytes it must move
+    # at a size whose arrays are far larger than the caches (L3: tens of MB), as STREAM's
+    from panoptisim import beliefs, reductions
+    n = max(n, 20_000_000)
+    hits = (rng.random(n) * 3).astype(np.float32)
+    misses = (rng.random(n) * 20).astype(np.float32)
+    risk = np.zeros(n, np.float32)
+    expressed, own = rng.random(n) < 0.05, rng.random(n) < 0.001
+    seen = rng.poisson(0.5, n).astype(np.float32)
+    score, credit = rng.uniform(350, 950, n), rng.uniform(0, 30, n)
+    degree, inverse = rng.integers(0, 30, n).astype(np.float32), rng.random(n)
+    days_left = rng.integers(0, 30, (5, n)).astype(np.int32)
+    agent_passes = [
+        # hits, misses, risk: read and written (12 B); expressed, own 1 B; two sums 8 B
+        ("beliefs.learn (perception)", 22 * n, lambda: beliefs.learn(
+            hits, misses, risk, keep=0.99, weight=1.0, expressed=expressed, own_hits=own,
+            seen_trials=seen, seen_hits=seen, rel_neighbour=0.3)),
+        ("kernels.fade (credits)", 32 * n, lambda: kernels.fade(score, credit, 180)),
+        ("kernels.count_down (5 kinds)", 40 * n, lambda: kernels.count_down(days_left)),
+        ("reductions.float_sum (f64)", 8 * n, lambda: reductions.float_sum(score)),
+        ("reductions.kept_shares", 13 * n, lambda: reductions.kept_shares(
+            degree, inverse, expressed)),
+        ("reductions.binned_gini", 8 * n, lambda: reductions.binned_gini(
+            score, 350.0, 950.0, 0.01)),
+    ]
+    print(f"\nper-agent passes over {n:,} agents")
+    for name, nbytes, fn in agent_passes:
+        lo, med = best(fn, args.repeat)
+        bw = nbytes / lo / 1e9
+        print(f"pass {name:<30} best {lo * 1e3:7.2f} ms  (median {med * 1e3:.2f})  "
+              f"{bw:6.2f} GB/s  = {bw / triad[1]:5.1%} of triad at 1 thread(s)")
     print(f"\nload after: {load()}")
 
 

@@ -69,18 +69,54 @@ def float_mean(x: np.ndarray) -> float:
     return float(_sum(x)) / len(x) if len(x) else 0.0
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _kept(degree, inverse, dissenter, i):
+    kept = np.float64(degree[i]) * inverse[i]
+    return kept, kept * np.float64(dissenter[i])  # kept x 0 = +0: exact
+
+
 @nb.njit(cache=True, nogil=True)
 def _kept_shares(degree, inverse, dissenter):
-    of_all = np.zeros(LANES, np.float64)
-    of_dissenters = np.zeros(LANES, np.float64)
-    for i in range(len(degree)):
-        kept = np.float64(degree[i]) * inverse[i]
-        of_all[i & 7] += kept
-        of_dissenters[i & 7] += kept * np.float64(dissenter[i])  # kept x 0 = +0: exact
-    return (_lanes(of_dissenters[0], of_dissenters[1], of_dissenters[2], of_dissenters[3],
-                   of_dissenters[4], of_dissenters[5], of_dissenters[6], of_dissenters[7]),
-            _lanes(of_all[0], of_all[1], of_all[2], of_all[3], of_all[4], of_all[5],
-                   of_all[6], of_all[7]))
+    # element i into lane i mod 8 of each sum, the lanes as scalars (as in _sum)
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+    d0 = d1 = d2 = d3 = d4 = d5 = d6 = d7 = 0.0
+    n = len(degree)
+    full = n - (n & 7)
+    for i in range(0, full, LANES):
+        k, d = _kept(degree, inverse, dissenter, i)
+        a0 += k
+        d0 += d
+        k, d = _kept(degree, inverse, dissenter, i + 1)
+        a1 += k
+        d1 += d
+        k, d = _kept(degree, inverse, dissenter, i + 2)
+        a2 += k
+        d2 += d
+        k, d = _kept(degree, inverse, dissenter, i + 3)
+        a3 += k
+        d3 += d
+        k, d = _kept(degree, inverse, dissenter, i + 4)
+        a4 += k
+        d4 += d
+        k, d = _kept(degree, inverse, dissenter, i + 5)
+        a5 += k
+        d5 += d
+        k, d = _kept(degree, inverse, dissenter, i + 6)
+        a6 += k
+        d6 += d
+        k, d = _kept(degree, inverse, dissenter, i + 7)
+        a7 += k
+        d7 += d
+    tail_all = np.zeros(LANES, np.float64)
+    tail_dissenters = np.zeros(LANES, np.float64)
+    for i in range(full, n):
+        tail_all[i - full], tail_dissenters[i - full] = _kept(degree, inverse, dissenter, i)
+    return (_lanes(d0 + tail_dissenters[0], d1 + tail_dissenters[1],
+                   d2 + tail_dissenters[2], d3 + tail_dissenters[3],
+                   d4 + tail_dissenters[4], d5 + tail_dissenters[5],
+                   d6 + tail_dissenters[6], d7 + tail_dissenters[7]),
+            _lanes(a0 + tail_all[0], a1 + tail_all[1], a2 + tail_all[2], a3 + tail_all[3],
+                   a4 + tail_all[4], a5 + tail_all[5], a6 + tail_all[6], a7 + tail_all[7]))
 
 
 def kept_shares(degree: np.ndarray, inverse: np.ndarray, dissenter: np.ndarray
