@@ -83,6 +83,7 @@ def _traced_run(monkeypatch, threads: int) -> tuple[bytes, dict[str, set[int]]]:
         return STEP_DAY(ctx, rec, t)
 
     monkeypatch.setattr(kernels, "threads", lambda: threads)
+    monkeypatch.setattr(engine, "SIDE_BY_SIDE_MIN_AGENTS", 0)  # side by side at this size
     monkeypatch.setattr(engine, "_step_day", traced)
     sc = load_scenario("baseline", {"population.size": 2000, "run.steps": 30}, seed=4)
     sim = engine.simulate(sc)
@@ -98,3 +99,23 @@ def test_arms_step_in_two_threads_with_identical_results(monkeypatch):
     assert seen_one["treated"] == seen_one["control"]  # one thread: one after the other
     assert len(seen_two["control"]) == 1 and seen_two["treated"].isdisjoint(seen_two["control"])
     assert one == two
+
+
+def test_small_societies_step_their_arms_in_turn(monkeypatch):
+    """Below SIDE_BY_SIDE_MIN_AGENTS the arms share this thread even with two allowed."""
+    import threading
+
+    from panoptisim import engine
+    from panoptisim.scenario import load_scenario
+
+    seen: dict[str, set[int]] = {}
+
+    def traced(ctx, rec, t):
+        seen.setdefault(ctx.arm.name, set()).add(threading.get_ident())
+        return STEP_DAY(ctx, rec, t)
+
+    monkeypatch.setattr(kernels, "threads", lambda: 2)
+    monkeypatch.setattr(engine, "_step_day", traced)
+    engine.simulate(load_scenario("baseline", {"population.size": 500, "run.steps": 3}))
+    assert 500 < engine.SIDE_BY_SIDE_MIN_AGENTS
+    assert seen["treated"] == seen["control"] == {threading.get_ident()}

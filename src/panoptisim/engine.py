@@ -10,11 +10,13 @@ live display (through ``simulate``'s ``on_day``) all step through it.
 
 Both arms (treated, control) are built from one society and step day by day side by side,
 drawing from the same per-purpose streams (common random numbers). With more than one
-thread allowed (``NUMBA_NUM_THREADS``, default: every core) the control arm's day runs in a
-second thread while the treated arm's runs in this one: the arms share no mutable state
-(the streams' shared draws are deterministic and guarded by a lock) and numpy and the
-kernels release the GIL, so results are bit-identical to stepping them one after the other
-(tests/test_parallel.py).
+thread allowed (``NUMBA_NUM_THREADS``, default: every core) and at least
+``SIDE_BY_SIDE_MIN_AGENTS`` agents, the control arm's day runs in a second thread while the
+treated arm's runs in this one: the arms share no mutable state (every draw is a function
+of seed, purpose, day and agent) and numpy and the kernels release the GIL, so results are
+bit-identical to stepping them one after the other (tests/test_parallel.py). Smaller
+societies step their arms in turn: their days are mostly the interpreter's work, which
+holds the GIL, and a second thread only adds contention (BENCHMARKS.md §12).
 """
 
 from __future__ import annotations
@@ -60,6 +62,12 @@ STAGES: tuple[tuple[str, Stage], ...] = (
 )
 PHASES = ("build",) + tuple(name for name, _ in STAGES) + ("metrics",)
 ARMS = ("treated", "control")
+
+#: Fewest agents for which the two arms step in two threads: below it the interpreter's
+#: share of a day (which holds the GIL) makes the second thread slower, not faster
+#: (measured: 2*10^4 agents 2.12 s against 2.03 s in turn, 5*10^4 3.79 against 3.62,
+#: 10^5 5.99 against 6.20; BENCHMARKS.md §12).
+SIDE_BY_SIDE_MIN_AGENTS = 100_000
 
 
 @dataclass
@@ -160,7 +168,8 @@ def iter_days(scenario: Scenario, arms: tuple[str, ...] | None = None,
     steps = scenario.run.steps
     reps = scenario.run.replicates if replicates is None else replicates
     from panoptisim import kernels  # numba loads on first use, not at import
-    side_by_side = len(arms) > 1 and kernels.threads() > 1
+    side_by_side = len(arms) > 1 and kernels.threads() > 1 \
+        and scenario.population.size >= SIDE_BY_SIDE_MIN_AGENTS
     with ThreadPoolExecutor(1) if side_by_side else nullcontext() as pool:
         for r in range(reps):
             streams = root.replicate(r)
