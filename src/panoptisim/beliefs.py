@@ -1,8 +1,8 @@
 """Compiled update of every agent's Beta belief about the certainty of punishment.
 
-The arithmetic of ``perception.learn_certainty`` (first belief, forgetting, today's
-evidence, the mean) in one pass over the agents instead of some fifteen numpy passes and
-their float32 temporaries. Each operation is the one numpy made, in the same precision
+The arithmetic of ``perception.learn_certainty`` in two passes over the agents (first
+beliefs; then forgetting, today's evidence and the mean) instead of some fifteen numpy
+passes and their float32 temporaries. Each operation is the one numpy made, in the same precision
 and order (float32 where numpy computed in float32, float64 then rounded to float32 where
 numpy promoted), so the beliefs are bit-identical to the numpy form (tests/test_perception).
 Neighbour sums (today's dissenting posts and punishments among an agent's ties) are

@@ -104,8 +104,8 @@ def learn_penalty(ctx: Context, flagged: np.ndarray) -> None:
 def learn_certainty(ctx: Context, today: Today) -> None:
     """Update every agent's Beta belief with today's evidence and set ``perceived_risk`` to
     its mean. Agents hold no belief (certainty nil) until a scorer is known to them. The
-    per-agent arithmetic is one compiled pass (:func:`beliefs.update`); the neighbours'
-    evidence is summed over the live ties first."""
+    per-agent arithmetic is two compiled passes (:func:`beliefs.first_beliefs`, then
+    :func:`beliefs.learn`); the neighbours' evidence is summed over the live ties between."""
     from panoptisim import beliefs  # numba loads on first use, not at import
     s, b = ctx.state, ctx.scenario.behavior
     believers = beliefs.first_beliefs(

@@ -157,15 +157,18 @@ def ambient_alerts(ctx: Context, today: Today) -> tuple[np.ndarray, np.ndarray]:
     rule, s, t = ctx.rules.of, ctx.state, today.t
     p_scan = rule("surveillance.cameras.p_ambient_scan")
     if not isinstance(p_scan, np.ndarray):
-        p_scan = float(np.float32(p_scan))  # compared as float32, as numpy compares a float
+        # one probability is compared with the float32 draw in float32 (numpy's rule for a
+        # Python float beside a float32 array), as this scan always has been
+        p_scan = float(np.float32(p_scan))
     scanned = np.flatnonzero(philox.happens(ctx.streams.key("sensors.cameras.ambient_scan"),
                                             t, s.n, p_scan, among=today.outdoors))
     seen = camera_capture(ctx, "sensors.cameras.ambient_view", t, scanned)
-    u_alert = ctx.streams.uniform_at("sensors.cameras.ambient_alert", t, seen)
-    alert_fpir = by_region_group(ctx, group_fpir(ctx, watchlist=True), seen)
-    listed = s.watchlisted[seen]
-    true_alert = seen[listed & (u_alert < at(rule("surveillance.cameras.tpir"), seen))]
-    false_alert = seen[~listed & (u_alert < alert_fpir)]
+    true_alert, false_alert = alert_outcomes(
+        np.ones(len(seen), bool), s.watchlisted[seen],
+        ctx.streams.uniform_at("sensors.cameras.ambient_alert", t, seen),
+        at(rule("surveillance.cameras.tpir"), seen),
+        by_region_group(ctx, group_fpir(ctx, watchlist=True), seen))
+    true_alert, false_alert = seen[true_alert], seen[false_alert]
     s.watchlisted[true_alert] = False  # caught: off the list
     return true_alert, false_alert
 
