@@ -183,3 +183,20 @@ def test_happens_reads_float32_factors_as_their_exact_float64_values():
                 for k, v in args.items()}
         assert np.array_equal(philox.happens((5, 6), 3, n, 0.4, **args),
                               philox.happens((5, 6), 3, n, 0.4, **wide))
+
+
+def test_happens_looks_up_a_factor_by_category_as_the_array_would_give_it():
+    rng = np.random.default_rng(6)
+    n = 5003
+    by_settlement = np.array([0.15, 0.5], np.float32)
+    by_region = np.array([[0.15, 0.5], [0.3, 0.9]], np.float32)
+    urban = (rng.random(n) < 0.6).view(np.int8)
+    region = (rng.random(n) < 0.5).astype(np.int8)
+    among = rng.random(n) < 0.8
+    for lookup, values in (((by_settlement, urban), by_settlement[urban]),
+                           ((by_region, region, urban), by_region[region, urban])):
+        got = philox.happens((9, 8), 4, n, 1.0, times=lookup, among=among)
+        assert np.array_equal(got, philox.happens((9, 8), 4, n, 1.0, times=values,
+                                                  among=among))
+        # the float32 comparison of the draws with the float32 values, exactly
+        assert np.array_equal(got, among & (philox.uniform_all((9, 8), 4, n) < values))

@@ -293,3 +293,23 @@ def test_malicious_reports_enter_as_false_informant_flags():
     assert len(today.flag_agent) > 0
     assert (today.flag_sensor == INFORMANTS).all() and not today.flag_true.any()
     assert (today.flag_category == CATEGORIES.index("political")).all()
+
+
+def test_camera_view_by_region_and_settlement_agrees_between_its_two_forms():
+    """The ambient scan's view (a compiled pass looking coverage up by region and
+    settlement) and the capture of events (draws for the agents concerned) give the same
+    decisions when regions' coverage differs."""
+    from panoptisim import philox
+    ctx = make_ctx({"regions.neighbour.surveillance.cameras.coverage_urban": 0.9,
+                    "regions.neighbour.surveillance.cameras.coverage_rural": 0.4},
+                   n=N, scenario="pilots")
+    lookup = sensors.coverage(ctx)
+    assert len(lookup) == 3  # two regions' coverage: by region and settlement
+    everyone = np.arange(N)
+    captured = sensors.camera_capture(ctx, "sensors.cameras.ambient_view", 5, everyone)
+    in_view = np.flatnonzero(philox.happens(ctx.streams.key("sensors.cameras.ambient_view"),
+                                            5, N, 1.0, times=lookup))
+    assert np.array_equal(captured, in_view)
+    share = np.isin(everyone, captured)
+    neighbour_urban = (ctx.state.region == 1) & ctx.state.urban
+    assert share[neighbour_urban].mean() > 0.8 > share[~neighbour_urban].mean()

@@ -117,15 +117,23 @@ def uniform_at(key: tuple[int, int], day: int, agents: np.ndarray) -> np.ndarray
 
 
 def of_agent(x, i):  # pragma: no cover - replaced by the overload below when compiled
-    """Agent ``i``'s value of ``x``: ``x[i]`` for a per-agent array, ``x`` for one value
-    (compiled code: one loop per combination of argument types)."""
+    """Agent ``i``'s value of ``x``: ``x[i]`` for a per-agent array, ``x`` for one value,
+    ``table[row[i]]`` for ``(table, row)`` and ``table[row[i], col[i]]`` for
+    ``(table, row, col)`` (a value by category, looked up per agent without an array of
+    the agents' values). Compiled code: one loop per combination of argument types."""
+    if isinstance(x, tuple):
+        return x[0][x[1][i]] if len(x) == 2 else x[0][x[1][i], x[2][i]]
     return x[i] if isinstance(x, np.ndarray) else x
 
 
 @nb.extending.overload(of_agent, inline="always")
 def _per_agent_overload(x, i):
-    """``x[i]`` for a per-agent array, ``x`` for one value: each combination of the
-    arguments compiles to its own tight loop."""
+    """``x[i]`` for a per-agent array, ``x`` for one value, a table lookup for a tuple:
+    each combination of the arguments compiles to its own tight loop."""
+    if isinstance(x, nb.types.BaseTuple):
+        if len(x) == 2:
+            return lambda x, i: x[0][x[1][i]]
+        return lambda x, i: x[0][x[1][i], x[2][i]]
     if isinstance(x, nb.types.Array):
         return lambda x, i: x[i]
     return lambda x, i: x
@@ -154,8 +162,12 @@ def _happens(k0, k1, day, n, p, times, forgone, among):
 
 
 def _scalar_or_array(x, dtype):
-    """A per-agent array as the kernel reads it, or one value of ``dtype``. A float32 array
-    is read as it is (no float64 copy): each value widens exactly in the kernel."""
+    """A per-agent array as the kernel reads it, one value of ``dtype``, or a lookup
+    ``(table, row[, col])`` (contiguous arrays, the table float32 or ``dtype``). A float32
+    array is read as it is (no float64 copy): each value widens exactly in the kernel."""
+    if isinstance(x, tuple):
+        table = x[0] if x[0].dtype == np.float32 else np.asarray(x[0], dtype)
+        return (np.ascontiguousarray(table),) + tuple(np.ascontiguousarray(k) for k in x[1:])
     if isinstance(x, np.ndarray) and x.ndim:
         if dtype is np.float64 and x.dtype == np.float32 and x.flags.c_contiguous:
             return x
@@ -169,7 +181,8 @@ def happens(key: tuple[int, int], day: int, n: int, p: np.ndarray | float,
     """Which of agents ``0 .. n-1`` take a yes/no decision on ``day`` (bool, (n,)): agent
     ``i`` does when it is ``among`` the candidates and its draw is under
     ``p_i times_i (1 - forgone_i)`` (each of ``p``, ``times``, ``forgone``, ``among`` per
-    agent or one value; probabilities in float64, the draw a float32). One compiled pass,
+    agent or one value, and ``times`` or ``forgone`` also a lookup ``(table, row[, col])``
+    by the agents' categories; probabilities in float64, the draw a float32). One compiled pass,
     the draws made inside it (no array of draws): the same decisions as comparing
     ``uniform_all``."""
     if isinstance(p, np.ndarray) and p.ndim:

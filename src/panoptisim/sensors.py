@@ -91,18 +91,26 @@ def by_region_group(ctx: Context, table: np.ndarray, agents: np.ndarray | None =
     return table[s.region if agents is None else s.region[agents], group]
 
 
+def coverage(ctx: Context) -> tuple[np.ndarray, ...]:
+    """Camera coverage by each agent's region and settlement, as a lookup for
+    ``philox.happens``: ``(coverage by settlement, urban)`` when every region has the same
+    (float32, rural then urban), else ``(coverage by region and settlement, region, urban)``."""
+    table = np.array([[sc.surveillance.cameras.coverage_rural,
+                       sc.surveillance.cameras.coverage_urban] for sc in ctx.rules.regions],
+                     np.float32)
+    urban = ctx.state.urban.view(np.int8)
+    if (table == table[0]).all():
+        return table[0], urban
+    return table, ctx.state.region, urban
+
+
 def camera_capture(ctx: Context, purpose: str, t: int, agents: np.ndarray) -> np.ndarray:
     """Which of ``agents`` have today's public event in a camera's view, by their region's
     coverage of their settlement (urban or rural): each agent's draw of ``purpose`` on day
     ``t`` is compared with its coverage (float32). Drawn for these agents only."""
-    table = np.array([[sc.surveillance.cameras.coverage_rural,
-                       sc.surveillance.cameras.coverage_urban] for sc in ctx.rules.regions],
-                     np.float32)
-    s = ctx.state
-    urban = s.urban[agents].view(np.int8)
-    coverage = table[0][urban] if (table == table[0]).all() else \
-        table[s.region[agents], urban]
-    return agents[ctx.streams.uniform_at(purpose, t, agents) < coverage]
+    lookup = coverage(ctx)
+    of_agents = lookup[0][tuple(index[agents] for index in lookup[1:])]
+    return agents[ctx.streams.uniform_at(purpose, t, agents) < of_agents]
 
 
 def pin_on_innocent(ctx: Context, actors: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -160,9 +168,11 @@ def ambient_alerts(ctx: Context, today: Today) -> tuple[np.ndarray, np.ndarray]:
         # one probability is compared with the float32 draw in float32 (numpy's rule for a
         # Python float beside a float32 array), as this scan always has been
         p_scan = float(np.float32(p_scan))
-    scanned = np.flatnonzero(philox.happens(ctx.streams.key("sensors.cameras.ambient_scan"),
-                                            t, s.n, p_scan, among=today.outdoors))
-    seen = camera_capture(ctx, "sensors.cameras.ambient_view", t, scanned)
+    scanned = philox.happens(ctx.streams.key("sensors.cameras.ambient_scan"), t, s.n, p_scan,
+                             among=today.outdoors)
+    # in view: the draw under the coverage (float32, widened exactly: the same comparison)
+    seen = np.flatnonzero(philox.happens(ctx.streams.key("sensors.cameras.ambient_view"), t,
+                                         s.n, 1.0, times=coverage(ctx), among=scanned))
     true_alert, false_alert = alert_outcomes(
         np.ones(len(seen), bool), s.watchlisted[seen],
         ctx.streams.uniform_at("sensors.cameras.ambient_alert", t, seen),
