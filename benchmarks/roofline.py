@@ -203,7 +203,9 @@ def main() -> None:
         ("beliefs.learn (perception)", 22 * n, lambda: beliefs.learn(
             hits, misses, risk, keep=0.99, weight=1.0, expressed=expressed, own_hits=own,
             seen_trials=seen, seen_hits=seen, rel_neighbour=0.3)),
-        ("kernels.fade (credits)", 32 * n, lambda: kernels.fade(score, credit, 180)),
+        # score and credits read and written (32 B), the payment mask read (1 B)
+        ("kernels.credits (fade, earn)", 33 * n, lambda: kernels.credits(
+            score, credit, 180, ((2.0, expressed), (1.0, None)))),
         ("kernels.count_down (5 kinds)", 40 * n, lambda: kernels.count_down(days_left)),
         ("reductions.float_sum (f64)", 8 * n, lambda: reductions.float_sum(score)),
         ("reductions.kept_shares", 13 * n, lambda: reductions.kept_shares(

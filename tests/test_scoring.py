@@ -407,17 +407,32 @@ def test_per_agent_sums_over_a_subset_equal_bincount_of_the_subset():
     assert np.signbit(acc[untouched]).all()  # agents not in the subset are not touched
 
 
-@pytest.mark.parametrize("per_agent_retention", [False, True])
-def test_fading_credits_in_one_pass_is_the_numpy_arithmetic(per_agent_retention):
+@pytest.mark.parametrize("per_agent", [False, True])
+def test_credits_fade_and_are_earned_in_one_pass_as_the_numpy_passes(per_agent):
     from panoptisim import kernels
     rng = np.random.default_rng(5)
-    score = rng.uniform(350, 950, 1001)
-    credit = np.where(rng.random(1001) < 0.6, rng.uniform(0, 40, 1001), 0.0)
-    retention = rng.choice([90, 180], 1001) if per_agent_retention else 180
-    fade = credit / retention
-    want_score, want_credit = score - fade, credit - fade
-    kernels.fade(score, credit, retention)
+    n = 1001
+    score = rng.uniform(350, 950, n)
+    credit = np.where(rng.random(n) < 0.6, rng.uniform(0, 40, n), 0.0)
+    retention = rng.choice([90, 180], n) if per_agent else 180
+    repaid, favoured = rng.random(n) < 0.05, rng.random(n) < 0.2
+    w_repaid = rng.choice([2.0, 3.5], n) if per_agent else 2.0
+    w_favoured = 0.7
+    want_score, want_credit = score.copy(), credit.copy()
+    fade = want_credit / retention
+    want_score -= fade
+    want_credit -= fade
+    for weight, seen in ((w_repaid, repaid), (w_favoured, favoured)):
+        earners = np.flatnonzero(seen)
+        earned = weight[earners] if isinstance(weight, np.ndarray) else weight
+        want_score[earners] += earned
+        want_credit[earners] += earned
+    kernels.credits(score, credit, retention, ((w_repaid, repaid), (w_favoured, favoured)))
     assert np.array_equal(score, want_score) and np.array_equal(credit, want_credit)
+    # no one earns through a missing mask: fading alone
+    before = score.copy()
+    kernels.credits(score, credit, retention, ((w_repaid, None), (w_favoured, None)))
+    assert (score <= before).all()
 
 
 def test_association_residue_is_zeroed_in_one_pass_as_numpy_did():

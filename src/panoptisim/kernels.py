@@ -255,18 +255,40 @@ def ties_held(degree: np.ndarray, who: np.ndarray) -> int:
 
 
 @nb.njit(cache=True, nogil=True)
-def _fade(total, points, retention):
-    for i in range(len(points)):  # branch-free: the compiler vectorises it
+def _credits(total, points, retention, repaid_weight, repaid, favoured_weight, favoured):
+    with_repaid = len(repaid) > 0
+    with_favoured = len(favoured) > 0
+    for i in range(len(points)):
         fade = points[i] / retention[i]
-        total[i] -= fade
-        points[i] -= fade
+        t = total[i] - fade
+        p = points[i] - fade
+        if with_repaid and repaid[i]:
+            w = repaid_weight[i]
+            t += w
+            p += w
+        if with_favoured and favoured[i]:
+            w = favoured_weight[i]
+            t += w
+            p += w
+        total[i] = t
+        points[i] = p
 
 
-def fade(total: np.ndarray, points: np.ndarray, retention: np.ndarray | float) -> None:
-    """``fade = points / retention; total -= fade; points -= fade`` in one pass, in place
-    (float64 arrays; ``retention`` one value or one per agent): the same bits as the three
-    numpy passes."""
-    _fade(total, points, np.broadcast_to(np.asarray(retention, np.float64), points.shape))
+NO_MASK = np.empty(0, np.bool_)
+
+
+def credits(total: np.ndarray, points: np.ndarray, retention: np.ndarray | float,
+            earned: tuple[tuple[np.ndarray | float, np.ndarray | None], ...]) -> None:
+    """In one pass, in place (float64 arrays): credits fade, ``fade = points / retention;
+    total -= fade; points -= fade``, then each ``(weight, mask)`` of ``earned`` adds its
+    weight (one value or one per agent) to ``total`` and ``points`` of the agents of the
+    mask (None: no one), in order: the same bits as those numpy passes."""
+    n = points.shape
+    args = []
+    for weight, mask in earned:
+        args += [np.broadcast_to(np.asarray(weight, np.float64), n),
+                 NO_MASK if mask is None else mask]
+    _credits(total, points, np.broadcast_to(np.asarray(retention, np.float64), n), *args)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -398,8 +420,8 @@ def warm_up() -> float:
     ties_held(np.ones(3, np.float32), flag)
     philox.uniform_all((1, 2), 3, 5)
     philox.uniform_at((1, 2), 3, np.array([0, 4]))
-    fade(np.ones(3), np.ones(3), 2.0)
-    fade(np.ones(3), np.ones(3), np.full(3, 2.0))
+    for retention in (2.0, np.full(3, 2.0)):
+        credits(np.ones(3), np.ones(3), retention, ((1.0, flag), (np.ones(3), None)))
     zero_below(np.ones(3), 1e-9)
     count_down(np.ones((5, 3), np.int32))
     from panoptisim import beliefs, reductions

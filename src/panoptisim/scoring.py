@@ -172,27 +172,20 @@ def log_flags(ctx: Context, today: Today) -> None:
         s.flags.schedule(ids[sel], end[sel], kind)
 
 
-def fade_credits(ctx: Context) -> None:
+def update_credits(ctx: Context, today: Today) -> None:
     """Credits fade out: each day 1/``scoring.dur_retention_credit`` of the credit points
     still counting leaves the score (an exponential window of recent conduct, so that, as
     adverse flags expire, a clean record does not lift the score without end and the score
-    has a steady state)."""
+    has a steady state). Then on-time payments and favoured purchases the scorer saw earn
+    new credits. One compiled pass (:func:`kernels.credits`)."""
     from panoptisim import kernels  # numba loads on first use, not at import
-    s = ctx.state
-    kernels.fade(s.score, s.points_credit, ctx.rules.of("scoring.dur_retention_credit"))
-
-
-def credit(ctx: Context, today: Today) -> None:
-    """Credits for on-time payments and favoured purchases the scorer saw (added for those
-    agents only: everyone else earns nothing today)."""
     s, arm = ctx.state, ctx.arm
-    w_repayment, w_favoured = arm.per_agent("w_repayment"), arm.per_agent("w_favoured")
-    for weight, seen in ((w_repayment, today.repaid_seen), (w_favoured, today.favoured_seen)):
-        if np.any(weight > 0) and seen is not None:
-            earners = np.flatnonzero(seen)
-            earned = at(weight, earners)
-            s.score[earners] += earned
-            s.points_credit[earners] += earned
+    earned = []
+    for weight, seen in ((arm.per_agent("w_repayment"), today.repaid_seen),
+                         (arm.per_agent("w_favoured"), today.favoured_seen)):
+        earned.append((weight, seen if np.any(weight > 0) else None))
+    kernels.credits(s.score, s.points_credit, ctx.rules.of("scoring.dur_retention_credit"),
+                    tuple(earned))
 
 
 def live_ties_of(ctx: Context, agents: np.ndarray, live_only: bool = True
@@ -308,8 +301,7 @@ def step(ctx: Context, today: Today) -> None:
     today.appeal_winners = end_flags(ctx, today.t)
     end_association(ctx, today.t)
     log_flags(ctx, today)
-    fade_credits(ctx)
-    credit(ctx, today)
+    update_credits(ctx, today)
     association_term(ctx, today)
     rule = ctx.rules.of
     np.clip(s.score, rule("scoring.score_min"), rule("scoring.score_max"), out=s.score)
