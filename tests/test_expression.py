@@ -226,3 +226,17 @@ def test_no_consequence_in_a_region_whose_scorer_is_unknown():
     alike(ctx, score=600.0)
     c = behavior.expected_consequence(ctx, ALL)
     assert (c[region == 1] == 0).all() and (c[region == 0] >= sc.behavior.value_flag).all()
+
+
+def test_climate_in_one_pass_is_the_float32_numpy_expression():
+    from panoptisim import kernels
+    rng = np.random.default_rng(12)
+    degree = rng.integers(0, 40, 3001).astype(np.float32)
+    spoke = np.minimum(rng.poisson(2.0, 3001), degree).astype(np.int32)
+    share = behavior.chance_share(0.05, 7)
+    expected = degree * np.float32(share)
+    want = np.minimum(spoke.astype(np.float32) / np.maximum(expected, np.float32(1e-6)),
+                      1.0).astype(np.float32)
+    got = kernels.climate(spoke, degree, share)
+    assert got.dtype == np.float32 and np.array_equal(got, want)
+    assert got.max() == 1.0 and (got[degree == 0] == 0).all()

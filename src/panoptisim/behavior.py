@@ -50,13 +50,14 @@ def social_support(ctx: Context, t: int) -> np.ndarray:
     speak its ties are expected to have had in the support memory, the share in which they
     spoke dissent (Noelle-Neumann 1974's quasi-statistical sense). Every threshold in
     [0, 1] is reachable: when every tie speaks at each chance the support is about 1."""
+    from panoptisim import kernels  # numba loads on first use, not at import
     s, b = ctx.state, ctx.scenario.behavior
-    expected = s.active_degree * np.float32(chance_share(b.p_political_chance,
-                                                         b.dur_support_memory))
     check = "recent speakers" if ctx.scenario.run.check_tie_counts else None
     spoke = tiecounts.follow(s.graph, s.speakers_counted, s.ties_to_speakers,
-                             expressed_recently(ctx, t), check).astype(np.float32)
-    return np.minimum(spoke / np.maximum(expected, np.float32(1e-6)), 1.0).astype(np.float32)
+                             expressed_recently(ctx, t), check)
+    # min(spoke / max(live ties x the share expected to have had a chance, 1e-6), 1)
+    return kernels.climate(spoke, s.active_degree,
+                           chance_share(b.p_political_chance, b.dur_support_memory))
 
 
 def support_share(graph: Graph, expressed: np.ndarray, degree: np.ndarray) -> np.ndarray:

@@ -316,6 +316,24 @@ def count_down(days_left: np.ndarray) -> None:
     _count_down(days_left)
 
 
+@nb.njit(cache=True, nogil=True)
+def _climate(spoke, degree, chance_share):
+    out = np.empty(len(spoke), np.float32)
+    floor = np.float32(1e-6)
+    for i in range(len(spoke)):  # branch-free: the compiler vectorises it
+        expected = degree[i] * chance_share
+        share = np.float32(spoke[i]) / max(expected, floor)
+        out[i] = min(share, np.float32(1.0))
+    return out
+
+
+def climate(spoke: np.ndarray, degree: np.ndarray, chance_share: float) -> np.ndarray:
+    """``min(spoke / max(degree x chance_share, 1e-6), 1)`` in float32, in one pass: the
+    share of the chances to speak that an agent's live ties (``degree``, float32) were
+    expected to have in which they spoke (``spoke``, integer counts)."""
+    return _climate(spoke, degree, np.float32(chance_share))
+
+
 #: What :func:`day_counts` counts, in the order of its result: the day's events and the
 #: stocks of the metrics that are counts over the agents (``metrics``).
 DAY_COUNTS = ("expressed", "dissenter_chance", "dissenter_silent", "benign_post",
@@ -423,6 +441,7 @@ def warm_up() -> float:
     for retention in (2.0, np.full(3, 2.0)):
         credits(np.ones(3), np.ones(3), retention, ((1.0, flag), (np.ones(3), None)))
     zero_below(np.ones(3), 1e-9)
+    climate(np.ones(3, np.int32), np.ones(3, np.float32), 0.5)
     count_down(np.ones((5, 3), np.int32))
     from panoptisim import beliefs, reductions
     reductions.warm_up()
