@@ -241,6 +241,24 @@ def push_membership(indptr: np.ndarray, indices: np.ndarray, active: np.ndarray,
 
 
 @nb.njit(cache=True, nogil=True)
+def _regroup(counted, members):
+    changed = np.empty(len(counted), np.int64)
+    k = 0
+    for i in range(len(counted)):
+        if counted[i] != members[i]:
+            counted[i] = members[i]
+            changed[k] = i
+            k += 1
+    return changed[:k].copy()
+
+
+def regroup(counted: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """The agents whose membership differs between ``counted`` and ``members`` (ascending),
+    with ``counted`` set to ``members`` for them, in place: one pass."""
+    return _regroup(counted, members)
+
+
+@nb.njit(cache=True, nogil=True)
 def _ties_held(degree, who):
     total = 0
     for i in range(len(who)):  # branch-free: the compiler vectorises it
@@ -442,6 +460,7 @@ def warm_up() -> float:
         credits(np.ones(3), np.ones(3), retention, ((1.0, flag), (np.ones(3), None)))
     zero_below(np.ones(3), 1e-9)
     climate(np.ones(3, np.int32), np.ones(3, np.float32), 0.5)
+    regroup(flag.copy(), ~flag)
     count_down(np.ones((5, 3), np.int32))
     from panoptisim import beliefs, reductions
     reductions.warm_up()

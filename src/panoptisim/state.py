@@ -258,7 +258,10 @@ class State:
 
     def marked(self) -> np.ndarray:
         """Agents whose disgrace is visible to neighbours: on a public list (VISIBLE)."""
-        return (self.sanction_days_left[list(VISIBLE_IDX)] > 0).any(axis=0)
+        marked = np.zeros(self.n, bool)
+        for k in VISIBLE_IDX:  # row by row: no copy of the rows
+            marked |= self.sanction_days_left[k] > 0
+        return marked
 
     def copy(self) -> "State":
         """An independent copy for the other arm, made at build: arrays and the graph's mask

@@ -28,11 +28,10 @@ def follow(graph: Graph, counted: np.ndarray, count: np.ndarray, members: np.nda
     ``counted`` to the set ``members``: pushes along the live ties of the agents that joined
     or left. With ``check_as`` (what the set is, for the message), ``verify`` the result
     (``run.check_tie_counts``). Returns ``count``."""
-    changed = np.flatnonzero(counted != members)
+    changed = kernels.regroup(counted, members)  # counted becomes members
     if len(changed):
         kernels.push_membership(graph.indptr, graph.indices, graph.active, changed,
                                 members, count)
-        counted[changed] = members[changed]
     if check_as is not None:
         verify(graph, counted, count, check_as)
     return count
