@@ -57,20 +57,26 @@ class PerAgentSums:
     def __init__(self, agents: np.ndarray) -> None:
         self.ids, self.inverse = np.unique(agents, return_inverse=True)
 
-    def add(self, acc: np.ndarray, weights: np.ndarray | None = None, sign: int = 1,
-            where: np.ndarray | None = None) -> None:
-        """Add (``sign`` 1) or subtract (-1) the sums of ``weights`` (1 each if None) over
-        the entries ``where`` (all if None) to ``acc``, cast to its dtype, in place."""
+    def total(self, weights: np.ndarray | None = None, where: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """The agents among the entries ``where`` (all if None), ascending, and the sum of
+        ``weights`` (1 each if None) over each one's entries, in the order given."""
         ids, inverse = self.ids, self.inverse
         if where is not None:
             inverse = inverse[where]
             weights = None if weights is None else weights[where]
             present = np.bincount(inverse, minlength=len(ids)) > 0  # agents in the subset
             ids, inverse = ids[present], (np.cumsum(present) - 1)[inverse]
+        return ids, np.bincount(inverse, weights=weights, minlength=len(ids))
+
+    def add(self, acc: np.ndarray, weights: np.ndarray | None = None, sign: int = 1,
+            where: np.ndarray | None = None) -> None:
+        """Add (``sign`` 1) or subtract (-1) the sums of ``weights`` (1 each if None) over
+        the entries ``where`` (all if None) to ``acc``, cast to its dtype, in place."""
+        ids, sums = self.total(weights, where)
         if len(ids) == 0:
             return
-        sums = np.bincount(inverse, weights=weights, minlength=len(ids)).astype(acc.dtype,
-                                                                             copy=False)
+        sums = sums.astype(acc.dtype, copy=False)
         acc[ids] = acc[ids] + sums if sign > 0 else acc[ids] - sums
 
 
@@ -238,10 +244,7 @@ def charge_association(ctx: Context, t: int, agents: np.ndarray, events: np.ndar
     weight = at(w, held_by)
     rel = at(ctx.rules.of("scoring.rel_network_family"), held_by)
     points = events[which] * weight * np.where(ctx.family[entries], rel, 1.0)
-    # summed per charged agent in the order of its entries, as a bincount over every agent
-    # would, over the agents charged only
-    charged, slot = np.unique(held_by, return_inverse=True)
-    points = np.bincount(slot, weights=points, minlength=len(charged))
+    charged, points = PerAgentSums(held_by).total(points)  # per charged agent
     charged, points = charged[points > 0], points[points > 0]
     if len(charged) == 0:
         return

@@ -91,6 +91,13 @@ def by_region_group(ctx: Context, table: np.ndarray, agents: np.ndarray | None =
     return table[s.region if agents is None else s.region[agents], group]
 
 
+def _as_float32(p: np.ndarray | float) -> np.ndarray | float:
+    """One probability as a float32 draw was always compared with it in these decisions (in
+    float32: numpy's rule for a Python float beside a float32 array), for ``philox.happens``,
+    which compares in float64; per-agent probabilities (float64) as they are."""
+    return p if isinstance(p, np.ndarray) else float(np.float32(p))
+
+
 def coverage(ctx: Context) -> tuple[np.ndarray, ...]:
     """Camera coverage by each agent's region and settlement, as a lookup for
     ``philox.happens``: ``(coverage by settlement, urban)`` when every region has the same
@@ -163,12 +170,8 @@ def ambient_alerts(ctx: Context, today: Today) -> tuple[np.ndarray, np.ndarray]:
     (the same per-agent draws as over everyone).
     """
     rule, s, t = ctx.rules.of, ctx.state, today.t
-    p_scan = rule("surveillance.cameras.p_ambient_scan")
-    if not isinstance(p_scan, np.ndarray):
-        # one probability is compared with the float32 draw in float32 (numpy's rule for a
-        # Python float beside a float32 array), as this scan always has been
-        p_scan = float(np.float32(p_scan))
-    scanned = philox.happens(ctx.streams.key("sensors.cameras.ambient_scan"), t, s.n, p_scan,
+    scanned = philox.happens(ctx.streams.key("sensors.cameras.ambient_scan"), t, s.n,
+                             _as_float32(rule("surveillance.cameras.p_ambient_scan")),
                              among=today.outdoors)
     # in view: the draw under the coverage (float32, widened exactly: the same comparison)
     seen = np.flatnonzero(philox.happens(ctx.streams.key("sensors.cameras.ambient_view"), t,
@@ -297,11 +300,9 @@ def censor(ctx: Context, today: Today, caught: np.ndarray) -> np.ndarray:
 def malicious_targets(ctx: Context, t: int) -> np.ndarray:
     """Agents falsely reported today: each malicious reporter names one live tie at random."""
     s, g = ctx.state, ctx.state.graph
-    p_malicious = ctx.rules.of("surveillance.informants.p_malicious")
-    if not isinstance(p_malicious, np.ndarray):
-        p_malicious = float(np.float32(p_malicious))  # as numpy compares a float32 draw
-    reporters = np.flatnonzero(philox.happens(ctx.streams.key("sensors.informants.malicious"),
-                                              t, s.n, p_malicious))
+    reporters = np.flatnonzero(philox.happens(
+        ctx.streams.key("sensors.informants.malicious"), t, s.n,
+        _as_float32(ctx.rules.of("surveillance.informants.p_malicious"))))
     degree = np.diff(g.indptr)[reporters]
     reporters, degree = reporters[degree > 0], degree[degree > 0]
     u_tie = ctx.streams.uniform_at("sensors.informants.malicious_tie", t, reporters)
