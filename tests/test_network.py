@@ -267,3 +267,35 @@ def test_neighbour_sum_push_and_pull_give_scipys_bits(case):
     np.testing.assert_array_equal(got, want)
     if pushed is not None:
         np.testing.assert_array_equal(pushed, want)
+
+
+def test_long_rows_are_sorted_and_deduplicated_too():
+    # rows up to kernels.SHORT_ROW entries are insertion-sorted, longer ones by np.sort
+    from panoptisim import kernels
+    r = rng(4)
+    n = 3 * kernels.SHORT_ROW
+    hubs = np.repeat([0, 1], 4 * kernels.SHORT_ROW)
+    others = r.integers(0, n, len(hubs))  # many duplicates
+    g = from_edges(n, np.concatenate([hubs, r.integers(0, n, 200)]),
+                   np.concatenate([others, r.integers(0, n, 200)]))
+    assert np.diff(g.indptr).max() > kernels.SHORT_ROW
+    for i in range(n):
+        row = g.indices[g.indptr[i]:g.indptr[i + 1]]
+        assert (np.diff(row) > 0).all()
+    a = adjacency(g)
+    assert (a - a.T).nnz == 0
+
+
+def test_thin_ties_keeps_the_ties_of_the_numpy_expression():
+    from panoptisim import kernels
+    r = rng(6)
+    n, m = 500, 20_000
+    u, v = r.integers(0, n, m), r.integers(0, n, m)
+    s = r.gamma(1 / 0.36, 0.36, n)
+    draws = r.random(m)
+    draws[:50] = np.minimum(1.0, s[u[:50]] * s[v[:50]] / 2.0)  # exactly at the bound: dropped
+    keep = draws < np.minimum(1.0, s[u] * s[v] / 2.0)
+    ku, kv = kernels.thin_ties(u, v, s, draws)
+    np.testing.assert_array_equal(ku, u[keep])
+    np.testing.assert_array_equal(kv, v[keep])
+    assert 0 < len(ku) < m

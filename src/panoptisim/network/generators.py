@@ -1,7 +1,8 @@
 """Network generators with one signature: ``make_<name>(n, ..., rng) -> (u, v)`` edge arrays.
 
 Each returns the endpoints of undirected ties (duplicates and self-loops allowed; the graph
-builder drops them). Every generator is vectorised: no per-node Python loop.
+builder drops them). Every generator is vectorised (numpy, or one compiled pass): no per-node
+Python loop.
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ def make_small_world(n: int, mean_degree: float, p_rewire: float, rng: np.random
         keep_rate = float(np.minimum(1.0, s[probe[0]] * s[probe[1]] / 2.0).mean())
         u, v = make_small_world(n, min(mean_degree / max(keep_rate, 1e-9), n - 1), p_rewire,
                                 rng, block, p_cross_block)
-        keep = rng.random(len(u)) < np.minimum(1.0, s[u] * s[v] / 2.0)
-        return u[keep], v[keep]
+        from panoptisim import kernels  # numba loads on first use, not at import
+        # tie k kept when draw_k < min(1, s_u s_v / 2), in one compiled pass
+        return kernels.thin_ties(u, v, s, rng.random(len(u)))
     half = mean_degree / 2.0
     whole = int(np.floor(half))
     frac = half - whole
