@@ -25,7 +25,9 @@ The per-agent decisions with their draws inside (``philox.happens``) move almost
 they are bound by the arithmetic of Philox4x32-10, not by memory. Their limit is the rate of
 the generator alone on this machine (``_philox_only``: the same loop over blocks of four
 agents, the words xor-reduced instead of compared and stored); fraction = that time / the
-decision pass's time.
+decision pass's time. The last such row is the same decisions split in chunks over the
+threads (``philox._decide_split``, as ``happens`` runs them when a core is spare): its
+fraction above 100% is the speed-up of the second core.
 
 The per-agent passes of the stages and the metrics (the Beta-belief update, fading
 credits, the sanctions' count-down, the metrics' float sums, kept shares and binned Gini)
@@ -172,15 +174,21 @@ def main() -> None:
           f"(median {gen_med * 1e3:.2f})  {n / gen_lo / 1e9:.2f} G draws/s")
     per_agent = rng.random(n)
     candidates = rng.random(n) < 0.5
+    blocks = (n + 3) // 4
+    one, none, everyone = np.float64(1.0), np.float64(0.0), np.bool_(True)
+
+    def decide(*args):  # philox.happens on one thread (it splits when a core is spare)
+        return philox._decide(0, blocks, n, k0, k1, d, np.float64(0.3), *args)
+
     decisions = [
-        ("happens, one probability", lambda: philox.happens(key, day, n, 0.3)),
-        ("happens, x per-agent factor",
-         lambda: philox.happens(key, day, n, 0.3, times=per_agent)),
-        ("happens, factor+forgone+among",
-         lambda: philox.happens(key, day, n, 0.3, times=per_agent, forgone=per_agent,
-                                among=candidates)),
+        ("happens, one probability", lambda: decide(one, none, everyone)),
+        ("happens, x per-agent factor", lambda: decide(per_agent, none, everyone)),
+        ("happens, factor+forgone+among", lambda: decide(per_agent, per_agent, candidates)),
         ("uniform_all (float32 out)", lambda: philox.uniform_all(key, day, n)),
     ]
+    if kernels.threads() > 1:  # the same decisions split in chunks over the threads
+        decisions.append((f"  the same, {kernels.threads()} threads", lambda: philox._decide_split(
+            np.int64(n), k0, k1, d, np.float64(0.3), per_agent, per_agent, candidates)))
     for name, fn in decisions:
         lo, med = best(fn, args.repeat)
         print(f"pass {name:<30} best {lo * 1e3:7.2f} ms  (median {med * 1e3:.2f})  "

@@ -200,3 +200,40 @@ def test_happens_looks_up_a_factor_by_category_as_the_array_would_give_it():
                                                   among=among))
         # the float32 comparison of the draws with the float32 values, exactly
         assert np.array_equal(got, among & (philox.uniform_all((9, 8), 4, n) < values))
+
+
+def test_a_decision_split_over_threads_takes_the_same_decisions(monkeypatch):
+    """From philox.SPLIT_MIN_AGENTS agents, with a core spare, a decision pass is split in
+    chunks of CHUNK_BLOCKS blocks over numba's threads: the same decisions as one thread,
+    across chunk boundaries and a last partial block; with the threads busy (another
+    thread in a parallel kernel) it runs on one."""
+    from panoptisim import kernels
+    calls = []
+    split = philox._decide_split
+
+    def spy(*args):
+        calls.append(args[0])
+        return split(*args)
+
+    monkeypatch.setattr(philox, "_decide_split", spy)
+    monkeypatch.setattr(philox, "SPLIT_MIN_AGENTS", 0)
+    monkeypatch.setattr(kernels, "threads", lambda: 2)
+    rng = np.random.default_rng(12)
+    n = 2 * 4 * philox.CHUNK_BLOCKS + 7
+    key, day = (3, 9), 11
+    u = philox.uniform_all(key, day, n)
+    times, forgone, among = rng.random(n).astype(np.float32), rng.random(n), rng.random(n) < .7
+    want = among & (u < 0.6 * times.astype(np.float64) * (1.0 - forgone))
+    got = philox.happens(key, day, n, 0.6, times=times, forgone=forgone, among=among)
+    assert calls == [n]
+    np.testing.assert_array_equal(got, want)
+    with kernels.PARALLEL_LOCK:  # another thread's parallel kernel: one thread here
+        np.testing.assert_array_equal(
+            philox.happens(key, day, n, 0.6, times=times, forgone=forgone, among=among), want)
+    with kernels.stepping(), kernels.stepping():  # both arms stepping: no core spare
+        np.testing.assert_array_equal(
+            philox.happens(key, day, n, 0.6, times=times, forgone=forgone, among=among), want)
+    assert calls == [n]
+    with kernels.stepping():  # one arm stepping, two threads: split
+        philox.happens(key, day, n, 0.6)
+    assert calls == [n, n]

@@ -14,7 +14,9 @@ thread allowed (``NUMBA_NUM_THREADS``, default: every core) and at least
 ``SIDE_BY_SIDE_MIN_AGENTS`` agents, the control arm's day runs in a second thread while the
 treated arm's runs in this one: the arms share no mutable state (every draw is a function
 of seed, purpose, day and agent) and numpy and the kernels release the GIL, so results are
-bit-identical to stepping them one after the other (tests/test_parallel.py). Smaller
+bit-identical to stepping them one after the other (tests/test_parallel.py). While fewer
+arms step than there are threads (the control arm, the lighter, has finished its day) the
+other arm's per-agent decisions split over the spare core (``kernels.may_split``). Smaller
 societies step their arms in turn: their days are mostly the interpreter's work, which
 holds the GIL, and a second thread only adds contention (BENCHMARKS.md §12).
 """
@@ -103,15 +105,17 @@ DayCallback = Callable[[int, int, dict[str, dict[str, float]], int, int], None]
 
 def _step_day(ctx: Context, rec: Recorder, t: int) -> dict[str, float]:
     """One arm's day: every stage in order, then its metrics; returns seconds per phase."""
+    from panoptisim import kernels  # numba loads on first use, not at import
     clock = dict.fromkeys(PHASES[1:], 0.0)
     today = Today(t)
-    for name, stage in STAGES:
+    with kernels.stepping():  # passes split over the threads only while a core is spare
+        for name, stage in STAGES:
+            t0 = time.perf_counter()
+            stage(ctx, today)
+            clock[name] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        stage(ctx, today)
-        clock[name] += time.perf_counter() - t0
-    t0 = time.perf_counter()
-    rec.record(ctx, today)
-    clock["metrics"] += time.perf_counter() - t0
+        rec.record(ctx, today)
+        clock["metrics"] += time.perf_counter() - t0
     return clock
 
 

@@ -16,14 +16,43 @@ compiles them (``benchmarks/scale.py`` reports that time), later processes load 
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 
 import numba as nb
 import numpy as np
 
 #: numba's default (workqueue) threading layer must not be entered by two threads at once:
-#: the engine steps the two arms in two threads, so parallel kernels take turns.
-_PARALLEL_LOCK = threading.Lock()
+#: the engine steps the two arms in two threads, so parallel kernels take turns (a kernel
+#: that has a one-thread form runs that instead of waiting: ``philox.happens``).
+PARALLEL_LOCK = threading.Lock()
+
+
+_stepping = [0]  # threads stepping an arm's day now (engine._step_day)
+_stepping_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def stepping() -> Iterator[None]:
+    """Mark this thread as stepping an arm's day (the engine's ``_step_day``), so that passes
+    split over the threads only when a core is spare (``may_split``)."""
+    with _stepping_lock:
+        _stepping[0] += 1
+    try:
+        yield
+    finally:
+        with _stepping_lock:
+            _stepping[0] -= 1
+
+
+def may_split() -> bool:
+    """Whether a pass may be split over the kernels' threads now: when fewer arms are being
+    stepped than there are threads. While both arms step side by side each has a core;
+    once the lighter arm (control) has finished its day, the treated arm, which sets the
+    pace of the day, splits its passes over both. Splitting while the other arm runs
+    oversubscribes the cores (numba's workers wait for each other) and was twice as slow."""
+    return threads() > _stepping[0]
 
 
 def threads() -> int:
@@ -129,7 +158,7 @@ def csr_matvec(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
         return None
     if len(indices) < PARALLEL_MIN_ENTRIES:
         return None  # one thread: scipy's loop is as fast or faster (benchmarks/roofline.py)
-    with _PARALLEL_LOCK:
+    with PARALLEL_LOCK:
         return _csr_matvec_par(indptr, indices, data, x)
 
 

@@ -146,19 +146,53 @@ def _happens_one(u, i, p, times, forgone, among):
 
 
 @nb.njit(cache=True, nogil=True)
-def _happens(k0, k1, day, n, p, times, forgone, among):
-    out = np.empty(n, np.bool_)
-    full = n // 4
-    for block in range(full):  # four agents' draws from one Philox call
+def _decide(first, last, n, k0, k1, day, p, times, forgone, among):
+    # the decisions of agents 4 first .. min(4 last, n) - 1 (Philox blocks first .. last -
+    # 1), in a fresh array: unsigned positions and an output no argument can alias let the
+    # loop vectorise (about 0.5 ns an agent), also when it is one chunk of _decide_split
+    first, last = np.uint64(first), np.uint64(last)
+    n = np.uint64(n)
+    full = min(last, n // np.uint64(4))
+    out = np.empty(min(np.uint64(4) * last, n) - np.uint64(4) * first, np.bool_)
+    for b in range(full - first):  # four agents' draws from one Philox call
+        block = first + b
         w0, w1, w2, w3 = philox4x32(block, day, 0, 0, k0, k1)
-        i = 4 * block
-        out[i] = _happens_one(to_unit(w0), i, p, times, forgone, among)
-        out[i + 1] = _happens_one(to_unit(w1), i + 1, p, times, forgone, among)
-        out[i + 2] = _happens_one(to_unit(w2), i + 2, p, times, forgone, among)
-        out[i + 3] = _happens_one(to_unit(w3), i + 3, p, times, forgone, among)
-    for i in range(4 * full, n):
-        out[i] = _happens_one(uniform_of(k0, k1, day, i), i, p, times, forgone, among)
+        i, o = np.uint64(4) * block, np.uint64(4) * b
+        out[o] = _happens_one(to_unit(w0), i, p, times, forgone, among)
+        out[o + np.uint64(1)] = _happens_one(to_unit(w1), i + np.uint64(1), p, times,
+                                             forgone, among)
+        out[o + np.uint64(2)] = _happens_one(to_unit(w2), i + np.uint64(2), p, times,
+                                             forgone, among)
+        out[o + np.uint64(3)] = _happens_one(to_unit(w3), i + np.uint64(3), p, times,
+                                             forgone, among)
+    for i in range(np.uint64(4) * full, min(np.uint64(4) * last, n)):  # a last partial block
+        out[i - np.uint64(4) * first] = _happens_one(uniform_of(k0, k1, day, i), i, p, times,
+                                                     forgone, among)
     return out
+
+
+#: Philox blocks (4 agents each) per chunk of a decision split over threads.
+CHUNK_BLOCKS = 1 << 14
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _decide_split(n, k0, k1, day, p, times, forgone, among):
+    # _decide over chunks of CHUNK_BLOCKS blocks, one thread a chunk: each agent's decision
+    # is its own (no sum, no order), so the result does not depend on the threads
+    out = np.empty(n, np.bool_)
+    blocks = (n + 3) // 4
+    for c in nb.prange((blocks + CHUNK_BLOCKS - 1) // CHUNK_BLOCKS):
+        first = c * CHUNK_BLOCKS
+        last = min(blocks, first + CHUNK_BLOCKS)
+        out[4 * first: min(4 * last, n)] = _decide(first, last, n, k0, k1, day, p, times,
+                                                   forgone, among)
+    return out
+
+
+#: From this many agents a decision is split over the threads the kernels may use, when
+#: no other thread is in a parallel kernel (benchmarks/roofline.py: 1.7x with two threads
+#: at 10^6 and 10^7 agents; below, the fork and join cost more than they save).
+SPLIT_MIN_AGENTS = 1 << 18
 
 
 def _scalar_or_array(x, dtype):
@@ -187,6 +221,14 @@ def happens(key: tuple[int, int], day: int, n: int, p: np.ndarray | float,
     ``uniform_all``."""
     if isinstance(p, np.ndarray) and p.ndim:
         p, times = 1.0, p * times  # one per-agent factor: the same products
-    return _happens(np.uint32(key[0]), np.uint32(key[1]), np.uint32(day & 0xFFFFFFFF),
-                    np.int64(n), np.float64(p), _scalar_or_array(times, np.float64),
-                    _scalar_or_array(forgone, np.float64), _scalar_or_array(among, np.bool_))
+    args = (np.uint32(key[0]), np.uint32(key[1]), np.uint32(day & 0xFFFFFFFF),
+            np.float64(p), _scalar_or_array(times, np.float64),
+            _scalar_or_array(forgone, np.float64), _scalar_or_array(among, np.bool_))
+    if n >= SPLIT_MIN_AGENTS:
+        from panoptisim import kernels  # numba's threads: one parallel kernel at a time
+        if kernels.may_split() and kernels.PARALLEL_LOCK.acquire(blocking=False):
+            try:
+                return _decide_split(np.int64(n), *args)
+            finally:
+                kernels.PARALLEL_LOCK.release()
+    return _decide(0, (n + 3) // 4, n, *args)
