@@ -244,3 +244,34 @@ def test_count_down_takes_a_day_off_running_sanctions_only():
     np.subtract(want, 1, out=want, where=want > 0)
     kernels.count_down(days)
     assert np.array_equal(days, want)
+
+
+def test_due_sanctions_selects_the_agents_of_the_numpy_expressions():
+    """kernels.due_sanctions (one pass, rules as per-region tables) gives, per sanction,
+    the agents and run-outs of the numpy selections it replaced, with regions whose
+    minimum own points, sanctioning and thresholds differ."""
+    from panoptisim import kernels
+    rng = np.random.default_rng(8)
+    n, kinds = 5000, len(SANCTIONS)
+    region = rng.integers(0, 3, n).astype(np.int8)
+    n_flags = rng.integers(0, 3, n).astype(np.int32)
+    points_true, points_false = rng.uniform(0, 40, n), rng.uniform(0, 40, n)
+    points_false[:20] = 30.0 - points_true[:20]  # own points exactly at the minimum: due
+    days_left = rng.integers(0, 4, (kinds, n)).astype(np.int32)
+    score = rng.uniform(300, 900, n)
+    min_own = np.array([30.0, 10.0, 50.0])
+    sanctioning = np.array([True, True, False])
+    thresholds = rng.uniform(400, 800, (kinds, 3))
+    score[20:40] = thresholds[0, region[20:40]]  # exactly at the threshold: not due
+    due, ran_out = kernels.due_sanctions(n_flags, points_true, points_false, region, min_own,
+                                         sanctioning, days_left, score, thresholds)
+    traced = np.flatnonzero(n_flags > 0)
+    traced = traced[points_true[traced] + points_false[traced] >= min_own[region[traced]]]
+    traced = traced[sanctioning[region[traced]]]
+    for k in range(kinds):
+        want = traced[(days_left[k, traced] <= 1)
+                      & (score[traced] < thresholds[k, region[traced]])]
+        np.testing.assert_array_equal(due[k], want)
+        np.testing.assert_array_equal(ran_out[k], days_left[k, want] == 1)
+        assert len(want) > 0 and ran_out[k].any() and not ran_out[k].all()
+    assert not np.isin(np.flatnonzero(region == 2), np.concatenate(due)).any()

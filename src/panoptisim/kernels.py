@@ -408,6 +408,63 @@ def count_down(days_left: np.ndarray) -> None:
 
 
 @nb.njit(cache=True, nogil=True)
+def _due_sanctions(n_flags, points_true, points_false, region, min_own, sanctioning,
+                   days_left, score, thresholds):
+    kinds = days_left.shape[0]
+    n = len(n_flags)
+    traced = np.empty(n, np.int64)
+    due_bits = np.empty(n, np.uint8)  # bit k: due sanction k
+    offsets = np.zeros(kinds + 1, np.int64)
+    m = 0
+    for i in range(n):  # own flags counting, enough own points, a sanctioner
+        if n_flags[i] > 0:
+            r = region[i]
+            if points_true[i] + points_false[i] >= min_own[r] and sanctioning[r]:
+                bits = 0
+                for k in range(kinds):
+                    bits |= np.int64((days_left[k, i] <= 1) & (score[i] < thresholds[k, r])) << k
+                if bits:
+                    traced[m] = i
+                    due_bits[m] = bits
+                    m += 1
+                    for k in range(kinds):
+                        offsets[k + 1] += (bits >> k) & 1
+    for k in range(kinds):
+        offsets[k + 1] += offsets[k]
+    due = np.empty(offsets[kinds], np.int64)
+    ran_out = np.empty(offsets[kinds], np.bool_)
+    fill = offsets[:kinds].copy()
+    for j in range(m):
+        i = traced[j]
+        for k in range(kinds):
+            if (due_bits[j] >> k) & 1:
+                due[fill[k]] = i
+                ran_out[fill[k]] = days_left[k, i] == 1
+                fill[k] += 1
+    return due, ran_out, offsets
+
+
+def due_sanctions(n_flags: np.ndarray, points_true: np.ndarray, points_false: np.ndarray,
+                  region: np.ndarray, min_own: np.ndarray, sanctioning: np.ndarray,
+                  days_left: np.ndarray, score: np.ndarray, thresholds: np.ndarray
+                  ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The agents due each sanction today, in one pass over the agents: those with own
+    flags counting (``n_flags > 0``) whose own points (``points_true + points_false``)
+    reach their region's ``min_own`` and whose region sanctions (``sanctioning``), who are
+    not under sanction ``k`` after today's count-down (``days_left[k] <= 1``, read before
+    it) and whose score is under their region's ``thresholds[k]`` (per-region tables,
+    float64). Returns, per sanction, the due agents (ascending) and whether each one's
+    running sanction runs out today (``days_left[k] == 1``): the numpy selections of
+    ``sanctions.step``, the same agents in the same order."""
+    due, ran_out, offsets = _due_sanctions(
+        n_flags, points_true, points_false, region,
+        np.ascontiguousarray(min_own, np.float64), np.ascontiguousarray(sanctioning, np.bool_),
+        days_left, score, np.ascontiguousarray(thresholds, np.float64))
+    cuts = offsets[1:-1]
+    return np.split(due, cuts), np.split(ran_out, cuts)
+
+
+@nb.njit(cache=True, nogil=True)
 def _climate(spoke, degree, chance_share):
     out = np.empty(len(spoke), np.float32)
     floor = np.float32(1e-6)
@@ -536,6 +593,8 @@ def warm_up() -> float:
     climate(np.ones(3, np.int32), np.ones(3, np.float32), 0.5)
     regroup(flag.copy(), ~flag)
     count_down(np.ones((5, 3), np.int32))
+    due_sanctions(np.ones(3, np.int32), np.ones(3), np.ones(3), np.zeros(3, np.int8), [1.0],
+                  [True], np.ones((5, 3), np.int32), np.ones(3), np.full((5, 1), 2.0))
     from panoptisim import beliefs, reductions
     reductions.warm_up()
     beliefs.warm_up()

@@ -158,9 +158,13 @@ class Arm:
     def per_agent(self, attr: str) -> Any:
         """A RegionArm attribute (or no-argument method) for every agent: the value itself
         when all regions agree, else an array over agents."""
+        return self.rules.per_agent(self.region_values(attr))
+
+    def region_values(self, attr: str) -> list[Any]:
+        """A RegionArm attribute (or no-argument method) of each region, in
+        ``population.regions`` order."""
         values = [getattr(r, attr) for r in self.regions]
-        values = [v() if callable(v) else v for v in values]
-        return self.rules.per_agent(values)
+        return [v() if callable(v) else v for v in values]
 
     def believed_scored(self, category: str) -> Any:
         """Whether each agent believes ``category`` is scored (bool, or bool per agent)."""

@@ -53,21 +53,16 @@ def step(ctx: Context, today: Today) -> None:
         return
     rule = ctx.rules.of
     # the agent's own flags, not its ties', must carry it: association points alone never
-    # sanction anyone
-    traced = np.flatnonzero(s.n_flags_counting > 0)  # a few agents: the rest on their ids
-    traced = traced[s.points_true[traced] + s.points_false[traced]
-                    >= at(rule("sanctions.min_own_points"), traced)]
-    sanctioning = ctx.arm.per_agent("sanctions")  # the agent's region sanctions
-    if not np.all(sanctioning):
-        traced = traced[sanctioning[traced]]
-    # Due today: not under the sanction after today's count-down (none running, or the
-    # running one's last day was yesterday) and under its threshold. Read before the
-    # count-down, so that a sanction running out today is told from one never imposed.
+    # sanction anyone. Due today: not under the sanction after today's count-down (none
+    # running, or the running one's last day was yesterday) and under its threshold. Read
+    # before the count-down, so that a sanction running out today is told from one never
+    # imposed. One pass over the agents with their regions' rules as tables.
     thresholds = [rule(f"sanctions.threshold_{kind}") for kind in SANCTIONS]
-    score = s.score[traced]
-    due = [traced[(s.sanction_days_left[k, traced] <= 1) & (score < at(thresholds[k], traced))]
-           for k in range(len(SANCTIONS))]
-    ran_out = [s.sanction_days_left[k, d] == 1 for k, d in enumerate(due)]
+    due, ran_out = kernels.due_sanctions(
+        s.n_flags_counting, s.points_true, s.points_false, s.region,
+        ctx.rules.table("sanctions.min_own_points"), ctx.arm.region_values("sanctions"),
+        s.sanction_days_left, s.score,
+        [ctx.rules.table(f"sanctions.threshold_{kind}") for kind in SANCTIONS])
     kernels.count_down(s.sanction_days_left)
     lift_on_appeal(ctx, today)
     agents, kinds, wrongful, political, by_association = [], [], [], [], []
