@@ -366,3 +366,29 @@ def test_ties_held_is_the_exact_sum_over_the_mask():
     who = rng.random(100_001) < 0.3
     assert kernels.ties_held(degree, who) == degree.sum(dtype=np.float64, where=who)
     assert kernels.ties_held(degree, np.zeros_like(who)) == 0
+
+
+def test_day_counts_split_over_threads_equal_one_thread(monkeypatch):
+    """With a core spare, the day's counts split in chunks of kernels.COUNT_CHUNK agents
+    over the threads: the same integers as one pass (across chunk boundaries)."""
+    from panoptisim import kernels
+    rng = np.random.default_rng(12)
+    n, kinds, regions = 2 * kernels.COUNT_CHUNK + 123, 5, 3
+    masks = [rng.random(n) < 0.3 for _ in range(9)]
+    days_left = rng.integers(0, 3, (kinds, n)).astype(np.int32)
+    wrongful, ever = rng.random((kinds, n)) < 0.5, rng.random((kinds, n)) < 0.1
+    args = (masks[0], masks[1], masks[2], tuple(masks[3:]), days_left, wrongful, ever, 3,
+            rng.random(n) < 0.3, rng.integers(0, 3, n).astype(np.float32), rng.random(n) < .5,
+            rng.integers(0, 2, n).astype(np.int8), rng.integers(0, 5, n).astype(np.int8),
+            rng.integers(0, regions, n).astype(np.int8), regions)
+    one = kernels.day_counts(*args)
+    calls = []
+    split = kernels._day_counts_split
+    monkeypatch.setattr(kernels, "_day_counts_split", lambda *a: calls.append(1) or split(*a))
+    monkeypatch.setattr(kernels, "SPLIT_MIN_AGENTS", 0)
+    monkeypatch.setattr(kernels, "threads", lambda: 2)
+    two = kernels.day_counts(*args)
+    assert calls == [1]
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    assert one[0][0] == masks[0].sum() and one[1].sum() == (days_left > 0).sum()

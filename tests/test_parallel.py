@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from panoptisim import kernels, philox
+from panoptisim import kernels
 from panoptisim.engine import _step_day as STEP_DAY
 from panoptisim.network import from_edges, make_erdos_renyi
 
@@ -84,7 +84,7 @@ def _traced_run(monkeypatch, threads: int) -> tuple[bytes, dict[str, set[int]]]:
 
     monkeypatch.setattr(kernels, "threads", lambda: threads)
     monkeypatch.setattr(engine, "SIDE_BY_SIDE_MIN_AGENTS", 0)  # side by side at this size
-    monkeypatch.setattr(philox, "SPLIT_MIN_AGENTS", 0)  # decisions split when a core is spare
+    monkeypatch.setattr(kernels, "SPLIT_MIN_AGENTS", 0)  # decisions split when a core is spare
     monkeypatch.setattr(engine, "_step_day", traced)
     sc = load_scenario("baseline", {"population.size": 2000, "run.steps": 30}, seed=4)
     sim = engine.simulate(sc)

@@ -203,7 +203,7 @@ def test_happens_looks_up_a_factor_by_category_as_the_array_would_give_it():
 
 
 def test_a_decision_split_over_threads_takes_the_same_decisions(monkeypatch):
-    """From philox.SPLIT_MIN_AGENTS agents, with a core spare, a decision pass is split in
+    """From kernels.SPLIT_MIN_AGENTS agents, with a core spare, a decision pass is split in
     chunks of CHUNK_BLOCKS blocks over numba's threads: the same decisions as one thread,
     across chunk boundaries and a last partial block; with the threads busy (another
     thread in a parallel kernel) it runs on one."""
@@ -216,7 +216,7 @@ def test_a_decision_split_over_threads_takes_the_same_decisions(monkeypatch):
         return split(*args)
 
     monkeypatch.setattr(philox, "_decide_split", spy)
-    monkeypatch.setattr(philox, "SPLIT_MIN_AGENTS", 0)
+    monkeypatch.setattr(kernels, "SPLIT_MIN_AGENTS", 0)
     monkeypatch.setattr(kernels, "threads", lambda: 2)
     rng = np.random.default_rng(12)
     n = 2 * 4 * philox.CHUNK_BLOCKS + 7

@@ -55,6 +55,27 @@ def may_split() -> bool:
     return threads() > _stepping[0]
 
 
+#: From this many agents a pass that has a split form (a per-agent decision, the day's
+#: counts) splits over the threads when a core is spare (benchmarks/roofline.py: 1.8x a
+#: decision pass with two threads at 10^6 agents; below, the fork and join cost more than
+#: they save).
+SPLIT_MIN_AGENTS = 1 << 18
+
+
+@contextlib.contextmanager
+def spare_threads(n: int) -> Iterator[bool]:
+    """Whether a pass over ``n`` agents is to split over the threads now (enough agents, a
+    core spare, no other parallel kernel running); while it does, it holds
+    ``PARALLEL_LOCK``. A split form must give the bits of the one-thread form."""
+    if n >= SPLIT_MIN_AGENTS and may_split() and PARALLEL_LOCK.acquire(blocking=False):
+        try:
+            yield True
+        finally:
+            PARALLEL_LOCK.release()
+    else:
+        yield False
+
+
 def threads() -> int:
     """Threads the kernels (and the engine's two arms) may use: ``NUMBA_NUM_THREADS``,
     by default the number of cores."""
@@ -499,52 +520,74 @@ def _count(mask):
 
 
 @nb.njit(cache=True, nogil=True)
-def _day_counts(expressed, chance, dissenter, benign, disfavoured, infraction, defaulted,
-                travel_denied, visa_denied, days_left, wrongful, ever, shaming,
+def _day_counts(lo, hi, expressed, chance, dissenter, benign, disfavoured, infraction,
+                defaulted, travel_denied, visa_denied, days_left, wrongful, ever, shaming,
                 built_dissenter, active_degree, urban, group, quintile, region, n_regions):
-    # one tight loop per array or pair of arrays: streams the compiler vectorises and the
-    # prefetcher follows (one loop reading all twenty-odd arrays at once ran 5x slower)
-    n = len(expressed)
+    # the counts of agents lo .. hi - 1; one tight loop per array or pair of arrays: streams
+    # the compiler vectorises and the prefetcher follows (one loop reading all twenty-odd
+    # arrays at once ran 5x slower)
+    lo, hi = np.uint64(lo), np.uint64(hi)
     n_expressed = n_chance = n_silent = n_isolated = 0
     by_region = np.zeros((2, n_regions), np.int64)  # expressed, chances to express
-    for i in range(n):
+    for i in range(lo, hi):
         e = np.int64(expressed[i])
         c = np.int64(chance[i])
         both = c & np.int64(dissenter[i])
         n_expressed += e
         n_chance += both
         n_silent += both & (1 - e)
-    for i in range(n):
+    for i in range(lo, hi):
         if chance[i]:  # expressions and chances are few: counted where they occur
             by_region[1, region[i]] += 1
         if expressed[i]:
             by_region[0, region[i]] += 1
-    for i in range(n):
+    for i in range(lo, hi):
         n_isolated += np.int64(built_dissenter[i]) & np.int64(active_degree[i] == 0)
     kinds = days_left.shape[0]
     under = np.zeros(kinds, np.int64)
     n_wrongful_days = 0
-    had = np.zeros(n, np.bool_)
+    had = np.zeros(hi - lo, np.bool_)
     for k in range(kinds):
         u = 0
-        for i in range(n):
+        for i in range(lo, hi):
             running = days_left[k, i] > 0
             u += running
             n_wrongful_days += running & wrongful[k, i]
-            had[i] |= ever[k, i]
+            had[i - lo] |= ever[k, i]
         under[k] = u
     # subgroups in SUBGROUP_KEYS order: urban, rural, group_0, group_1, income_q1..q5
     ever_any = np.zeros(9, np.int64)
-    for i in range(n):
-        if had[i]:  # the ever-sanctioned are few
+    for i in range(lo, hi):
+        if had[i - lo]:  # the ever-sanctioned are few
             ever_any[0 if urban[i] else 1] += 1
             ever_any[2 + group[i]] += 1
             ever_any[4 + quintile[i]] += 1
-    counts = np.array([n_expressed, n_chance, n_silent, _count(benign), _count(disfavoured),
-                       _count(infraction), _count(defaulted), _count(travel_denied),
-                       _count(visa_denied), n_wrongful_days, n_isolated,
-                       _count(ever[shaming])], np.int64)
+    counts = np.array([n_expressed, n_chance, n_silent, _count(benign[lo:hi]),
+                       _count(disfavoured[lo:hi]), _count(infraction[lo:hi]),
+                       _count(defaulted[lo:hi]), _count(travel_denied[lo:hi]),
+                       _count(visa_denied[lo:hi]), n_wrongful_days, n_isolated,
+                       _count(ever[shaming, lo:hi])], np.int64)
     return counts, under, ever_any, by_region
+
+
+#: Agents per chunk of a count split over the threads.
+COUNT_CHUNK = 1 << 16
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _day_counts_split(n, *arrays):
+    # _day_counts over chunks, one thread a chunk, then the chunks' counts added: integer
+    # sums, exact in any order, so the same counts as one thread
+    chunks = (n + COUNT_CHUNK - 1) // COUNT_CHUNK
+    kinds, n_regions = arrays[9].shape[0], arrays[-1]
+    counts = np.zeros((chunks, 12), np.int64)
+    under = np.zeros((chunks, kinds), np.int64)
+    ever_any = np.zeros((chunks, 9), np.int64)
+    by_region = np.zeros((chunks, 2, n_regions), np.int64)
+    for c in nb.prange(chunks):
+        part = _day_counts(c * COUNT_CHUNK, min(n, (c + 1) * COUNT_CHUNK), *arrays)
+        counts[c], under[c], ever_any[c], by_region[c] = part
+    return counts.sum(axis=0), under.sum(axis=0), ever_any.sum(axis=0), by_region.sum(axis=0)
 
 
 def day_counts(expressed: np.ndarray, chance: np.ndarray, dissenter: np.ndarray,
@@ -559,9 +602,11 @@ def day_counts(expressed: np.ndarray, chance: np.ndarray, dissenter: np.ndarray,
     Returns (the ``DAY_COUNTS``, agents under each sanction, the members of each subgroup
     ever sanctioned (SUBGROUP_KEYS order: urban, rural, the two groups, the five income
     quintiles), expressions and chances to express by region (2 x regions))."""
-    return _day_counts(expressed, chance, dissenter, *behaviour, days_left, wrongful, ever,
-                       shaming, built_dissenter, active_degree, urban, group, quintile,
-                       region, n_regions)
+    n = len(expressed)
+    arrays = (expressed, chance, dissenter, *behaviour, days_left, wrongful, ever, shaming,
+              built_dissenter, active_degree, urban, group, quintile, region, n_regions)
+    with spare_threads(n) as split:
+        return _day_counts_split(n, *arrays) if split else _day_counts(0, n, *arrays)
 
 
 def warm_up() -> float:

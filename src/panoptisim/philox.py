@@ -189,12 +189,6 @@ def _decide_split(n, k0, k1, day, p, times, forgone, among):
     return out
 
 
-#: From this many agents a decision is split over the threads the kernels may use, when
-#: no other thread is in a parallel kernel (benchmarks/roofline.py: 1.7x with two threads
-#: at 10^6 and 10^7 agents; below, the fork and join cost more than they save).
-SPLIT_MIN_AGENTS = 1 << 18
-
-
 def _scalar_or_array(x, dtype):
     """A per-agent array as the kernel reads it, one value of ``dtype``, or a lookup
     ``(table, row[, col])`` (contiguous arrays, the table float32 or ``dtype``). A float32
@@ -224,11 +218,7 @@ def happens(key: tuple[int, int], day: int, n: int, p: np.ndarray | float,
     args = (np.uint32(key[0]), np.uint32(key[1]), np.uint32(day & 0xFFFFFFFF),
             np.float64(p), _scalar_or_array(times, np.float64),
             _scalar_or_array(forgone, np.float64), _scalar_or_array(among, np.bool_))
-    if n >= SPLIT_MIN_AGENTS:
-        from panoptisim import kernels  # numba's threads: one parallel kernel at a time
-        if kernels.may_split() and kernels.PARALLEL_LOCK.acquire(blocking=False):
-            try:
-                return _decide_split(np.int64(n), *args)
-            finally:
-                kernels.PARALLEL_LOCK.release()
-    return _decide(0, (n + 3) // 4, n, *args)
+    from panoptisim import kernels  # numba's threads: one parallel kernel at a time
+    with kernels.spare_threads(n) as split:
+        return _decide_split(np.int64(n), *args) if split else \
+            _decide(0, (n + 3) // 4, n, *args)
