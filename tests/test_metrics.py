@@ -369,11 +369,11 @@ def test_ties_held_is_the_exact_sum_over_the_mask():
 
 
 def test_day_counts_split_over_threads_equal_one_thread(monkeypatch):
-    """With a core spare, the day's counts split in chunks of kernels.COUNT_CHUNK agents
+    """With a core spare, the day's counts split in chunks of kernels.SPLIT_CHUNK agents
     over the threads: the same integers as one pass (across chunk boundaries)."""
     from panoptisim import kernels
     rng = np.random.default_rng(12)
-    n, kinds, regions = 2 * kernels.COUNT_CHUNK + 123, 5, 3
+    n, kinds, regions = 2 * kernels.SPLIT_CHUNK + 123, 5, 3
     masks = [rng.random(n) < 0.3 for _ in range(9)]
     days_left = rng.integers(0, 3, (kinds, n)).astype(np.int32)
     wrongful, ever = rng.random((kinds, n)) < 0.5, rng.random((kinds, n)) < 0.1

@@ -408,10 +408,20 @@ def test_per_agent_sums_over_a_subset_equal_bincount_of_the_subset():
 
 
 @pytest.mark.parametrize("per_agent", [False, True])
-def test_credits_fade_and_are_earned_in_one_pass_as_the_numpy_passes(per_agent):
+@pytest.mark.parametrize("split", [False, True])
+def test_credits_fade_and_are_earned_in_one_pass_as_the_numpy_passes(per_agent, split,
+                                                                    monkeypatch):
+    """Also split in chunks over the threads (a core spare), across chunk boundaries."""
     from panoptisim import kernels
     rng = np.random.default_rng(5)
-    n = 1001
+    n = 2 * kernels.SPLIT_CHUNK + 5 if split else 1001
+    calls = []
+    if split:
+        split_form = kernels._credits_split
+        monkeypatch.setattr(kernels, "_credits_split",
+                            lambda *a: calls.append(1) or split_form(*a))
+        monkeypatch.setattr(kernels, "SPLIT_MIN_AGENTS", 0)
+        monkeypatch.setattr(kernels, "threads", lambda: 2)
     score = rng.uniform(350, 950, n)
     credit = np.where(rng.random(n) < 0.6, rng.uniform(0, 40, n), 0.0)
     retention = rng.choice([90, 180], n) if per_agent else 180
@@ -429,6 +439,7 @@ def test_credits_fade_and_are_earned_in_one_pass_as_the_numpy_passes(per_agent):
         want_credit[earners] += earned
     kernels.credits(score, credit, retention, ((w_repaid, repaid), (w_favoured, favoured)))
     assert np.array_equal(score, want_score) and np.array_equal(credit, want_credit)
+    assert calls == ([1] if split else [])
     # no one earns through a missing mask: fading alone
     before = score.copy()
     kernels.credits(score, credit, retention, ((w_repaid, None), (w_favoured, None)))

@@ -60,6 +60,8 @@ def may_split() -> bool:
 #: decision pass with two threads at 10^6 agents; below, the fork and join cost more than
 #: they save).
 SPLIT_MIN_AGENTS = 1 << 18
+#: Agents per chunk of a pass split over the threads (the day's counts, credits).
+SPLIT_CHUNK = 1 << 16
 
 
 @contextlib.contextmanager
@@ -386,6 +388,18 @@ def _credits(total, points, retention, repaid_weight, repaid, favoured_weight, f
         points[i] = p
 
 
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _credits_split(total, points, retention, repaid_weight, repaid, favoured_weight,
+                   favoured):
+    # _credits over chunks of SPLIT_CHUNK agents, one thread a chunk: each agent's own
+    # arithmetic, so the same bits as one thread (an empty mask slices to an empty mask)
+    n = len(points)
+    for c in nb.prange((n + SPLIT_CHUNK - 1) // SPLIT_CHUNK):
+        lo, hi = c * SPLIT_CHUNK, min(n, (c + 1) * SPLIT_CHUNK)
+        _credits(total[lo:hi], points[lo:hi], retention[lo:hi], repaid_weight[lo:hi],
+                 repaid[lo:hi], favoured_weight[lo:hi], favoured[lo:hi])
+
+
 NO_MASK = np.empty(0, np.bool_)
 
 
@@ -400,7 +414,9 @@ def credits(total: np.ndarray, points: np.ndarray, retention: np.ndarray | float
     for weight, mask in earned:
         args += [np.broadcast_to(np.asarray(weight, np.float64), n),
                  NO_MASK if mask is None else mask]
-    _credits(total, points, np.broadcast_to(np.asarray(retention, np.float64), n), *args)
+    args = (total, points, np.broadcast_to(np.asarray(retention, np.float64), n), *args)
+    with spare_threads(len(points)) as split:
+        (_credits_split if split else _credits)(*args)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -570,22 +586,18 @@ def _day_counts(lo, hi, expressed, chance, dissenter, benign, disfavoured, infra
     return counts, under, ever_any, by_region
 
 
-#: Agents per chunk of a count split over the threads.
-COUNT_CHUNK = 1 << 16
-
-
 @nb.njit(parallel=True, cache=True, nogil=True)
 def _day_counts_split(n, *arrays):
     # _day_counts over chunks, one thread a chunk, then the chunks' counts added: integer
     # sums, exact in any order, so the same counts as one thread
-    chunks = (n + COUNT_CHUNK - 1) // COUNT_CHUNK
+    chunks = (n + SPLIT_CHUNK - 1) // SPLIT_CHUNK
     kinds, n_regions = arrays[9].shape[0], arrays[-1]
     counts = np.zeros((chunks, 12), np.int64)
     under = np.zeros((chunks, kinds), np.int64)
     ever_any = np.zeros((chunks, 9), np.int64)
     by_region = np.zeros((chunks, 2, n_regions), np.int64)
     for c in nb.prange(chunks):
-        part = _day_counts(c * COUNT_CHUNK, min(n, (c + 1) * COUNT_CHUNK), *arrays)
+        part = _day_counts(c * SPLIT_CHUNK, min(n, (c + 1) * SPLIT_CHUNK), *arrays)
         counts[c], under[c], ever_any[c], by_region[c] = part
     return counts.sum(axis=0), under.sum(axis=0), ever_any.sum(axis=0), by_region.sum(axis=0)
 
