@@ -299,3 +299,15 @@ def test_thin_ties_keeps_the_ties_of_the_numpy_expression():
     np.testing.assert_array_equal(ku, u[keep])
     np.testing.assert_array_equal(kv, v[keep])
     assert 0 < len(ku) < m
+
+
+def test_within_and_row_counts_equal_the_numpy_expressions():
+    from panoptisim import kernels
+    g = random_graph(n=400, m=4000, seed=9)
+    for group in (rng(2).integers(0, 40, g.n), rng(3).integers(0, 3, g.n).astype(np.int8)):
+        want = group[g.sources] == group[g.indices]
+        got = g.within(group)
+        np.testing.assert_array_equal(got, want)
+        assert 0 < want.sum() < len(want)
+        np.testing.assert_array_equal(kernels.row_counts(g.indptr, got),
+                                      np.bincount(g.sources[want], minlength=g.n))

@@ -17,11 +17,19 @@ compiles them (``benchmarks/scale.py`` reports that time), later processes load 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 
 import numba as nb
 import numpy as np
+
+# numba's parallel kernels run on GNU OpenMP here (its "omp" threading layer), whose
+# workers spin for a while after each parallel pass by default: 40% more CPU seconds for
+# the same run, taken from the thread stepping the other arm. Passive waiting costs nothing
+# measurable (BENCHMARKS.md §13). Read when the OpenMP runtime loads, at the first parallel
+# kernel; a value set by the user is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 #: numba's default (workqueue) threading layer must not be entered by two threads at once:
 #: the engine steps the two arms in two threads, so parallel kernels take turns (a kernel
@@ -288,6 +296,40 @@ def thin_ties(u: np.ndarray, v: np.ndarray, sociability: np.ndarray, draws: np.n
     return _thin_ties(np.ascontiguousarray(u, np.int64), np.ascontiguousarray(v, np.int64),
                       np.ascontiguousarray(sociability, np.float64),
                       np.ascontiguousarray(draws, np.float64))
+
+
+@nb.njit(cache=True, nogil=True)
+def _same_group(indptr, indices, group):
+    out = np.empty(len(indices), np.bool_)
+    for i in range(len(indptr) - 1):
+        g = group[i]
+        for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            out[e] = group[np.uint32(indices[e])] == g
+    return out
+
+
+def same_group(indptr: np.ndarray, indices: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Whether each CSR entry's two ends share ``group`` (per agent), in one pass over the
+    rows: ``group[sources] == group[indices]`` without the entries' sources (an int32 an
+    entry) or the two gathered copies of ``group``."""
+    return _same_group(indptr, indices, group)
+
+
+@nb.njit(cache=True, nogil=True)
+def _row_counts(indptr, mask):
+    out = np.zeros(len(indptr) - 1, np.int64)
+    for i in range(len(indptr) - 1):
+        c = 0
+        for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            c += mask[e]
+        out[i] = c
+    return out
+
+
+def row_counts(indptr: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """How many entries of each CSR row ``mask`` (bool per entry) selects (int64): the
+    ``np.bincount(sources[mask], minlength=n)`` of the rows, without the sources."""
+    return _row_counts(indptr, mask)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -632,6 +674,8 @@ def warm_up() -> float:
         _csr_matvec_seq(indptr, indices, active, x)
     live_entries_into(indptr, rev, active, np.array([1]))
     thin_ties(np.array([0, 1]), np.array([1, 2]), np.ones(3), np.array([0.2, 0.9]))
+    for group in (np.zeros(3, np.int64), np.zeros(3, np.int8)):
+        row_counts(indptr, same_group(indptr, indices, group))
     for x in (np.array([0, 1, 0], np.float32), np.array([0, 1, 0], np.float64)):
         neighbour_sum(indptr, indices, active, x)
     flag = np.array([True, False, True])

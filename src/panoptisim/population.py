@@ -23,6 +23,7 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
     agent order is a lattice of neighbourhoods within a region. Region and settlement
     (urban or rural) are household attributes.
     """
+    from panoptisim import kernels  # numba loads on first use, not at import
     pop, net = scenario.population, scenario.network
     n = pop.size
     rng = streams.generator("population")
@@ -76,8 +77,8 @@ def build_society(scenario: Scenario, streams: Streams) -> State:
         expression_threshold=threshold.astype(np.float32), has_loan=has_loan,
         payment_offset=payment_offset, score_start=score_start, graph=graph,
         household=household, active_degree=graph.active_degree(),
-        family_degree=np.bincount(graph.sources[graph.within(household)],
-                                  minlength=n).astype(np.float32),
+        family_degree=kernels.row_counts(graph.indptr,
+                                         graph.within(household)).astype(np.float32),
         watchlisted=watchlisted,
     )
 

@@ -50,8 +50,9 @@ class Graph:
 
     def within(self, group: np.ndarray) -> np.ndarray:
         """Mask of the CSR entries whose two ends share ``group`` (per agent), e.g. the
-        family ties when ``group`` is the household."""
-        return group[self.sources] == group[self.indices]
+        family ties when ``group`` is the household (one compiled pass over the rows)."""
+        from panoptisim import kernels  # numba loads on first use, not at import
+        return kernels.same_group(self.indptr, self.indices, np.ascontiguousarray(group))
 
     def degree(self) -> np.ndarray:
         """Degree counting every tie ever created."""
