@@ -222,11 +222,21 @@ def main() -> None:
             score, 350.0, 950.0, 0.01)),
     ]
     print(f"\nper-agent passes over {n:,} agents")
-    for name, nbytes, fn in agent_passes:
-        lo, med = best(fn, args.repeat)
-        bw = nbytes / lo / 1e9
-        print(f"pass {name:<30} best {lo * 1e3:7.2f} ms  (median {med * 1e3:.2f})  "
-              f"{bw:6.2f} GB/s  = {bw / triad[1]:5.1%} of triad at 1 thread(s)")
+    split_min = kernels.SPLIT_MIN_AGENTS
+    kernels.SPLIT_MIN_AGENTS = 1 << 62  # each pass on one thread, then the split ones on all
+    rows = [(name, nbytes, fn, 1) for name, nbytes, fn in agent_passes]
+    if kernels.threads() > 1:
+        rows.append(("  credits split over threads", 33 * n, lambda: kernels._credits_split(
+            score, credit, np.broadcast_to(180.0, n), np.broadcast_to(2.0, n), expressed,
+            np.broadcast_to(1.0, n), kernels.NO_MASK), kernels.threads()))
+    try:
+        for name, nbytes, fn, used in rows:
+            lo, med = best(fn, args.repeat)
+            bw = nbytes / lo / 1e9
+            print(f"pass {name:<30} best {lo * 1e3:7.2f} ms  (median {med * 1e3:.2f})  "
+                  f"{bw:6.2f} GB/s  = {bw / triad[used]:5.1%} of triad at {used} thread(s)")
+    finally:
+        kernels.SPLIT_MIN_AGENTS = split_min
     print(f"\nload after: {load()}")
 
 
