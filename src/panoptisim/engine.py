@@ -16,7 +16,8 @@ treated arm's runs in this one: the arms share no mutable state (every draw is a
 of seed, purpose, day and agent) and numpy and the kernels release the GIL, so results are
 bit-identical to stepping them one after the other (tests/test_parallel.py). While fewer
 arms step than there are threads (the control arm, the lighter, has finished its day) the
-other arm's per-agent decisions split over the spare core (``kernels.may_split``). Smaller
+other arm's passes that have a split form (the per-agent decisions, the day's counts, the
+credits) use the spare core too (``kernels.spare_threads``). Smaller
 societies step their arms in turn: their days are mostly the interpreter's work, which
 holds the GIL, and a second thread only adds contention (BENCHMARKS.md §12).
 """

@@ -7,9 +7,11 @@ draws random numbers (draws stay with the callers and their named streams).
 Edge loops run over unsigned positions (``np.uint64``/``np.uint32``): numba then omits the
 negative-index wrap-around on every access, which made the row passes 1.3-1.5x slower
 (benchmarks/roofline.py). Parallel kernels (``parallel=True``) only split work by CSR row
-(or by independent element), each row written by one thread with the sequential order of
-the serial code, so their results do not depend on the number of threads
-(tests/test_parallel.py).
+or by chunk of agents, each row or agent written by one thread with the sequential order
+of the serial code, and add chunks' partial results only where they are integers (exact in
+any order), so their results do not depend on the number of threads
+(tests/test_parallel.py). Passes with a split form take it only when a core is spare
+(``spare_threads``).
 Kernels are cached on disk (``cache=True``): the first call in a fresh environment
 compiles them (``benchmarks/scale.py`` reports that time), later processes load them.
 """
@@ -31,9 +33,10 @@ import numpy as np
 # kernel; a value set by the user is kept.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-#: numba's default (workqueue) threading layer must not be entered by two threads at once:
-#: the engine steps the two arms in two threads, so parallel kernels take turns (a kernel
-#: that has a one-thread form runs that instead of waiting: ``philox.happens``).
+#: numba's threading layer must not be entered by two threads at once where it is its
+#: workqueue layer (not thread-safe; here it is GNU OpenMP, but the layer depends on what is
+#: installed): the engine steps the two arms in two threads, so parallel kernels take turns
+#: (a pass with a one-thread form runs that instead of waiting: ``spare_threads``).
 PARALLEL_LOCK = threading.Lock()
 
 
@@ -59,14 +62,15 @@ def may_split() -> bool:
     stepped than there are threads. While both arms step side by side each has a core;
     once the lighter arm (control) has finished its day, the treated arm, which sets the
     pace of the day, splits its passes over both. Splitting while the other arm runs
-    oversubscribes the cores (numba's workers wait for each other) and was twice as slow."""
+    oversubscribes the cores (each pass waits for its slowest chunk) and was twice as
+    slow."""
     return threads() > _stepping[0]
 
 
 #: From this many agents a pass that has a split form (a per-agent decision, the day's
-#: counts) splits over the threads when a core is spare (benchmarks/roofline.py: 1.8x a
-#: decision pass with two threads at 10^6 agents; below, the fork and join cost more than
-#: they save).
+#: counts, the credits) splits over the threads when a core is spare (benchmarks/roofline.py:
+#: 1.7x a decision pass with two threads at 10^6 agents; below, the fork and join cost more
+#: than they save).
 SPLIT_MIN_AGENTS = 1 << 18
 #: Agents per chunk of a pass split over the threads (the day's counts, credits).
 SPLIT_CHUNK = 1 << 16
@@ -491,11 +495,11 @@ def _due_sanctions(n_flags, points_true, points_false, region, min_own, sanction
                    days_left, score, thresholds):
     kinds = days_left.shape[0]
     n = len(n_flags)
-    traced = np.empty(n, np.int64)
-    due_bits = np.empty(n, np.uint8)  # bit k: due sanction k
+    who = np.empty(n, np.int64)
+    due_bits = np.empty(n, np.uint8)  # bit k: due sanction k (at most 8: due_sanctions)
     offsets = np.zeros(kinds + 1, np.int64)
     m = 0
-    for i in range(n):  # own flags counting, enough own points, a sanctioner
+    for i in range(n):  # own flags counting, enough own points, a sanctioner, due
         if n_flags[i] > 0:
             r = region[i]
             if points_true[i] + points_false[i] >= min_own[r] and sanctioning[r]:
@@ -503,7 +507,7 @@ def _due_sanctions(n_flags, points_true, points_false, region, min_own, sanction
                 for k in range(kinds):
                     bits |= np.int64((days_left[k, i] <= 1) & (score[i] < thresholds[k, r])) << k
                 if bits:
-                    traced[m] = i
+                    who[m] = i
                     due_bits[m] = bits
                     m += 1
                     for k in range(kinds):
@@ -514,7 +518,7 @@ def _due_sanctions(n_flags, points_true, points_false, region, min_own, sanction
     ran_out = np.empty(offsets[kinds], np.bool_)
     fill = offsets[:kinds].copy()
     for j in range(m):
-        i = traced[j]
+        i = who[j]
         for k in range(kinds):
             if (due_bits[j] >> k) & 1:
                 due[fill[k]] = i
@@ -535,6 +539,8 @@ def due_sanctions(n_flags: np.ndarray, points_true: np.ndarray, points_false: np
     float64). Returns, per sanction, the due agents (ascending) and whether each one's
     running sanction runs out today (``days_left[k] == 1``): the numpy selections of
     ``sanctions.step``, the same agents in the same order."""
+    if days_left.shape[0] > 8:  # the pass keeps an agent's due sanctions as bits of a byte
+        raise ValueError(f"due_sanctions handles at most 8 kinds, {days_left.shape[0]} given")
     due, ran_out, offsets = _due_sanctions(
         n_flags, points_true, points_false, region,
         np.ascontiguousarray(min_own, np.float64), np.ascontiguousarray(sanctioning, np.bool_),
