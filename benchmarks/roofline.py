@@ -100,7 +100,7 @@ def main() -> None:
     ap.add_argument("--size", default="1e6")
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
-    from panoptisim import kernels
+    from panoptisim import cores, kernels
     from panoptisim.population import build_society
     from panoptisim.scenario import load_scenario
     from panoptisim.streams import Streams
@@ -186,8 +186,8 @@ def main() -> None:
         ("happens, factor+forgone+among", lambda: decide(per_agent, per_agent, candidates)),
         ("uniform_all (float32 out)", lambda: philox.uniform_all(key, day, n)),
     ]
-    if kernels.threads() > 1:  # the same decisions split in chunks over the threads
-        decisions.append((f"  the same, {kernels.threads()} threads", lambda: philox._decide_split(
+    if cores.threads() > 1:  # the same decisions split in chunks over the threads
+        decisions.append((f"  the same, {cores.threads()} threads", lambda: philox._decide_split(
             np.int64(n), k0, k1, d, np.float64(0.3), per_agent, per_agent, candidates)))
     for name, fn in decisions:
         lo, med = best(fn, args.repeat)
@@ -222,13 +222,13 @@ def main() -> None:
             score, 350.0, 950.0, 0.01)),
     ]
     print(f"\nper-agent passes over {n:,} agents")
-    split_min = kernels.SPLIT_MIN_AGENTS
-    kernels.SPLIT_MIN_AGENTS = 1 << 62  # each pass on one thread, then the split ones on all
+    split_min = cores.SPLIT_MIN_AGENTS
+    cores.SPLIT_MIN_AGENTS = 1 << 62  # each pass on one thread, then the split ones on all
     rows = [(name, nbytes, fn, 1) for name, nbytes, fn in agent_passes]
-    if kernels.threads() > 1:
+    if cores.threads() > 1:
         rows.append(("  credits split over threads", 33 * n, lambda: kernels._credits_split(
             score, credit, np.broadcast_to(180.0, n), np.broadcast_to(2.0, n), expressed,
-            np.broadcast_to(1.0, n), kernels.NO_MASK), kernels.threads()))
+            np.broadcast_to(1.0, n), kernels.NO_MASK), cores.threads()))
     try:
         for name, nbytes, fn, used in rows:
             lo, med = best(fn, args.repeat)
@@ -236,7 +236,7 @@ def main() -> None:
             print(f"pass {name:<30} best {lo * 1e3:7.2f} ms  (median {med * 1e3:.2f})  "
                   f"{bw:6.2f} GB/s  = {bw / triad[used]:5.1%} of triad at {used} thread(s)")
     finally:
-        kernels.SPLIT_MIN_AGENTS = split_min
+        cores.SPLIT_MIN_AGENTS = split_min
     print(f"\nload after: {load()}")
 
 

@@ -8,7 +8,7 @@ import pytest
 from helpers_mech import make_ctx, quiet_today, sanction_index
 from scipy import stats
 
-from panoptisim import behavior, cascade, sanctions, scoring, sensors, social
+from panoptisim import behavior, cascade, cores, sanctions, scoring, sensors, social
 from panoptisim.context import TiesAtBuild
 from panoptisim.intervals import interval, t_interval
 from panoptisim.metrics import (
@@ -369,11 +369,11 @@ def test_ties_held_is_the_exact_sum_over_the_mask():
 
 
 def test_day_counts_split_over_threads_equal_one_thread(monkeypatch):
-    """With a core spare, the day's counts split in chunks of kernels.SPLIT_CHUNK agents
+    """With a core spare, the day's counts split in chunks of cores.SPLIT_CHUNK agents
     over the threads: the same integers as one pass (across chunk boundaries)."""
     from panoptisim import kernels
     rng = np.random.default_rng(12)
-    n, kinds, regions = 2 * kernels.SPLIT_CHUNK + 123, 5, 3
+    n, kinds, regions = 2 * cores.SPLIT_CHUNK + 123, 5, 3
     masks = [rng.random(n) < 0.3 for _ in range(9)]
     days_left = rng.integers(0, 3, (kinds, n)).astype(np.int32)
     wrongful, ever = rng.random((kinds, n)) < 0.5, rng.random((kinds, n)) < 0.1
@@ -385,8 +385,8 @@ def test_day_counts_split_over_threads_equal_one_thread(monkeypatch):
     calls = []
     split = kernels._day_counts_split
     monkeypatch.setattr(kernels, "_day_counts_split", lambda *a: calls.append(1) or split(*a))
-    monkeypatch.setattr(kernels, "SPLIT_MIN_AGENTS", 0)
-    monkeypatch.setattr(kernels, "threads", lambda: 2)
+    monkeypatch.setattr(cores, "SPLIT_MIN_AGENTS", 0)
+    monkeypatch.setattr(cores, "threads", lambda: 2)
     two = kernels.day_counts(*args)
     assert calls == [1]
     for a, b in zip(one, two):

@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from panoptisim import kernels
+from panoptisim import cores, kernels
 from panoptisim.engine import _step_day as STEP_DAY
 from panoptisim.network import from_edges, make_erdos_renyi
 
@@ -82,9 +82,9 @@ def _traced_run(monkeypatch, threads: int) -> tuple[bytes, dict[str, set[int]]]:
         seen.setdefault(ctx.arm.name, set()).add(threading.get_ident())
         return STEP_DAY(ctx, rec, t)
 
-    monkeypatch.setattr(kernels, "threads", lambda: threads)
+    monkeypatch.setattr(cores, "threads", lambda: threads)
     monkeypatch.setattr(engine, "SIDE_BY_SIDE_MIN_AGENTS", 0)  # side by side at this size
-    monkeypatch.setattr(kernels, "SPLIT_MIN_AGENTS", 0)  # decisions split when a core is spare
+    monkeypatch.setattr(cores, "SPLIT_MIN_AGENTS", 0)  # decisions split when a core is spare
     monkeypatch.setattr(engine, "_step_day", traced)
     sc = load_scenario("baseline", {"population.size": 2000, "run.steps": 30}, seed=4)
     sim = engine.simulate(sc)
@@ -115,7 +115,7 @@ def test_small_societies_step_their_arms_in_turn(monkeypatch):
         seen.setdefault(ctx.arm.name, set()).add(threading.get_ident())
         return STEP_DAY(ctx, rec, t)
 
-    monkeypatch.setattr(kernels, "threads", lambda: 2)
+    monkeypatch.setattr(cores, "threads", lambda: 2)
     monkeypatch.setattr(engine, "_step_day", traced)
     engine.simulate(load_scenario("baseline", {"population.size": 500, "run.steps": 3}))
     assert 500 < engine.SIDE_BY_SIDE_MIN_AGENTS

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from panoptisim import philox
+from panoptisim import cores, philox
 from panoptisim.streams import Streams
 
 #: Random123's known-answer vectors for Philox4x32-10 (its tests/kat_vectors; Salmon et al.
@@ -203,11 +203,10 @@ def test_happens_looks_up_a_factor_by_category_as_the_array_would_give_it():
 
 
 def test_a_decision_split_over_threads_takes_the_same_decisions(monkeypatch):
-    """From kernels.SPLIT_MIN_AGENTS agents, with a core spare, a decision pass is split in
+    """From cores.SPLIT_MIN_AGENTS agents, with a core spare, a decision pass is split in
     chunks of CHUNK_BLOCKS blocks over numba's threads: the same decisions as one thread,
     across chunk boundaries and a last partial block; with the threads busy (another
     thread in a parallel kernel) it runs on one."""
-    from panoptisim import kernels
     calls = []
     split = philox._decide_split
 
@@ -216,8 +215,8 @@ def test_a_decision_split_over_threads_takes_the_same_decisions(monkeypatch):
         return split(*args)
 
     monkeypatch.setattr(philox, "_decide_split", spy)
-    monkeypatch.setattr(kernels, "SPLIT_MIN_AGENTS", 0)
-    monkeypatch.setattr(kernels, "threads", lambda: 2)
+    monkeypatch.setattr(cores, "SPLIT_MIN_AGENTS", 0)
+    monkeypatch.setattr(cores, "threads", lambda: 2)
     rng = np.random.default_rng(12)
     n = 2 * 4 * philox.CHUNK_BLOCKS + 7
     key, day = (3, 9), 11
@@ -227,13 +226,13 @@ def test_a_decision_split_over_threads_takes_the_same_decisions(monkeypatch):
     got = philox.happens(key, day, n, 0.6, times=times, forgone=forgone, among=among)
     assert calls == [n]
     np.testing.assert_array_equal(got, want)
-    with kernels.PARALLEL_LOCK:  # another thread's parallel kernel: one thread here
+    with cores.PARALLEL_LOCK:  # another thread's parallel kernel: one thread here
         np.testing.assert_array_equal(
             philox.happens(key, day, n, 0.6, times=times, forgone=forgone, among=among), want)
-    with kernels.stepping(), kernels.stepping():  # both arms stepping: no core spare
+    with cores.stepping(), cores.stepping():  # both arms stepping: no core spare
         np.testing.assert_array_equal(
             philox.happens(key, day, n, 0.6, times=times, forgone=forgone, among=among), want)
     assert calls == [n]
-    with kernels.stepping():  # one arm stepping, two threads: split
+    with cores.stepping():  # one arm stepping, two threads: split
         philox.happens(key, day, n, 0.6)
     assert calls == [n, n]

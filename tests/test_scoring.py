@@ -12,7 +12,7 @@ from helpers_mech import (
     quiet_today,
 )
 
-from panoptisim import scoring
+from panoptisim import cores, scoring
 from panoptisim.flags import ACTIVE, EXPIRED, REVERSED
 from panoptisim.regime import arm_on_day_0
 from panoptisim.scenario import load_scenario
@@ -414,14 +414,14 @@ def test_credits_fade_and_are_earned_in_one_pass_as_the_numpy_passes(per_agent, 
     """Also split in chunks over the threads (a core spare), across chunk boundaries."""
     from panoptisim import kernels
     rng = np.random.default_rng(5)
-    n = 2 * kernels.SPLIT_CHUNK + 5 if split else 1001
+    n = 2 * cores.SPLIT_CHUNK + 5 if split else 1001
     calls = []
     if split:
         split_form = kernels._credits_split
         monkeypatch.setattr(kernels, "_credits_split",
                             lambda *a: calls.append(1) or split_form(*a))
-        monkeypatch.setattr(kernels, "SPLIT_MIN_AGENTS", 0)
-        monkeypatch.setattr(kernels, "threads", lambda: 2)
+        monkeypatch.setattr(cores, "SPLIT_MIN_AGENTS", 0)
+        monkeypatch.setattr(cores, "threads", lambda: 2)
     score = rng.uniform(350, 950, n)
     credit = np.where(rng.random(n) < 0.6, rng.uniform(0, 40, n), 0.0)
     retention = rng.choice([90, 180], n) if per_agent else 180

@@ -17,7 +17,7 @@ of seed, purpose, day and agent) and numpy and the kernels release the GIL, so r
 bit-identical to stepping them one after the other (tests/test_parallel.py). While fewer
 arms step than there are threads (the control arm, the lighter, has finished its day) the
 other arm's passes that have a split form (the per-agent decisions, the day's counts, the
-credits) use the spare core too (``kernels.spare_threads``). Smaller
+credits) use the spare core too (``cores.spare_threads``). Smaller
 societies step their arms in turn: their days are mostly the interpreter's work, which
 holds the GIL, and a second thread only adds contention (BENCHMARKS.md §12).
 """
@@ -35,6 +35,7 @@ import numpy as np
 from panoptisim import (
     allocator,
     behavior,
+    cores,
     opinion,
     perception,
     policy,
@@ -106,10 +107,9 @@ DayCallback = Callable[[int, int, dict[str, dict[str, float]], int, int], None]
 
 def _step_day(ctx: Context, rec: Recorder, t: int) -> dict[str, float]:
     """One arm's day: every stage in order, then its metrics; returns seconds per phase."""
-    from panoptisim import kernels  # numba loads on first use, not at import
     clock = dict.fromkeys(PHASES[1:], 0.0)
     today = Today(t)
-    with kernels.stepping():  # passes split over the threads only while a core is spare
+    with cores.stepping():  # passes split over the threads only while a core is spare
         for name, stage in STAGES:
             t0 = time.perf_counter()
             stage(ctx, today)
@@ -172,8 +172,7 @@ def iter_days(scenario: Scenario, arms: tuple[str, ...] | None = None,
     root = Streams(scenario.run.seed)
     steps = scenario.run.steps
     reps = scenario.run.replicates if replicates is None else replicates
-    from panoptisim import kernels  # numba loads on first use, not at import
-    side_by_side = len(arms) > 1 and kernels.threads() > 1 \
+    side_by_side = len(arms) > 1 and cores.threads() > 1 \
         and scenario.population.size >= SIDE_BY_SIDE_MIN_AGENTS
     with ThreadPoolExecutor(1) if side_by_side else nullcontext() as pool:
         for r in range(reps):

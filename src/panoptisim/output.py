@@ -38,7 +38,7 @@ def manifest(scenario: Scenario, timings: dict[str, float], started: datetime,
              finished: datetime) -> dict[str, Any]:
     """Provenance of a run: version, seed, scenario hash, timings, platform. With two
     threads the arms step side by side and the step phases' times are thread-seconds."""
-    from panoptisim import kernels  # numba is loaded by the run already
+    from panoptisim import cores
     return {
         "panoptisim_version": __version__,
         "seed": scenario.run.seed,
@@ -46,7 +46,7 @@ def manifest(scenario: Scenario, timings: dict[str, float], started: datetime,
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
         "wall_time_s": {k: round(v, 4) for k, v in timings.items()},
-        "threads": kernels.threads(),
+        "threads": cores.threads(),
         "platform": {"python": sys.version.split()[0], "system": platform.platform(),
                      "machine": platform.machine(), "numpy": np.__version__,
                      "pandas": pd.__version__, "pyarrow": pa.__version__},

@@ -28,6 +28,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from panoptisim import cores
+
 #: Philox4x32's multipliers and Weyl key increments (Salmon et al. 2011; Random123).
 M0, M1 = 0xD2511F53, 0xCD9E8D57
 W0, W1 = 0x9E3779B9, 0xBB67AE85
@@ -218,7 +220,6 @@ def happens(key: tuple[int, int], day: int, n: int, p: np.ndarray | float,
     args = (np.uint32(key[0]), np.uint32(key[1]), np.uint32(day & 0xFFFFFFFF),
             np.float64(p), _scalar_or_array(times, np.float64),
             _scalar_or_array(forgone, np.float64), _scalar_or_array(among, np.bool_))
-    from panoptisim import kernels  # numba's threads: one parallel kernel at a time
-    with kernels.spare_threads(n) as split:
+    with cores.spare_threads(n) as split:
         return _decide_split(np.int64(n), *args) if split else \
             _decide(0, (n + 3) // 4, n, *args)

@@ -57,12 +57,12 @@ def step(ctx: Context, today: Today) -> None:
     # running, or the running one's last day was yesterday) and under its threshold. Read
     # before the count-down, so that a sanction running out today is told from one never
     # imposed. One pass over the agents with their regions' rules as tables.
-    thresholds = [rule(f"sanctions.threshold_{kind}") for kind in SANCTIONS]
+    thresholds = np.array([ctx.rules.table(f"sanctions.threshold_{kind}")
+                           for kind in SANCTIONS], np.float64)  # kind x region
     due, ran_out = kernels.due_sanctions(
         s.n_flags_counting, s.points_true, s.points_false, s.region,
         ctx.rules.table("sanctions.min_own_points"), ctx.arm.region_values("sanctions"),
-        s.sanction_days_left, s.score,
-        [ctx.rules.table(f"sanctions.threshold_{kind}") for kind in SANCTIONS])
+        s.sanction_days_left, s.score, thresholds)
     kernels.count_down(s.sanction_days_left)
     lift_on_appeal(ctx, today)
     agents, kinds, wrongful, political, by_association = [], [], [], [], []
@@ -78,8 +78,7 @@ def step(ctx: Context, today: Today) -> None:
         if len(new) == 0:
             continue
         s.ever_sanctioned[k, new] = True
-        threshold = thresholds[k][new] if isinstance(thresholds[k], np.ndarray) \
-            else thresholds[k]
+        threshold = thresholds[k, s.region[new]]
         # but-for: without its false points the score would not have been under the
         # threshold today (clipping at score_min ignored)
         wrong = s.score[new] + s.points_false[new] >= threshold
