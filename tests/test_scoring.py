@@ -348,13 +348,16 @@ def test_credits_fade_so_a_clean_record_levels_off():
 def test_adding_per_agent_touches_the_listed_agents_with_bincounts_sums():
     from panoptisim.scoring import PerAgentSums
 
-    def add_per_agent(acc, agents, weights=None, sign=1):
-        sums = PerAgentSums(agents)
-        sums.add(acc, weights, sign)
-        return sums.ids
-
     rng = np.random.default_rng(3)
     n = 500
+    buffers = (np.zeros(n), np.zeros(n, bool))
+
+    def add_per_agent(acc, agents, weights=None, sign=1):
+        before = acc.copy()
+        PerAgentSums(agents, buffers).add(acc, weights, sign)
+        assert not buffers[0].any() and not buffers[1].any()  # left zeroed for the next sum
+        return np.flatnonzero(acc != before)
+
     agents = rng.integers(0, n, 2000)
     weights = rng.random(2000) * 40
     for sign in (1, -1):
@@ -367,6 +370,26 @@ def test_adding_per_agent_touches_the_listed_agents_with_bincounts_sums():
     add_per_agent(counts, agents)
     np.testing.assert_array_equal(counts, np.bincount(agents, minlength=n))
     assert counts.dtype == np.int32 and len(add_per_agent(counts, agents[:0])) == 0
+
+
+def test_per_agent_totals_equal_unique_and_bincount_and_leave_the_buffers_zero():
+    from panoptisim.scoring import PerAgentSums
+
+    rng = np.random.default_rng(5)
+    n = 400
+    buffers = (np.zeros(n), np.zeros(n, bool))
+    for dtype in (np.int32, np.int64):
+        agents = rng.integers(0, n, 900).astype(dtype)
+        for weights in (rng.random(900) * 30, (rng.random(900) * 30).astype(np.float32),
+                        np.where(rng.random(900) < 0.5, -0.0, 0.0)):
+            ids, sums = PerAgentSums(agents, buffers).total(weights)
+            want_ids, inverse = np.unique(agents, return_inverse=True)
+            np.testing.assert_array_equal(ids, want_ids)
+            want = np.bincount(inverse, weights=weights, minlength=len(want_ids))
+            assert np.array_equal(sums.view(np.int64), want.view(np.int64))  # signs of 0
+            assert not buffers[0].any() and not buffers[1].any()
+    with pytest.raises(TypeError, match="int32"):  # float sums are not cast into counts
+        PerAgentSums(agents, buffers).add(np.zeros(n, np.int32), np.ones(900))
 
 
 def test_logs_grow_by_a_quarter_and_keep_their_rows():
@@ -395,7 +418,7 @@ def test_per_agent_sums_over_a_subset_equal_bincount_of_the_subset():
     agents = rng.integers(0, n, 1500)
     weights = rng.random(1500) * 30
     where = rng.random(1500) < 0.2
-    sums = PerAgentSums(agents)
+    sums = PerAgentSums(agents, (np.zeros(n), np.zeros(n, bool)))
     for sign in (1, -1):
         acc = rng.random(n) * 600
         want = acc + sign * np.bincount(agents[where], weights=weights[where], minlength=n)

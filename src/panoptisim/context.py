@@ -76,6 +76,9 @@ class Context:
     #: Per CSR entry: a family tie (both ends in one household), else a friend (built once).
     family: np.ndarray | None = None
 
+    #: Per-agent buffers (float64 zeros, bool False) for sums per agent, made at first use.
+    _sum_buffers: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
     @classmethod
     def first_day(cls, scenario: Scenario, arm: str, streams: Streams, state: State
                   ) -> "Context":
@@ -84,6 +87,14 @@ class Context:
         first = plan.periods[0]
         return cls(first.national, make_arm(arm, Rules(first.regions, state.region)),
                    streams, state, plan)
+
+    def sum_buffers(self) -> tuple[np.ndarray, np.ndarray]:
+        """This arm's per-agent buffers (float64 zeros, bool False) for sums per agent
+        (``scoring.PerAgentSums``), left zeroed after each use; 9 bytes an agent, made at
+        the first sum, so an arm that scores nothing never holds them."""
+        if self._sum_buffers is None:
+            self._sum_buffers = (np.zeros(self.state.n), np.zeros(self.state.n, np.bool_))
+        return self._sum_buffers
 
     @property
     def rules(self) -> Rules:

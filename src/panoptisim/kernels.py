@@ -22,6 +22,7 @@ import numba as nb
 import numpy as np
 
 from panoptisim.cores import PARALLEL_LOCK, SPLIT_CHUNK, spare_threads
+from panoptisim.philox import of_agent
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
@@ -597,6 +598,76 @@ def day_counts(expressed: np.ndarray, chance: np.ndarray, dissenter: np.ndarray,
         return _day_counts_split(n, *arrays) if split else _day_counts(0, n, *arrays)
 
 
+@nb.njit(cache=True, nogil=True)
+def _gather_sums(agents, weights, where, sums, seen):
+    # each agent's sum over its entries ``where``, from 0.0 in the order given (as
+    # np.bincount adds them), into ``sums``; ``seen`` marks the agents summed
+    for k in range(len(agents)):
+        if of_agent(where, k):
+            a = np.uint64(agents[k])
+            sums[a] += of_agent(weights, k)
+            seen[a] = True
+
+
+@nb.njit(cache=True, nogil=True)
+def _add_sums(acc, agents, weights, where, negate, sums, seen):
+    _gather_sums(agents, weights, where, sums, seen)
+    for k in range(len(agents)):  # once per agent, at its first entry; buffers left zeroed
+        a = np.uint64(agents[k])
+        if seen[a]:
+            seen[a] = False
+            total = sums[a]
+            sums[a] = 0.0
+            acc[a] = acc[a] - total if negate else acc[a] + total
+
+
+@nb.njit(cache=True, nogil=True)
+def _sums_of(agents, weights, sums, seen):
+    _gather_sums(agents, weights, True, sums, seen)
+    ids = np.empty(len(agents), np.int64)
+    k = 0
+    for j in range(len(agents)):
+        a = np.uint64(agents[j])
+        if seen[a]:
+            seen[a] = False
+            ids[k] = a
+            k += 1
+    ids = np.sort(ids[:k])
+    out = np.empty(k, np.float64)
+    for j in range(k):
+        a = np.uint64(ids[j])
+        out[j] = sums[a]
+        sums[a] = 0.0
+    return ids, out
+
+
+def _per_entry(x, dtype):
+    """``None`` as one value (1 each, or every entry), else a contiguous array."""
+    return dtype(1) if x is None else np.ascontiguousarray(x)
+
+
+def add_sums(acc: np.ndarray, agents: np.ndarray, weights: np.ndarray | None,
+             where: np.ndarray | None, negate: bool, sums: np.ndarray, seen: np.ndarray
+             ) -> None:
+    """``acc[ids] = acc[ids] +- bincount(...)[ids]`` for the agents ``ids`` among
+    ``agents[where]``: each agent's ``weights`` (1 each if None) summed from 0.0 in the
+    order given, as ``np.bincount`` sums them, then added to (or, ``negate``, subtracted
+    from) ``acc`` (float64, or int32 for counts) once. O(entries): the per-agent buffers
+    ``sums`` (float64) and ``seen`` (bool), all zero, replace a sort; they are left zero."""
+    if acc.dtype != np.float64 and not (acc.dtype == np.int32 and weights is None):
+        raise TypeError(f"add_sums adds float64 sums, or counts to int32, not {acc.dtype}")
+    _add_sums(acc, np.ascontiguousarray(agents), _per_entry(weights, np.float64),
+              _per_entry(where, np.bool_), bool(negate), sums, seen)
+
+
+def sums_of(agents: np.ndarray, weights: np.ndarray, sums: np.ndarray, seen: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """The agents listed in ``agents``, ascending (int64), and each one's ``weights``
+    summed from 0.0 in the order given (float64): ``np.unique`` and ``np.bincount`` of the
+    entries, in O(entries) with the zeroed per-agent buffers of ``add_sums``."""
+    return _sums_of(np.ascontiguousarray(agents), np.ascontiguousarray(weights), sums, seen)
+
+
 def warm_up() -> float:
     """Compile (or load from cache) every kernel; returns the seconds it took."""
     import time
@@ -625,6 +696,13 @@ def warm_up() -> float:
     for retention in (2.0, np.full(3, 2.0)):
         credits(np.ones(3), np.ones(3), retention, ((1.0, flag), (np.ones(3), None)))
     zero_below(np.ones(3), 1e-9)
+    sums, seen = np.zeros(3), np.zeros(3, np.bool_)
+    agents = np.array([2, 0, 2], np.int32)
+    for acc, weights in ((np.zeros(3), np.ones(3)), (np.zeros(3), np.ones(3, np.float32)),
+                         (np.zeros(3, np.int32), None)):
+        for where in (None, flag):
+            add_sums(acc, agents, weights, where, True, sums, seen)
+    sums_of(agents, np.ones(3), sums, seen)
     climate(np.ones(3, np.int32), np.ones(3, np.float32), 0.5)
     regroup(flag.copy(), ~flag)
     count_down(np.ones((5, 3), np.int32))

@@ -50,34 +50,27 @@ def kept_share(ctx: Context, agents: np.ndarray, logged: np.ndarray, t: int
 class PerAgentSums:
     """Sums per agent of values listed by agent (a day's flags), added to per-agent arrays
     for the agents listed only: ``acc += sign * bincount(agents[where], weights[where],
-    minlength=len(acc))`` with the same per-agent sums (bincount adds each agent's values in
-    the order given) in O(len(agents) log) instead of O(agents in the run). The agents are
-    sorted once for every sum taken over them."""
+    minlength=len(acc))`` with the same per-agent sums (each agent's values added from 0.0
+    in the order given, as bincount adds them) in one compiled pass over the entries
+    (``kernels.add_sums``), with the arm's zeroed per-agent buffers instead of a sort."""
 
-    def __init__(self, agents: np.ndarray) -> None:
-        self.ids, self.inverse = np.unique(agents, return_inverse=True)
+    def __init__(self, agents: np.ndarray, buffers: tuple[np.ndarray, np.ndarray]) -> None:
+        self.agents = agents
+        self.buffers = buffers
 
-    def total(self, weights: np.ndarray | None = None, where: np.ndarray | None = None
-              ) -> tuple[np.ndarray, np.ndarray]:
-        """The agents among the entries ``where`` (all if None), ascending, and the sum of
-        ``weights`` (1 each if None) over each one's entries, in the order given."""
-        ids, inverse = self.ids, self.inverse
-        if where is not None:
-            inverse = inverse[where]
-            weights = None if weights is None else weights[where]
-            present = np.bincount(inverse, minlength=len(ids)) > 0  # agents in the subset
-            ids, inverse = ids[present], (np.cumsum(present) - 1)[inverse]
-        return ids, np.bincount(inverse, weights=weights, minlength=len(ids))
+    def total(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The agents listed, ascending, and the sum of ``weights`` over each one's entries,
+        in the order given (``np.unique`` and ``np.bincount``)."""
+        from panoptisim import kernels  # numba loads on first use, not at import
+        return kernels.sums_of(self.agents, weights, *self.buffers)
 
     def add(self, acc: np.ndarray, weights: np.ndarray | None = None, sign: int = 1,
             where: np.ndarray | None = None) -> None:
         """Add (``sign`` 1) or subtract (-1) the sums of ``weights`` (1 each if None) over
-        the entries ``where`` (all if None) to ``acc``, cast to its dtype, in place."""
-        ids, sums = self.total(weights, where)
-        if len(ids) == 0:
-            return
-        sums = sums.astype(acc.dtype, copy=False)
-        acc[ids] = acc[ids] + sums if sign > 0 else acc[ids] - sums
+        the entries ``where`` (all if None) to ``acc`` (float64, or int32 for counts), in
+        place."""
+        from panoptisim import kernels  # numba loads on first use, not at import
+        kernels.add_sums(acc, self.agents, weights, where, sign < 0, *self.buffers)
 
 
 def end_flags(ctx: Context, t: int) -> np.ndarray:
@@ -92,9 +85,9 @@ def end_flags(ctx: Context, t: int) -> np.ndarray:
     for ids, status in log.due(t):
         agents = log.agent[ids]
         left = log.points[ids].astype(np.float64) * kept_share(ctx, agents, log.day[ids], t)
-        sums = PerAgentSums(agents)
+        sums = PerAgentSums(agents, ctx.sum_buffers())
         sums.add(s.score, left)
-        touched.append(sums.ids)
+        touched.append(agents)
         true = log.is_true[ids]
         sums.add(s.points_true, left, -1, where=true)
         sums.add(s.points_false, left, -1, where=~true)
@@ -105,8 +98,8 @@ def end_flags(ctx: Context, t: int) -> np.ndarray:
             winners.append(agents.astype(np.int64))
     # only the agents whose flags ended today can have a rounding residue, or none left:
     # every other agent's sums were settled on the day its last flag ended (forgiveness
-    # only scales them)
-    touched = np.unique(np.concatenate(touched))
+    # only scales them); an agent listed twice gets the same value twice (no unique needed)
+    touched = np.concatenate(touched)
     cleared = touched[s.n_flags_counting[touched] == 0]  # no flag left: no residue either
     for acc in (s.points_true, s.points_false, s.points_political):
         acc[touched] = np.maximum(acc[touched], 0.0)
@@ -144,7 +137,7 @@ def log_flags(ctx: Context, today: Today) -> None:
     ids = s.flags.append(agent=agents, day=np.full(len(agents), t), sensor=today.flag_sensor,
                          category=today.flag_category, is_true=is_true, points=points,
                          status=np.full(len(agents), ACTIVE), end_day=np.full(len(agents), -1))
-    sums = PerAgentSums(agents)
+    sums = PerAgentSums(agents, ctx.sum_buffers())
     sums.add(s.score, points, -1)
     sums.add(s.n_flags_counting)
     sums.add(s.points_true, points, where=is_true)
@@ -244,7 +237,8 @@ def charge_association(ctx: Context, t: int, agents: np.ndarray, events: np.ndar
     weight = at(w, held_by)
     rel = at(ctx.rules.of("scoring.rel_network_family"), held_by)
     points = events[which] * weight * np.where(ctx.family[entries], rel, 1.0)
-    charged, points = PerAgentSums(held_by).total(points)  # per charged agent
+    # per charged agent
+    charged, points = PerAgentSums(held_by, ctx.sum_buffers()).total(points)
     charged, points = charged[points > 0], points[points > 0]
     if len(charged) == 0:
         return
@@ -274,7 +268,7 @@ def end_association(ctx: Context, t: int) -> None:
     for ids, status in log.due(t):
         agents = log.agent[ids]
         left = log.points[ids] * kept_share(ctx, agents, log.day[ids], t)
-        sums = PerAgentSums(agents)
+        sums = PerAgentSums(agents, ctx.sum_buffers())
         sums.add(s.score, left)
         sums.add(s.points_association, left, -1)
         log.column("status")[ids] = status
