@@ -311,3 +311,24 @@ def test_within_and_row_counts_equal_the_numpy_expressions():
         assert 0 < want.sum() < len(want)
         np.testing.assert_array_equal(kernels.row_counts(g.indptr, got),
                                       np.bincount(g.sources[want], minlength=g.n))
+
+
+def test_pick_in_random_order_takes_the_entries_lexsort_puts_first_in_each_row():
+    """The tie choice's draw of ``k`` distinct entries per row: the first ``k`` of each row
+    in the order of their random keys, equal keys in row order (what ``np.lexsort((keys,
+    which))`` gives), in that order, rows without a pick or a tie included."""
+    from panoptisim import kernels
+    rng = np.random.default_rng(8)
+    g = from_edges(300, rng.integers(0, 300, 2000), rng.integers(0, 300, 2000))
+    rows = np.sort(rng.choice(300, 120, replace=False))
+    degree = g.indptr[rows + 1] - g.indptr[rows]
+    picks = rng.binomial(degree, 0.4)
+    for keys in (rng.random(degree.sum()), rng.integers(0, 3, degree.sum()) / 4.0):  # ties
+        entries = np.concatenate([np.arange(g.indptr[r], g.indptr[r + 1]) for r in rows])
+        which = np.repeat(np.arange(len(rows)), degree)
+        order = np.lexsort((keys, which))
+        first = np.searchsorted(which[order], which[order], side="left")
+        pick = order[np.arange(len(order)) - first < picks[which[order]]]
+        got_entries, got_which = kernels.pick_in_random_order(g.indptr, rows, picks, keys)
+        np.testing.assert_array_equal(got_entries, entries[pick])
+        np.testing.assert_array_equal(got_which, which[pick])

@@ -293,6 +293,47 @@ def live_entries_into(indptr: np.ndarray, rev: np.ndarray, active: np.ndarray,
 
 
 @nb.njit(cache=True, nogil=True)
+def _pick_in_random_order(indptr, rows, picks, keys):
+    total = 0
+    for j in range(len(rows)):
+        total += picks[j]
+    entries = np.empty(total, np.int64)
+    which = np.empty(total, np.int64)
+    order = np.empty(0, np.int64)
+    out = 0
+    at = 0  # position of row j's first key
+    for j in range(len(rows)):
+        lo, hi = np.int64(indptr[rows[j]]), np.int64(indptr[rows[j] + 1])
+        m = hi - lo
+        if len(order) < m:
+            order = np.empty(m, np.int64)
+        for q in range(m):  # stable insertion sort of the row's positions by key (rows are
+            pos = q           # short); equal keys keep their row order, as lexsort does
+            key = keys[at + q]
+            while pos > 0 and keys[at + order[pos - 1]] > key:
+                order[pos] = order[pos - 1]
+                pos -= 1
+            order[pos] = q
+        for q in range(picks[j]):
+            entries[out] = lo + order[q]
+            which[out] = j
+            out += 1
+        at += m
+    return entries, which
+
+
+def pick_in_random_order(indptr: np.ndarray, rows: np.ndarray, picks: np.ndarray,
+                         keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``picks[j]`` CSR entries of row ``rows[j]`` in the order of their ``keys``
+    (one key per entry of the rows, row after row; equal keys in row order), row after
+    row, and for each the position ``j`` of its row: the entries ``np.lexsort((keys,
+    which))`` puts first in each row, in that order, without the sort of every entry."""
+    return _pick_in_random_order(indptr, np.ascontiguousarray(rows, np.int64),
+                                 np.ascontiguousarray(picks, np.int64),
+                                 np.ascontiguousarray(keys, np.float64))
+
+
+@nb.njit(cache=True, nogil=True)
 def _push_membership(indptr, indices, active, changed, members, count):
     for j in changed:  # a change of one agent's membership: +-1 along its live ties
         step = np.int32(1) if members[j] else np.int32(-1)
@@ -678,6 +719,7 @@ def warm_up() -> float:
         _csr_matvec_par(indptr, indices, active, x)
         _csr_matvec_seq(indptr, indices, active, x)
     live_entries_into(indptr, rev, active, np.array([1]))
+    pick_in_random_order(indptr, np.array([1]), np.array([1]), np.array([0.5, 0.2]))
     thin_ties(np.array([0, 1]), np.array([1, 2]), np.ones(3), np.array([0.2, 0.9]))
     for group in (np.zeros(3, np.int64), np.zeros(3, np.int8)):
         row_counts(indptr, same_group(indptr, indices, group))

@@ -187,20 +187,16 @@ def update_credits(ctx: Context, today: Today) -> None:
                     tuple(earned))
 
 
-def live_ties_of(ctx: Context, agents: np.ndarray, live_only: bool = True
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def live_ties_of(ctx: Context, agents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The live ties of ``agents``: their own CSR entries that are live (entry ``e`` points
-    at ``indices[e]``, the other end; with ``live_only`` False, cut ones too), and for each
-    the position in ``agents`` of its holder. O(their degree), in row order: no sort, no
-    pass over every tie."""
+    at ``indices[e]``, the other end), and for each the position in ``agents`` of its
+    holder. O(their degree), in row order: no sort, no pass over every tie."""
     g = ctx.state.graph
     starts = g.indptr[agents]
     lens = g.indptr[agents + 1] - starts
     ends = np.cumsum(lens)
     entries = np.repeat(starts - ends + lens, lens) + np.arange(ends[-1] if len(ends) else 0)
     which = np.repeat(np.arange(len(agents)), lens)
-    if not live_only:
-        return entries, which
     live = g.active[entries] > 0
     return entries[live], which[live]
 

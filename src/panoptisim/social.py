@@ -28,7 +28,7 @@ from scipy.special import expit
 
 from panoptisim import tiecounts
 from panoptisim.context import Context
-from panoptisim.scoring import live_ties_of, recent_events
+from panoptisim.scoring import recent_events
 from panoptisim.state import Today
 
 
@@ -95,11 +95,11 @@ def cut_ties(ctx: Context, today: Today) -> None:
     p_bar = p_cut_bound(ctx, rate)
     k = rng.binomial(g.indptr[costly + 1] - g.indptr[costly], p_bar)
     drawn = np.flatnonzero(k)
-    entries, which = live_ties_of(ctx, costly[drawn], live_only=False)
-    order = np.lexsort((rng.random(len(entries)), which))  # random order within each row
-    first = np.searchsorted(which[order], which[order], side="left")
-    pick = order[np.arange(len(order)) - first < k[drawn][which[order]]]
-    entries, which = entries[pick], drawn[which[pick]]
+    from panoptisim import kernels  # numba loads on first use, not at import
+    rows = costly[drawn]
+    keys = rng.random(int((g.indptr[rows + 1] - g.indptr[rows]).sum()))  # random order
+    entries, which = kernels.pick_in_random_order(g.indptr, rows, k[drawn], keys)
+    which = drawn[which]
     live = g.active[entries] > 0
     entries, which = entries[live], which[live]
     # each entry points at a holder who weighs the tie
