@@ -286,7 +286,7 @@ def test_long_rows_are_sorted_and_deduplicated_too():
     assert (a - a.T).nnz == 0
 
 
-def test_thin_ties_keeps_the_ties_of_the_numpy_expression():
+def test_keep_fit_keeps_the_ties_of_the_numpy_expression_in_place():
     from panoptisim import kernels
     r = rng(6)
     n, m = 500, 20_000
@@ -295,10 +295,75 @@ def test_thin_ties_keeps_the_ties_of_the_numpy_expression():
     draws = r.random(m)
     draws[:50] = np.minimum(1.0, s[u[:50]] * s[v[:50]] / 2.0)  # exactly at the bound: dropped
     keep = draws < np.minimum(1.0, s[u] * s[v] / 2.0)
-    ku, kv = kernels.thin_ties(u, v, s, draws)
-    np.testing.assert_array_equal(ku, u[keep])
-    np.testing.assert_array_equal(kv, v[keep])
-    assert 0 < len(ku) < m
+    ku, kv = u.copy(), v.copy()
+    kept = kernels.keep_fit(ku, kv, s, 0, draws[:7000], 0)  # two chunks, compacted in place
+    kept = kernels.keep_fit(ku, kv, s, 7000, draws[7000:], kept)
+    np.testing.assert_array_equal(ku[:kept], u[keep])
+    np.testing.assert_array_equal(kv[:kept], v[keep])
+    assert 0 < kept < m
+
+
+def _small_world_numpy(n, mean_degree, p_rewire, rng, block=None, p_cross_block=1.0,
+                       sociability=None):
+    """The small world as numpy expressions (shifted copies of the agents, a draw array
+    per step): the reference the compiled lattice and the chunked draws must reproduce."""
+    if sociability is not None:
+        s = np.asarray(sociability, dtype=np.float64)
+        probe = rng.integers(0, n, size=(2, 20_000))
+        keep_rate = float(np.minimum(1.0, s[probe[0]] * s[probe[1]] / 2.0).mean())
+        u, v = _small_world_numpy(n, min(mean_degree / max(keep_rate, 1e-9), n - 1), p_rewire,
+                                  rng, block, p_cross_block)
+        keep = rng.random(len(u)) < np.minimum(1.0, s[u] * s[v] / 2.0)
+        return u[keep], v[keep]
+    half = mean_degree / 2.0
+    whole = int(np.floor(half))
+    frac = half - whole
+    nodes = np.arange(n, dtype=np.int64)
+    us, vs = [], []
+    for offset in range(1, whole + 2):
+        if offset <= whole:
+            src = nodes
+        else:
+            if frac <= 0:
+                break
+            src = nodes[rng.random(n) < frac]
+        us.append(src)
+        vs.append((src + offset) % n)
+    u, v = np.concatenate(us), np.concatenate(vs)
+    rewire = rng.random(len(u)) < p_rewire
+    k = int(rewire.sum())
+    if block is None:
+        v[rewire] = rng.integers(0, n, size=k)
+    else:
+        counts = np.bincount(block)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        src_block = block[u[rewire]]
+        local = starts[src_block] + (rng.random(k) * counts[src_block]).astype(np.int64)
+        anywhere = rng.integers(0, n, size=k)
+        v[rewire] = np.where(rng.random(k) < p_cross_block, anywhere, local)
+    return u, v
+
+
+@pytest.mark.parametrize("mean_degree, block, sociability", [
+    (18.0, False, False), (10.5, True, False), (18.0, True, True), (7.3, False, True)])
+def test_small_world_gives_the_ties_of_the_numpy_expressions(monkeypatch, mean_degree, block,
+                                                             sociability):
+    """The compiled lattice and the draws taken in chunks (smaller than the lattice here)
+    give the ties, in the order, of the numpy expressions, and leave the generator where
+    they left it."""
+    from panoptisim.network import generators
+    monkeypatch.setattr(generators, "DRAW_CHUNK", 1000)
+    n = 3000
+    r = rng(12)
+    args = dict(block=np.sort(r.integers(0, 3, n)) if block else None, p_cross_block=0.3,
+                sociability=r.gamma(1 / 0.36, 0.36, n) if sociability else None)
+    got, want = rng(13), rng(13)
+    u, v = make_small_world(n, mean_degree, 0.2, got, **args)
+    wu, wv = _small_world_numpy(n, mean_degree, 0.2, want, **args)
+    assert len(u) > 5 * generators.DRAW_CHUNK
+    np.testing.assert_array_equal(u, wu)
+    np.testing.assert_array_equal(v, wv)
+    assert got.random() == want.random()
 
 
 def test_within_and_row_counts_equal_the_numpy_expressions():

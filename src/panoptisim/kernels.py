@@ -204,31 +204,51 @@ def csr_from_pairs(n: int, u: np.ndarray, v: np.ndarray
 
 
 @nb.njit(cache=True, nogil=True)
-def _thin_ties(u, v, sociability, draws):
-    keep = 0
-    for k in range(len(u)):
-        if draws[k] < min(1.0, sociability[u[k]] * sociability[v[k]] / 2.0):
-            keep += 1
-    ku = np.empty(keep, u.dtype)
-    kv = np.empty(keep, v.dtype)
-    w = 0
-    for k in range(len(u)):
-        if draws[k] < min(1.0, sociability[u[k]] * sociability[v[k]] / 2.0):
-            ku[w] = u[k]
-            kv[w] = v[k]
-            w += 1
-    return ku, kv
+def _keep_fit(u, v, sociability, lo, draws, kept):
+    for k in range(len(draws)):
+        a, b = u[lo + k], v[lo + k]
+        if draws[k] < min(1.0, sociability[a] * sociability[b] / 2.0):
+            u[kept] = a
+            v[kept] = b
+            kept += 1
+    return kept
 
 
-def thin_ties(u: np.ndarray, v: np.ndarray, sociability: np.ndarray, draws: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """The ties (u, v) kept by the fitness thinning: tie k is kept when ``draws[k]`` is
-    under ``min(1, s_u s_v / 2)`` (float64, the operations of the numpy expression in the
-    same order, so the same ties). One pass to count and one to copy, without the five
-    tie-sized temporaries of the expression."""
-    return _thin_ties(np.ascontiguousarray(u, np.int64), np.ascontiguousarray(v, np.int64),
-                      np.ascontiguousarray(sociability, np.float64),
-                      np.ascontiguousarray(draws, np.float64))
+def keep_fit(u: np.ndarray, v: np.ndarray, sociability: np.ndarray, lo: int,
+             draws: np.ndarray, kept: int) -> int:
+    """The fitness thinning of ties ``lo .. lo + len(draws) - 1`` of (u, v) (int64), in
+    place: tie k is kept when its draw is under ``min(1, s_u s_v / 2)`` (float64, the
+    operations of the numpy expression in the same order, so the same ties) and moved to
+    position ``kept`` onwards (never past its own); returns the new count kept. Chunk after
+    chunk, it leaves the kept ties in order at the front, without tie-sized temporaries."""
+    return _keep_fit(u, v, np.ascontiguousarray(sociability, np.float64), np.int64(lo),
+                     np.ascontiguousarray(draws, np.float64), np.int64(kept))
+
+
+@nb.njit(cache=True, nogil=True)
+def _ring_lattice(n, whole, extra):
+    m = whole * n + len(extra)
+    u = np.empty(m, np.int64)
+    v = np.empty(m, np.int64)
+    e = 0
+    for offset in range(1, whole + 1):
+        for i in range(n):
+            u[e] = i
+            v[e] = (i + offset) % n
+            e += 1
+    for i in extra:
+        u[e] = i
+        v[e] = (i + whole + 1) % n
+        e += 1
+    return u, v
+
+
+def ring_lattice(n: int, whole: int, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ties (u, v) of a ring lattice over agents ``0 .. n-1``: every agent to the agent
+    ``offset`` places on for ``offset`` 1 .. ``whole``, offset after offset, then the agents
+    ``extra`` to the agent ``whole + 1`` on (int64): the Watts-Strogatz lattice before
+    rewiring, in one pass instead of a list of shifted copies and their concatenation."""
+    return _ring_lattice(np.int64(n), np.int64(whole), np.ascontiguousarray(extra, np.int64))
 
 
 @nb.njit(cache=True, nogil=True)
@@ -720,7 +740,8 @@ def warm_up() -> float:
         _csr_matvec_seq(indptr, indices, active, x)
     live_entries_into(indptr, rev, active, np.array([1]))
     pick_in_random_order(indptr, np.array([1]), np.array([1]), np.array([0.5, 0.2]))
-    thin_ties(np.array([0, 1]), np.array([1, 2]), np.ones(3), np.array([0.2, 0.9]))
+    keep_fit(np.array([0, 1]), np.array([1, 2]), np.ones(3), 0, np.array([0.2, 0.9]), 0)
+    ring_lattice(3, 1, np.array([0]))
     for group in (np.zeros(3, np.int64), np.zeros(3, np.int8)):
         row_counts(indptr, same_group(indptr, indices, group))
     for x in (np.array([0, 1, 0], np.float32), np.array([0, 1, 0], np.float64)):

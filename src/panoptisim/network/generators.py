@@ -68,26 +68,21 @@ def make_small_world(n: int, mean_degree: float, p_rewire: float, rng: np.random
         u, v = make_small_world(n, min(mean_degree / max(keep_rate, 1e-9), n - 1), p_rewire,
                                 rng, block, p_cross_block)
         from panoptisim import kernels  # numba loads on first use, not at import
-        # tie k kept when draw_k < min(1, s_u s_v / 2), in one compiled pass
-        return kernels.thin_ties(u, v, s, rng.random(len(u)))
+        # tie k kept when draw_k < min(1, s_u s_v / 2), drawn and compared in chunks
+        kept = 0
+        for lo in range(0, len(u), DRAW_CHUNK):
+            kept = kernels.keep_fit(u, v, s, lo, rng.random(min(len(u) - lo, DRAW_CHUNK)), kept)
+        return u[:kept], v[:kept]  # views: the caller concatenates them with other ties
     half = mean_degree / 2.0
     whole = int(np.floor(half))
     frac = half - whole
-    nodes = np.arange(n, dtype=np.int64)
-    us, vs = [], []
-    for offset in range(1, whole + 2):
-        if offset <= whole:
-            src = nodes
-        else:
-            if frac <= 0:
-                break
-            src = nodes[rng.random(n) < frac]
-        us.append(src)
-        vs.append((src + offset) % n)
-    u = np.concatenate(us) if us else np.empty(0, np.int64)
-    v = np.concatenate(vs) if vs else np.empty(0, np.int64)
-    rewire = rng.random(len(u)) < p_rewire
-    k = int(rewire.sum())
+    # the lattice: offsets 1 .. whole from every agent, then whole + 1 from the agents whose
+    # draw is under the fractional part; built in one compiled pass, tie after tie
+    extra = np.flatnonzero(rng.random(n) < frac) if frac > 0 else np.empty(0, np.int64)
+    from panoptisim import kernels  # numba loads on first use, not at import
+    u, v = kernels.ring_lattice(n, whole, extra)
+    rewire = uniform_below(rng, len(u), p_rewire)
+    k = int(np.count_nonzero(rewire))
     if block is None:
         v[rewire] = rng.integers(0, n, size=k)
     else:
@@ -99,6 +94,21 @@ def make_small_world(n: int, mean_degree: float, p_rewire: float, rng: np.random
         anywhere = rng.integers(0, n, size=k)
         v[rewire] = np.where(rng.random(k) < p_cross_block, anywhere, local)
     return u, v
+
+
+#: Draws per chunk of ``uniform_below`` (8 MiB of float64).
+DRAW_CHUNK = 1 << 20
+
+
+def uniform_below(rng: np.random.Generator, m: int, p: float) -> np.ndarray:
+    """``rng.random(m) < p`` drawn in chunks of ``DRAW_CHUNK``: the same draws in the same
+    order (each float64 takes one 64-bit output of the bit generator), without an array of
+    ``m`` floats (at 10^7 agents a lattice has over 10^8 ties)."""
+    out = np.empty(m, np.bool_)
+    for lo in range(0, m, DRAW_CHUNK):
+        hi = min(m, lo + DRAW_CHUNK)
+        np.less(rng.random(hi - lo), p, out=out[lo:hi])
+    return out
 
 
 def make_erdos_renyi(n: int, mean_degree: float, rng: np.random.Generator
