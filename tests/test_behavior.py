@@ -81,7 +81,7 @@ def test_employer_notification_raises_default_probability():
     free = make_ctx(over, n=N)
     cut = make_ctx(over, n=N)
     for ctx in (free, cut):
-        ctx.state.has_loan[:] = True
+        ctx.state.has_loan = np.ones(ctx.state.n, bool)  # fixed: replaced, not written
     cut.state.sanction_days_left[sanction_index("employer_notified")] = 100
     b, median = free.scenario.behavior, free.median_income
     totals = {}

@@ -18,7 +18,7 @@ def alike(ctx, dissent=0.7, threshold=0.2, certainty=0.0, score=800.0):
     """Make every agent alike, so that one attribute can be varied at a time."""
     s = ctx.state
     s.latent_dissent[:] = dissent
-    s.expression_threshold[:] = threshold
+    s.expression_threshold = np.full(s.n, threshold, np.float32)  # fixed: replaced
     s.perceived_risk[:] = certainty
     s.score[:] = score
     s.perceived_penalty[:] = ctx.scenario.behavior.prior_penalty

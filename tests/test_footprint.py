@@ -112,7 +112,7 @@ def test_peak_rss_is_the_childs_own():
     assert ballast.sum() > 0
 
 
-def test_measured_bytes_by_component_count_the_shared_graph_once():
+def test_measured_bytes_by_component_count_the_shared_graph_and_fixed_arrays_once():
     from panoptisim.engine import simulate
     from panoptisim.footprint import measured
 
@@ -126,6 +126,8 @@ def test_measured_bytes_by_component_count_the_shared_graph_once():
     assert both["interpreter"] == 123
     assert both["graph"] == csr + sum(s.graph.active.nbytes + s.graph.cut_ties.nbytes
                                       for s in states)
-    assert both["state"] == 2 * one["state"] > 2000 * 100  # over a hundred bytes per agent
+    fixed = sum(getattr(states[0], name).nbytes for name in states[0].fixed_fields())
+    assert fixed > 2000 * 30  # over thirty bytes per agent
+    assert both["state"] == 2 * one["state"] - fixed > 2000 * 100  # over 100 bytes an agent
     assert both["logs"] > one["logs"] == states[0].flags.nbytes + \
         states[0].association_log.nbytes + states[0].sanction_log.nbytes > 0

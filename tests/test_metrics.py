@@ -176,7 +176,7 @@ def test_t_interval_matches_scipy_for_scalars_and_arrays():
 def test_falsification_degree_ratio_and_isolation_on_hand_made_state():
     ctx = make_ctx(n=1000)
     s = ctx.state
-    s.dissenter[:] = np.arange(1000) < 200
+    s.dissenter = np.arange(1000) < 200  # fixed: replaced, not written
     today = quiet_today(ctx, 0, political_chance=np.arange(1000) < 100,
                         expressed=np.arange(1000) < 30)
     # dissenters with a chance: 0..99; of them 30 spoke, 70 falsified
@@ -308,7 +308,7 @@ def test_day_counts_of_one_compiled_pass_equal_the_numpy_reductions():
     s.sanction_wrongful[:] = rng.random(s.sanction_wrongful.shape) < 0.5
     s.ever_sanctioned[:] = rng.random(s.ever_sanctioned.shape) < 0.1
     s.active_degree[rng.random(n) < 0.2] = 0
-    s.region[:] = rng.integers(0, 1, n)
+    s.region = rng.integers(0, 1, n).astype(np.int8)  # fixed: replaced, not written
     counts = day_counts(ctx, today)
     assert day_counts(ctx, today) is counts  # computed once a day
     had = s.dissenter & today.political_chance
@@ -343,7 +343,7 @@ def test_tie_metrics_are_taken_again_only_on_a_day_ties_change():
     day when no tie was cut or restored, and are taken afresh when one was."""
     ctx = make_ctx(n=1000)
     s = ctx.state
-    s.dissenter[:] = np.arange(1000) < 200
+    s.dissenter = np.arange(1000) < 200  # fixed: replaced, not written
     ctx.ties_at_build = TiesAtBuild.of(s)
     rec = Recorder(3)
     rec.record(ctx, quiet_today(ctx, 0))

@@ -86,12 +86,50 @@ def test_copy_for_the_other_arm_is_independent_and_keeps_dtypes():
 
     s = _society()
     c = s.copy()
+    fixed = State.fixed_fields()
     for f in fields(State):
         a, b = getattr(s, f.name), getattr(c, f.name)
-        if isinstance(a, np.ndarray):
+        if f.name in fixed:
+            assert a is b and not a.flags.writeable, f.name
+        elif isinstance(a, np.ndarray):
             assert a.dtype == b.dtype and np.array_equal(a, b) and not np.shares_memory(a, b)
+            assert a.flags.writeable and b.flags.writeable, f.name
     assert c.graph.indptr is s.graph.indptr and not np.shares_memory(c.graph.active,
                                                                       s.graph.active)
+    assert c.derived() is s.derived()
+
+
+def test_fixed_fields_are_the_attributes_no_stage_writes_and_refuse_a_write():
+    import pytest
+
+    from panoptisim.state import State
+
+    assert set(State.fixed_fields()) == {
+        "region", "urban", "group", "income_base", "income_quintile", "dissenter",
+        "expression_threshold", "has_loan", "payment_offset", "score_start", "household",
+        "dissent_built"}
+    s = _society(100)
+    for name in State.fixed_fields():
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(s, name)[0] = 0
+
+
+def test_the_arms_share_the_fixed_fields_and_the_context_built_from_them_all_run():
+    """Both arms step a whole run (every stage, with the timeline's abolition) on one copy of
+    the fixed fields and of the context derived from them: a stage writing one would raise."""
+    sc = load_scenario("safeguards", {"population.size": 3000, "run.steps": 45,
+                                      "scoring.regime": "citizen",
+                                      "surveillance.informants.p_malicious": 0.01}, seed=3)
+    sc = validate(merge(sc.model_dump(mode="json", exclude_none=True),
+                        {"timeline": [{"day": 40, "action": "abolish"}]}))
+    *_, last = engine.iter_days(sc)
+    treated, control = last.contexts
+    for name in treated.state.fixed_fields():
+        assert getattr(treated.state, name) is getattr(control.state, name), name
+    for name in ("ties_at_build", "family", "subgroups", "group_members"):
+        assert getattr(treated, name) is getattr(control, name), name
+    assert not treated.family.flags.writeable
+    assert not treated.ties_at_build.inverse.flags.writeable
 
 
 def test_each_stage_writes_only_the_day_fields_declared_as_its_own():

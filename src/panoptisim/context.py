@@ -3,7 +3,9 @@ streams, the state, and the schedule of the rules over time."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
 
 import numpy as np
 
@@ -102,24 +104,56 @@ class Context:
         return self.arm.rules
 
     def __post_init__(self) -> None:
+        built = self.state.derived()  # shared with the other arm: the first one computes
         if self.ties_at_build is None:
-            self.ties_at_build = TiesAtBuild.of(self.state)
+            self.ties_at_build = _once(built, "ties_at_build", lambda: TiesAtBuild.of(self.state))
         if self.family is None:
-            self.family = self.state.graph.within(self.state.household)
+            self.family = _once(built, "family",
+                                lambda: self.state.graph.within(self.state.household))
         if not self.median_income:
-            self.median_income = float(np.median(self.state.income_base))
+            self.median_income = _once(built, "median_income",
+                                       lambda: float(np.median(self.state.income_base)))
         if not self.subgroups:
-            s = self.state
-            self.subgroups = {"urban": s.urban, "rural": ~s.urban}
-            self.subgroups.update({f"region_{r.name}": s.region == i for i, r in
-                                   enumerate(self.scenario.population.regions)})
-            self.subgroups.update({g: s.group == i for i, g in enumerate(GROUPS)})
-            self.subgroups.update({f"income_q{q + 1}": s.income_quintile == q
-                                   for q in range(5)})
+            self.subgroups = _once(built, "subgroups", self._subgroups)
         if self.subgroup_members is None:
-            self.subgroup_members = np.array([self.subgroups[k].sum() for k in SUBGROUP_KEYS],
-                                             np.int64)
+            self.subgroup_members = _once(built, "subgroup_members", lambda: np.array(
+                [self.subgroups[k].sum() for k in SUBGROUP_KEYS], np.int64))
         if not self.group_members:
-            order = np.argsort(self.state.group, kind="stable")
-            counts = np.bincount(self.state.group, minlength=2)
-            self.group_members = np.split(order, np.cumsum(counts)[:-1])
+            self.group_members = _once(built, "group_members", self._group_members)
+
+    def _subgroups(self) -> dict[str, np.ndarray]:
+        """Masks of the reporting subgroups and of the regions, by name."""
+        s = self.state
+        masks = {"urban": s.urban, "rural": ~s.urban}
+        masks.update({f"region_{r.name}": s.region == i for i, r in
+                      enumerate(self.scenario.population.regions)})
+        masks.update({g: s.group == i for i, g in enumerate(GROUPS)})
+        masks.update({f"income_q{q + 1}": s.income_quintile == q for q in range(5)})
+        return masks
+
+    def _group_members(self) -> list[np.ndarray]:
+        """Agents of each demographic group, in agent order."""
+        order = np.argsort(self.state.group, kind="stable")
+        counts = np.bincount(self.state.group, minlength=2)
+        return np.split(order, np.cumsum(counts)[:-1])
+
+
+def _once(built: dict[str, Any], key: str, compute: Callable[[], Any]) -> Any:
+    """``built[key]``, computed first if missing, with every array in it made read-only:
+    the arms share it (``State.derived``)."""
+    if key not in built:
+        built[key] = _read_only(compute())
+    return built[key]
+
+
+def _read_only(value: Any) -> Any:
+    """``value``, each array in it (itself, or in a dict, list or dataclass) made read-only."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, (dict, list)):
+        for v in value.values() if isinstance(value, dict) else value:
+            _read_only(v)
+    elif is_dataclass(value):
+        for f in fields(value):
+            _read_only(getattr(value, f.name))
+    return value

@@ -102,11 +102,11 @@ def estimate(scenario: Scenario) -> Estimate:
 
 def measured(states: list, interpreter: int) -> dict[str, int]:
     """Bytes a finished run holds, by component, from its arms' ``State`` objects: the
-    per-agent arrays of every arm (``state``), the graph (CSR arrays shared by the arms,
-    one live-tie mask and cut-tie list per arm), the logs (flag, association and sanction
-    logs with their spare capacity) and ``interpreter`` (resident memory before the build,
-    measured by the caller). What the peak holds beyond them is the day's temporaries and
-    the build's transient."""
+    per-agent arrays of every arm (``state``; the fixed ones, shared by the arms, once), the
+    graph (CSR arrays shared by the arms, one live-tie mask and cut-tie list per arm), the
+    logs (flag, association and sanction logs with their spare capacity) and ``interpreter``
+    (resident memory before the build, measured by the caller). What the peak holds beyond
+    them is the day's temporaries and the build's transient."""
     from panoptisim.flags import _Columns
     from panoptisim.network import Graph
 
@@ -116,7 +116,9 @@ def measured(states: list, interpreter: int) -> dict[str, int]:
         for name in state.__dataclass_fields__:
             value = getattr(state, name)
             if isinstance(value, np.ndarray):
-                parts["state"] += value.nbytes
+                if id(value) not in shared:  # the fixed arrays are shared by the arms
+                    shared.add(id(value))
+                    parts["state"] += value.nbytes
             elif isinstance(value, _Columns):
                 parts["logs"] += value.nbytes
             elif isinstance(value, Graph):

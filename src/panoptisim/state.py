@@ -68,16 +68,19 @@ AXES = {"agent": None, "sanction": len(SANCTIONS)}
 
 
 def declare(dtype: type | np.dtype, init: object, unit: str, meaning: str, *,
-            axes: tuple[str, ...] = ("agent",)) -> Any:
+            axes: tuple[str, ...] = ("agent",), fixed: bool = False) -> Any:
     """A field of ``State``: dtype (a numpy dtype, or the class of the graph or a log),
     initial value (a constant every element starts at, ``CopyOf(field)``, ``EMPTY`` or
-    ``BUILT``), unit, meaning in the model, and an array's named axes (``AXES``)."""
+    ``BUILT``), unit, meaning in the model, and an array's named axes (``AXES``).
+
+    ``fixed``: an array no stage writes after the build. It is read-only (a write raises)
+    and the arms share one copy of it (``State.copy``)."""
     if not isinstance(dtype, type) or issubclass(dtype, np.generic):
         dtype = np.dtype(dtype)
     else:
         axes = ()
     return field(metadata={"dtype": dtype, "init": init, "unit": unit, "meaning": meaning,
-                           "axes": axes})
+                           "axes": axes, "fixed": fixed})
 
 
 @dataclass
@@ -86,36 +89,36 @@ class State:
 
     # -- fixed at build -----------------------------------------------------------
     region: np.ndarray = declare(np.int8, BUILT, "index in population.regions",
-                                 "Region of residence; its rules apply (fixed).")
+                                 "Region of residence; its rules apply (fixed).", fixed=True)
     urban: np.ndarray = declare(np.bool_, BUILT, "bool", "Lives in an urban settlement "
-                                "(camera coverage, income median; fixed).")
+                                "(camera coverage, income median; fixed).", fixed=True)
     group: np.ndarray = declare(np.int8, BUILT, "0, 1", "Demographic group; group 1 has "
-                                "higher sensor error rates (fixed).")
+                                "higher sensor error rates (fixed).", fixed=True)
     income_base: np.ndarray = declare(np.float64, BUILT, "CNY/year", "Income `y` before any "
-                                      "employer sanction (fixed).")
+                                      "employer sanction (fixed).", fixed=True)
     income_quintile: np.ndarray = declare(np.int8, BUILT, "0..4", "Quintile of base income in "
-                                          "the population (fixed).")
+                                          "the population (fixed).", fixed=True)
     latent_dissent: np.ndarray = declare(np.float32, BUILT, "[0, 1]", "Private opinion `d` "
                                          "against the official narrative (Beta "
                                          "distributed at build; moves with the opinion "
                                          "stage).")
     dissenter: np.ndarray = declare(np.bool_, BUILT, "bool", "`d >= 0.5` at build: a fixed "
                                     "classification for the metrics, not updated as `d` "
-                                    "moves.")
+                                    "moves.", fixed=True)
     expression_threshold: np.ndarray = declare(np.float32, BUILT, "share of live ties",
                                                "Support `theta` needed to speak (Granovetter "
-                                               "threshold; fixed).")
+                                               "threshold; fixed).", fixed=True)
     has_loan: np.ndarray = declare(np.bool_, BUILT, "bool", "Repays a loan every payment "
-                                   "interval (fixed).")
+                                   "interval (fixed).", fixed=True)
     payment_offset: np.ndarray = declare(np.int16, BUILT, "day", "Day within the payment "
-                                         "interval when a payment is due (fixed).")
+                                         "interval when a payment is due (fixed).", fixed=True)
     score_start: np.ndarray = declare(np.float64, BUILT, "points", "Starting score; "
-                                      "forgiveness decays toward it (fixed).")
+                                      "forgiveness decays toward it (fixed).", fixed=True)
     graph: Graph = declare(Graph, BUILT, "CSR", "Households and friendships with the "
                            "active-edge mask (`graph.active`: 1 live, 0 cut).")
     household: np.ndarray = declare(np.int64, BUILT, "household id", "Household the agent "
                                     "lives in; a tie within a household is family, any other "
-                                    "a friend (fixed).")
+                                    "a friend (fixed).", fixed=True)
     # -- change during the run ----------------------------------------------------
     score: np.ndarray = declare(np.float64, CopyOf("score_start"), "points", "Current score "
                                 "`s`.")
@@ -138,7 +141,7 @@ class State:
                                     "deleted by the censor.")
     dissent_built: np.ndarray = declare(np.float32, CopyOf("latent_dissent"), "[0, 1]",
                                         "Latent dissent `d0` at build, the anchor of the "
-                                        "opinion stage.")
+                                        "opinion stage.", fixed=True)
     climate_smoothed: np.ndarray = declare(np.float32, 0.0, "share of live ties",
                                            "Expressed climate among one's live ties, "
                                            "exponentially smoothed (opinion stage).")
@@ -232,7 +235,14 @@ class State:
             if isinstance(f.metadata["init"], CopyOf):
                 values[f.name] = _checked(f.name, values[f.metadata["init"].name].copy(),
                                           f.metadata, n)
+        for name in cls.fixed_fields():
+            values[name].flags.writeable = False
         return cls(**values)
+
+    @classmethod
+    def fixed_fields(cls) -> tuple[str, ...]:
+        """Names of the arrays declared fixed: read-only, one copy shared by the arms."""
+        return tuple(f.name for f in fields(cls) if f.metadata["fixed"])
 
     @property
     def n(self) -> int:
@@ -264,19 +274,31 @@ class State:
         return marked
 
     def copy(self) -> "State":
-        """An independent copy for the other arm, made at build: arrays and the graph's mask
-        are copied (the CSR arrays shared), logs start empty."""
+        """An independent copy for the other arm, made at build: the arrays a stage writes
+        and the graph's mask are copied; the fixed arrays (read-only), the CSR arrays and
+        what was derived from them once (``derived``) are shared; logs start empty."""
         kw: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            if isinstance(v, np.ndarray):
+            if f.metadata["fixed"]:
+                kw[f.name] = v
+            elif isinstance(v, np.ndarray):
                 kw[f.name] = v.copy()
             elif isinstance(v, Graph):
                 kw[f.name] = Graph(v.indptr, v.indices, v.rev, v.active.copy(),
                                    v.cut_ties.copy())
             else:
                 kw[f.name] = f.metadata["dtype"]()
-        return State(**kw)
+        other = State(**kw)
+        other._derived = self.derived()
+        return other
+
+    def derived(self) -> dict[str, Any]:
+        """Values computed once from the fixed fields and the CSR arrays (the context's
+        subgroup masks, family ties, ties at build), shared by the arms as those are."""
+        if "_derived" not in self.__dict__:
+            self._derived: dict[str, Any] = {}
+        return self._derived
 
 
 def _shape(meta: Mapping[str, Any], n: int) -> tuple[int, ...]:
