@@ -392,24 +392,6 @@ def test_per_agent_totals_equal_unique_and_bincount_and_leave_the_buffers_zero()
         PerAgentSums(agents, buffers).add(np.zeros(n, np.int32), np.ones(900))
 
 
-def test_logs_grow_by_a_quarter_and_keep_their_rows():
-    from panoptisim.flags import GROWTH, SanctionLog
-
-    log = SanctionLog()
-    start = len(log._cols["agent"])
-    rows = []
-    for k in range(40):
-        agents = np.arange(k * 100, k * 100 + 100, dtype=np.int32)
-        log.append(agent=agents, day=np.full(100, k), kind=np.zeros(100, np.int8),
-                   points_true=np.ones(100, np.float32), points_false=np.zeros(100, np.float32),
-                   wrongful=np.zeros(100, bool))
-        rows.append(agents)
-    np.testing.assert_array_equal(log.agent, np.concatenate(rows))
-    cap = len(log._cols["agent"])
-    assert len(log) <= cap <= GROWTH * len(log) + 100  # at most a quarter spare
-    assert cap > start and log.nbytes == cap * 18
-
-
 def test_per_agent_sums_over_a_subset_equal_bincount_of_the_subset():
     from panoptisim.scoring import PerAgentSums
 

@@ -3,12 +3,15 @@
 A flag is one adverse record against one agent: which sensor produced it, what it is about,
 whether it is true (the agent did it) or false (sensor error or malicious report), how many
 points it cost, and how it ended (still counting, reversed on appeal, expired by sunset).
-Logs are column arrays that grow by a quarter when full: appending a day's flags is
-O(flags), amortised.
+Logs are column arrays that double their capacity when full: appending a day's flags is
+O(flags), amortised. Each column lives in its own anonymous memory mapping (``_mapped``),
+so its spare capacity is address space only, never resident, and a grown column's old
+mapping goes back to the system whole instead of leaving a hole in the heap.
 """
 
 from __future__ import annotations
 
+import mmap
 from collections import defaultdict
 
 import numpy as np
@@ -18,11 +21,26 @@ import numpy as np
 ACTIVE, REVERSED, EXPIRED, ABOLISHED = 0, 1, 2, 3
 
 
-#: Factor by which a log's capacity grows when full: 1.25 leaves at most a fifth of it
-#: unused and holds 2.25x the rows while it copies (doubling: a half and 3x), for about
-#: four copies of each row over a run instead of one (the logs are over a quarter of a run's
-#: memory at 10^7 agents; BENCHMARKS.md §11).
-GROWTH = 1.25
+#: Factor by which a log's capacity grows when full. The spare capacity is not resident
+#: (``_mapped``): doubling costs address space only and copies each row about once over a
+#: run; while a column is copied its old and new rows are resident together, one column at
+#: a time.
+GROWTH = 2.0
+#: Rows of a new log's columns.
+FIRST_ROWS = 1024
+
+
+def _mapped(rows: int, dtype: np.dtype) -> np.ndarray:
+    """An array of ``rows`` elements in an anonymous private mapping of its own: its pages
+    become resident when first written (``MAP_NORESERVE``: the untouched capacity is not
+    reserved either) and all return to the system when the array and its views are gone.
+    Where there is no ``mmap`` with those flags (Windows), an ordinary array."""
+    dtype = np.dtype(dtype)
+    if not hasattr(mmap, "MAP_PRIVATE"):
+        return np.empty(rows, dtype)
+    flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_NORESERVE", 0)
+    buffer = mmap.mmap(-1, max(rows, 1) * dtype.itemsize, flags=flags)
+    return np.frombuffer(buffer, dtype, count=rows)
 
 
 class _Columns:
@@ -32,7 +50,7 @@ class _Columns:
 
     def __init__(self) -> None:
         self.size = 0
-        self._cols = {k: np.empty(1024, dtype=d) for k, d in self.dtypes.items()}
+        self._cols = {k: _mapped(FIRST_ROWS, d) for k, d in self.dtypes.items()}
 
     def __getattr__(self, name: str) -> np.ndarray:
         cols = self.__dict__.get("_cols")
@@ -50,10 +68,11 @@ class _Columns:
         cap = len(next(iter(self._cols.values())))
         if need > cap:
             new_cap = max(need, int(GROWTH * cap))
-            for name, arr in self._cols.items():
-                grown = np.empty(new_cap, dtype=arr.dtype)
+            for name, arr in self._cols.items():  # one column at a time: old and new rows
+                grown = _mapped(new_cap, arr.dtype)
                 grown[: self.size] = arr[: self.size]
                 self._cols[name] = grown
+                del arr  # its mapping is unmapped here unless a caller still holds a view
         for name, arr in self._cols.items():
             arr[self.size: need] = values[name]
         ids = np.arange(self.size, need, dtype=np.int64)
@@ -62,8 +81,9 @@ class _Columns:
 
     @property
     def nbytes(self) -> int:
-        """Bytes the columns hold, their spare capacity included."""
-        return sum(arr.nbytes for arr in self._cols.values())
+        """Bytes of the rows in use: what the columns keep resident (their spare capacity is
+        address space only, ``_mapped``)."""
+        return sum(arr.dtype.itemsize * self.size for arr in self._cols.values())
 
     def column(self, name: str) -> np.ndarray:
         """Writable view of a column."""

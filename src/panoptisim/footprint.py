@@ -104,7 +104,7 @@ def measured(states: list, interpreter: int) -> dict[str, int]:
     """Bytes a finished run holds, by component, from its arms' ``State`` objects: the
     per-agent arrays of every arm (``state``; the fixed ones, shared by the arms, once), the
     graph (CSR arrays shared by the arms, one live-tie mask and cut-tie list per arm), the
-    logs (flag, association and sanction logs with their spare capacity) and ``interpreter``
+    logs (flag, association and sanction logs: their rows in use) and ``interpreter``
     (resident memory before the build, measured by the caller). What the peak holds beyond
     them is the day's temporaries and the build's transient."""
     from panoptisim.flags import _Columns
