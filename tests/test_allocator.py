@@ -37,3 +37,28 @@ def test_simulate_applies_it(monkeypatch):
     monkeypatch.setattr(allocator, "keep_freed_memory", lambda: calls.append(1) or True)
     engine.simulate(load_scenario("baseline", {"population.size": 300, "run.steps": 2}))
     assert calls
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc only")
+def test_release_gives_the_heaps_free_pages_back():
+    from panoptisim.footprint import _proc_bytes
+
+    assert allocator.keep_freed_memory()
+    block = np.ones(128 * 2**20 // 8)  # 128 MiB on the heap (under the 1 GiB mmap limit)
+    block.sum()
+    del block  # freed: the tuned heap keeps it resident
+    before = _proc_bytes("/proc/self/status", "VmRSS")
+    allocator.release_free_memory()
+    assert _proc_bytes("/proc/self/status", "VmRSS") < before - 100 * 2**20
+
+
+def test_the_build_releases_what_it_freed(monkeypatch):
+    from panoptisim.population import build_society
+    from panoptisim.scenario import load_scenario
+    from panoptisim.streams import Streams
+
+    calls = []
+    monkeypatch.setattr(allocator, "release_free_memory", lambda: calls.append(1) or True)
+    sc = load_scenario("baseline", {"population.size": 300})
+    build_society(sc, Streams(sc.run.seed))
+    assert calls == [1]

@@ -11,6 +11,11 @@ only where bytes live), so results are bit-identical; peak RSS grows by a few pe
 fragmentation at most. The setting is process-wide and stays: a long-lived process (the
 dashboard, a sweep worker) keeps the heap of its largest run resident for the next one
 instead of returning it. glibc only; elsewhere (macOS, musl) nothing is changed.
+
+What a build frees is the exception: the society's build (``population.build_society``)
+frees more than a day ever uses again (its edge lists and draws), which the heap would keep
+resident, free, for the whole run. ``release_free_memory`` gives it back once, after the
+build; the days then grow the heap only to what they use.
 """
 
 from __future__ import annotations
@@ -45,3 +50,17 @@ def keep_freed_memory() -> bool:
         _applied = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
                         and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
     return _applied
+
+
+def release_free_memory() -> bool:
+    """Return the heap's free pages to the system now (glibc ``malloc_trim(0)``: also the
+    free pages between the arrays in use, not only the top); True if any were returned.
+    Values are untouched; only which pages are resident changes. Elsewhere nothing is done."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    return bool(trim(0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from panoptisim import allocator
 from panoptisim.network import from_edges, make_households, make_small_world
 from panoptisim.rules import Rules
 from panoptisim.scenario import Scenario
@@ -13,7 +14,17 @@ from panoptisim.streams import Streams
 
 
 def build_society(scenario: Scenario, streams: Streams) -> State:
-    """Draw the population and its network (one seeded build, shared by both arms).
+    """Draw the population and its network (one seeded build, shared by both arms;
+    ``draw_society``), then give back to the system the memory the build freed
+    (``allocator.release_free_memory``): more than a day uses, it would otherwise stay
+    resident in the heap for the whole run."""
+    society = draw_society(scenario, streams)
+    allocator.release_free_memory()
+    return society
+
+
+def draw_society(scenario: Scenario, streams: Streams) -> State:
+    """Draw the population and its network.
 
     Only what is drawn (or computed from draws) is built here; every other ``State`` field
     starts at its declared initial value (``State.allocate``).
