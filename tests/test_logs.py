@@ -1,14 +1,16 @@
-"""The provenance logs keep their rows in their own memory mappings: their spare capacity is
-not resident."""
+"""The provenance logs keep their rows in their own memory mappings (spare capacity not
+resident) and keep the flags pending their end compactly, returning the same ids in the same
+order as a plain list of id arrays would."""
 
 from __future__ import annotations
 
 import sys
+from collections import defaultdict
 
 import numpy as np
 import pytest
 
-from panoptisim.flags import GROWTH, SanctionLog
+from panoptisim.flags import ACTIVE, EXPIRED, GROWTH, REVERSED, FlagLog, SanctionLog
 
 
 def _sanctions(log: SanctionLog, agents: np.ndarray, day: int) -> None:
@@ -58,3 +60,58 @@ def test_spare_capacity_is_not_resident():
     assert len(column) >= 2 * 3_000_000
     used = len(log) * 4
     assert used <= _resident_bytes(column) <= used + 8192
+
+
+def _reference_due(calls, statuses_at, days):
+    """The ids each day's ``due`` returned when every pending flag's id was kept as is."""
+    due = defaultdict(list)
+    for ids, day, status in calls:
+        order = np.argsort(day, kind="stable")
+        ids, day = ids[order].astype(np.int32), day[order]
+        cuts = np.flatnonzero(np.diff(day)) + 1
+        for chunk_ids, chunk_day in zip(np.split(ids, cuts), np.split(day, cuts), strict=True):
+            due[int(chunk_day[0])].append((chunk_ids, status))
+    out = {}
+    for d in days:
+        status = statuses_at[d]
+        out[d] = [(ids[status[ids] == ACTIVE], k) for ids, k in due.pop(d, [])]
+        out[d] = [(ids, k) for ids, k in out[d] if len(ids)]
+    return out
+
+
+def test_due_returns_the_same_ids_in_the_same_order_as_a_list_of_id_arrays():
+    rng = np.random.default_rng(7)
+    log = FlagLog()
+    calls = []
+    for t in range(30):
+        k = int(rng.integers(0, 400))
+        ids = log.append(agent=rng.integers(0, 50, k).astype(np.int32), day=np.full(k, t),
+                         sensor=np.zeros(k, np.int8), category=np.zeros(k, np.int8),
+                         is_true=np.ones(k, bool), points=np.ones(k, np.float32),
+                         status=np.full(k, ACTIVE), end_day=np.full(k, -1))
+        won = rng.random(k) < 0.3
+        ends = t + 1 + rng.choice([3, 5, 5, 5, 20, int(rng.integers(1, 40))], k)
+        for kind, sel in ((REVERSED, won), (EXPIRED, ~won)):
+            pick = ids[sel]
+            if t % 7 == 3:  # ids out of order and sparse: kept as they are
+                pick = rng.permutation(pick)[: len(pick) // 3]
+            calls.append((pick, ends[sel][: len(pick)], kind))
+            log.schedule(pick, ends[sel][: len(pick)], kind)
+    forms = {isinstance(p, np.ndarray) for chunks in log._due.values() for p, _ in chunks}
+    assert forms == {True, False}  # kept as ids and as bitmasks
+    statuses = {}
+    got = {}
+    status = log.column("status")
+    for d in range(80):
+        status[rng.random(len(log)) < 0.01] = REVERSED  # some end early, by other means
+        statuses[d] = status.copy()
+        got[d] = log.due(d)
+        for ids, kind in got[d]:
+            status[ids] = kind
+    want = _reference_due(calls, statuses, range(80))
+    assert sum(len(v) for v in want.values()) > 50
+    for d in range(80):
+        assert len(got[d]) == len(want[d]), d
+        for (a, ka), (b, kb) in zip(got[d], want[d], strict=True):
+            assert ka == kb and a.dtype == b.dtype == np.int32
+            np.testing.assert_array_equal(a, b)

@@ -90,6 +90,31 @@ class _Columns:
         return self._cols[name][: self.size]
 
 
+#: Flags ending on one day, as ``FlagLog.schedule`` keeps them: their ids (int32), or, when
+#: that is smaller, a bitmask over their span (first id, span, ``np.packbits`` of the span).
+Pending = np.ndarray | tuple[int, int, np.ndarray]
+
+
+def _pending(ids: np.ndarray) -> Pending:
+    """``ids`` (int32, unique) in the smaller exact form: as they are, or, when they ascend,
+    as a bitmask over their span. A day's flags that end on one day are most of that day's
+    ids, so the bitmask takes an eighth of a byte a flag instead of four."""
+    lo, span = int(ids[0]), int(ids[-1]) - int(ids[0]) + 1
+    if span < 1 or (span + 7) // 8 >= 4 * len(ids) or (np.diff(ids) <= 0).any():
+        return ids
+    bits = np.zeros(span, np.bool_)
+    bits[ids - lo] = True
+    return lo, span, np.packbits(bits)
+
+
+def _ids(pending: Pending) -> np.ndarray:
+    """The ids (int32, in their order) that ``_pending`` kept."""
+    if isinstance(pending, np.ndarray):
+        return pending
+    lo, span, bits = pending
+    return (lo + np.flatnonzero(np.unpackbits(bits, count=span))).astype(np.int32)
+
+
 class FlagLog(_Columns):
     """Every flag raised, with provenance and its scheduled end (appeal or sunset)."""
 
@@ -99,7 +124,7 @@ class FlagLog(_Columns):
 
     def __init__(self) -> None:
         super().__init__()
-        self._due: dict[int, list[tuple[np.ndarray, int]]] = defaultdict(list)
+        self._due: dict[int, list[tuple[Pending, int]]] = defaultdict(list)
 
     def schedule(self, ids: np.ndarray, day: np.ndarray, status: int) -> None:
         """Schedule flags ``ids`` to end on ``day`` (per flag) with ``status``."""
@@ -107,16 +132,17 @@ class FlagLog(_Columns):
             return
         self.column("end_day")[ids] = day
         order = np.argsort(day, kind="stable")
-        ids, day = ids[order].astype(np.int32), day[order]  # 4 bytes a pending flag
+        ids, day = ids[order].astype(np.int32), day[order]
         cuts = np.flatnonzero(np.diff(day)) + 1
         for chunk_ids, chunk_day in zip(np.split(ids, cuts), np.split(day, cuts), strict=True):
-            self._due[int(chunk_day[0])].append((chunk_ids, status))
+            self._due[int(chunk_day[0])].append((_pending(chunk_ids), status))
 
     def due(self, day: int) -> list[tuple[np.ndarray, int]]:
         """Flags scheduled to end on ``day`` that are still counting, with the end status."""
         out = []
         status = self.column("status")
-        for ids, kind in self._due.pop(day, []):
+        for pending, kind in self._due.pop(day, []):
+            ids = _ids(pending)
             ids = ids[status[ids] == ACTIVE]
             if len(ids):
                 out.append((ids, kind))
