@@ -8,11 +8,12 @@ entries (n x mean degree) or in agent-days (the flag log), so the peak resident 
 - interpreter: Python with numpy, scipy, pandas, pyarrow and numba loaded;
 - build: the society's build (the small-world lattice before thinning, the edge lists and
   the CSR arrays alive together; see population.build_society), per CSR entry;
-- steady: per agent, the State arrays of every arm and the day's event arrays and
-  temporaries; per CSR entry, ``indices`` (int32), ``rev`` (uint32) and one uint8
+- steady: per agent and arm, the State arrays an arm writes and the day's event arrays and
+  temporaries; per agent, the fixed State arrays the arms share and what the context
+  derives from them; per CSR entry, ``indices`` (int32), ``rev`` (uint32) and one uint8
   ``active`` mask per arm;
-- logs: the growable flag, association and sanction logs (capacity grows by a quarter),
-  per agent-day of a scoring arm.
+- logs: the growable flag, association and sanction logs (their rows in use) and the flags
+  pending their end, per agent-day of a scoring arm.
 
 The estimate is for compiled kernels: the first run after an install also compiles the
 numba kernels once (cached afterwards), which costs about 200 MB more for that run only.
@@ -43,19 +44,25 @@ INTERPRETER_BYTES = 325 * MB
 FIXED_BYTES = 25 * MB
 #: Build transient per CSR entry (lattice before thinning, edge lists, CSR build buffers).
 BUILD_BYTES_PER_ENTRY = 42.0
-#: Steady state per agent and arm (State arrays, context masks, the day's events, draws and
-#: temporaries): fitted to the 10^7-agent peak of 2026-11-30 (BENCHMARKS.md §11), of which
-#: the State arrays are 190 B (``measured``) and the day's temporaries most of the rest.
-STATE_BYTES_PER_AGENT_ARM = 390.0
+#: Steady state per agent and arm (the State arrays an arm writes, the day's events, draws
+#: and temporaries) ...
+STATE_BYTES_PER_AGENT_ARM = 192.0
+#: ... and per agent shared by the arms (the fixed State arrays and what the context derives
+#: from them, family ties per CSR entry included; ``State.copy``). Fitted, with
+#: LOG_BYTES_PER_AGENT_DAY, to the peaks of 10^6 and 3 x 10^6 agents x 365 days, two arms
+#: (1,219 and 3,166 MiB: 1,021 B a further agent, of which graph 201 and logs 350); the
+#: State arrays are 340 B of an agent's two arms (``measured``).
+SHARED_BYTES_PER_AGENT = 86.0
 #: Graph per CSR entry shared by the arms (indices int32 + rev uint32) ...
 GRAPH_BYTES_PER_ENTRY = 8.0
 #: ... and per arm (its uint8 live-tie mask).
 MASK_BYTES_PER_ENTRY_ARM = 1.0
 #: indptr (int64) per agent.
 INDPTR_BYTES_PER_AGENT = 8.0
-#: Flag, association and sanction logs per agent-day of an arm that scores (with spare
-#: capacity: it grows by a quarter).
-LOG_BYTES_PER_AGENT_DAY = 1.2
+#: Flag, association and sanction logs per agent-day of an arm that scores: the rows in use
+#: (their spare capacity is not resident, ``flags._mapped``) and the flags pending their
+#: end.
+LOG_BYTES_PER_AGENT_DAY = 0.96
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,8 @@ def estimate(scenario: Scenario) -> Estimate:
     arms = 2 if scenario.run.control else 1
     entries = int(n * mean_degree(scenario))
     build = FIXED_BYTES + BUILD_BYTES_PER_ENTRY * entries
-    steady = (FIXED_BYTES + STATE_BYTES_PER_AGENT_ARM * n * arms + INDPTR_BYTES_PER_AGENT * n
+    steady = (FIXED_BYTES + (STATE_BYTES_PER_AGENT_ARM * arms + SHARED_BYTES_PER_AGENT
+                             + INDPTR_BYTES_PER_AGENT) * n
               + (GRAPH_BYTES_PER_ENTRY + MASK_BYTES_PER_ENTRY_ARM * arms) * entries)
     scoring_arms = 1 if scenario.scoring.regime != "none" else 0
     logs = LOG_BYTES_PER_AGENT_DAY * n * scenario.run.steps * scoring_arms
