@@ -313,24 +313,3 @@ def test_camera_view_by_region_and_settlement_agrees_between_its_two_forms():
     share = np.isin(everyone, captured)
     neighbour_urban = (ctx.state.region == 1) & ctx.state.urban
     assert share[neighbour_urban].mean() > 0.8 > share[~neighbour_urban].mean()
-
-
-@pytest.mark.parametrize("regions", ["one set of rules", "two regions' rules"])
-def test_region_group_lookup_gives_each_agent_its_tables_value(regions):
-    """The (region, group) rate the online false-flag decision looks up per agent equals
-    the per-agent values of the table, with one set of rules and with regions that
-    differ."""
-    from panoptisim import philox
-    ctx = make_ctx({}, n=N, scenario="pilots")  # two regions
-    table = np.array([[0.01, 0.03], [0.2, 0.5]], np.float32)
-    if regions == "one set of rules":
-        table[1] = table[0]
-    lookup = sensors.region_group_lookup(ctx, table)
-    assert len(lookup) == (2 if regions == "one set of rules" else 3)
-    everyone = np.arange(N)
-    want = sensors.by_region_group(ctx, table, everyone)
-    got = lookup[0][tuple(index for index in lookup[1:])]
-    assert got.dtype == np.float32 and np.array_equal(got, want)
-    key = ctx.streams.key("sensors.online.false_flag")
-    assert np.array_equal(philox.happens(key, 3, N, 1.0, times=lookup),
-                          philox.happens(key, 3, N, want))

@@ -81,23 +81,14 @@ def group_fpir(ctx: Context, watchlist: bool = False) -> np.ndarray:
     return np.stack(rows)
 
 
-def by_region_group(ctx: Context, table: np.ndarray, agents: np.ndarray) -> np.ndarray:
-    """Values of a (region, group) table for ``agents``."""
+def by_region_group(ctx: Context, table: np.ndarray, agents: np.ndarray | None = None
+                    ) -> np.ndarray:
+    """Values of a (region, group) table for ``agents`` (default: every agent)."""
     s = ctx.state
-    group = s.group[agents]
+    group = s.group if agents is None else s.group[agents]
     if (table == table[0]).all():  # one set of rules: by group alone
         return table[0][group]
-    return table[s.region[agents], group]
-
-
-def region_group_lookup(ctx: Context, table: np.ndarray) -> tuple[np.ndarray, ...]:
-    """A (region, group) table as a per-agent lookup for ``philox.happens``: ``(by group,
-    group)`` when every region has the same row, else ``(table, region, group)``; the
-    same values as the per-agent array, without making it."""
-    s = ctx.state
-    if (table == table[0]).all():
-        return np.ascontiguousarray(table[0]), s.group
-    return np.ascontiguousarray(table), s.region, s.group
+    return table[s.region if agents is None else s.region[agents], group]
 
 
 def _as_float32(p: np.ndarray | float) -> np.ndarray | float:
@@ -219,9 +210,8 @@ def step(ctx: Context, today: Today) -> None:
         rate = np.stack([sc.surveillance.online.false_flag_rate * np.array(
             [1.0, sc.surveillance.online.rel_false_flag_group_1], np.float32)
             for sc in ctx.rules.regions])
-        wrong = philox.happens(ctx.streams.key("sensors.online.false_flag"), t, n, 1.0,
-                               times=region_group_lookup(ctx, rate),
-                               among=today.benign_post & scanned)
+        wrong = happens("sensors.online.false_flag", by_region_group(ctx, rate),
+                        today.benign_post & scanned)
         flags.add(np.flatnonzero(wrong), "online", "political", False)
 
     captured = None
