@@ -127,10 +127,15 @@ def test_failure_while_writing_leaves_no_folder(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+#: Agents of the runs interrupted 4 s after their start: about 15 s a run (5*10^4 took 3-4 s
+#: with the interpreter's start and sometimes finished before the signal came).
+INTERRUPTED_SIZE = 400_000
+
+
 def test_interrupted_run_leaves_no_run_folder(tmp_path):
     out = tmp_path / "r"
     proc = subprocess.Popen([sys.executable, "-m", "panoptisim", "run", "--set",
-                             "population.size=50000", "--out", str(out), "--quiet",
+                             f"population.size={INTERRUPTED_SIZE}", "--out", str(out), "--quiet",
                              "--no-report"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(4)
@@ -143,7 +148,7 @@ def test_interrupted_run_leaves_no_run_folder(tmp_path):
 def test_killed_run_leaves_nothing_under_the_final_name(tmp_path):
     out = tmp_path / "r"
     proc = subprocess.Popen([sys.executable, "-m", "panoptisim", "run", "--set",
-                             "population.size=50000", "--out", str(out), "--quiet",
+                             f"population.size={INTERRUPTED_SIZE}", "--out", str(out), "--quiet",
                              "--no-report"])
     time.sleep(4)
     os.kill(proc.pid, signal.SIGKILL)

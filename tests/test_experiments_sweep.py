@@ -162,9 +162,16 @@ def test_a_finished_sweep_is_not_overwritten_and_resume_checks_the_file(finished
 
 
 # ---------------------------------------------------------------------- faults
+#: Days of the interrupted sweeps' runs: long enough (about 0.4 s a run) that the signal sent
+#: once two runs have finished arrives well before the other seven can (20 days took 0.04 s
+#: a run, and a sweep sometimes finished first).
+INTERRUPTED_STEPS = 200
+
+
 def _start_and_interrupt(tmp_path, sig, name):
     """Start a 9-run sweep, let a few runs finish, then deliver ``sig``."""
-    path = write_sweep(tmp_path, FPIR, name=name, replicates=3)
+    path = write_sweep(tmp_path, FPIR, name=name, replicates=3,
+                       settings={"run.steps": INTERRUPTED_STEPS})
     out = tmp_path / "out"
     proc = start(command("sweep", path, "--out", out, "--jobs", "2", "--quiet"),
                  log=tmp_path / "driver.log")
@@ -215,7 +222,8 @@ def test_kill_9_of_the_driver_then_resume_runs_only_what_is_missing(tmp_path):
     fpir = pd.read_parquet(out / "points.parquet").set_index("point").loc[
         row.point, "surveillance.cameras.fpir"]
     direct = panoptisim.run("baseline", seed=int(row.seed), overrides={
-        "population.size": 500, "run.steps": 20, "surveillance.cameras.fpir": fpir})
+        "population.size": 500, "run.steps": INTERRUPTED_STEPS,
+        "surveillance.cameras.fpir": fpir})
     assert_same_summary(json.loads((out / "runs" / row.run_id / "summary.json").read_text()),
                         json.loads(json.dumps(direct.summary)))
 
