@@ -69,3 +69,44 @@ def test_network_snapshots_use_the_support_memory_of_the_expression_stage():
         np.testing.assert_array_equal(snap.expressed_recently,
                                       (ti >= 0) & (ti >= 15 - memory))
         assert snap.expressed_recently.sum() > 0
+
+
+def test_a_swallowed_ctrl_c_stops_the_run_at_the_next_day(monkeypatch):
+    """A KeyboardInterrupt raised inside a C library's callback (numba caching a kernel) is
+    lost; the latch the command's Ctrl-C handler sets stops the day loop before the next
+    day instead of letting the run finish."""
+    import pytest
+
+    from panoptisim import errors
+    sc = load_scenario("baseline", {"population.size": 300, "run.steps": 6}, seed=1)
+    days = engine.iter_days(sc)
+    assert next(days).t == 0
+    monkeypatch.setattr(errors, "_interrupt_requested", type(errors._interrupt_requested)())
+    errors._interrupt_requested.set()
+    with pytest.raises(KeyboardInterrupt):
+        next(days)
+
+
+def test_run_command_handles_ctrl_c_while_it_runs_and_restores_the_handler():
+    """The command's handler raises KeyboardInterrupt and sets the latch; it is the
+    previous handler again afterwards, with the latch clear."""
+    import signal
+
+    import click
+    import pytest
+
+    from panoptisim import errors
+    seen = {}
+
+    @click.command()
+    def interrupted():
+        seen["handler"] = signal.getsignal(signal.SIGINT)
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        seen["latched"] = errors._interrupt_requested.is_set()
+
+    before = signal.getsignal(signal.SIGINT)
+    errors.run_command(interrupted, [], "interrupted")  # returns: the command succeeded
+    assert seen == {"handler": errors._on_interrupt, "latched": True}
+    assert signal.getsignal(signal.SIGINT) is before
+    assert not errors._interrupt_requested.is_set()

@@ -36,6 +36,7 @@ from panoptisim import (
     allocator,
     behavior,
     cores,
+    errors,
     opinion,
     perception,
     policy,
@@ -185,6 +186,8 @@ def iter_days(scenario: Scenario, arms: tuple[str, ...] | None = None,
             build = time.perf_counter() - t0
             recorders = [Recorder(steps, len(scenario.population.regions)) for _ in arms]
             for t in range(steps):
+                # a Ctrl-C a library swallowed (numba compiling a kernel) stops the run here
+                errors.raise_if_interrupted()
                 if pool is not None:  # control arm in the second thread, treated in this one
                     other = pool.submit(_step_day, contexts[1], recorders[1], t)
                     clocks = [_step_day(contexts[0], recorders[0], t), other.result()]
