@@ -82,14 +82,17 @@ def draw_society(scenario: Scenario, streams: Streams) -> State:
                           by_region("scoring.score_min"), by_region("scoring.score_max"))
     watchlisted = streams.generator("population.watchlist").random(n) < \
         by_region("surveillance.cameras.p_watchlisted")
-    return State.allocate(
+    family = graph.within(household)  # per CSR entry: a tie within one household
+    state = State.allocate(
         n, region=region, urban=urban, group=group, income_base=income, income_quintile=quintile,
         latent_dissent=latent_dissent, dissenter=latent_dissent >= 0.5,
         expression_threshold=threshold.astype(np.float32), has_loan=has_loan,
         payment_offset=payment_offset, score_start=score_start, graph=graph,
         household=household, active_degree=graph.active_degree(),
-        family_degree=kernels.row_counts(graph.indptr,
-                                         graph.within(household)).astype(np.float32),
+        family_degree=kernels.row_counts(graph.indptr, family).astype(np.float32),
         watchlisted=watchlisted,
     )
+    family.flags.writeable = False
+    state.derived()["family"] = family  # the arms' family mask (Context.family): found once
+    return state
 
