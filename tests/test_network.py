@@ -307,6 +307,7 @@ def _small_world_numpy(n, mean_degree, p_rewire, rng, block=None, p_cross_block=
                        sociability=None):
     """The small world as numpy expressions (shifted copies of the agents, a draw array
     per step): the reference the compiled lattice and the chunked draws must reproduce."""
+    from panoptisim.network.generators import rewire_far_ends
     if sociability is not None:
         s = np.asarray(sociability, dtype=np.float64)
         probe = rng.integers(0, n, size=(2, 20_000))
@@ -330,17 +331,8 @@ def _small_world_numpy(n, mean_degree, p_rewire, rng, block=None, p_cross_block=
         us.append(src)
         vs.append((src + offset) % n)
     u, v = np.concatenate(us), np.concatenate(vs)
-    rewire = rng.random(len(u)) < p_rewire
-    k = int(rewire.sum())
-    if block is None:
-        v[rewire] = rng.integers(0, n, size=k)
-    else:
-        counts = np.bincount(block)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        src_block = block[u[rewire]]
-        local = starts[src_block] + (rng.random(k) * counts[src_block]).astype(np.int64)
-        anywhere = rng.integers(0, n, size=k)
-        v[rewire] = np.where(rng.random(k) < p_cross_block, anywhere, local)
+    # the far ends' moves are the generator's (unchanged); the draws deciding them are not
+    rewire_far_ends(u, v, rng.random(len(u)) < p_rewire, rng, n, block, p_cross_block)
     return u, v
 
 

@@ -81,19 +81,26 @@ def make_small_world(n: int, mean_degree: float, p_rewire: float, rng: np.random
     extra = np.flatnonzero(rng.random(n) < frac) if frac > 0 else np.empty(0, np.int64)
     from panoptisim import kernels  # numba loads on first use, not at import
     u, v = kernels.ring_lattice(n, whole, extra)
-    rewire = uniform_below(rng, len(u), p_rewire)
+    rewire_far_ends(u, v, uniform_below(rng, len(u), p_rewire), rng, n, block, p_cross_block)
+    return u, v
+
+
+def rewire_far_ends(u: np.ndarray, v: np.ndarray, rewire: np.ndarray, rng: np.random.Generator,
+                    n: int, block: np.ndarray | None, p_cross_block: float) -> None:
+    """Move the far end ``v`` of the ties ``rewire`` (bool per tie), in place, to a random
+    agent: of any block with probability ``p_cross_block``, else of the source's block
+    (``block`` sorted; anywhere when there is none)."""
     k = int(np.count_nonzero(rewire))
     if block is None:
         v[rewire] = rng.integers(0, n, size=k)
-    else:
-        block = np.asarray(block)
-        counts = np.bincount(block)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        src_block = block[u[rewire]]
-        local = starts[src_block] + (rng.random(k) * counts[src_block]).astype(np.int64)
-        anywhere = rng.integers(0, n, size=k)
-        v[rewire] = np.where(rng.random(k) < p_cross_block, anywhere, local)
-    return u, v
+        return
+    block = np.asarray(block)
+    counts = np.bincount(block)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    src_block = block[u[rewire]]
+    local = starts[src_block] + (rng.random(k) * counts[src_block]).astype(np.int64)
+    anywhere = rng.integers(0, n, size=k)
+    v[rewire] = np.where(rng.random(k) < p_cross_block, anywhere, local)
 
 
 #: Draws per chunk of ``uniform_below`` (8 MiB of float64).
