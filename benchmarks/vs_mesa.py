@@ -161,9 +161,17 @@ class PyInputs:
     rows: tuple[tuple[tuple[int, int, int], ...], ...]  # per agent: (j, entry i->j, entry j->i)
 
 
+def reverse_index(g: Graph) -> np.ndarray:
+    """The CSR position of each entry's reverse (uint32), for the sides whose layout stores
+    it (the Mesa agents' rows, the fused kernel); built untimed, as the draws are converted.
+    panoptisim's graph stores no such index (4 bytes an entry) and finds a reverse by binary
+    search (``Graph.reverse``)."""
+    return g.reverse(np.arange(len(g.indices))).astype(np.uint32)
+
+
 def to_python(inp: Inputs) -> PyInputs:
     g = inp.graph
-    indptr, indices, rev = g.indptr.tolist(), g.indices.tolist(), g.rev.tolist()
+    indptr, indices, rev = g.indptr.tolist(), g.indices.tolist(), reverse_index(g).tolist()
     rows = tuple(tuple((indices[e], e, rev[e]) for e in range(indptr[i], indptr[i + 1]))
                  for i in range(g.n))
     out = PyInputs(
@@ -180,7 +188,7 @@ def to_python(inp: Inputs) -> PyInputs:
 def run_panoptisim(inp: Inputs, steps: int) -> tuple[Counts, float]:
     """Counts per step (expressed, flagged, new sanctions, ties cut) and the stepping time."""
     g0 = inp.graph
-    g = Graph(g0.indptr, g0.indices, g0.rev, g0.active.copy())
+    g = Graph(g0.indptr, g0.indices, g0.active.copy())
     n = g.n
     score, risk = inp.score.copy(), np.zeros(n)
     ti = np.full(n, -1, np.int32)
@@ -203,10 +211,10 @@ def run_panoptisim(inp: Inputs, steps: int) -> tuple[Counts, float]:
         new = (days == 0) & (score < THRESHOLD)
         days[new] = DURATION
         sanctioned = np.flatnonzero(days > 0)
-        cand = kernels.live_entries_into(g.indptr, g.rev, g.active, sanctioned)
+        cand = kernels.live_entries_into(g.indptr, g.indices, g.active, sanctioned)
         cut = g.cut(cand[inp.u_cut[t][cand] < P_CUT])
         if len(cut):
-            ends = np.concatenate([g.indices[cut], g.indices[g.rev[cut]]])
+            ends = np.concatenate([g.indices[cut], g.sources_of(cut)])
             degree = degree - np.bincount(ends, minlength=n).astype(np.float32)
         risk = risk + LR * (ANCHOR + flagged - risk)
         counts.append((int(expressed.sum()), int(flagged.sum()), int(new.sum()), len(cut)))
@@ -292,19 +300,20 @@ def run_fused(inp: Inputs, steps: int) -> tuple[Counts, float]:
     score, risk = inp.score.copy(), np.zeros(n)
     ti = np.full(n, -1, np.int32)
     days = np.zeros(n, np.int32)
-    degree = Graph(g.indptr, g.indices, g.rev, active).active_degree()
+    degree = Graph(g.indptr, g.indices, active).active_degree()
+    rev = reverse_index(g)
     recent, marked = np.zeros(n, bool), np.zeros(n, bool)
     n_recent, n_marked = np.zeros(n, np.int32), np.zeros(n, np.int32)
     buf = np.empty(n, np.int64)
     # the draws converted to this side's form, untimed as every side's are: each cut draw
     # (of the entry pointing at the sanctioned end) stored at its reverse, the entry of the
     # sanctioned agent's own row, so the pass over that row reads them in order
-    u_cut = [u[g.rev] for u in inp.u_cut[:steps]]
+    u_cut = [u[rev] for u in inp.u_cut[:steps]]
     counts = []
     gc.collect()
     t0 = time.perf_counter()
     for t in range(steps):
-        counts.append(_fused_step(t, g.indptr, g.indices, g.rev, active, inp.dissent,
+        counts.append(_fused_step(t, g.indptr, g.indices, rev, active, inp.dissent,
                                   inp.threshold, score, risk, ti, days, degree, recent,
                                   n_recent, marked, n_marked, inp.chance[t], inp.logit_u[t],
                                   inp.u_flag[t], u_cut[t], buf))

@@ -62,3 +62,26 @@ def test_the_build_releases_what_it_freed(monkeypatch):
     sc = load_scenario("baseline", {"population.size": 300})
     build_society(sc, Streams(sc.run.seed))
     assert calls == [1]
+
+
+def resident_bytes() -> int:
+    """Resident memory of this process (bytes), from /proc/self/statm."""
+    import os
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux mappings only")
+def test_mapped_zeros_take_memory_only_for_the_pages_written():
+    words = 64 * 2**20 // 8  # 64 MiB
+    before = resident_bytes()
+    a = allocator.mapped_zeros(words, np.float64)
+    assert a.shape == (words,) and a.dtype == np.float64 and a.flags.writeable
+    assert not a.any()  # zeroed; reading maps the shared zero page, nothing resident
+    assert resident_bytes() - before < 8 * 2**20
+    a[: words // 2] = 1.0  # half written: half resident
+    grown = resident_bytes() - before
+    assert 24 * 2**20 < grown < 48 * 2**20
+    assert a.sum() == words // 2
+    b = allocator.mapped_zeros((5, 3), np.int32)  # any shape
+    assert b.shape == (5, 3) and not b.any()

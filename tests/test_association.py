@@ -37,13 +37,22 @@ def expected_charge(ctx, events: np.ndarray, w: float, rel: float) -> np.ndarray
 
 
 # ------------------------------------------------------------- association points
-def test_family_mask_is_the_household_and_degrees_match_the_graph():
+def family_mask(ctx) -> np.ndarray:
+    """Per CSR entry: a family tie, as the context tells it."""
+    return ctx.is_family(np.arange(len(ctx.state.graph.indices)))
+
+
+def test_family_ties_are_the_household_and_degrees_match_the_graph():
     ctx = make_ctx(n=N)
     s, g = ctx.state, ctx.state.graph
-    np.testing.assert_array_equal(ctx.family, s.household[g.sources] == s.household[g.indices])
-    assert 0 < ctx.family.mean() < 0.5
+    family = family_mask(ctx)
+    np.testing.assert_array_equal(family, s.household[g.sources] == s.household[g.indices])
+    np.testing.assert_array_equal(family, g.within(s.household))
+    assert 0 < family.mean() < 0.5
     np.testing.assert_array_equal(s.family_degree,
-                                  np.bincount(g.sources[ctx.family], minlength=s.n))
+                                  np.bincount(g.sources[family], minlength=s.n))
+    picked = np.random.default_rng(2).choice(len(family), 200)  # any entries, rows given
+    np.testing.assert_array_equal(ctx.is_family(picked, g.sources[picked]), family[picked])
 
 
 @pytest.mark.parametrize("w, rel", [(3.0, 2.5), (7.0, 0.5)])
@@ -187,8 +196,9 @@ def costly_ctx(overrides=None, n=N, t=0, share=0.1, events=3.0, seed=5):
 def test_cut_probability_rises_with_cost_and_spares_family():
     ctx, _ = costly_ctx()
     sc = ctx.scenario.social
-    entries = np.arange(len(ctx.family))
-    fam, fr = entries[ctx.family][:1], entries[~ctx.family][:1]
+    family = family_mask(ctx)
+    entries = np.arange(len(family))
+    fam, fr = entries[family][:1], entries[~family][:1]
     costs = np.linspace(0, 300, 31)
     for e in (fam, fr):
         p = np.array([social.p_cut(ctx, e, np.array([c]))[0] for c in costs])
@@ -207,9 +217,10 @@ def test_ties_cut_follow_the_logit_choice(events):
     # brute force per live entry into a costly agent
     holder, target = g.sources, g.indices
     into = np.isin(target, costly) & (before > 0)
-    kin = np.where(ctx.family, rel, 1.0)
+    family = family_mask(ctx)
+    kin = np.where(family, rel, 1.0)
     cost = 2.0 * kin * events / sc.dur_association_memory * sc.dur_association_horizon
-    value = np.where(ctx.family, sc.value_family, sc.value_friend)
+    value = np.where(family, sc.value_family, sc.value_friend)
     p = sc.p_cut_max / (1 + np.exp(-(cost - value) / sc.scale_tie_choice))
     today = Today(0)
     social.cut_ties(ctx, today)
@@ -219,14 +230,14 @@ def test_ties_cut_follow_the_logit_choice(events):
     u, v = live_edges_before(g, before)
     e_uv, e_vu = entry_of(g, u, v), entry_of(g, v, u)
     q = 1 - (1 - np.where(into[e_uv], p[e_uv], 0)) * (1 - np.where(into[e_vu], p[e_vu], 0))
-    fam_tie = ctx.family[e_uv]
+    fam_tie = family[e_uv]
     cut_tie = g.active[e_uv] == 0
     assert_bernoulli_sum(cut_tie[fam_tie].sum(), q[fam_tie], "family ties cut")
     assert_bernoulli_sum(cut_tie[~fam_tie].sum(), q[~fam_tie], "friend ties cut")
     assert today.ties_cut == cut_tie.sum() > 0
     np.testing.assert_array_equal(s.active_degree, g.active_degree())
     np.testing.assert_array_equal(s.family_degree,
-                                  np.bincount(g.sources[ctx.family & (g.active > 0)],
+                                  np.bincount(g.sources[family & (g.active > 0)],
                                               minlength=s.n))
 
 
@@ -252,8 +263,8 @@ def test_friends_go_before_family():
     before = g.active.copy()
     social.cut_ties(ctx, Today(0))
     lost = (before > 0) & (g.active == 0) & into
-    share_friend = lost[into & ~ctx.family].mean()
-    share_family = lost[into & ctx.family].mean()
+    share_friend = lost[into & ~family_mask(ctx)].mean()
+    share_family = lost[into & family_mask(ctx)].mean()
     assert share_friend > 3 * share_family and share_friend > 0.05
 
 
@@ -277,9 +288,9 @@ def test_graph_restore_undoes_cut():
     g = ctx.state.graph
     entries = np.random.default_rng(0).choice(len(g.indices), 200, replace=False)
     cut = g.cut(entries)
-    assert len(cut) > 0 and (g.active[cut] == 0).all() and (g.active[g.rev[cut]] == 0).all()
+    assert len(cut) > 0 and (g.active[cut] == 0).all() and (g.active[g.reverse(cut)] == 0).all()
     np.testing.assert_array_equal(np.sort(g.cut_ties), np.sort(cut))
-    back = g.restore(g.rev[cut[:50]])  # either direction restores the tie
+    back = g.restore(g.reverse(cut[:50]))  # either direction restores the tie
     np.testing.assert_array_equal(back, np.sort(cut[:50]))
     np.testing.assert_array_equal(np.sort(g.cut_ties), np.sort(cut[50:]))
     assert len(g.restore(cut[:50])) == 0  # live ties are not restored twice
@@ -307,7 +318,7 @@ def test_ties_return_after_the_cost_ends_never_while_it_lasts():
     assert len(g.cut_ties) == n_cut - today.ties_restored
     np.testing.assert_array_equal(s.active_degree, g.active_degree())
     np.testing.assert_array_equal(s.family_degree,
-                                  np.bincount(g.sources[ctx.family & (g.active > 0)],
+                                  np.bincount(g.sources[family_mask(ctx) & (g.active > 0)],
                                               minlength=s.n))
     for t in range(memory + 2, memory + 80):
         social.restore_ties(ctx, Today(t))
@@ -332,12 +343,13 @@ def test_dissenter_tie_loss_by_kind():
     ctx = make_ctx(n=N)
     s, g = ctx.state, ctx.state.graph
     d = s.dissenter
-    fam_d = ctx.family & d[g.sources]
-    friend_d = ~ctx.family & d[g.sources]
+    family = family_mask(ctx)
+    fam_d = family & d[g.sources]
+    friend_d = ~family & d[g.sources]
     cut_f = g.cut(np.flatnonzero(fam_d)[::3])
     cut_r = g.cut(np.flatnonzero(friend_d)[::2])
     s.active_degree = g.active_degree()
-    s.family_degree = np.bincount(g.sources[ctx.family & (g.active > 0)],
+    s.family_degree = np.bincount(g.sources[family & (g.active > 0)],
                                   minlength=s.n).astype(np.float32)
     by = {m.name: m for m in metrics.METRICS}
     lost_f = (fam_d & (g.active == 0)).sum() / fam_d.sum()

@@ -122,7 +122,7 @@ def test_measured_bytes_by_component_count_the_shared_graph_and_fixed_arrays_onc
     one = measured(states[:1], 0)
     both = measured(states, 123)
     g = states[0].graph
-    csr = g.indptr.nbytes + g.indices.nbytes + g.rev.nbytes
+    csr = g.indptr.nbytes + g.indices.nbytes
     assert both["interpreter"] == 123
     assert both["graph"] == csr + sum(s.graph.active.nbytes + s.graph.cut_ties.nbytes
                                       for s in states)

@@ -71,14 +71,36 @@ def test_csr_is_symmetric_sorted_and_loop_free():
         assert (np.diff(row) > 0).all()
 
 
-def test_rev_is_an_involution_pointing_back_to_the_source():
+def test_reverse_is_an_involution_pointing_back_to_the_source():
     g = random_graph()
     e = np.arange(len(g.indices))
-    np.testing.assert_array_equal(g.rev[g.rev], e)
-    np.testing.assert_array_equal(g.indices[g.rev], g.sources)
-    np.testing.assert_array_equal(g.sources[g.rev], g.indices)
-    assert (g.rev != e).all()
-    assert g.rev.dtype == np.uint32  # 4 bytes an entry (BENCHMARKS.md, memory)
+    rev = g.reverse(e)
+    np.testing.assert_array_equal(rev[rev], e)
+    np.testing.assert_array_equal(g.indices[rev], g.sources)
+    np.testing.assert_array_equal(g.sources[rev], g.indices)
+    assert (rev != e).all()
+    picked = rng(3).choice(len(e), 300)  # any subset, in any order, repeats allowed
+    np.testing.assert_array_equal(g.reverse(picked), rev[picked])
+    np.testing.assert_array_equal(g.sources_of(picked), g.sources[picked])
+
+
+def test_reverse_finds_the_reverse_across_empty_rows():
+    from panoptisim.network.graph import from_edges
+    g = from_edges(7, np.array([1, 1, 4, 6]), np.array([4, 6, 6, 4]))  # 0, 2, 3, 5 alone
+    e = np.arange(len(g.indices))
+    rev = g.reverse(e)
+    np.testing.assert_array_equal(g.indices[rev], g.sources)
+    np.testing.assert_array_equal(g.sources_of(e), g.sources)
+
+
+def test_live_entries_into_lists_the_live_ties_pointing_at_the_targets():
+    from panoptisim import kernels
+    g = random_graph()
+    g.cut(rng(4).choice(len(g.indices), 300, replace=False))
+    targets = rng(6).choice(g.n, 40, replace=False)
+    want = np.flatnonzero(np.isin(g.indices, targets) & (g.active > 0))
+    np.testing.assert_array_equal(
+        kernels.live_entries_into(g.indptr, g.indices, g.active, targets), want)
 
 
 def test_cut_zeroes_both_directions_and_returns_each_tie_once():
@@ -86,15 +108,15 @@ def test_cut_zeroes_both_directions_and_returns_each_tie_once():
     r = rng(5)
     picked = r.choice(len(g.indices), 400, replace=False)
     # ask for some ties twice: once in each direction and once repeated
-    entries = np.concatenate([picked, g.rev[picked[:100]], picked[:50]])
+    entries = np.concatenate([picked, g.reverse(picked[:100]), picked[:50]])
     ties = {frozenset((int(a), int(b))) for a, b in zip(g.sources[picked], g.indices[picked])}
     before = g.active_degree().copy()
     cut = g.cut(entries)
     assert len(cut) == len(ties)
     assert len(np.unique(cut)) == len(cut)
-    assert (cut < g.rev[cut]).all()  # the lower of its two positions
+    assert (cut < g.reverse(cut)).all()  # the lower of its two positions
     assert {frozenset((int(a), int(b))) for a, b in zip(g.sources[cut], g.indices[cut])} == ties
-    assert (g.active[entries] == 0).all() and (g.active[g.rev[entries]] == 0).all()
+    assert (g.active[entries] == 0).all() and (g.active[g.reverse(entries)] == 0).all()
     assert int((g.active == 0).sum()) == 2 * len(ties)
     lost = np.bincount(np.concatenate([g.sources[cut], g.indices[cut]]), minlength=g.n)
     np.testing.assert_array_equal(before - g.active_degree(), lost)

@@ -99,6 +99,38 @@ def test_copy_for_the_other_arm_is_independent_and_keeps_dtypes():
     assert c.derived() is s.derived()
 
 
+def test_the_copy_allocates_arrays_still_at_zero_instead_of_copying_them(monkeypatch):
+    """An array still at zero is allocated zeroed in a mapping of its own (its pages become
+    resident only where the arm writes); any other array, a negative zero included, is
+    copied bit for bit."""
+    import mmap
+    from dataclasses import fields
+
+    from panoptisim import state
+    from panoptisim.state import State
+
+    def mapped(a: np.ndarray) -> bool:
+        base = a
+        while isinstance(base, np.ndarray):
+            base = base.base
+        return isinstance(getattr(base, "obj", base), mmap.mmap)
+
+    monkeypatch.setattr(state, "MAPPED_MIN_BYTES", 1)  # as if every array were large
+    s = _society()
+    s.points_false[7] = -0.0  # zero by value, not by bits: must be copied
+    c = s.copy()
+    zeroed = {f.name for f in fields(State) if isinstance(getattr(c, f.name), np.ndarray)
+              and f.name not in State.fixed_fields() and mapped(getattr(c, f.name))}
+    assert {"points_true", "points_political", "sanction_days_left", "ties_to_marked",
+            "n_flags_counting", "ever_sanctioned"} <= zeroed
+    assert "points_false" not in zeroed and np.signbit(c.points_false[7])
+    for name in zeroed:
+        assert not getattr(s, name).view(np.uint8).any(), name
+        assert not getattr(c, name).any() and getattr(c, name).flags.writeable, name
+    for name in ("score", "ti_voiced", "latent_dissent", "active_degree"):
+        assert name not in zeroed and np.array_equal(getattr(c, name), getattr(s, name))
+
+
 def test_fixed_fields_are_the_attributes_no_stage_writes_and_refuse_a_write():
     import pytest
 
@@ -126,9 +158,8 @@ def test_the_arms_share_the_fixed_fields_and_the_context_built_from_them_all_run
     treated, control = last.contexts
     for name in treated.state.fixed_fields():
         assert getattr(treated.state, name) is getattr(control.state, name), name
-    for name in ("ties_at_build", "family", "subgroups", "group_members"):
+    for name in ("ties_at_build", "subgroups", "group_members"):
         assert getattr(treated, name) is getattr(control, name), name
-    assert not treated.family.flags.writeable
     assert not treated.ties_at_build.inverse.flags.writeable
 
 

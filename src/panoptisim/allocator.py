@@ -21,7 +21,10 @@ build; the days then grow the heap only to what they use.
 from __future__ import annotations
 
 import ctypes
+import mmap
 import sys
+
+import numpy as np
 
 #: mallopt parameters (glibc malloc.h).
 M_TRIM_THRESHOLD = -1
@@ -64,3 +67,20 @@ def release_free_memory() -> bool:
         return False
     trim.argtypes = [ctypes.c_size_t]
     return bool(trim(0))
+
+
+def mapped_zeros(shape: int | tuple[int, ...], dtype: np.dtype | type) -> np.ndarray:
+    """A zeroed array in an anonymous private mapping of its own: a page becomes resident
+    only when it is first written (``MAP_NORESERVE``: unwritten pages are not reserved
+    either; reads of them map the kernel's shared zero page), and the whole mapping goes
+    back to the system when the array and its views are gone. Used for what a run may
+    never write in full: the spare capacity of a log, the counters and sums an arm without
+    a regime never touches (``State.allocate``). Where ``mmap`` has no such flags
+    (Windows), an ordinary ``np.zeros``."""
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape))
+    if not hasattr(mmap, "MAP_PRIVATE"):
+        return np.zeros(shape, dtype)
+    flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_NORESERVE", 0)
+    buffer = mmap.mmap(-1, max(count, 1) * dtype.itemsize, flags=flags)
+    return np.frombuffer(buffer, dtype, count=count).reshape(shape)

@@ -75,9 +75,6 @@ class Context:
     #: Each agent's ties at build (built once, for the tie-loss metrics).
     ties_at_build: TiesAtBuild | None = None
 
-    #: Per CSR entry: a family tie (both ends in one household), else a friend (built once).
-    family: np.ndarray | None = None
-
     #: Per-agent buffers (float64 zeros, bool False) for sums per agent, made at first use.
     _sum_buffers: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
@@ -89,6 +86,17 @@ class Context:
         first = plan.periods[0]
         return cls(first.national, make_arm(arm, Rules(first.regions, state.region)),
                    streams, state, plan)
+
+    def is_family(self, entries: np.ndarray, sources: np.ndarray | None = None
+                  ) -> np.ndarray:
+        """Whether each CSR entry in ``entries`` is a family tie (both ends in one
+        household), else a friend's, compared at its ends (``sources``: the entries' rows,
+        if known) instead of a mask of a byte an entry: the stages ask it of the few
+        entries they touch a day."""
+        g, household = self.state.graph, self.state.household
+        if sources is None:
+            sources = g.sources_of(entries)
+        return household[sources] == household[g.indices[entries]]
 
     def sum_buffers(self) -> tuple[np.ndarray, np.ndarray]:
         """This arm's per-agent buffers (float64 zeros, bool False) for sums per agent
@@ -107,9 +115,6 @@ class Context:
         built = self.state.derived()  # shared with the other arm: the first one computes
         if self.ties_at_build is None:
             self.ties_at_build = _once(built, "ties_at_build", lambda: TiesAtBuild.of(self.state))
-        if self.family is None:
-            self.family = _once(built, "family",
-                                lambda: self.state.graph.within(self.state.household))
         if not self.median_income:
             self.median_income = _once(built, "median_income",
                                        lambda: float(np.median(self.state.income_base)))

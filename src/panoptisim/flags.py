@@ -4,17 +4,19 @@ A flag is one adverse record against one agent: which sensor produced it, what i
 whether it is true (the agent did it) or false (sensor error or malicious report), how many
 points it cost, and how it ended (still counting, reversed on appeal, expired by sunset).
 Logs are column arrays that double their capacity when full: appending a day's flags is
-O(flags), amortised. Each column lives in its own anonymous memory mapping (``_mapped``),
-so its spare capacity is address space only, never resident, and a grown column's old
-mapping goes back to the system whole instead of leaving a hole in the heap.
+O(flags), amortised. Each column lives in its own anonymous memory mapping
+(``allocator.mapped_zeros``), so its spare capacity is address space only, never resident,
+and a grown column's old mapping goes back to the system whole instead of leaving a hole in
+the heap.
 """
 
 from __future__ import annotations
 
-import mmap
 from collections import defaultdict
 
 import numpy as np
+
+from panoptisim.allocator import mapped_zeros
 
 #: How a flag ended: still counting, reversed on appeal, expired by sunset, or ended with the
 #: regime that raised it (abolished by the timeline).
@@ -22,25 +24,12 @@ ACTIVE, REVERSED, EXPIRED, ABOLISHED = 0, 1, 2, 3
 
 
 #: Factor by which a log's capacity grows when full. The spare capacity is not resident
-#: (``_mapped``): doubling costs address space only and copies each row about once over a
-#: run; while a column is copied its old and new rows are resident together, one column at
-#: a time.
+#: (``allocator.mapped_zeros``): doubling costs address space only and copies each row about
+#: once over a run; while a column is copied its old and new rows are resident together, one
+#: column at a time.
 GROWTH = 2.0
 #: Rows of a new log's columns.
 FIRST_ROWS = 1024
-
-
-def _mapped(rows: int, dtype: np.dtype) -> np.ndarray:
-    """An array of ``rows`` elements in an anonymous private mapping of its own: its pages
-    become resident when first written (``MAP_NORESERVE``: the untouched capacity is not
-    reserved either) and all return to the system when the array and its views are gone.
-    Where there is no ``mmap`` with those flags (Windows), an ordinary array."""
-    dtype = np.dtype(dtype)
-    if not hasattr(mmap, "MAP_PRIVATE"):
-        return np.empty(rows, dtype)
-    flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_NORESERVE", 0)
-    buffer = mmap.mmap(-1, max(rows, 1) * dtype.itemsize, flags=flags)
-    return np.frombuffer(buffer, dtype, count=rows)
 
 
 class _Columns:
@@ -50,7 +39,7 @@ class _Columns:
 
     def __init__(self) -> None:
         self.size = 0
-        self._cols = {k: _mapped(FIRST_ROWS, d) for k, d in self.dtypes.items()}
+        self._cols = {k: mapped_zeros(FIRST_ROWS, d) for k, d in self.dtypes.items()}
 
     def __getattr__(self, name: str) -> np.ndarray:
         cols = self.__dict__.get("_cols")
@@ -69,7 +58,7 @@ class _Columns:
         if need > cap:
             new_cap = max(need, int(GROWTH * cap))
             for name, arr in self._cols.items():  # one column at a time: old and new rows
-                grown = _mapped(new_cap, arr.dtype)
+                grown = mapped_zeros(new_cap, arr.dtype)
                 grown[: self.size] = arr[: self.size]
                 self._cols[name] = grown
                 del arr  # its mapping is unmapped here unless a caller still holds a view
@@ -82,7 +71,7 @@ class _Columns:
     @property
     def nbytes(self) -> int:
         """Bytes of the rows in use: what the columns keep resident (their spare capacity is
-        address space only, ``_mapped``)."""
+        address space only, ``allocator.mapped_zeros``)."""
         return sum(arr.dtype.itemsize * self.size for arr in self._cols.values())
 
     def column(self, name: str) -> np.ndarray:

@@ -10,8 +10,8 @@ entries (n x mean degree) or in agent-days (the flag log), so the peak resident 
   the CSR arrays alive together; see population.build_society), per CSR entry;
 - steady: per agent and arm, the State arrays an arm writes and the day's event arrays and
   temporaries; per agent, the fixed State arrays the arms share and what the context
-  derives from them; per CSR entry, ``indices`` (int32), ``rev`` (uint32) and one uint8
-  ``active`` mask per arm;
+  derives from them; per CSR entry, ``indices`` (int32) and one uint8 ``active`` mask per
+  arm;
 - logs: the growable flag, association and sanction logs (their rows in use) and the flags
   pending their end, per agent-day of a scoring arm.
 
@@ -53,15 +53,15 @@ STATE_BYTES_PER_AGENT_ARM = 192.0
 #: (1,219 and 3,166 MiB: 1,021 B a further agent, of which graph 201 and logs 350); the
 #: State arrays are 340 B of an agent's two arms (``measured``).
 SHARED_BYTES_PER_AGENT = 86.0
-#: Graph per CSR entry shared by the arms (indices int32 + rev uint32) ...
-GRAPH_BYTES_PER_ENTRY = 8.0
+#: Graph per CSR entry shared by the arms (indices int32) ...
+GRAPH_BYTES_PER_ENTRY = 4.0
 #: ... and per arm (its uint8 live-tie mask).
 MASK_BYTES_PER_ENTRY_ARM = 1.0
 #: indptr (int64) per agent.
 INDPTR_BYTES_PER_AGENT = 8.0
 #: Flag, association and sanction logs per agent-day of an arm that scores: the rows in use
-#: (their spare capacity is not resident, ``flags._mapped``) and the flags pending their
-#: end.
+#: (their spare capacity is not resident, ``allocator.mapped_zeros``) and the flags pending
+#: their end.
 LOG_BYTES_PER_AGENT_DAY = 0.96
 
 
@@ -131,7 +131,7 @@ def measured(states: list, interpreter: int) -> dict[str, int]:
                 parts["logs"] += value.nbytes
             elif isinstance(value, Graph):
                 parts["graph"] += value.active.nbytes + value.cut_ties.nbytes
-                for arr in (value.indptr, value.indices, value.rev):
+                for arr in (value.indptr, value.indices):
                     if id(arr) not in shared:  # the CSR arrays are shared by the arms
                         shared.add(id(arr))
                         parts["graph"] += arr.nbytes

@@ -99,8 +99,8 @@ def neighbour_sum(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
     terms it skips are ``data x 0 = +0.0``, which leave a sum of non-negative terms
     unchanged. The result is bit-identical to the pull (row) form, in
     O(non-zeros x degree) instead of O(edges). The term of entry (i, j) is read from the
-    entry (j, i) itself: ties are undirected, so ``data[e] == data[rev[e]]`` (Graph.cut
-    clears both directions). Otherwise the row-parallel pull form.
+    entry (j, i) itself: ties are undirected, so the entries (i, j) and (j, i) hold the
+    same value (Graph.cut clears both directions). Otherwise the row-parallel pull form.
     Returns None for inputs the kernels do not cover (the caller uses scipy)."""
     if x.ndim != 1 or data.dtype not in MASK_DTYPES or x.dtype not in (np.float32, np.float64):
         return None
@@ -133,7 +133,7 @@ SHORT_ROW = 64
 @nb.njit(cache=True, nogil=True)
 def _csr_from_pairs(n, u, v):
     """Sorted, de-duplicated symmetric CSR (indptr, indices) of the pairs (u, v) and (v, u),
-    self-loops dropped; plus ``rev``, the position of each entry's reverse."""
+    self-loops dropped."""
     count = np.zeros(n + 1, np.int64)
     m = len(u)
     for k in range(m):
@@ -180,27 +180,48 @@ def _csr_from_pairs(n, u, v):
                 w += 1
                 prev = j
         indptr[i + 1] = w
-    indices = buf[:w].copy()
-    # Rows are sorted by target: walking sources in increasing order visits, in each row j,
-    # the entries (j, i) in increasing i, i.e. in CSR order.
-    rev = np.empty(w, np.uint32)  # 4 bytes an entry: the caller bounds entries by 2^32
-    cursor = indptr[:n].copy()
-    for i in range(n):
-        for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
-            j = indices[e]
-            rev[e] = cursor[j]
-            cursor[j] += 1
-    return indptr, indices, rev
+    return indptr, buf[:w].copy()
 
 
-def csr_from_pairs(n: int, u: np.ndarray, v: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(indptr int64, indices int32, rev uint32) of the simple undirected graph on the
-    pairs (at most 2^32 - 1 CSR entries: two per pair)."""
-    if 2 * len(u) >= 2**32:
-        raise ValueError(f"graphs are limited to 2**31 - 1 ties, {len(u)} pairs given")
+def csr_from_pairs(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(indptr int64, indices int32) of the simple undirected graph on the pairs: each row
+    sorted by target, without duplicates or self-loops."""
     return _csr_from_pairs(np.int64(n), np.ascontiguousarray(u, np.int64),
                            np.ascontiguousarray(v, np.int64))
+
+
+@nb.njit(cache=True, nogil=True)
+def _position(indices, lo, hi, target):
+    """Position of ``target`` in the sorted ``indices[lo:hi]`` (binary search; present)."""
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        if indices[mid] <= target:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@nb.njit(cache=True, nogil=True)
+def _reverse_entries(indptr, indices, entries):
+    out = np.empty(len(entries), np.int64)
+    n = len(indptr) - 1
+    for k in range(len(entries)):
+        e = entries[k]
+        i = _position(indptr, 0, n + 1, e)  # the row holding entry e
+        j = indices[e]
+        out[k] = _position(indices, indptr[j], indptr[j + 1], i)
+    return out
+
+
+def reverse_entries(indptr: np.ndarray, indices: np.ndarray, entries: np.ndarray
+                    ) -> np.ndarray:
+    """CSR position of the reverse (j, i) of each entry (i, j) in ``entries`` (int64): two
+    binary searches an entry (its row in ``indptr``, then ``i`` in row ``j``, whose targets
+    are sorted), instead of a stored reverse index of 4 bytes an entry. Ties are cut a few
+    thousand a day, so the searches cost less than the index's memory (at 10^7 agents about
+    740 MiB: BENCHMARKS.md, memory)."""
+    return _reverse_entries(indptr, indices, np.ascontiguousarray(entries, np.int64))
 
 
 @nb.njit(cache=True, nogil=True)
@@ -286,30 +307,30 @@ def row_counts(indptr: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 @nb.njit(cache=True, nogil=True)
-def _entries_into(indptr, rev, active, targets):
+def _entries_into(indptr, indices, active, targets):
     total = 0
     for j in targets:
         for e in range(indptr[j], indptr[j + 1]):
-            if active[rev[e]] > 0:
+            if active[e] > 0:  # both directions of a tie are cut together (Graph.cut)
                 total += 1
     out = np.empty(total, np.int64)
     w = 0
     for j in targets:
         for e in range(indptr[j], indptr[j + 1]):
-            r = rev[e]
-            if active[r] > 0:
-                out[w] = r
+            if active[e] > 0:
+                i = indices[e]
+                out[w] = _position(indices, indptr[i], indptr[i + 1], j)
                 w += 1
     out.sort()
     return out
 
 
-def live_entries_into(indptr: np.ndarray, rev: np.ndarray, active: np.ndarray,
+def live_entries_into(indptr: np.ndarray, indices: np.ndarray, active: np.ndarray,
                       targets: np.ndarray) -> np.ndarray:
     """CSR positions (ascending) of the live entries whose target is in ``targets``:
     equal to ``np.flatnonzero(mask[indices] & (active > 0))`` for the mask of ``targets``,
     in O(degree of the targets) instead of O(edges)."""
-    return _entries_into(indptr, rev, active, np.ascontiguousarray(targets, np.int64))
+    return _entries_into(indptr, indices, active, np.ascontiguousarray(targets, np.int64))
 
 
 @nb.njit(cache=True, nogil=True)
@@ -733,12 +754,13 @@ def warm_up() -> float:
     """Compile (or load from cache) every kernel; returns the seconds it took."""
     import time
     t0 = time.perf_counter()
-    indptr, indices, rev = csr_from_pairs(3, np.array([0, 1]), np.array([1, 2]))
+    indptr, indices = csr_from_pairs(3, np.array([0, 1]), np.array([1, 2]))
     active = np.ones(len(indices), np.uint8)  # the graph's live-tie mask
     for x in (np.ones(3, np.float32), np.ones(3, np.float64)):
         _csr_matvec_par(indptr, indices, active, x)
         _csr_matvec_seq(indptr, indices, active, x)
-    live_entries_into(indptr, rev, active, np.array([1]))
+    live_entries_into(indptr, indices, active, np.array([1]))
+    reverse_entries(indptr, indices, np.array([0, 1]))
     pick_in_random_order(indptr, np.array([1]), np.array([1]), np.array([0.5, 0.2]))
     keep_fit(np.array([0, 1]), np.array([1, 2]), np.ones(3), 0, np.array([0.2, 0.9]), 0)
     ring_lattice(3, 1, np.array([0]))

@@ -92,7 +92,5 @@ def draw_society(scenario: Scenario, streams: Streams) -> State:
         family_degree=kernels.row_counts(graph.indptr, family).astype(np.float32),
         watchlisted=watchlisted,
     )
-    family.flags.writeable = False
-    state.derived()["family"] = family  # the arms' family mask (Context.family): found once
     return state
 

@@ -232,7 +232,7 @@ def charge_association(ctx: Context, t: int, agents: np.ndarray, events: np.ndar
     held_by = s.graph.indices[entries]  # the other end pays (family is symmetric)
     weight = at(w, held_by)
     rel = at(ctx.rules.of("scoring.rel_network_family"), held_by)
-    points = events[which] * weight * np.where(ctx.family[entries], rel, 1.0)
+    points = events[which] * weight * np.where(ctx.is_family(entries, agents[which]), rel, 1.0)
     charged, points = PerAgentSums(held_by, ctx.sum_buffers()).total(points)  # by agent
     charged, points = charged[points > 0], points[points > 0]
     if len(charged) == 0:

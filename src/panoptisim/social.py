@@ -42,7 +42,7 @@ def tie_cost(ctx: Context, entries: np.ndarray, rate: np.ndarray) -> np.ndarray:
     rel = ctx.rules.of("scoring.rel_network_family")
     if isinstance(rel, np.ndarray):
         rel = rel[holder]
-    rel = np.where(ctx.family[entries], rel, 1.0)
+    rel = np.where(ctx.is_family(entries), rel, 1.0)
     return w * rel * rate * ctx.scenario.social.dur_association_horizon
 
 
@@ -56,7 +56,7 @@ def logit_choice(ctx: Context, cost: np.ndarray | float, value: np.ndarray | flo
 def p_cut(ctx: Context, entries: np.ndarray, cost: np.ndarray) -> np.ndarray:
     """Daily probability of cutting each tie: a logit in its cost minus its value."""
     sc = ctx.scenario.social
-    value = np.where(ctx.family[entries], sc.value_family, sc.value_friend)
+    value = np.where(ctx.is_family(entries), sc.value_family, sc.value_friend)
     return logit_choice(ctx, cost, value)
 
 
@@ -116,10 +116,11 @@ def change_degrees(ctx: Context, ties: np.ndarray, sign: float) -> np.ndarray:
     marked agents (``tiecounts``) in step with ties just cut (``sign`` -1) or restored (+1),
     given by CSR entry; returns the agents at both ends (int64)."""
     s, g = ctx.state, ctx.state.graph
-    ends = np.concatenate([g.indices[ties], g.indices[g.rev[ties]]])
+    sources = g.sources_of(ties)
+    ends = np.concatenate([g.indices[ties], sources])
+    family = ctx.is_family(ties, sources)
     # at the tie ends only (the same sums as a bincount over every agent, without the pass)
-    for degree, at_ends in ((s.active_degree, ends),
-                            (s.family_degree, ends[np.tile(ctx.family[ties], 2)])):
+    for degree, at_ends in ((s.active_degree, ends), (s.family_degree, ends[np.tile(family, 2)])):
         agents, ties_each = np.unique(at_ends, return_counts=True)
         degree[agents] += sign * ties_each.astype(np.float32)
     for counted, count in s.tie_counts():
@@ -132,7 +133,7 @@ def cost_ended(ctx: Context, ties: np.ndarray, t: int) -> np.ndarray:
     each end, its regime scores no association or the other end has been quiet for the
     memory window."""
     s, g = ctx.state, ctx.state.graph
-    a, b = g.indices[g.rev[ties]], g.indices[ties]
+    a, b = g.sources_of(ties), g.indices[ties]
     w = ctx.arm.per_agent("w_network")
     off_a = (w[a] if isinstance(w, np.ndarray) else np.full(len(ties), w)) <= 0
     off_b = (w[b] if isinstance(w, np.ndarray) else np.full(len(ties), w)) <= 0

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from panoptisim.allocator import mapped_zeros
 from panoptisim.flags import AssociationLog, FlagLog, SanctionLog
 from panoptisim.network import Graph
 from panoptisim.scenario.schema import FEEDS
@@ -37,6 +38,18 @@ GROUPS = ("group_0", "group_1")
 #: Reporting subgroups: settlements, demographic groups, income quintiles.
 SUBGROUP_KEYS = tuple(list(SETTLEMENTS) + list(GROUPS)
                       + [f"income_q{q}" for q in range(1, 6)])
+
+
+#: Arrays of at least this many bytes start zeroed in a mapping of their own
+#: (``allocator.mapped_zeros``): their pages become resident only when written.
+MAPPED_MIN_BYTES = 1 << 20
+
+
+def _zeros(shape: int | tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A zeroed array; a large one takes memory only for the pages written to it."""
+    if int(np.prod(shape)) * np.dtype(dtype).itemsize < MAPPED_MIN_BYTES:
+        return np.zeros(shape, dtype)
+    return mapped_zeros(shape, dtype)
 
 
 class Init:
@@ -228,7 +241,7 @@ class State:
             elif meta["init"] is EMPTY:
                 values[f.name] = meta["dtype"]()
             elif not isinstance(meta["init"], CopyOf):
-                values[f.name] = np.zeros(_shape(meta, n), meta["dtype"])
+                values[f.name] = _zeros(_shape(meta, n), meta["dtype"])
                 if meta["init"]:
                     values[f.name].fill(meta["init"])
         for f in fields(cls):  # copies last: of fields given or allocated above
@@ -283,9 +296,12 @@ class State:
             if f.metadata["fixed"]:
                 kw[f.name] = v
             elif isinstance(v, np.ndarray):
-                kw[f.name] = v.copy()
+                # an array still at zero is allocated zeroed, not copied: its pages become
+                # resident only where this arm writes (``_zeros``); an arm without a regime
+                # never writes its sums, counters and sanctions
+                kw[f.name] = v.copy() if v.view(np.uint8).any() else _zeros(v.shape, v.dtype)
             elif isinstance(v, Graph):
-                kw[f.name] = Graph(v.indptr, v.indices, v.rev, v.active.copy(),
+                kw[f.name] = Graph(v.indptr, v.indices, v.active.copy(),
                                    v.cut_ties.copy())
             else:
                 kw[f.name] = f.metadata["dtype"]()

@@ -41,7 +41,7 @@ def ties_changed(graph: Graph, counted: np.ndarray, count: np.ndarray, ties: np.
                  sign: int) -> None:
     """Keep ``count`` in step with ties (CSR entries, one per tie) just cut (``sign`` -1) or
     restored (+1): each end gains or loses the other end if it is counted."""
-    a, b = graph.indices[graph.rev[ties]], graph.indices[ties]
+    a, b = graph.sources_of(ties), graph.indices[ties]
     np.add.at(count, a, np.int32(sign) * counted[b])
     np.add.at(count, b, np.int32(sign) * counted[a])
 

@@ -12,16 +12,16 @@ import scipy.sparse as sp
 class Graph:
     """An undirected graph stored as a symmetric CSR adjacency.
 
-    ``indptr`` (n+1,) and ``indices`` (2E,) list each agent's neighbours; ``rev[e]`` is the
-    position of the reverse of entry ``e``; ``active`` (2E,) uint8 is 1 for a live tie and
-    0 for a cut one (it doubles as the sparse matrix's data: one byte an entry and arm).
+    ``indptr`` (n+1,) and ``indices`` (2E,) list each agent's neighbours, each row sorted
+    by target (so the reverse of an entry is found by binary search: ``reverse``);
+    ``active`` (2E,) uint8 is 1 for a live tie and 0 for a cut one (it doubles as the
+    sparse matrix's data: one byte an entry and arm).
     ``cut_ties`` lists the ties cut now (the lower CSR position of each, in the order they
     were cut), so that cut ties are found without a pass over every entry.
     """
 
     indptr: np.ndarray
     indices: np.ndarray
-    rev: np.ndarray
     active: np.ndarray = field(repr=False)
     cut_ties: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
     _matrix: sp.csr_matrix = field(init=False, repr=False)
@@ -47,6 +47,16 @@ class Graph:
     def sources(self) -> np.ndarray:
         """Row (source agent) of each CSR entry."""
         return np.repeat(np.arange(self.n, dtype=self.indices.dtype), np.diff(self.indptr))
+
+    def reverse(self, entries: np.ndarray) -> np.ndarray:
+        """CSR position of the reverse (j, i) of each entry (i, j) in ``entries`` (int64)."""
+        from panoptisim import kernels  # numba loads on first use, not at import
+        return kernels.reverse_entries(self.indptr, self.indices, entries)
+
+    def sources_of(self, entries: np.ndarray) -> np.ndarray:
+        """Row (source agent) of each CSR entry in ``entries`` (int64): one binary search an
+        entry, instead of ``sources`` for every entry."""
+        return np.searchsorted(self.indptr, entries, side="right") - 1
 
     def within(self, group: np.ndarray) -> np.ndarray:
         """Mask of the CSR entries whose two ends share ``group`` (per agent), e.g. the
@@ -76,15 +86,22 @@ class Graph:
         # uint8, which would overflow at 256)
         return self._matrix @ np.asarray(values, np.result_type(np.float32, values))
 
+    def _ties(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ties at CSR positions ``entries`` (either direction, repeats allowed), once
+        each: their lower CSR positions (ascending) and the upper ones."""
+        reverse = self.reverse(entries)
+        lower, first = np.unique(np.minimum(entries, reverse), return_index=True)
+        return lower, np.maximum(entries, reverse)[first]
+
     def cut(self, entries: np.ndarray) -> np.ndarray:
         """Cut the ties at CSR positions ``entries`` (both directions).
 
         Returns one CSR position per tie newly cut (the lower of its two positions).
         """
         entries = entries[self.active[entries] > 0]
-        entries = np.unique(np.minimum(entries, self.rev[entries]))
-        self.active[entries] = 0.0
-        self.active[self.rev[entries]] = 0.0
+        entries, reverse = self._ties(entries)
+        self.active[entries] = 0
+        self.active[reverse] = 0
         if len(entries):  # O(cut ties), no sort
             self.cut_ties = np.concatenate([self.cut_ties, entries.astype(np.int64)])
         return entries
@@ -96,9 +113,9 @@ class Graph:
         Returns one CSR position per tie newly restored (the lower of its two positions).
         """
         entries = entries[self.active[entries] == 0]
-        entries = np.unique(np.minimum(entries, self.rev[entries]))
-        self.active[entries] = 1.0
-        self.active[self.rev[entries]] = 1.0
+        entries, reverse = self._ties(entries)
+        self.active[entries] = 1
+        self.active[reverse] = 1
         if len(entries):  # O(cut ties), no sort
             self.cut_ties = self.cut_ties[self.active[self.cut_ties] == 0]
         return entries
@@ -112,8 +129,8 @@ def from_edges(n: int, u: np.ndarray, v: np.ndarray) -> Graph:
     if n > np.iinfo(np.int32).max:
         raise ValueError(f"graphs are limited to 2**31-1 nodes, n = {n}")
     # A counting sort by source, a sort within each row and a neighbour compare
-    # (compiled: O(E) plus the small per-row sorts); rev by one pass over the rows.
+    # (compiled: O(E) plus the small per-row sorts).
     from panoptisim import kernels  # numba loads on first use, not at import
-    indptr, indices, rev = kernels.csr_from_pairs(n, u, v)
+    indptr, indices = kernels.csr_from_pairs(n, u, v)
     active = np.ones(len(indices), dtype=np.uint8)
-    return Graph(indptr=indptr, indices=indices, rev=rev, active=active)
+    return Graph(indptr=indptr, indices=indices, active=active)
