@@ -16,6 +16,9 @@ who take the decision today, so both arms see the same random numbers agent by a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from scipy.special import expit, ndtr
 
@@ -78,12 +81,14 @@ def discounted_days(days: np.ndarray | float, horizon: float) -> np.ndarray | fl
     return horizon * -np.expm1(-np.asarray(days, np.float64) / horizon)
 
 
-def sanction_values(ctx: Context) -> list[np.ndarray | float]:
+def sanction_values(ctx: Context, rule: Callable[[str], Any] | None = None
+                    ) -> list[np.ndarray | float]:
     """What each sanction (``SANCTIONS`` order) costs the agent who gets it, in days of its
     income, discounted over ``behavior.dur_discount_horizon``: its daily cost (trips and
     visa applications blocked, posts throttled, public shaming, the income cut) times the
-    discounted length of the sanction."""
-    b, rule = ctx.scenario.behavior, ctx.rules.of
+    discounted length of the sanction. ``rule`` reads a rule (default ``ctx.rules.of``: per
+    agent; ``expression`` passes one that reads it per region)."""
+    b, rule = ctx.scenario.behavior, ctx.rules.of if rule is None else rule
     daily = {
         "travel_ban": b.p_trip * b.value_trip,
         "internet_throttled": (1.0 - rule("sanctions.rel_post_throttled"))
@@ -191,7 +196,18 @@ def expression_utility(latent_dissent: np.ndarray | float, support: np.ndarray |
 def expression_probability(ctx: Context, agents: np.ndarray, support: np.ndarray
                            ) -> np.ndarray:
     """Probability that agents ``agents`` (given a chance to post) express their dissenting
-    view; ``support`` is every agent's."""
+    view; ``support`` (float32) is every agent's: the logistic function (float64) of
+    ``expression_utility`` with ``effective_certainty`` and ``expected_consequence``,
+    computed for all of them in one compiled pass (``panoptisim.expression``), bit for bit
+    what those functions give (:func:`expression_probability_reference`)."""
+    from panoptisim import expression  # numba loads on first use, not at import
+    return expression.probability(ctx, agents, support)
+
+
+def expression_probability_reference(ctx: Context, agents: np.ndarray, support: np.ndarray
+                                     ) -> np.ndarray:
+    """:func:`expression_probability` as the chain of numpy arrays of the functions above:
+    the readable reference of the compiled pass (tests/test_expression.py)."""
     s, b = ctx.state, ctx.scenario.behavior
     sup = support[agents]
     certainty = effective_certainty(s.perceived_risk[agents], sup, b.rel_safety_in_numbers)
@@ -237,8 +253,10 @@ def step(ctx: Context, today: Today) -> None:
                                      times=post_factor)
     chance = np.flatnonzero(today.political_chance)
     today.expressed = np.zeros(n, bool)
-    today.expressed[chance] = streams.uniform_at("behavior.expression", t, chance) < \
-        expression_probability(ctx, chance, today.support)
+    # expressed where the draw of behavior.expression is under expression_probability: one
+    # compiled pass over the agents with a chance, the draws made inside it
+    from panoptisim import expression
+    expression.probability(ctx, chance, today.support, today.expressed, t)
     s.ti_expressed[today.expressed] = t
     voiced = np.flatnonzero(today.expressed)  # visible unless the censor deletes it (sensors)
     today.voiced_before = s.ti_voiced[voiced]

@@ -793,7 +793,8 @@ def warm_up() -> float:
     count_down(np.ones((5, 3), np.int32))
     due_sanctions(np.ones(3, np.int32), np.ones(3), np.ones(3), np.zeros(3, np.int8), [1.0],
                   [True], np.ones((5, 3), np.int32), np.ones(3), np.full((5, 1), 2.0))
-    from panoptisim import beliefs, reductions
+    from panoptisim import beliefs, expression, reductions
     reductions.warm_up()
     beliefs.warm_up()
+    expression.warm_up()
     return time.perf_counter() - t0

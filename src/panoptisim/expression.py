@@ -1,0 +1,204 @@
+"""Expression of dissent in one compiled pass over the agents who have a chance to speak.
+
+The rule is ``behavior``'s (Kuran 1995's preference falsification as a logit choice,
+McFadden 1974; the expected cost is the perceived certainty times the consequence a flag
+would bring, Becker 1968; Nagin 2013): for each agent with a chance, the penalty it
+expects (``behavior.perceived_penalty``), the chance that it tips its score under each
+sanction's threshold and the fast track's (``behavior.crossing_chance``), the consequence
+in days of income (``behavior.expected_consequence``), the certainty lowered by safety in
+numbers (``behavior.effective_certainty``), the utility (``behavior.expression_utility``),
+its logistic function and the draw. ``behavior`` keeps those functions as the readable
+reference; this pass computes the same floating-point operations in the same order and
+dtypes (float32 where the numpy chain is float32, float64 where it is float64), so its
+results are bit-identical to them (tests/test_expression.py), without the ~40 arrays of
+temporaries of the chain.
+
+scipy's own ``ndtr`` and ``expit`` (double) are called inside the pass through
+``scipy.special.cython_special``: each is registered with LLVM under a symbol name of its
+own at import (``llvmlite.binding.add_symbol``) and called as a ``types.ExternalFunction``
+by that name, so compiled code refers to the symbol, not to an address: the kernel is
+cached on disk like the others and every process links it to its own scipy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba as nb
+import numpy as np
+from llvmlite import binding as _llvm
+from numba.extending import get_cython_function_address
+
+from panoptisim.context import Context
+from panoptisim.philox import uniform_of
+from panoptisim.state import SANCTIONS
+
+_CYTHON_SPECIAL = "scipy.special.cython_special"
+# cython_special's fused cpdef functions take a trailing ``int __pyx_skip_dispatch``; the
+# double versions are ndtr's fuse 1 (fuse 0 is complex) and expit's fuse 0 (1 is float)
+_llvm.add_symbol("panoptisim_scipy_ndtr",
+                 get_cython_function_address(_CYTHON_SPECIAL, "__pyx_fuse_1ndtr"))
+_llvm.add_symbol("panoptisim_scipy_expit",
+                 get_cython_function_address(_CYTHON_SPECIAL, "__pyx_fuse_0expit"))
+_SIG = nb.types.float64(nb.types.float64, nb.types.int32)
+#: scipy.special.ndtr and scipy.special.expit on one double (the same C functions).
+ndtr = nb.types.ExternalFunction("panoptisim_scipy_ndtr", _SIG)
+expit = nb.types.ExternalFunction("panoptisim_scipy_expit", _SIG)
+
+#: Columns of the rule table (one row per region): the five sanctions' thresholds
+#: (``SANCTIONS`` order, points), the fast track's, the sanctions' values (days of income),
+#: whether the region sanctions (1.0 or 0.0), the published penalty (points; NaN: learnt).
+THRESHOLD, FAST, VALUE, SANCTIONING, PUBLISHED = 0, 5, 6, 11, 12
+COLUMNS = 13
+
+
+@nb.njit(cache=True, nogil=True)
+def _penalty_signs(agents, table, region, regional, learnt):
+    """Whether every agent's expected penalty is <= 0, and whether some agent's is."""
+    every, some = True, False
+    for j in range(len(agents)):
+        i = agents[j]
+        r = region[i] if regional else 0
+        penalty = table[r, PUBLISHED]
+        if not np.isfinite(penalty):
+            penalty = np.float64(learnt[i])
+        every &= penalty <= 0.0
+        some |= penalty <= 0.0
+    return every, some
+
+
+@nb.njit(cache=True, nogil=True)
+def _express(agents, support, risk, dissent, threshold, score, learnt, table, region,
+             regional, marked, degree, switches, f32, f64, key, expressed):
+    # switches: cost (some penalty > 0), sanction terms, salience, zero where penalty <= 0
+    # f32: intercept, beta_dissent, beta_support, beta_cost, safety in numbers, salience
+    # f64: value_flag, sigma, value_fast_track_day, discount horizon
+    cost, sanctions, salient, nil_unless_positive = switches
+    intercept, beta_dissent, beta_support, beta_cost, safety, salience = f32
+    value_flag, sigma, fast_day, horizon = f64
+    one, half = np.float32(1.0), np.float32(0.5)
+    decide = len(expressed) > 0
+    p = np.empty(len(agents), np.float64)
+    for j in range(len(agents)):
+        i = agents[j]
+        consequence = 0.0
+        if cost:  # behavior.expected_consequence, in days of income
+            r = region[i] if regional else 0
+            penalty = table[r, PUBLISHED]
+            if not np.isfinite(penalty):
+                penalty = np.float64(learnt[i])
+            total = value_flag
+            if sanctions:
+                s = score[i]
+                step = penalty / sigma
+                for k in range(5):  # crossing_chance x value x sanctioning, SANCTIONS order
+                    z = (table[r, THRESHOLD + k] - s) / sigma
+                    total += (ndtr(z + step, 0) - ndtr(z, 0)) * table[r, VALUE + k] \
+                        * table[r, SANCTIONING]
+                z = (table[r, FAST] - s) / sigma
+                total += (ndtr(z + step, 0) - ndtr(z, 0)) * fast_day * horizon \
+                    * table[r, SANCTIONING]
+            if salient:  # float32 share of ties on a public list, as numpy has it
+                share = np.float32(marked[i]) / max(degree[i], one)
+                total *= np.float64(one + salience * share)
+            if nil_unless_positive and not penalty > 0.0:
+                total = 0.0
+            consequence = total
+        sup = support[i]
+        certainty = risk[i] * (one - safety * sup)  # float32
+        utility = intercept + beta_dissent * (dissent[i] - half)  # float32
+        utility = utility + beta_support * (sup - threshold[i])
+        p[j] = expit(np.float64(utility) - np.float64(beta_cost * certainty) * consequence, 0)
+        if decide:
+            expressed[i] = uniform_of(key[0], key[1], key[2], i) < p[j]
+    return p
+
+
+def _by_region(ctx: Context, key: str) -> Any:
+    """Rule ``key`` as ``ctx.rules.of`` has it but by region: the value itself when all
+    regions agree, else an array over regions (``ctx.rules.of`` is it indexed by each
+    agent's region)."""
+    rules = ctx.rules
+    return rules.table(key)[0] if rules.uniform(key) else np.asarray(rules.table(key))
+
+
+def rule_table(ctx: Context) -> tuple[np.ndarray, bool]:
+    """The rules the consequence reads, one row per region (``COLUMNS``, float64), and
+    whether they differ by region (else one row, read for every agent). The values are
+    those ``behavior.expected_consequence`` reads per agent, computed once per region."""
+    from panoptisim.behavior import sanction_values
+    rows = len(ctx.rules.regions)
+    columns: list[Any] = [_by_region(ctx, f"sanctions.threshold_{kind}") for kind in SANCTIONS]
+    columns.append(_by_region(ctx, "sanctions.threshold_fast_track"))
+    columns += sanction_values(ctx, lambda key: _by_region(ctx, key))
+    arm = ctx.arm
+    columns.append(np.asarray(arm.region_values("sanctions"), np.float64))
+    columns.append(np.asarray(arm.region_values("published_political_penalty"), np.float64))
+    table = np.empty((rows, COLUMNS), np.float64)
+    for c, column in enumerate(columns):
+        table[:, c] = column
+    # bit for bit (a NaN or a signed zero in one region differs like any other value)
+    regional = bool((table.view(np.uint64) != table[:1].view(np.uint64)).any())
+    return (table if regional else np.ascontiguousarray(table[:1])), regional
+
+
+def probability(ctx: Context, agents: np.ndarray, support: np.ndarray,
+                expressed: np.ndarray | None = None, day: int = 0) -> np.ndarray:
+    """Probability (float64) that agents ``agents`` express their dissenting view, as
+    ``behavior.expression_probability``; with ``expressed`` (bool, (n,)), also whether each
+    does on ``day``: its draw of ``behavior.expression`` is under the probability
+    (``expressed[agents]`` written in place). ``support`` (float32) is every agent's."""
+    from panoptisim import tiecounts
+    s, b, arm = ctx.state, ctx.scenario.behavior, ctx.arm
+    agents = np.asarray(agents, np.int64)
+    if len(agents) == 0:
+        return np.zeros(0, np.float64)
+    arrays = (support, s.perceived_risk, s.latent_dissent, s.expression_threshold)
+    if any(a.dtype != np.float32 for a in arrays):
+        raise TypeError("expression: support, perceived_risk, latent_dissent and "
+                        "expression_threshold must be float32 (the State's dtypes)")
+    table, regional = rule_table(ctx)
+    region = np.ascontiguousarray(ctx.rules.region_of) if regional else np.zeros(1, np.int8)
+    published = table[0, PUBLISHED]
+    if not regional and np.isfinite(published):  # one published penalty for everyone
+        every = some = bool(published <= 0.0)
+    else:
+        every, some = _penalty_signs(agents, table, region, regional, s.perceived_penalty)
+    cost = not every
+    sanctioning = arm.per_agent("sanctions")
+    sanctions = bool(np.any(sanctioning))
+    salient = False
+    marked, degree = s.ties_to_marked, s.active_degree
+    if cost and b.rel_consequence_salience > 0:  # counted where expected_consequence does
+        check = "marked agents" if ctx.scenario.run.check_tie_counts else None
+        marked = tiecounts.follow(s.graph, s.marked_counted, s.ties_to_marked, s.marked(),
+                                  check)
+        salient = bool(s.marked_counted.any())
+    f32 = tuple(np.float32(x) for x in (b.intercept, b.beta_dissent, b.beta_support,
+                                        b.beta_cost, b.rel_safety_in_numbers,
+                                        b.rel_consequence_salience))
+    f64 = tuple(np.float64(x) for x in (b.value_flag, b.score_uncertainty,
+                                        b.value_fast_track_day, b.dur_discount_horizon))
+    if expressed is None:
+        expressed, key = np.zeros(0, np.bool_), (np.uint32(0), np.uint32(0), np.uint32(0))
+    else:
+        k0, k1 = ctx.streams.key("behavior.expression")
+        key = (np.uint32(k0), np.uint32(k1), np.uint32(day & 0xFFFFFFFF))
+    return _express(agents, support, s.perceived_risk, s.latent_dissent,
+                    s.expression_threshold, s.score, s.perceived_penalty, table, region,
+                    regional, marked, degree, (cost, sanctions, salient, some and cost),
+                    f32, f64, key, expressed)
+
+
+def warm_up() -> None:
+    """Compile (or load from cache) the pass, with and without the decision."""
+    agents = np.array([0, 2], np.int64)
+    ones32 = np.ones(3, np.float32)
+    table = np.zeros((1, COLUMNS))
+    region = np.zeros(1, np.int8)
+    _penalty_signs(agents, table, region, False, ones32)
+    key = (np.uint32(1), np.uint32(2), np.uint32(3))
+    for expressed in (np.zeros(0, np.bool_), np.zeros(3, np.bool_)):
+        _express(agents, ones32, ones32, ones32, ones32, np.ones(3), ones32, table, region,
+                 False, np.ones(3, np.int32), ones32, (True, True, True, True),
+                 (np.float32(1.0),) * 6, (1.0,) * 4, key, expressed)
