@@ -240,3 +240,127 @@ def test_climate_in_one_pass_is_the_float32_numpy_expression():
     got = kernels.climate(spoke, degree, share)
     assert got.dtype == np.float32 and np.array_equal(got, want)
     assert got.max() == 1.0 and (got[degree == 0] == 0).all()
+
+
+# ---------------------------------------------------------------- the compiled pass
+def bits(x):
+    """The float64 values' bit patterns (NaN and signed zeros compared exactly)."""
+    return np.asarray(x, np.float64).view(np.uint64)
+
+
+def unsettled(ctx, seed=3):
+    """Scores spread over every threshold (some exactly on one), random beliefs, learnt
+    penalties some of them nil or negative, and a fifth of the agents on a public list."""
+    s, r = ctx.state, np.random.default_rng(seed)
+    s.score[:] = r.uniform(250.0, 1050.0, s.n)
+    s.score[::97] = ctx.scenario.sanctions.threshold_travel_ban
+    s.score[1::89] = ctx.scenario.sanctions.threshold_fast_track
+    s.perceived_risk[:] = r.random(s.n)
+    s.latent_dissent[:] = r.random(s.n)
+    s.perceived_penalty[:] = r.uniform(-10.0, 80.0, s.n)
+    s.perceived_penalty[::50] = 0.0
+    s.sanction_days_left[sanction_index("shaming"), ::5] = 20
+    support = r.random(s.n).astype(np.float32)
+    agents = np.flatnonzero(r.random(s.n) < 0.4)
+    return agents, support
+
+
+def two_regions(overrides, south):
+    """Agents alternate between the scenario's rules and ``south``'s changes to them
+    (sections -> fields), e.g. other thresholds and published rules."""
+    from panoptisim.regime import make_arm
+    from panoptisim.rules import Rules
+    ctx = make_ctx(overrides, n=N)
+    sc = ctx.scenario
+    other = sc.model_copy(update={
+        section: getattr(sc, section).model_copy(update=fields)
+        for section, fields in south.items()})
+    ctx.arm = make_arm("treated", Rules([sc, other], (np.arange(N) % 2).astype(np.int8)))
+    return ctx
+
+
+SOUTH = {"sanctions": {"threshold_travel_ban": 640.0, "threshold_shaming": 700.0,
+                       "threshold_fast_track": 880.0, "dur_travel_ban": 365,
+                       "rel_income_cut": 0.5},
+         "safeguards": {"transparent": True}, "scoring": {"w_political": 35.0}}
+CASES = {
+    "opaque": lambda: make_ctx(n=N),
+    "published": lambda: make_ctx({"safeguards.transparent": True,
+                                   "scoring.w_political": 50.0}, n=N),
+    "no salience": lambda: make_ctx({"behavior.rel_consequence_salience": 0.0}, n=N),
+    "strong salience": lambda: make_ctx({"behavior.rel_consequence_salience": 3.0}, n=N),
+    "no sanctions": lambda: make_ctx({"sanctions.enabled": False}, n=N),
+    "control": lambda: make_ctx(n=N, arm="control"),
+    "two regions": lambda: two_regions({}, SOUTH),
+    "one region sanctions": lambda: two_regions({"sanctions.enabled": False},
+                                                {"sanctions": {"enabled": True}}),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_compiled_pass_is_the_numpy_chain_bit_for_bit(case):
+    """expression_probability (one compiled pass) equals the chain of numpy arrays of
+    expected_consequence, effective_certainty, expression_utility and expit, bit for bit."""
+    ctx = CASES[case]()
+    agents, support = unsettled(ctx)
+    want = behavior.expression_probability_reference(ctx, agents, support)
+    got = behavior.expression_probability(ctx, agents, support)
+    assert got.dtype == np.float64 and np.array_equal(bits(got), bits(want))
+    assert np.ptp(want) > 0.1  # the inputs matter
+    with_consequence = behavior.expected_consequence(ctx, agents) > \
+        ctx.scenario.behavior.value_flag + 1.0
+    assert with_consequence.any() == (case not in ("control", "no sanctions"))
+
+
+def test_the_two_region_case_reads_the_rules_per_region():
+    """The regional cases run the pass's per-region table, and the regions' consequences
+    differ, so the test above covers that path."""
+    from panoptisim import expression
+    ctx = two_regions({}, SOUTH)
+    table, regional = expression.rule_table(ctx)
+    assert regional and table.shape == (2, expression.COLUMNS)
+    assert np.isnan(table[0, expression.PUBLISHED]) and table[1, expression.PUBLISHED] == 35.0
+    assert not expression.rule_table(make_ctx(n=N))[1]
+
+
+def test_the_pass_draws_the_decision_of_behavior_expression():
+    """With ``expressed``, the pass decides as the draw of behavior.expression compared with
+    the probability (what behavior.step did with the two arrays)."""
+    from panoptisim import expression
+    ctx = make_ctx(n=N)
+    agents, support = unsettled(ctx)
+    p = behavior.expression_probability_reference(ctx, agents, support)
+    want = np.zeros(N, bool)
+    want[agents] = ctx.streams.uniform_at("behavior.expression", 9, agents) < p
+    expressed = np.zeros(N, bool)
+    got = expression.probability(ctx, agents, support, expressed, 9)
+    assert np.array_equal(bits(got), bits(p)) and np.array_equal(expressed, want)
+    assert 0.1 * len(agents) < want.sum() < 0.9 * len(agents)
+
+
+def test_the_pass_is_scipy_ndtr_and_expit():
+    """The functions the pass calls are scipy's, bit for bit, at the extremes too."""
+    import numba as nb
+    from scipy.special import ndtr
+
+    from panoptisim import expression
+
+    @nb.njit
+    def both(x):
+        a, b = np.empty(len(x)), np.empty(len(x))
+        for i in range(len(x)):
+            a[i], b[i] = expression.ndtr(x[i], 0), expression.expit(x[i], 0)
+        return a, b
+
+    r = np.random.default_rng(5)
+    x = np.concatenate([r.normal(0.0, 3.0, 20000), r.normal(0.0, 30.0, 20000),
+                        [np.inf, -np.inf, np.nan, 40.0, -40.0, 0.0, -0.0, 1e-300, 709.0,
+                         -745.0, 1e308, -1e308]])
+    a, b = both(x)
+    assert np.array_equal(bits(a), bits(ndtr(x))) and np.array_equal(bits(b), bits(expit(x)))
+
+
+def test_the_pass_wants_the_states_float32():
+    ctx = make_ctx(n=N)
+    with pytest.raises(TypeError, match="float32"):
+        behavior.expression_probability(ctx, ALL, np.zeros(N))
