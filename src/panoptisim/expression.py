@@ -114,6 +114,16 @@ def _express(agents, support, risk, dissent, threshold, score, learnt, table, re
     return p
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+#: The region index read when the rules are the same everywhere (read-only, as the State's
+#: ``region``: one compiled signature for both).
+_ONE_REGION = _read_only(np.zeros(1, np.int8))
+
+
 def _by_region(ctx: Context, key: str) -> Any:
     """Rule ``key`` as ``ctx.rules.of`` has it but by region: the value itself when all
     regions agree, else an array over regions (``ctx.rules.of`` is it indexed by each
@@ -158,7 +168,7 @@ def probability(ctx: Context, agents: np.ndarray, support: np.ndarray,
         raise TypeError("expression: support, perceived_risk, latent_dissent and "
                         "expression_threshold must be float32 (the State's dtypes)")
     table, regional = rule_table(ctx)
-    region = np.ascontiguousarray(ctx.rules.region_of) if regional else np.zeros(1, np.int8)
+    region = np.ascontiguousarray(ctx.rules.region_of) if regional else _ONE_REGION
     published = table[0, PUBLISHED]
     if not regional and np.isfinite(published):  # one published penalty for everyone
         every = some = bool(published <= 0.0)
@@ -191,14 +201,14 @@ def probability(ctx: Context, agents: np.ndarray, support: np.ndarray,
 
 
 def warm_up() -> None:
-    """Compile (or load from cache) the pass, with and without the decision."""
+    """Compile (or load from cache) the pass with the types a run gives it (the State's
+    ``expression_threshold`` and ``region`` are read-only)."""
     agents = np.array([0, 2], np.int64)
     ones32 = np.ones(3, np.float32)
+    threshold = _read_only(np.ones(3, np.float32))
     table = np.zeros((1, COLUMNS))
-    region = np.zeros(1, np.int8)
-    _penalty_signs(agents, table, region, False, ones32)
-    key = (np.uint32(1), np.uint32(2), np.uint32(3))
-    for expressed in (np.zeros(0, np.bool_), np.zeros(3, np.bool_)):
-        _express(agents, ones32, ones32, ones32, ones32, np.ones(3), ones32, table, region,
-                 False, np.ones(3, np.int32), ones32, (True, True, True, True),
-                 (np.float32(1.0),) * 6, (1.0,) * 4, key, expressed)
+    _penalty_signs(agents, table, _ONE_REGION, False, ones32)
+    _express(agents, ones32, ones32, ones32, threshold, np.ones(3), ones32, table,
+             _ONE_REGION, False, np.ones(3, np.int32), ones32, (True, True, True, True),
+             (np.float32(1.0),) * 6, (1.0,) * 4, (np.uint32(1), np.uint32(2), np.uint32(3)),
+             np.zeros(3, np.bool_))
