@@ -265,17 +265,17 @@ def unsettled(ctx, seed=3):
     return agents, support
 
 
-def two_regions(overrides, south):
+def two_regions(overrides, south, n=N):
     """Agents alternate between the scenario's rules and ``south``'s changes to them
     (sections -> fields), e.g. other thresholds and published rules."""
     from panoptisim.regime import make_arm
     from panoptisim.rules import Rules
-    ctx = make_ctx(overrides, n=N)
+    ctx = make_ctx(overrides, n=n)
     sc = ctx.scenario
     other = sc.model_copy(update={
         section: getattr(sc, section).model_copy(update=fields)
         for section, fields in south.items()})
-    ctx.arm = make_arm("treated", Rules([sc, other], (np.arange(N) % 2).astype(np.int8)))
+    ctx.arm = make_arm("treated", Rules([sc, other], (np.arange(n) % 2).astype(np.int8)))
     return ctx
 
 
@@ -364,3 +364,24 @@ def test_the_pass_wants_the_states_float32():
     ctx = make_ctx(n=N)
     with pytest.raises(TypeError, match="float32"):
         behavior.expression_probability(ctx, ALL, np.zeros(N))
+
+
+@pytest.mark.parametrize("regions", [1, 2])
+def test_the_pass_split_over_threads_gives_the_same_bits(regions, monkeypatch):
+    """Split in chunks over the threads (when a core is spare), each agent's probability
+    and decision are those of the one-thread pass."""
+    from panoptisim import cores, expression
+    n = 12000
+    ctx = make_ctx(n=n) if regions == 1 else two_regions({}, SOUTH, n=n)
+    agents, support = unsettled(ctx)
+    assert len(agents) > 2 * expression.CHUNK  # several chunks
+    calls = []
+    runs = {}
+    for split in (False, True):
+        monkeypatch.setattr(cores, "may_split", lambda split=split: calls.append(split)
+                            or split)
+        expressed = np.zeros(n, bool)
+        runs[split] = expression.probability(ctx, agents, support, expressed, 4), expressed
+    assert calls == [False, True]  # asked, and told to split the second time
+    assert np.array_equal(bits(runs[True][0]), bits(runs[False][0]))
+    assert np.array_equal(runs[True][1], runs[False][1]) and runs[True][1].any()

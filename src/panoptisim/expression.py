@@ -29,6 +29,7 @@ import numpy as np
 from llvmlite import binding as _llvm
 from numba.extending import get_cython_function_address
 
+from panoptisim import cores
 from panoptisim.context import Context
 from panoptisim.philox import uniform_of
 from panoptisim.state import SANCTIONS
@@ -68,9 +69,10 @@ def _penalty_signs(agents, table, region, regional, learnt):
 
 
 @nb.njit(cache=True, nogil=True)
-def _express(agents, support, risk, dissent, threshold, score, learnt, table, region,
+def _express(lo, hi, agents, support, risk, dissent, threshold, score, learnt, table, region,
              regional, marked, degree, switches, f32, f64, key, expressed):
-    # switches: cost (some penalty > 0), sanction terms, salience, zero where penalty <= 0
+    # the probabilities of agents[lo:hi] (and their decisions, given an expressed array)
+    # switches: cost (some penalty > 0), sanction terms, salience, nil where penalty <= 0
     # f32: intercept, beta_dissent, beta_support, beta_cost, safety in numbers, salience
     # f64: value_flag, sigma, value_fast_track_day, discount horizon
     cost, sanctions, salient, nil_unless_positive = switches
@@ -78,32 +80,32 @@ def _express(agents, support, risk, dissent, threshold, score, learnt, table, re
     value_flag, sigma, fast_day, horizon = f64
     one, half = np.float32(1.0), np.float32(0.5)
     decide = len(expressed) > 0
-    p = np.empty(len(agents), np.float64)
-    for j in range(len(agents)):
-        i = agents[j]
+    p = np.empty(hi - lo, np.float64)  # a fresh array: no argument aliases it
+    for j in range(hi - lo):
+        i = agents[lo + j]
         consequence = 0.0
-        if cost:  # behavior.expected_consequence, in days of income
+        if cost:  # behavior.expected_consequence (days of income), the rules in row r
             r = region[i] if regional else 0
             penalty = table[r, PUBLISHED]
             if not np.isfinite(penalty):
                 penalty = np.float64(learnt[i])
-            total = value_flag
-            if sanctions:
-                s = score[i]
-                step = penalty / sigma
-                for k in range(5):  # crossing_chance x value x sanctioning, SANCTIONS order
-                    z = (table[r, THRESHOLD + k] - s) / sigma
-                    total += (ndtr(z + step, 0) - ndtr(z, 0)) * table[r, VALUE + k] \
+            # where the penalty is not positive the sum is replaced by 0: skip its 12 ndtr
+            if not (nil_unless_positive and not penalty > 0.0):
+                total = value_flag
+                if sanctions:
+                    s = score[i]
+                    step = penalty / sigma
+                    for k in range(5):  # crossing_chance x value x sanctioning
+                        z = (table[r, THRESHOLD + k] - s) / sigma
+                        total += (ndtr(z + step, 0) - ndtr(z, 0)) * table[r, VALUE + k] \
+                            * table[r, SANCTIONING]
+                    z = (table[r, FAST] - s) / sigma
+                    total += (ndtr(z + step, 0) - ndtr(z, 0)) * fast_day * horizon \
                         * table[r, SANCTIONING]
-                z = (table[r, FAST] - s) / sigma
-                total += (ndtr(z + step, 0) - ndtr(z, 0)) * fast_day * horizon \
-                    * table[r, SANCTIONING]
-            if salient:  # float32 share of ties on a public list, as numpy has it
-                share = np.float32(marked[i]) / max(degree[i], one)
-                total *= np.float64(one + salience * share)
-            if nil_unless_positive and not penalty > 0.0:
-                total = 0.0
-            consequence = total
+                if salient:  # the float32 share of ties on a public list, as numpy has it
+                    share = np.float32(marked[i]) / max(degree[i], one)
+                    total *= np.float64(one + salience * share)
+                consequence = total
         sup = support[i]
         certainty = risk[i] * (one - safety * sup)  # float32
         utility = intercept + beta_dissent * (dissent[i] - half)  # float32
@@ -111,6 +113,33 @@ def _express(agents, support, risk, dissent, threshold, score, learnt, table, re
         p[j] = expit(np.float64(utility) - np.float64(beta_cost * certainty) * consequence, 0)
         if decide:
             expressed[i] = uniform_of(key[0], key[1], key[2], i) < p[j]
+    return p
+
+
+#: Agents per chunk of the pass split over the threads.
+CHUNK = 1 << 11
+#: An agent of this pass (12 ndtr, ~0.2 us) weighs as much as this many agents of a simple
+#: per-agent pass (``cores.SPLIT_MIN_AGENTS``): the pass splits, when a core is spare, from
+#: 4096 agents with a chance (about 1 ms of work).
+AGENT_WEIGHT = 64
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _express_split(agents, support, risk, dissent, threshold, score, learnt, table, region,
+                   regional, marked, degree, switches, f32, f64, key, expressed):
+    # _express over chunks of CHUNK agents, one thread a chunk: each agent's own arithmetic
+    # and draw, written to its own entries, so the same bits as one thread. The tuples go
+    # into the loop as scalars (numba's parallel loops do not take tuples of scalars)
+    p = np.empty(len(agents), np.float64)
+    w, x, y, z = switches
+    a, b, c, d, e, f = f32
+    g, h, k, m = f64
+    k0, k1, day = key
+    for chunk in nb.prange((len(agents) + CHUNK - 1) // CHUNK):
+        lo, hi = chunk * CHUNK, min(len(agents), (chunk + 1) * CHUNK)
+        p[lo:hi] = _express(lo, hi, agents, support, risk, dissent, threshold, score, learnt,
+                            table, region, regional, marked, degree, (w, x, y, z),
+                            (a, b, c, d, e, f), (g, h, k, m), (k0, k1, day), expressed)
     return p
 
 
@@ -194,10 +223,11 @@ def probability(ctx: Context, agents: np.ndarray, support: np.ndarray,
     else:
         k0, k1 = ctx.streams.key("behavior.expression")
         key = (np.uint32(k0), np.uint32(k1), np.uint32(day & 0xFFFFFFFF))
-    return _express(agents, support, s.perceived_risk, s.latent_dissent,
-                    s.expression_threshold, s.score, s.perceived_penalty, table, region,
-                    regional, marked, degree, (cost, sanctions, salient, some and cost),
-                    f32, f64, key, expressed)
+    args = (agents, support, s.perceived_risk, s.latent_dissent, s.expression_threshold,
+            s.score, s.perceived_penalty, table, region, regional, marked, degree,
+            (cost, sanctions, salient, some and cost), f32, f64, key, expressed)
+    with cores.spare_threads(len(agents) * AGENT_WEIGHT) as split:
+        return _express_split(*args) if split else _express(0, len(agents), *args)
 
 
 def warm_up() -> None:
@@ -208,7 +238,10 @@ def warm_up() -> None:
     threshold = _read_only(np.ones(3, np.float32))
     table = np.zeros((1, COLUMNS))
     _penalty_signs(agents, table, _ONE_REGION, False, ones32)
-    _express(agents, ones32, ones32, ones32, threshold, np.ones(3), ones32, table,
-             _ONE_REGION, False, np.ones(3, np.int32), ones32, (True, True, True, True),
-             (np.float32(1.0),) * 6, (1.0,) * 4, (np.uint32(1), np.uint32(2), np.uint32(3)),
-             np.zeros(3, np.bool_))
+    args = (agents, ones32, ones32, ones32, threshold, np.ones(3), ones32, table,
+            _ONE_REGION, False, np.ones(3, np.int32), ones32, (True, True, True, True),
+            (np.float32(1.0),) * 6, (1.0,) * 4, (np.uint32(1), np.uint32(2), np.uint32(3)),
+            np.zeros(3, np.bool_))
+    _express(0, len(agents), *args)
+    with cores.PARALLEL_LOCK:
+        _express_split(*args)
