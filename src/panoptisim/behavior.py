@@ -136,7 +136,8 @@ def expected_consequence(ctx: Context, agents: np.ndarray) -> np.ndarray:
     sanctions of apprehension, Nagin 2013; Williams & Hawkins 1986); all scaled up by the
     share of its ties visibly sanctioned (public shaming and blacklists make consequences
     salient: ``behavior.rel_consequence_salience``).
-    Nil where no scorer is known, or none would sanction."""
+    Nil where no scorer is known, or none would sanction. The readable reference of the
+    compiled pass that runs (``panoptisim.expression``: the same bits)."""
     s, arm, b = ctx.state, ctx.arm, ctx.scenario.behavior
     penalty = perceived_penalty(ctx, agents)
     if np.all(penalty <= 0) or len(agents) == 0:
