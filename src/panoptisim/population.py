@@ -88,7 +88,7 @@ def draw_society(scenario: Scenario, streams: Streams) -> State:
         latent_dissent=latent_dissent, dissenter=latent_dissent >= 0.5,
         expression_threshold=threshold.astype(np.float32), has_loan=has_loan,
         payment_offset=payment_offset, score_start=score_start, graph=graph,
-        household=household, active_degree=graph.active_degree(),
+        household=household.astype(np.int32), active_degree=graph.active_degree(),
         family_degree=kernels.row_counts(graph.indptr, family).astype(np.float32),
         watchlisted=watchlisted,
     )

@@ -129,7 +129,7 @@ class State:
                                       "forgiveness decays toward it (fixed).", fixed=True)
     graph: Graph = declare(Graph, BUILT, "CSR", "Households and friendships with the "
                            "active-edge mask (`graph.active`: 1 live, 0 cut).")
-    household: np.ndarray = declare(np.int64, BUILT, "household id", "Household the agent "
+    household: np.ndarray = declare(np.int32, BUILT, "household id", "Household the agent "
                                     "lives in; a tie within a household is family, any other "
                                     "a friend (fixed).", fixed=True)
     # -- change during the run ----------------------------------------------------
