@@ -62,6 +62,32 @@ def test_spare_capacity_is_not_resident():
     assert used <= _resident_bytes(column) <= used + 8192
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's mremap")
+def test_a_growing_column_moves_its_mapping_instead_of_copying_it():
+    from panoptisim.allocator import mapping_of
+
+    log = SanctionLog()
+    _sanctions(log, np.arange(5000, dtype=np.int32), 0)
+    before = {name: mapping_of(column) for name, column in log._cols.items()}
+    _sanctions(log, np.arange(5000, 9000, dtype=np.int32), 1)  # past the capacity: grows
+    assert len(log._cols["agent"]) >= 9000
+    for name, column in log._cols.items():  # the same mapping, grown in place
+        assert mapping_of(column) is before[name], name
+    np.testing.assert_array_equal(log.agent, np.arange(9000))
+    np.testing.assert_array_equal(log.day, np.repeat([0, 1], [5000, 4000]))
+    assert not log._cols["agent"][9000:].any()  # the new capacity reads as zeros
+
+
+def test_a_column_with_a_view_held_elsewhere_is_copied_and_the_view_still_reads():
+    log = SanctionLog()
+    _sanctions(log, np.arange(3000, dtype=np.int32), 0)
+    held = log.agent  # a caller's view: the mapping cannot move under it
+    _sanctions(log, np.arange(3000, 7000, dtype=np.int32), 1)
+    np.testing.assert_array_equal(held, np.arange(3000))
+    np.testing.assert_array_equal(log.agent, np.arange(7000))
+    np.testing.assert_array_equal(log.day, np.repeat([0, 1], [3000, 4000]))
+
+
 def _reference_due(calls, statuses_at, days):
     """The ids each day's ``due`` returned when every pending flag's id was kept as is."""
     due = defaultdict(list)

@@ -71,9 +71,10 @@ def release_free_memory() -> bool:
 
 def mapped_zeros(shape: int | tuple[int, ...], dtype: np.dtype | type) -> np.ndarray:
     """A zeroed array in an anonymous private mapping of its own: a page becomes resident
-    only when it is first written (``MAP_NORESERVE``: unwritten pages are not reserved
-    either; reads of them map the kernel's shared zero page), and the whole mapping goes
-    back to the system when the array and its views are gone. Used for what a run may
+    only when it is first written (reads of unwritten pages map the kernel's shared zero
+    page; with ``MAP_NORESERVE``, where Python's mmap offers it, they are not reserved
+    either), and the whole mapping goes back to the system when the array and its views are
+    gone. Used for what a run may
     never write in full: the spare capacity of a log, the counters and sums an arm without
     a regime never touches (``State.allocate``). Where ``mmap`` has no such flags
     (Windows), an ordinary ``np.zeros``."""
@@ -84,3 +85,25 @@ def mapped_zeros(shape: int | tuple[int, ...], dtype: np.dtype | type) -> np.nda
     flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_NORESERVE", 0)
     buffer = mmap.mmap(-1, max(count, 1) * dtype.itemsize, flags=flags)
     return np.frombuffer(buffer, dtype, count=count).reshape(shape)
+
+
+def mapping_of(array: np.ndarray) -> mmap.mmap | None:
+    """The memory mapping ``array`` lives in (one of ``mapped_zeros``), or None."""
+    base = array
+    while isinstance(base, np.ndarray):
+        base = base.base
+    base = getattr(base, "obj", base)  # a memoryview of the mapping
+    return base if isinstance(base, mmap.mmap) else None
+
+
+def remapped(mapping: mmap.mmap, count: int, dtype: np.dtype) -> np.ndarray | None:
+    """The mapping grown to ``count`` elements of ``dtype`` (the new ones zero), as an
+    array, or None if it cannot grow in place. Linux moves a mapping's pages to the larger
+    address range (``mremap``) instead of copying them, so rows already written are never
+    resident twice. It fails while any array or view of the mapping is alive (the caller
+    then copies)."""
+    try:
+        mapping.resize(count * np.dtype(dtype).itemsize)
+    except (BufferError, OSError, SystemError, TypeError, ValueError):
+        return None
+    return np.frombuffer(mapping, dtype, count=count)

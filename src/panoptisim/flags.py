@@ -5,9 +5,8 @@ whether it is true (the agent did it) or false (sensor error or malicious report
 points it cost, and how it ended (still counting, reversed on appeal, expired by sunset).
 Logs are column arrays that double their capacity when full: appending a day's flags is
 O(flags), amortised. Each column lives in its own anonymous memory mapping
-(``allocator.mapped_zeros``), so its spare capacity is address space only, never resident,
-and a grown column's old mapping goes back to the system whole instead of leaving a hole in
-the heap.
+(``allocator.mapped_zeros``), so its spare capacity is address space only, never resident;
+a full column's mapping grows in place, and the heap is left without holes.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from panoptisim.allocator import mapped_zeros
+from panoptisim.allocator import mapped_zeros, mapping_of, remapped
 
 #: How a flag ended: still counting, reversed on appeal, expired by sunset, or ended with the
 #: regime that raised it (abolished by the timeline).
@@ -24,9 +23,8 @@ ACTIVE, REVERSED, EXPIRED, ABOLISHED = 0, 1, 2, 3
 
 
 #: Factor by which a log's capacity grows when full. The spare capacity is not resident
-#: (``allocator.mapped_zeros``): doubling costs address space only and copies each row about
-#: once over a run; while a column is copied its old and new rows are resident together, one
-#: column at a time.
+#: (``allocator.mapped_zeros``): doubling costs address space only, and a column's mapping
+#: grows in place (``_Columns._grow``), its rows moved, not copied.
 GROWTH = 2.0
 #: Rows of a new log's columns.
 FIRST_ROWS = 1024
@@ -57,16 +55,33 @@ class _Columns:
         cap = len(next(iter(self._cols.values())))
         if need > cap:
             new_cap = max(need, int(GROWTH * cap))
-            for name, arr in self._cols.items():  # one column at a time: old and new rows
-                grown = mapped_zeros(new_cap, arr.dtype)
-                grown[: self.size] = arr[: self.size]
-                self._cols[name] = grown
-                del arr  # its mapping is unmapped here unless a caller still holds a view
+            for name in list(self._cols):
+                self._grow(name, new_cap)
         for name, arr in self._cols.items():
             arr[self.size: need] = values[name]
         ids = np.arange(self.size, need, dtype=np.int64)
         self.size = need
         return ids
+
+    def _grow(self, name: str, rows: int) -> None:
+        """Grow column ``name`` to ``rows``: its mapping in place (``allocator.remapped``:
+        the rows written are moved, not copied, so they are never resident twice: at 10^7
+        agents the association log's last doubling came on the last day of a year, and a
+        copy added its largest column, 0.5 GB, to the run's peak); where that is not
+        possible (a view of the column still held, no ``mremap``), a copy, one column at a
+        time."""
+        column = self._cols.pop(name)
+        dtype, mapping = column.dtype, mapping_of(column)
+        if mapping is not None:
+            del column  # the log's own reference: the mapping can move if no view is left
+            grown = remapped(mapping, rows, dtype)
+            if grown is not None:
+                self._cols[name] = grown
+                return
+            column = np.frombuffer(mapping, dtype)
+        grown = mapped_zeros(rows, dtype)
+        grown[: self.size] = column[: self.size]
+        self._cols[name] = grown
 
     @property
     def nbytes(self) -> int:
