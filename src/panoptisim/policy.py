@@ -49,7 +49,6 @@ def abolish(ctx: Context, residents: np.ndarray) -> int:
     status = assoc.column("status")
     ending = (status == ACTIVE) & residents[assoc.agent]
     status[ending] = ABOLISHED
-    assoc.column("end_day")[ending] = -1
     for acc in s.point_accumulators():
         acc[residents] = 0.0
     s.n_flags_counting[residents] = 0

@@ -241,7 +241,7 @@ def charge_association(ctx: Context, t: int, agents: np.ndarray, events: np.ndar
     s.points_association[charged] += points
     log = s.association_log
     ids = log.append(agent=charged, day=np.full(len(charged), t), points=points,
-                     status=np.full(len(charged), ACTIVE), end_day=np.full(len(charged), -1))
+                     status=np.full(len(charged), ACTIVE))
     retention = ctx.rules.of("scoring.dur_retention_association")
     sunset = ctx.rules.of("safeguards.dur_sunset")
     if isinstance(retention, np.ndarray):

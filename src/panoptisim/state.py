@@ -219,8 +219,8 @@ class State:
                                       "(wanted); left at the first true alert (caught).")
     flags: FlagLog = declare(FlagLog, EMPTY, "log", "Every flag with its provenance.")
     association_log: AssociationLog = declare(AssociationLog, EMPTY, "log", "Association "
-                                              "points charged, one row per agent and day, "
-                                              "with their scheduled expiry.")
+                                              "points charged, one row per agent and day "
+                                              "(expiring after the retention period).")
     sanction_log: SanctionLog = declare(SanctionLog, EMPTY, "log", "Every sanction with its "
                                         "trigger.")
 
