@@ -6,7 +6,12 @@ past 32 MiB) with fresh pages from ``mmap`` and gives them back on ``free``. Abo
 is over that limit, so each one is page-faulted in and zeroed by the kernel again, every
 stage of every day: at 10^7 agents that was a third of the step loop's time, spent in the
 kernel (benchmarks/scale.py, BENCHMARKS.md §1). Raising the mmap threshold to 1 GiB and the
-trim threshold out of reach lets the heap reuse those pages. Values are untouched (this is
+trim threshold out of reach lets the heap reuse those pages. The same holds for the second
+thread, where the control arm steps: glibc gives each thread an arena of its own, whose heaps
+never exceed 64 MiB, so every array larger than that (a float64 column from 8.4 million
+agents) was a fresh mapping there whatever the threshold. One arena for every thread
+(``M_ARENA_MAX`` 1) serves them from the tuned heap; the arrays are large and few, so the
+threads rarely wait for each other's allocations. Values are untouched (this is
 only where bytes live), so results are bit-identical; peak RSS grows by a few percent of
 fragmentation at most. The setting is process-wide and stays: a long-lived process (the
 dashboard, a sweep worker) keeps the heap of its largest run resident for the next one
@@ -29,6 +34,7 @@ import numpy as np
 #: mallopt parameters (glibc malloc.h).
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
+M_ARENA_MAX = -8
 #: Arrays above this still get their own mapping: the graph's CSR arrays and other
 #: allocations that live for the whole run (bytes).
 MMAP_THRESHOLD = 1 << 30
@@ -51,7 +57,8 @@ def keep_freed_memory() -> bool:
             return False
         mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
         _applied = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-                        and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+                        and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+                        and mallopt(M_ARENA_MAX, 1))
     return _applied
 
 
