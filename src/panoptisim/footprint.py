@@ -9,9 +9,9 @@ entries (n x mean degree) or in agent-days (the flag log), so the peak resident 
 - build: the society's build (the small-world lattice before thinning, the edge lists and
   the CSR arrays alive together; see population.build_society), per CSR entry;
 - steady: per agent and arm, the State arrays an arm writes and the day's event arrays and
-  temporaries; per agent, the fixed State arrays the arms share and what the context
-  derives from them; per CSR entry, ``indices`` (int32) and one uint8 ``active`` mask per
-  arm;
+  temporaries (an arm with a regime writes more of them than the control arm); per agent,
+  the fixed State arrays the arms share and what the context derives from them; per CSR
+  entry, ``indices`` (int32) and one uint8 ``active`` mask per arm;
 - logs: the growable flag, association and sanction logs (their rows in use) and the flags
   pending their end, per agent-day of a scoring arm.
 
@@ -44,15 +44,19 @@ INTERPRETER_BYTES = 325 * MB
 FIXED_BYTES = 25 * MB
 #: Build transient per CSR entry (lattice before thinning, edge lists, CSR build buffers).
 BUILD_BYTES_PER_ENTRY = 42.0
-#: Steady state per agent and arm (the State arrays an arm writes, the day's events, draws
-#: and temporaries) ...
-STATE_BYTES_PER_AGENT_ARM = 192.0
-#: ... and per agent shared by the arms (the fixed State arrays and what the context derives
-#: from them, family ties per CSR entry included; ``State.copy``). Fitted, with
-#: LOG_BYTES_PER_AGENT_DAY, to the peaks of 10^6 and 3 x 10^6 agents x 365 days, two arms
-#: (1,219 and 3,166 MiB: 1,021 B a further agent, of which graph 201 and logs 350); the
-#: State arrays are 340 B of an agent's two arms (``measured``).
-SHARED_BYTES_PER_AGENT = 86.0
+#: Steady state per agent of an arm with a regime (the State arrays it writes, its per-agent
+#: sum buffers, the day's events, draws and temporaries) ...
+REGIME_ARM_BYTES_PER_AGENT = 235.0
+#: ... of an arm without one (the control arm: the arrays still at zero when it is copied,
+#: its sums, counters and sanctions, are never written, so never resident; ``State.copy``)
+#: ...
+PLAIN_ARM_BYTES_PER_AGENT = 74.0
+#: ... and shared by the arms (the fixed State arrays and what the context derives from
+#: them; ``State.derived``). Fitted to the peaks of 10^6, 3 x 10^6 and 10^7 agents x 365
+#: days (``benchmarks/scale.py``: 1,105, 2,663 and 8,098 MiB, 816 B a further agent, of
+#: which graph 124 and logs 320) and of 10^6 with one arm and two (the second arm 93 B an
+#: agent, its live-tie mask included), 2026-11-30.
+SHARED_BYTES_PER_AGENT = 63.0
 #: Graph per CSR entry shared by the arms (indices int32) ...
 GRAPH_BYTES_PER_ENTRY = 4.0
 #: ... and per arm (its uint8 live-tie mask).
@@ -62,7 +66,7 @@ INDPTR_BYTES_PER_AGENT = 8.0
 #: Flag, association and sanction logs per agent-day of an arm that scores: the rows in use
 #: (their spare capacity is not resident, ``allocator.mapped_zeros``) and the flags pending
 #: their end.
-LOG_BYTES_PER_AGENT_DAY = 0.96
+LOG_BYTES_PER_AGENT_DAY = 0.877
 
 
 @dataclass(frozen=True)
@@ -99,10 +103,12 @@ def estimate(scenario: Scenario) -> Estimate:
     arms = 2 if scenario.run.control else 1
     entries = int(n * mean_degree(scenario))
     build = FIXED_BYTES + BUILD_BYTES_PER_ENTRY * entries
-    steady = (FIXED_BYTES + (STATE_BYTES_PER_AGENT_ARM * arms + SHARED_BYTES_PER_AGENT
-                             + INDPTR_BYTES_PER_AGENT) * n
+    scoring_arms = 1 if scenario.scoring.regime != "none" else 0  # the treated arm
+    per_agent = (REGIME_ARM_BYTES_PER_AGENT * scoring_arms
+                 + PLAIN_ARM_BYTES_PER_AGENT * (arms - scoring_arms)
+                 + SHARED_BYTES_PER_AGENT + INDPTR_BYTES_PER_AGENT)
+    steady = (FIXED_BYTES + per_agent * n
               + (GRAPH_BYTES_PER_ENTRY + MASK_BYTES_PER_ENTRY_ARM * arms) * entries)
-    scoring_arms = 1 if scenario.scoring.regime != "none" else 0
     logs = LOG_BYTES_PER_AGENT_DAY * n * scenario.run.steps * scoring_arms
     peak = INTERPRETER_BYTES + max(build, steady + logs)
     return Estimate(int(peak), INTERPRETER_BYTES, int(build), int(steady), int(logs), entries)
