@@ -65,11 +65,10 @@ class _Columns:
 
     def _grow(self, name: str, rows: int) -> None:
         """Grow column ``name`` to ``rows``: its mapping in place (``allocator.remapped``:
-        the rows written are moved, not copied, so they are never resident twice: at 10^7
-        agents the association log's last doubling came on the last day of a year, and a
-        copy added its largest column, 0.5 GB, to the run's peak); where that is not
-        possible (a view of the column still held, no ``mremap``), a copy, one column at a
-        time."""
+        the rows written are moved, not copied, so they are never resident twice; a copy
+        of the association log's points column at 10^7 agents held 0.5 GB twice while it
+        ran); where that is not possible (a view of the column still held, no ``mremap``),
+        a copy, one column at a time."""
         column = self._cols.pop(name)
         dtype, mapping = column.dtype, mapping_of(column)
         if mapping is not None:
