@@ -124,8 +124,10 @@ def test_measured_bytes_by_component_count_the_shared_graph_and_fixed_arrays_onc
     g = states[0].graph
     csr = g.indptr.nbytes + g.indices.nbytes
     assert both["interpreter"] == 123
-    assert both["graph"] == csr + sum(s.graph.active.nbytes + s.graph.cut_ties.nbytes
-                                      for s in states)
+    treated, control = (s.graph for s in states)
+    assert control.active.strides == (0,)  # no tie cut: the view of no memory
+    assert both["graph"] == csr + treated.active.nbytes + treated.cut_ties.nbytes \
+        + control.cut_ties.nbytes
     fixed = sum(getattr(states[0], name).nbytes for name in states[0].fixed_fields())
     assert fixed > 2000 * 30  # over thirty bytes per agent
     assert both["state"] == 2 * one["state"] - fixed > 2000 * 100  # over 100 bytes an agent

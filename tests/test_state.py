@@ -94,9 +94,20 @@ def test_copy_for_the_other_arm_is_independent_and_keeps_dtypes():
         elif isinstance(a, np.ndarray):
             assert a.dtype == b.dtype and np.array_equal(a, b) and not np.shares_memory(a, b)
             assert a.flags.writeable and b.flags.writeable, f.name
-    assert c.graph.indptr is s.graph.indptr and not np.shares_memory(c.graph.active,
-                                                                      s.graph.active)
-    assert c.derived() is s.derived()
+    assert c.graph.indptr is s.graph.indptr and c.derived() is s.derived()
+    # the other arm's live-tie mask: all live, a view of no memory until it cuts a tie
+    assert c.graph.active.strides == (0,) and not c.graph.active.flags.writeable
+    assert c.graph.active.shape == s.graph.active.shape and (c.graph.active == 1).all()
+    np.testing.assert_array_equal(c.graph.active_degree(), s.graph.active_degree())
+    live = np.flatnonzero(s.graph.active)[:10]
+    assert len(c.graph.cut(live)) > 0  # its first cut gives it a mask of its own
+    assert c.graph.active.flags.writeable and c.graph.active.strides == (1,)
+    assert (s.graph.active[live] == 1).all() and (c.graph.active[live] == 0).all()
+    assert (c.graph.active_degree() < s.graph.active_degree()).any()
+    np.testing.assert_array_equal(c.graph.active_degree(),  # scipy's form: the same mask
+                                  c.graph._matrix @ np.ones(s.n, np.float32))
+    assert len(c.graph.restore(live)) > 0
+    np.testing.assert_array_equal(c.graph.active, s.graph.active)
 
 
 def test_the_copy_allocates_arrays_still_at_zero_instead_of_copying_them(monkeypatch):

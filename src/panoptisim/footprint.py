@@ -136,7 +136,9 @@ def measured(states: list, interpreter: int) -> dict[str, int]:
             elif isinstance(value, _Columns):
                 parts["logs"] += value.nbytes
             elif isinstance(value, Graph):
-                parts["graph"] += value.active.nbytes + value.cut_ties.nbytes
+                # a mask not yet an arm's own is a view of no memory (Graph.for_other_arm)
+                mask = value.active.nbytes if value.active.strides[0] else 0
+                parts["graph"] += mask + value.cut_ties.nbytes
                 for arr in (value.indptr, value.indices):
                     if id(arr) not in shared:  # the CSR arrays are shared by the arms
                         shared.add(id(arr))

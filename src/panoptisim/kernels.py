@@ -755,10 +755,16 @@ def warm_up() -> float:
     import time
     t0 = time.perf_counter()
     indptr, indices = csr_from_pairs(3, np.array([0, 1]), np.array([1, 2]))
-    active = np.ones(len(indices), np.uint8)  # the graph's live-tie mask
-    for x in (np.ones(3, np.float32), np.ones(3, np.float64)):
-        _csr_matvec_par(indptr, indices, active, x)
-        _csr_matvec_seq(indptr, indices, active, x)
+    active = np.ones(len(indices), np.uint8)  # the graph's live-tie mask, and the view of
+    all_live = np.broadcast_to(np.uint8(1), active.shape)  # an arm that cut none yet
+    flag = np.array([True, False, True])
+    for mask in (active, all_live):
+        for x in (np.ones(3, np.float32), np.ones(3, np.float64)):
+            _csr_matvec_par(indptr, indices, mask, x)
+            _csr_matvec_seq(indptr, indices, mask, x)
+        for x in (np.array([0, 1, 0], np.float32), np.array([0, 1, 0], np.float64)):
+            neighbour_sum(indptr, indices, mask, x)
+        push_membership(indptr, indices, mask, np.array([1]), flag, np.zeros(3, np.int32))
     live_entries_into(indptr, indices, active, np.array([1]))
     reverse_entries(indptr, indices, np.array([0, 1]))
     pick_in_random_order(indptr, np.array([1]), np.array([1]), np.array([0.5, 0.2]))
@@ -766,15 +772,11 @@ def warm_up() -> float:
     ring_lattice(3, 1, np.array([0]))
     for group in (np.zeros(3, np.int64), np.zeros(3, np.int8)):
         row_counts(indptr, same_group(indptr, indices, group))
-    for x in (np.array([0, 1, 0], np.float32), np.array([0, 1, 0], np.float64)):
-        neighbour_sum(indptr, indices, active, x)
-    flag = np.array([True, False, True])
     small = np.zeros(3, np.int8)
     day_counts(flag, flag, flag, (flag,) * 6, np.zeros((5, 3), np.int32),
                np.zeros((5, 3), np.bool_), np.zeros((5, 3), np.bool_), 3, flag,
                np.ones(3, np.float32), flag, small, small, small, 1)
     from panoptisim import philox
-    push_membership(indptr, indices, active, np.array([1]), flag, np.zeros(3, np.int32))
     ties_held(np.ones(3, np.float32), flag)
     philox.uniform_all((1, 2), 3, 5)
     philox.uniform_at((1, 2), 3, np.array([0, 4]))

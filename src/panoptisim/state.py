@@ -288,8 +288,10 @@ class State:
 
     def copy(self) -> "State":
         """An independent copy for the other arm, made at build: the arrays a stage writes
-        and the graph's mask are copied; the fixed arrays (read-only), the CSR arrays and
-        what was derived from them once (``derived``) are shared; logs start empty."""
+        are copied (those still at zero allocated zeroed, ``_zeros``) and the graph's
+        live-tie mask starts as a view that takes no memory until the arm cuts a tie
+        (``Graph.for_other_arm``); the fixed arrays (read-only), the CSR arrays and what was
+        derived from them once (``derived``) are shared; logs start empty."""
         kw: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
@@ -301,8 +303,7 @@ class State:
                 # never writes its sums, counters and sanctions
                 kw[f.name] = v.copy() if v.view(np.uint8).any() else _zeros(v.shape, v.dtype)
             elif isinstance(v, Graph):
-                kw[f.name] = Graph(v.indptr, v.indices, v.active.copy(),
-                                   v.cut_ties.copy())
+                kw[f.name] = v.for_other_arm()
             else:
                 kw[f.name] = f.metadata["dtype"]()
         other = State(**kw)

@@ -15,7 +15,9 @@ class Graph:
     ``indptr`` (n+1,) and ``indices`` (2E,) list each agent's neighbours, each row sorted
     by target (so the reverse of an entry is found by binary search: ``reverse``);
     ``active`` (2E,) uint8 is 1 for a live tie and 0 for a cut one (it doubles as the
-    sparse matrix's data: one byte an entry and arm).
+    sparse matrix's data: one byte an entry and arm). The other arm's graph starts with a
+    read-only view of 1 for every entry that takes no memory (``for_other_arm``) and has a
+    mask of its own only once it cuts or restores a tie: an arm without a regime never does.
     ``cut_ties`` lists the ties cut now (the lower CSR position of each, in the order they
     were cut), so that cut ties are found without a pass over every entry.
     """
@@ -24,14 +26,24 @@ class Graph:
     indices: np.ndarray
     active: np.ndarray = field(repr=False)
     cut_ties: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
-    _matrix: sp.csr_matrix = field(init=False, repr=False)
+    _scipy: tuple[np.ndarray, sp.csr_matrix] | None = field(default=None, init=False,
+                                                             repr=False)
 
-    def __post_init__(self) -> None:
-        n = len(self.indptr) - 1
-        # The matrix shares ``active`` as its data: cutting a tie updates it in place.
-        self._matrix = sp.csr_matrix((self.active, self.indices, self.indptr), shape=(n, n),
-                                     copy=False)
-        self._matrix.data = self.active
+    @property
+    def _matrix(self) -> sp.csr_matrix:
+        """The live ties as a scipy CSR matrix whose data is ``active`` itself, so a cut
+        shows in it at once (a mask not yet the arm's own, ``for_other_arm``, is given as
+        ones): for what the compiled kernels do not cover (``neighbour_sum``). Made again
+        only when the mask array is replaced."""
+        if self._scipy is None or self._scipy[0] is not self.active:
+            n = len(self.indptr) - 1
+            data = self.active if self.active.strides[0] else \
+                np.ones(len(self.indices), np.uint8)
+            matrix = sp.csr_matrix((data, self.indices, self.indptr), shape=(n, n),
+                                   copy=False)
+            matrix.data = data
+            self._scipy = (self.active, matrix)
+        return self._scipy[1]
 
     @property
     def n(self) -> int:
@@ -86,6 +98,21 @@ class Graph:
         # uint8, which would overflow at 256)
         return self._matrix @ np.asarray(values, np.result_type(np.float32, values))
 
+    def for_other_arm(self) -> "Graph":
+        """This graph for the other arm, made at build: the CSR arrays shared, the cut ties
+        copied, and the live-tie mask, if no tie is cut yet, a read-only view of 1 for every
+        entry that takes no memory (a byte an entry and arm, 193 MB at 10^7 agents); the
+        arm gets a mask of its own when it first cuts or restores a tie (``_own_mask``)."""
+        live = np.broadcast_to(np.uint8(1), self.active.shape) if len(self.cut_ties) == 0 \
+            and bool(self.active.all()) else self.active.copy()
+        return Graph(self.indptr, self.indices, live, self.cut_ties.copy())
+
+    def _own_mask(self) -> None:
+        """Before a tie is cut or restored: a mask still the shared view becomes this arm's
+        own array."""
+        if not self.active.flags.writeable:
+            self.active = np.array(self.active)
+
     def _ties(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The ties at CSR positions ``entries`` (either direction, repeats allowed), once
         each: their lower CSR positions (ascending) and the upper ones."""
@@ -98,12 +125,12 @@ class Graph:
 
         Returns one CSR position per tie newly cut (the lower of its two positions).
         """
-        entries = entries[self.active[entries] > 0]
-        entries, reverse = self._ties(entries)
-        self.active[entries] = 0
-        self.active[reverse] = 0
-        if len(entries):  # O(cut ties), no sort
-            self.cut_ties = np.concatenate([self.cut_ties, entries.astype(np.int64)])
+        entries, reverse = self._ties(entries[self.active[entries] > 0])
+        if len(entries):
+            self._own_mask()
+            self.active[entries] = 0
+            self.active[reverse] = 0
+            self.cut_ties = np.concatenate([self.cut_ties, entries.astype(np.int64)])  # no sort
         return entries
 
     def restore(self, entries: np.ndarray) -> np.ndarray:
@@ -112,12 +139,12 @@ class Graph:
 
         Returns one CSR position per tie newly restored (the lower of its two positions).
         """
-        entries = entries[self.active[entries] == 0]
-        entries, reverse = self._ties(entries)
-        self.active[entries] = 1
-        self.active[reverse] = 1
-        if len(entries):  # O(cut ties), no sort
-            self.cut_ties = self.cut_ties[self.active[self.cut_ties] == 0]
+        entries, reverse = self._ties(entries[self.active[entries] == 0])
+        if len(entries):
+            self._own_mask()
+            self.active[entries] = 1
+            self.active[reverse] = 1
+            self.cut_ties = self.cut_ties[self.active[self.cut_ties] == 0]  # O(cut ties)
         return entries
 
 
