@@ -11,7 +11,7 @@ entries (n x mean degree) or in agent-days (the flag log), so the peak resident 
 - steady: per agent and arm, the State arrays an arm writes and the day's event arrays and
   temporaries (an arm with a regime writes more of them than the control arm); per agent,
   the fixed State arrays the arms share and what the context derives from them; per CSR
-  entry, ``indices`` (int32) and one uint8 ``active`` mask per arm;
+  entry, ``indices`` (int32) and the uint8 ``active`` mask of the arm that cuts ties;
 - logs: the growable flag, association and sanction logs (their rows in use) and the flags
   pending their end, per agent-day of a scoring arm.
 
@@ -42,8 +42,9 @@ MB = 1024 ** 2
 INTERPRETER_BYTES = 325 * MB
 #: Fixed working memory of a run beyond the interpreter (compiled kernels, small tables).
 FIXED_BYTES = 25 * MB
-#: Build transient per CSR entry (lattice before thinning, edge lists, CSR build buffers).
-BUILD_BYTES_PER_ENTRY = 42.0
+#: Build transient per CSR entry (lattice before thinning, edge lists, CSR build buffers):
+#: 38.7 B an entry at 10^6 agents (936 MiB at the build, 2026-11-30).
+BUILD_BYTES_PER_ENTRY = 39.0
 #: Steady state per agent of an arm with a regime (the State arrays it writes, its per-agent
 #: sum buffers, the day's events, draws and temporaries) ...
 REGIME_ARM_BYTES_PER_AGENT = 235.0
@@ -55,11 +56,13 @@ PLAIN_ARM_BYTES_PER_AGENT = 74.0
 #: them; ``State.derived``). Fitted to the peaks of 10^6, 3 x 10^6 and 10^7 agents x 365
 #: days (``benchmarks/scale.py``: 1,105, 2,663 and 8,098 MiB, 816 B a further agent, of
 #: which graph 124 and logs 320) and of 10^6 with one arm and two (the second arm 93 B an
-#: agent, its live-tie mask included), 2026-11-30.
+#: agent, its live-tie mask included), 2026-11-30; since the control arm holds no mask,
+#: 10^7 x 365 peaks at 7,834 MiB (the estimate: 7,992).
 SHARED_BYTES_PER_AGENT = 63.0
 #: Graph per CSR entry shared by the arms (indices int32) ...
 GRAPH_BYTES_PER_ENTRY = 4.0
-#: ... and per arm (its uint8 live-tie mask).
+#: ... and per arm with a regime (its uint8 live-tie mask; an arm without one cuts no tie and
+#: reads a view of no memory, ``Graph.for_other_arm``).
 MASK_BYTES_PER_ENTRY_ARM = 1.0
 #: indptr (int64) per agent.
 INDPTR_BYTES_PER_AGENT = 8.0
@@ -108,7 +111,8 @@ def estimate(scenario: Scenario) -> Estimate:
                  + PLAIN_ARM_BYTES_PER_AGENT * (arms - scoring_arms)
                  + SHARED_BYTES_PER_AGENT + INDPTR_BYTES_PER_AGENT)
     steady = (FIXED_BYTES + per_agent * n
-              + (GRAPH_BYTES_PER_ENTRY + MASK_BYTES_PER_ENTRY_ARM * arms) * entries)
+              + (GRAPH_BYTES_PER_ENTRY + MASK_BYTES_PER_ENTRY_ARM * max(scoring_arms, 1))
+              * entries)
     logs = LOG_BYTES_PER_AGENT_DAY * n * scenario.run.steps * scoring_arms
     peak = INTERPRETER_BYTES + max(build, steady + logs)
     return Estimate(int(peak), INTERPRETER_BYTES, int(build), int(steady), int(logs), entries)
