@@ -218,9 +218,9 @@ def reverse_entries(indptr: np.ndarray, indices: np.ndarray, entries: np.ndarray
                     ) -> np.ndarray:
     """CSR position of the reverse (j, i) of each entry (i, j) in ``entries`` (int64): two
     binary searches an entry (its row in ``indptr``, then ``i`` in row ``j``, whose targets
-    are sorted), instead of a stored reverse index of 4 bytes an entry. Ties are cut a few
-    thousand a day, so the searches cost less than the index's memory (at 10^7 agents about
-    740 MiB: BENCHMARKS.md, memory)."""
+    are sorted), instead of a stored reverse index of 4 bytes an entry. Few ties change a
+    day (``baseline``: about 30 cut and 14 restored per 10^5 agents), so the searches cost
+    less than the index's memory (at 10^7 agents about 740 MiB: BENCHMARKS.md §15)."""
     return _reverse_entries(indptr, indices, np.ascontiguousarray(entries, np.int64))
 
 
