@@ -317,23 +317,22 @@ def test_the_two_region_case_reads_the_rules_per_region():
     differ, so the test above covers that path."""
     from panoptisim import expression
     ctx = two_regions({}, SOUTH)
-    table, regional = expression.rule_table(ctx)
+    table, regional = behavior.expression_rules(ctx)
     assert regional and table.shape == (2, expression.COLUMNS)
     assert np.isnan(table[0, expression.PUBLISHED]) and table[1, expression.PUBLISHED] == 35.0
-    assert not expression.rule_table(make_ctx(n=N))[1]
+    assert not behavior.expression_rules(make_ctx(n=N))[1]
 
 
 def test_the_pass_draws_the_decision_of_behavior_expression():
     """With ``expressed``, the pass decides as the draw of behavior.expression compared with
     the probability (what behavior.step did with the two arrays)."""
-    from panoptisim import expression
     ctx = make_ctx(n=N)
     agents, support = unsettled(ctx)
     p = behavior.expression_probability_reference(ctx, agents, support)
     want = np.zeros(N, bool)
     want[agents] = ctx.streams.uniform_at("behavior.expression", 9, agents) < p
     expressed = np.zeros(N, bool)
-    got = expression.probability(ctx, agents, support, expressed, 9)
+    got = behavior.expression_probability(ctx, agents, support, expressed, 9)
     assert np.array_equal(bits(got), bits(p)) and np.array_equal(expressed, want)
     assert 0.1 * len(agents) < want.sum() < 0.9 * len(agents)
 
@@ -381,7 +380,8 @@ def test_the_pass_split_over_threads_gives_the_same_bits(regions, monkeypatch):
         monkeypatch.setattr(cores, "may_split", lambda split=split: calls.append(split)
                             or split)
         expressed = np.zeros(n, bool)
-        runs[split] = expression.probability(ctx, agents, support, expressed, 4), expressed
+        runs[split] = behavior.expression_probability(ctx, agents, support, expressed, 4), \
+            expressed
     assert calls == [False, True]  # asked, and told to split the second time
     assert np.array_equal(bits(runs[True][0]), bits(runs[False][0]))
     assert np.array_equal(runs[True][1], runs[False][1]) and runs[True][1].any()

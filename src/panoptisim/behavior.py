@@ -87,7 +87,7 @@ def sanction_values(ctx: Context, rule: Callable[[str], Any] | None = None
     income, discounted over ``behavior.dur_discount_horizon``: its daily cost (trips and
     visa applications blocked, posts throttled, public shaming, the income cut) times the
     discounted length of the sanction. ``rule`` reads a rule (default ``ctx.rules.of``: per
-    agent; ``expression`` passes one that reads it per region)."""
+    agent; :func:`expression_rules` passes one that reads it per region)."""
     b, rule = ctx.scenario.behavior, ctx.rules.of if rule is None else rule
     daily = {
         "travel_ban": b.p_trip * b.value_trip,
@@ -194,15 +194,85 @@ def expression_utility(latent_dissent: np.ndarray | float, support: np.ndarray |
             - beta_cost * certainty * consequence)
 
 
-def expression_probability(ctx: Context, agents: np.ndarray, support: np.ndarray
-                           ) -> np.ndarray:
+def _by_region(ctx: Context, key: str) -> Any:
+    """Rule ``key`` as ``ctx.rules.of`` has it but by region: the value itself when all
+    regions agree, else an array over regions (``ctx.rules.of`` is it indexed by each
+    agent's region)."""
+    rules = ctx.rules
+    return rules.table(key)[0] if rules.uniform(key) else np.asarray(rules.table(key))
+
+
+def expression_rules(ctx: Context) -> tuple[np.ndarray, bool]:
+    """The rules the expected consequence reads, one row per region (the compiled pass's
+    ``expression.COLUMNS``, float64), and whether they differ by region (else one row,
+    read for every agent): what :func:`expected_consequence` reads per agent, computed
+    once per region."""
+    from panoptisim.expression import COLUMNS  # numba loads on first use, not at import
+    columns: list[Any] = [_by_region(ctx, f"sanctions.threshold_{kind}") for kind in SANCTIONS]
+    columns.append(_by_region(ctx, "sanctions.threshold_fast_track"))
+    columns += sanction_values(ctx, lambda key: _by_region(ctx, key))
+    columns.append(np.asarray(ctx.arm.region_values("sanctions"), np.float64))
+    columns.append(np.asarray(ctx.arm.region_values("published_political_penalty"),
+                              np.float64))
+    table = np.empty((len(ctx.rules.regions), COLUMNS), np.float64)
+    for c, column in enumerate(columns):
+        table[:, c] = column
+    # bit for bit (a NaN or a signed zero in one region differs like any other value)
+    regional = bool((table.view(np.uint64) != table[:1].view(np.uint64)).any())
+    return (table if regional else np.ascontiguousarray(table[:1])), regional
+
+
+def expression_probability(ctx: Context, agents: np.ndarray, support: np.ndarray,
+                           expressed: np.ndarray | None = None, day: int = 0) -> np.ndarray:
     """Probability that agents ``agents`` (given a chance to post) express their dissenting
     view; ``support`` (float32) is every agent's: the logistic function (float64) of
     ``expression_utility`` with ``effective_certainty`` and ``expected_consequence``,
     computed for all of them in one compiled pass (``panoptisim.expression``), bit for bit
-    what those functions give (:func:`expression_probability_reference`)."""
+    what those functions give (:func:`expression_probability_reference`). With
+    ``expressed`` (bool, (n,)), also whether each does on ``day``: its draw of
+    ``behavior.expression`` under the probability (``expressed[agents]`` written in
+    place)."""
     from panoptisim import expression  # numba loads on first use, not at import
-    return expression.probability(ctx, agents, support)
+    s, b, arm = ctx.state, ctx.scenario.behavior, ctx.arm
+    agents = np.asarray(agents, np.int64)
+    if len(agents) == 0:
+        return np.zeros(0, np.float64)
+    arrays = (support, s.perceived_risk, s.latent_dissent, s.expression_threshold)
+    if any(a.dtype != np.float32 for a in arrays):
+        raise TypeError("expression: support, perceived_risk, latent_dissent and "
+                        "expression_threshold must be float32 (the State's dtypes)")
+    table, regional = expression_rules(ctx)
+    region = np.ascontiguousarray(ctx.rules.region_of) if regional else expression.ONE_REGION
+    published = table[0, expression.PUBLISHED]
+    if not regional and np.isfinite(published):  # one published penalty for everyone
+        every = some = bool(published <= 0.0)
+    else:
+        every, some = expression.penalty_signs(agents, table, region, regional,
+                                               s.perceived_penalty)
+    cost = not every
+    sanctions = bool(np.any(arm.per_agent("sanctions")))
+    salient = False
+    marked, degree = s.ties_to_marked, s.active_degree
+    if cost and b.rel_consequence_salience > 0:  # counted where expected_consequence does
+        check = "marked agents" if ctx.scenario.run.check_tie_counts else None
+        marked = tiecounts.follow(s.graph, s.marked_counted, s.ties_to_marked, s.marked(),
+                                  check)
+        salient = bool(s.marked_counted.any())
+    f32 = tuple(np.float32(x) for x in (b.intercept, b.beta_dissent, b.beta_support,
+                                        b.beta_cost, b.rel_safety_in_numbers,
+                                        b.rel_consequence_salience))
+    f64 = tuple(np.float64(x) for x in (b.value_flag, b.score_uncertainty,
+                                        b.value_fast_track_day, b.dur_discount_horizon))
+    if expressed is None:
+        expressed, key = np.zeros(0, np.bool_), (np.uint32(0), np.uint32(0), np.uint32(0))
+    else:
+        k0, k1 = ctx.streams.key("behavior.expression")
+        key = (np.uint32(k0), np.uint32(k1), np.uint32(day & 0xFFFFFFFF))
+    return expression.express(agents, support, s.perceived_risk, s.latent_dissent,
+                              s.expression_threshold, s.score, s.perceived_penalty, table,
+                              region, regional, marked, degree,
+                              (cost, sanctions, salient, some and cost), f32, f64, key,
+                              expressed)
 
 
 def expression_probability_reference(ctx: Context, agents: np.ndarray, support: np.ndarray
@@ -256,8 +326,7 @@ def step(ctx: Context, today: Today) -> None:
     today.expressed = np.zeros(n, bool)
     # expressed where the draw of behavior.expression is under expression_probability: one
     # compiled pass over the agents with a chance, the draws made inside it
-    from panoptisim import expression
-    expression.probability(ctx, chance, today.support, today.expressed, t)
+    expression_probability(ctx, chance, today.support, today.expressed, t)
     s.ti_expressed[today.expressed] = t
     voiced = np.flatnonzero(today.expressed)  # visible unless the censor deletes it (sensors)
     today.voiced_before = s.ti_voiced[voiced]

@@ -29,17 +29,13 @@ expected penalty that is not positive).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numba as nb
 import numpy as np
 from llvmlite import binding as _llvm
 from numba.extending import get_cython_function_address
 
 from panoptisim import cores
-from panoptisim.context import Context
 from panoptisim.philox import uniform_of
-from panoptisim.state import SANCTIONS
 
 _CYTHON_SPECIAL = "scipy.special.cython_special"
 # cython_special's fused cpdef functions take a trailing ``int __pyx_skip_dispatch``; the
@@ -53,9 +49,10 @@ _SIG = nb.types.float64(nb.types.float64, nb.types.int32)
 ndtr = nb.types.ExternalFunction("panoptisim_scipy_ndtr", _SIG)
 expit = nb.types.ExternalFunction("panoptisim_scipy_expit", _SIG)
 
-#: Columns of the rule table (one row per region): the five sanctions' thresholds
-#: (``SANCTIONS`` order, points), the fast track's, the sanctions' values (days of income),
-#: whether the region sanctions (1.0 or 0.0), the published penalty (points; NaN: learnt).
+#: Columns of the rule table (one row per region; ``behavior.expression_rules``): the five
+#: sanctions' thresholds (``state.SANCTIONS`` order, points), the fast track's, the
+#: sanctions' values (days of income), whether the region sanctions (1.0 or 0.0), the
+#: published penalty (points; NaN: learnt).
 THRESHOLD, FAST, VALUE, SANCTIONING, PUBLISHED = 0, 5, 6, 11, 12
 COLUMNS = 13
 
@@ -102,7 +99,7 @@ def _express(lo, hi, agents, support, risk, dissent, threshold, score, learnt, t
                 if sanctions:
                     s = score[i]
                     step = penalty / sigma
-                    for k in range(5):  # crossing_chance x value x sanctioning
+                    for k in range(FAST - THRESHOLD):  # crossing_chance x value x sanctioning
                         z = (table[r, THRESHOLD + k] - s) / sigma
                         total += (ndtr(z + step, 0) - ndtr(z, 0)) * table[r, VALUE + k] \
                             * table[r, SANCTIONING]
@@ -157,82 +154,28 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 
 #: The region index read when the rules are the same everywhere (read-only, as the State's
 #: ``region``: one compiled signature for both).
-_ONE_REGION = _read_only(np.zeros(1, np.int8))
+ONE_REGION = _read_only(np.zeros(1, np.int8))
 
 
-def _by_region(ctx: Context, key: str) -> Any:
-    """Rule ``key`` as ``ctx.rules.of`` has it but by region: the value itself when all
-    regions agree, else an array over regions (``ctx.rules.of`` is it indexed by each
-    agent's region)."""
-    rules = ctx.rules
-    return rules.table(key)[0] if rules.uniform(key) else np.asarray(rules.table(key))
+def penalty_signs(agents: np.ndarray, table: np.ndarray, region: np.ndarray, regional: bool,
+                  learnt: np.ndarray) -> tuple[bool, bool]:
+    """Whether every one of ``agents``' expected penalty (the table's published one, else
+    the ``learnt`` one) is <= 0, and whether some agent's is."""
+    return _penalty_signs(agents, table, region, regional, learnt)
 
 
-def rule_table(ctx: Context) -> tuple[np.ndarray, bool]:
-    """The rules the consequence reads, one row per region (``COLUMNS``, float64), and
-    whether they differ by region (else one row, read for every agent). The values are
-    those ``behavior.expected_consequence`` reads per agent, computed once per region."""
-    from panoptisim.behavior import sanction_values
-    rows = len(ctx.rules.regions)
-    columns: list[Any] = [_by_region(ctx, f"sanctions.threshold_{kind}") for kind in SANCTIONS]
-    columns.append(_by_region(ctx, "sanctions.threshold_fast_track"))
-    columns += sanction_values(ctx, lambda key: _by_region(ctx, key))
-    arm = ctx.arm
-    columns.append(np.asarray(arm.region_values("sanctions"), np.float64))
-    columns.append(np.asarray(arm.region_values("published_political_penalty"), np.float64))
-    table = np.empty((rows, COLUMNS), np.float64)
-    for c, column in enumerate(columns):
-        table[:, c] = column
-    # bit for bit (a NaN or a signed zero in one region differs like any other value)
-    regional = bool((table.view(np.uint64) != table[:1].view(np.uint64)).any())
-    return (table if regional else np.ascontiguousarray(table[:1])), regional
-
-
-def probability(ctx: Context, agents: np.ndarray, support: np.ndarray,
-                expressed: np.ndarray | None = None, day: int = 0) -> np.ndarray:
-    """Probability (float64) that agents ``agents`` express their dissenting view, as
-    ``behavior.expression_probability``; with ``expressed`` (bool, (n,)), also whether each
-    does on ``day``: its draw of ``behavior.expression`` is under the probability
-    (``expressed[agents]`` written in place). ``support`` (float32) is every agent's."""
-    from panoptisim import tiecounts
-    s, b, arm = ctx.state, ctx.scenario.behavior, ctx.arm
-    agents = np.asarray(agents, np.int64)
-    if len(agents) == 0:
-        return np.zeros(0, np.float64)
-    arrays = (support, s.perceived_risk, s.latent_dissent, s.expression_threshold)
-    if any(a.dtype != np.float32 for a in arrays):
-        raise TypeError("expression: support, perceived_risk, latent_dissent and "
-                        "expression_threshold must be float32 (the State's dtypes)")
-    table, regional = rule_table(ctx)
-    region = np.ascontiguousarray(ctx.rules.region_of) if regional else _ONE_REGION
-    published = table[0, PUBLISHED]
-    if not regional and np.isfinite(published):  # one published penalty for everyone
-        every = some = bool(published <= 0.0)
-    else:
-        every, some = _penalty_signs(agents, table, region, regional, s.perceived_penalty)
-    cost = not every
-    sanctioning = arm.per_agent("sanctions")
-    sanctions = bool(np.any(sanctioning))
-    salient = False
-    marked, degree = s.ties_to_marked, s.active_degree
-    if cost and b.rel_consequence_salience > 0:  # counted where expected_consequence does
-        check = "marked agents" if ctx.scenario.run.check_tie_counts else None
-        marked = tiecounts.follow(s.graph, s.marked_counted, s.ties_to_marked, s.marked(),
-                                  check)
-        salient = bool(s.marked_counted.any())
-    f32 = tuple(np.float32(x) for x in (b.intercept, b.beta_dissent, b.beta_support,
-                                        b.beta_cost, b.rel_safety_in_numbers,
-                                        b.rel_consequence_salience))
-    f64 = tuple(np.float64(x) for x in (b.value_flag, b.score_uncertainty,
-                                        b.value_fast_track_day, b.dur_discount_horizon))
-    if expressed is None:
-        expressed, key = np.zeros(0, np.bool_), (np.uint32(0), np.uint32(0), np.uint32(0))
-    else:
-        k0, k1 = ctx.streams.key("behavior.expression")
-        key = (np.uint32(k0), np.uint32(k1), np.uint32(day & 0xFFFFFFFF))
-    args = (agents, support, s.perceived_risk, s.latent_dissent, s.expression_threshold,
-            s.score, s.perceived_penalty, table, region, regional, marked, degree,
-            (cost, sanctions, salient, some and cost), f32, f64, key, expressed)
+def express(agents: np.ndarray, support: np.ndarray, risk: np.ndarray, dissent: np.ndarray,
+            threshold: np.ndarray, score: np.ndarray, learnt: np.ndarray, table: np.ndarray,
+            region: np.ndarray, regional: bool, marked: np.ndarray, degree: np.ndarray,
+            switches: tuple[bool, bool, bool, bool], f32: tuple, f64: tuple, key: tuple,
+            expressed: np.ndarray) -> np.ndarray:
+    """The probability (float64) that each of ``agents`` expresses dissent, and with a
+    non-empty ``expressed`` (bool, (n,)) its decision by the draw of ``key`` (written in
+    place), split over the threads when a core is spare. The arguments are the State's
+    arrays, the rule table (``COLUMNS``, one row per region or one for all) and the
+    switches and parameters ``behavior.expression_probability`` reads from the scenario."""
+    args = (agents, support, risk, dissent, threshold, score, learnt, table, region,
+            regional, marked, degree, switches, f32, f64, key, expressed)
     with cores.spare_threads(len(agents) * AGENT_WEIGHT) as split:
         return _express_split(*args) if split else _express(0, len(agents), *args)
 
@@ -244,9 +187,9 @@ def warm_up() -> None:
     ones32 = np.ones(3, np.float32)
     threshold = _read_only(np.ones(3, np.float32))
     table = np.zeros((1, COLUMNS))
-    _penalty_signs(agents, table, _ONE_REGION, False, ones32)
+    _penalty_signs(agents, table, ONE_REGION, False, ones32)
     args = (agents, ones32, ones32, ones32, threshold, np.ones(3), ones32, table,
-            _ONE_REGION, False, np.ones(3, np.int32), ones32, (True, True, True, True),
+            ONE_REGION, False, np.ones(3, np.int32), ones32, (True, True, True, True),
             (np.float32(1.0),) * 6, (1.0,) * 4, (np.uint32(1), np.uint32(2), np.uint32(3)),
             np.zeros(3, np.bool_))
     _express(0, len(agents), *args)
