@@ -114,17 +114,14 @@ def test_the_copy_allocates_arrays_still_at_zero_instead_of_copying_them(monkeyp
     """An array still at zero is allocated zeroed in a mapping of its own (its pages become
     resident only where the arm writes); any other array, a negative zero included, is
     copied bit for bit."""
-    import mmap
     from dataclasses import fields
 
     from panoptisim import state
+    from panoptisim.allocator import mapping_of
     from panoptisim.state import State
 
     def mapped(a: np.ndarray) -> bool:
-        base = a
-        while isinstance(base, np.ndarray):
-            base = base.base
-        return isinstance(getattr(base, "obj", base), mmap.mmap)
+        return mapping_of(a) is not None
 
     monkeypatch.setattr(state, "MAPPED_MIN_BYTES", 1)  # as if every array were large
     s = _society()

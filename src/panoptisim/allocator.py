@@ -81,10 +81,9 @@ def mapped_zeros(shape: int | tuple[int, ...], dtype: np.dtype | type) -> np.nda
     only when it is first written (reads of unwritten pages map the kernel's shared zero
     page; with ``MAP_NORESERVE``, where Python's mmap offers it, they are not reserved
     either), and the whole mapping goes back to the system when the array and its views are
-    gone. Used for what a run may
-    never write in full: the spare capacity of a log, the counters and sums an arm without
-    a regime never touches (``State.allocate``). Where ``mmap`` has no such flags
-    (Windows), an ordinary ``np.zeros``."""
+    gone. Used for what a run may never write in full: the spare capacity of a log, the
+    counters and sums an arm without a regime never touches (``State.allocate``). Where
+    ``mmap`` has no such flags (Windows), an ordinary ``np.zeros``."""
     dtype = np.dtype(dtype)
     count = int(np.prod(shape))
     if not hasattr(mmap, "MAP_PRIVATE"):

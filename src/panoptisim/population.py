@@ -83,7 +83,7 @@ def draw_society(scenario: Scenario, streams: Streams) -> State:
     watchlisted = streams.generator("population.watchlist").random(n) < \
         by_region("surveillance.cameras.p_watchlisted")
     family = graph.within(household)  # per CSR entry: a tie within one household
-    state = State.allocate(
+    return State.allocate(
         n, region=region, urban=urban, group=group, income_base=income, income_quintile=quintile,
         latent_dissent=latent_dissent, dissenter=latent_dissent >= 0.5,
         expression_threshold=threshold.astype(np.float32), has_loan=has_loan,
@@ -92,5 +92,4 @@ def draw_society(scenario: Scenario, streams: Streams) -> State:
         family_degree=kernels.row_counts(graph.indptr, family).astype(np.float32),
         watchlisted=watchlisted,
     )
-    return state
 

@@ -124,7 +124,7 @@ def change_degrees(ctx: Context, ties: np.ndarray, sign: float) -> np.ndarray:
         agents, ties_each = np.unique(at_ends, return_counts=True)
         degree[agents] += sign * ties_each.astype(np.float32)
     for counted, count in s.tie_counts():
-        tiecounts.ties_changed(g, counted, count, ties, int(sign))
+        tiecounts.ties_changed(g, counted, count, ties, int(sign), sources)
     return ends.astype(np.int64)
 
 

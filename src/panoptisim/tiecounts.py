@@ -38,10 +38,12 @@ def follow(graph: Graph, counted: np.ndarray, count: np.ndarray, members: np.nda
 
 
 def ties_changed(graph: Graph, counted: np.ndarray, count: np.ndarray, ties: np.ndarray,
-                 sign: int) -> None:
+                 sign: int, sources: np.ndarray | None = None) -> None:
     """Keep ``count`` in step with ties (CSR entries, one per tie) just cut (``sign`` -1) or
-    restored (+1): each end gains or loses the other end if it is counted."""
-    a, b = graph.sources_of(ties), graph.indices[ties]
+    restored (+1): each end gains or loses the other end if it is counted. ``sources``: the
+    entries' rows, if the caller has them (else found by ``Graph.sources_of``)."""
+    a = graph.sources_of(ties) if sources is None else sources
+    b = graph.indices[ties]
     np.add.at(count, a, np.int32(sign) * counted[b])
     np.add.at(count, b, np.int32(sign) * counted[a])
 
