@@ -99,9 +99,19 @@ def _uniform_all(k0, k1, day, n):
 
 @nb.njit(cache=True, nogil=True)
 def _uniform_at(k0, k1, day, agents):
+    # uniform_of with unsigned positions and the word picked by two selects on the lane's
+    # bits: the loop vectorises (1.6 ns a draw against 12.9 with uniform_of's chain of
+    # branches, 1.5*10^5 agents; the same words)
     out = np.empty(len(agents), np.float32)
-    for j in range(len(agents)):
-        out[j] = uniform_of(k0, k1, day, agents[j])
+    positions = agents.view(np.uint64)
+    one, two = np.uint64(1), np.uint64(2)
+    for j in range(np.uint64(len(agents))):
+        agent = positions[j]
+        w0, w1, w2, w3 = philox4x32(np.uint32(agent >> two), day, 0, 0, k0, k1)
+        odd = (agent & one) == one
+        low = w1 if odd else w0
+        high = w3 if odd else w2
+        out[j] = to_unit(high if (agent & two) == two else low)
     return out
 
 
@@ -115,7 +125,7 @@ def uniform_all(key: tuple[int, int], day: int, n: int) -> np.ndarray:
 def uniform_at(key: tuple[int, int], day: int, agents: np.ndarray) -> np.ndarray:
     """The draws of agents ``agents`` (any integer indices) on ``day`` (float32)."""
     return _uniform_at(np.uint32(key[0]), np.uint32(key[1]), np.uint32(day & 0xFFFFFFFF),
-                       np.asarray(agents, np.int64))
+                       np.ascontiguousarray(agents, np.int64))
 
 
 def of_agent(x, i):  # pragma: no cover - replaced by the overload below when compiled
