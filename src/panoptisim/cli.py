@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from panoptisim.calibration.cli import calibrate
 from panoptisim.dashboard.cli import dashboard
 from panoptisim.errors import InputError, run_command
 from panoptisim.experiments.cli import query, sensitivity, summarize_sweep_command, sweep
@@ -280,7 +281,7 @@ def params(markdown: bool) -> None:
 
 
 for _command in (validate, sweep, summarize_sweep_command, sensitivity, query, report,
-                 dashboard):
+                 dashboard, calibrate):
     cli.add_command(_command)
 
 
