@@ -202,10 +202,18 @@ def cli() -> None:
               help="Do not write report.html and figures/ (PNG, SVG) in the run folder.")
 @click.option("--dry-run", is_flag=True,
               help="Validate the scenario and print its peak-memory estimate; run nothing.")
+@click.option("--posterior", type=click.Path(path_type=Path), default=None,
+              help="A calibration folder (panoptisim calibrate): run SCENARIO under --draws "
+                   "parameter sets drawn from its posterior, each with run.replicates "
+                   "replicates, and report every headline result with an interval that "
+                   "includes parameter uncertainty beside the seed-only one.")
+@click.option("--draws", type=click.IntRange(2, 10000), default=20, show_default=True,
+              help="Posterior draws (with --posterior).")
 @click.option("--help-params", is_flag=True, expose_value=False, is_eager=True,
               callback=_print_params, help="List every parameter with unit, default, range.")
 def run(scenario: str, sets: tuple[str, ...], seed: int | None, out: Path | None,
-        no_control: bool, quiet: bool, no_report: bool, dry_run: bool) -> None:
+        no_control: bool, quiet: bool, no_report: bool, dry_run: bool,
+        posterior: Path | None, draws: int) -> None:
     """Run SCENARIO (a built-in name or a .toml path; default baseline) and write its folder.
 
     Before allocating anything, the run's peak memory is estimated from its size, degree
@@ -222,6 +230,9 @@ def run(scenario: str, sets: tuple[str, ...], seed: int | None, out: Path | None
         click.echo(f"{estimate(resolved).line()}; available {available_bytes() / MB:,.0f} MiB")
         return
     check_fits(resolved)
+    if posterior is not None:
+        _run_posterior(resolved, posterior, draws, out, quiet)
+        return
     if out is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("runs") / f"{resolved.name}-seed{resolved.run.seed}-{stamp}"
@@ -241,6 +252,35 @@ def run(scenario: str, sets: tuple[str, ...], seed: int | None, out: Path | None
         except Exception as exc:  # the run folder is complete: a failed report is a warning
             click.echo(f"warning: the report was not written ({type(exc).__name__}: {exc}); "
                        f"retry with: panoptisim report {result.path}", err=True)
+
+
+def _run_posterior(resolved: Any, posterior: Path, draws: int, out: Path | None,
+                   quiet: bool) -> None:
+    """``run --posterior``: the scenario under posterior draws, with both intervals."""
+    from panoptisim.calibration.posterior_runs import run_posterior
+
+    if out is None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("runs") / f"{resolved.name}-posterior-seed{resolved.run.seed}-{stamp}"
+    progress = _DelayedProgress(f"{resolved.name} under the posterior", enabled=not quiet)
+    try:
+        doc = run_posterior(resolved, posterior, draws, out, progress=progress)
+    finally:
+        progress.close()
+    if not quiet:
+        table = Table(title=f"{resolved.name} under the posterior of {posterior} ({draws} "
+                            f"draws x {doc['replicates']} replicates; effects are treated - "
+                            "control, in each metric's unit as in summary.json)")
+        for col in ("metric", "mean", "95% (parameters + seeds)", "95% (seeds only)",
+                    "parameter share of variance"):
+            table.add_column(col, justify="left" if col == "metric" else "right")
+        for name, e in doc["results"].items():
+            table.add_row(name, figure(e["mean"]),
+                          f"[{figure(e['ci95_posterior'][0])}, {figure(e['ci95_posterior'][1])}]",
+                          f"[{figure(e['ci95_seed'][0])}, {figure(e['ci95_seed'][1])}]",
+                          figure(e["parameter_share"]))
+        Console().print(table)
+    click.echo(f"posterior runs: {out}")
 
 
 @cli.command()
