@@ -81,6 +81,13 @@ def test_statistics_window_aggregate_arms_scale_and_ratio():
     t = _target(metric="travel_denials", aggregate="sum",
                 denominator={"metric": "travel_denials", "arm": "control", "aggregate": "sum"})
     assert target_value(t, arms, agents) == pytest.approx(2.0)
+    t = _target(metric="expressed_dissent_rate", arm="ratio", days=[5, 9], change=True,
+                denominator={"metric": "expressed_dissent_rate", "arm": "ratio",
+                             "days": [0, 4]})
+    assert target_value(t, arms, agents) == pytest.approx(0.0)  # treated/control is 1/2 all along
+    t = _target(metric="travel_denials", days=[5, 9], aggregate="sum", change=True,
+                denominator={"metric": "travel_denials", "days": [0, 4], "aggregate": "sum"})
+    assert target_value(t, arms, agents) == pytest.approx(35 / 10 - 1)
     t = _target(summary="chilling_index")
     assert target_value(t, arms, agents) == pytest.approx(1 - 0.45 / 0.9)
     # the default aggregate is the one summary.json uses (a rate: mean over the window)
@@ -100,6 +107,7 @@ def test_statistics_window_aggregate_arms_scale_and_ratio():
     (lambda d: d["target"][0].update({"metric": "expressed_dissent"}),
      "is not a day metric; did you mean"),
     (lambda d: d["target"][0].pop("se"), "needs exactly one of 'se'"),
+    (lambda d: d["target"][0].update({"change": True}), "change = true is the relative"),
     (lambda d: d["target"][0].update({"days": [5, 40]}), "ends after the scenario's last day"),
     (lambda d: d["target"][0].update({"arm": "both"}), "target.0.arm = \"both\" is not allowed"),
     (lambda d: d["target"][1].update({"name": "dissent"}), "is used twice"),
@@ -239,3 +247,36 @@ def test_resume_continues_from_the_stored_generations(tmp_path):
     other.write_text(path.read_text().replace("seed = 5", "seed = 6"))
     with pytest.raises(TargetsError, match="another targets file"):
         calibrate(load_targets(other), out, resume=True)
+
+
+# ------------------------------------------------------------- built-in target sets
+def test_built_in_target_sets_load_by_name_and_say_their_sources():
+    from panoptisim.calibration.targets import builtin_target_sets
+
+    assert builtin_target_sets() == ["china2018", "pen2013", "penney2016"]
+    for name in builtin_target_sets():
+        cal = load_targets(name)
+        assert cal.name == name and cal.targets and cal.priors
+        assert all(len(t.source) > 20 for t in cal.targets)
+    with pytest.raises(TargetsError, match="neither a targets file nor a built-in"):
+        load_targets("penney2017")
+    # the two reveal sets share one simulation when calibrated together
+    reveal = [load_targets(n).groups[0].scenario for n in ("penney2016", "pen2013")]
+    assert reveal[0] == reveal[1]
+
+
+@pytest.mark.parametrize("name, expected", [
+    # the default model chills far more than the published figures (docs/calibration.md):
+    # a calibration has something to correct, and each statistic points the right way
+    ("penney2016", lambda v: v["reveal_drop"] < -0.23),
+    ("pen2013", lambda v: v["avoided_topic"] > 0.16),
+    ("china2018", lambda v: v["tickets_blocked"] > 7.1 and v["people_listed"] > 9.3),
+])
+def test_built_in_statistics_at_the_defaults(name, expected):
+    import dataclasses
+
+    cal = load_targets(name)
+    small = dataclasses.replace(cal, section=cal.section.model_copy(update={"population": 2000}))
+    values = simulate_targets(small, {}, seed=3)
+    assert set(values) == {t.name for t in cal.targets}
+    assert expected(values), values

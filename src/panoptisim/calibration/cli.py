@@ -68,7 +68,8 @@ def target_table(doc: dict[str, Any]) -> Table:
               help="Continue the calibration in --out from its last finished generation.")
 def calibrate(targets_file: Path, executor: str, address: str | None, jobs: int,
               budget: int | None, out: Path | None, resume: bool) -> None:
-    """Calibrate parameters to the published statistics of TARGETS_FILE (ABC-SMC)."""
+    """Calibrate parameters to the published statistics of TARGETS_FILE (ABC-SMC): a
+    targets file, or a built-in target set by name (penney2016, pen2013, china2018)."""
     from panoptisim.calibration.calibrate import calibrate as run_calibration
     from panoptisim.calibration.targets import TargetsError, load_targets
 

@@ -49,7 +49,9 @@ def statistic(stat: Statistic, arms: Mapping[str, Columns], agents: int) -> floa
     treated, control = (of_arm(stat, arms[a], agents) for a in ("treated", "control"))
     if stat.arm == "difference":
         return treated - control
-    return treated / control - 1.0 if control != 0 else 0.0  # relative; 0 without a base
+    if control == 0:  # no base to compare with: no relative difference, a ratio of 1
+        return 0.0 if stat.arm == "relative" else 1.0
+    return treated / control - (1.0 if stat.arm == "relative" else 0.0)
 
 
 def target_value(target: Target, arms: Mapping[str, Columns], agents: int) -> float:
@@ -58,7 +60,9 @@ def target_value(target: Target, arms: Mapping[str, Columns], agents: int) -> fl
     value = statistic(target, arms, agents)
     if target.denominator is not None:
         den = statistic(target.denominator, arms, agents)
-        value = value / den if den != 0 else 0.0
+        value = value / den if den != 0 else (1.0 if target.change else 0.0)
+        if target.change:  # the relative change from the denominator's value
+            value -= 1.0
     if target.per is not None:
         value = value / agents * target.per
     return value * target.times

@@ -22,17 +22,20 @@ A targets file is TOML (docs/calibration.md)::
     scenario = "baseline"         # built-in name, or a .toml path relative to this file
     set = { "run.steps" = 120 }   # overrides of that scenario (not the priors' keys)
     metric = "expressed_dissent_rate"   # a day metric, or summary = "chilling_index"
-    arm = "treated"               # treated | control | difference | relative
+    arm = "treated"               # treated | control | difference | ratio | relative
     days = [30, 119]              # the window (first and last day, included)
     aggregate = "mean"            # mean | sum | last | yearly (sum x 365 / window days)
     per = 100000                  # per this many people (divides by population.size)
-    times = 1.0                   # then times this factor (e.g. a country's population)
+    times = 1.0                   # then times this factor (a country's population; -1 makes
+                                  # a fall a positive share)
     value = 0.02                  # the published value
     se = 0.002                    # its standard error, or interval = [lo, hi] (95%)
     source = "Author (year), Table 2"
 
 A target may also be the ratio of two statistics: ``denominator = { metric = ..., arm =
-..., days = ..., aggregate = ... }`` (the numerator is the target's own). Targets are
+..., days = ..., aggregate = ... }`` (the numerator is the target's own), or with ``change
+= true`` the relative change between them (numerator / denominator - 1: e.g. the months
+after an event against the months before). Targets are
 aggregate published statistics; nothing here reads records of individuals.
 
 Every rule lives on a validator; a bad file raises :class:`TargetsError` with one line that
@@ -44,6 +47,7 @@ from __future__ import annotations
 import math
 import tomllib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -108,12 +112,12 @@ class Prior(_Strict):
 
 class Statistic(_Strict):
     """A statistic of a run: a day metric over a window, aggregated, of one arm or of the
-    arms' difference (treated - control) or relative difference (treated / control - 1);
-    or a summary metric of the run (``summary``)."""
+    arms' difference (treated - control), ratio (treated / control) or relative difference
+    (treated / control - 1); or a summary metric of the run (``summary``)."""
 
     metric: str | None = None
     summary: str | None = None
-    arm: Literal["treated", "control", "difference", "relative"] = "treated"
+    arm: Literal["treated", "control", "difference", "ratio", "relative"] = "treated"
     days: tuple[int, int] | None = None
     aggregate: Literal["mean", "sum", "last", "yearly"] | None = None
 
@@ -155,8 +159,9 @@ class Target(Statistic):
     scenario: str = Field("baseline", min_length=1)
     set: dict[str, Any] = Field(default_factory=dict)
     per: float | None = Field(None, gt=0)
-    times: float = Field(1.0, gt=0)
+    times: float = 1.0
     denominator: Statistic | None = None
+    change: bool = False
     value: float
     se: float | None = Field(None, gt=0)
     interval: tuple[float, float] | None = None
@@ -172,6 +177,13 @@ class Target(Statistic):
                              "empty: give [low, high] with low < high")
         if not math.isfinite(self.value):
             raise ValueError(f"target '{self.name}': value = {self.value} is not a number")
+        if self.times == 0 or not math.isfinite(self.times):
+            raise ValueError(f"target '{self.name}': times = {self.times} is not allowed: "
+                             "give a finite factor other than 0 (-1 turns a fall into a "
+                             "positive share)")
+        if self.change and self.denominator is None:
+            raise ValueError(f"target '{self.name}': change = true is the relative change "
+                             "from a denominator (numerator / denominator - 1): give one")
         return self
 
     @property
@@ -358,9 +370,21 @@ def calibration_from_dict(data: dict[str, Any], source: Path | None = None, wher
     return Calibration(name, source, sec, priors, tuple(spec.target), built, text)
 
 
+def builtin_target_sets() -> list[str]:
+    """Names of the built-in target sets (``panoptisim/calibrations/*.toml``), sorted."""
+    files = resources.files("panoptisim") / "calibrations"
+    return sorted(p.name[:-5] for p in files.iterdir() if p.name.endswith(".toml"))
+
+
 def load_targets(source: str | Path) -> Calibration:
-    """Read and validate a targets file. Raises TargetsError (one line) before anything runs
-    or is written."""
+    """Read and validate a targets file, or a built-in target set by name. Raises
+    TargetsError (one line) before anything runs or is written."""
+    if not names_a_file(str(source)):
+        if str(source) not in builtin_target_sets():
+            raise TargetsError(f"'{source}' is neither a targets file nor a built-in target "
+                               f"set (built-in: {', '.join(builtin_target_sets())})")
+        text = (resources.files("panoptisim") / "calibrations" / f"{source}.toml").read_text()
+        return calibration_from_dict(tomllib.loads(text), None, f"{source}: ", text)
     path = Path(source)
     text = read_user_file(path, "targets file", TargetsError)
     try:
