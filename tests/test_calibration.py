@@ -253,16 +253,20 @@ def test_resume_continues_from_the_stored_generations(tmp_path):
 def test_built_in_target_sets_load_by_name_and_say_their_sources():
     from panoptisim.calibration.targets import builtin_target_sets
 
-    assert builtin_target_sets() == ["china2018", "pen2013", "penney2016"]
+    assert builtin_target_sets() == ["china2018", "pen2013", "penney2016", "published"]
     for name in builtin_target_sets():
         cal = load_targets(name)
         assert cal.name == name and cal.targets and cal.priors
         assert all(len(t.source) > 20 for t in cal.targets)
     with pytest.raises(TargetsError, match="neither a targets file nor a built-in"):
         load_targets("penney2017")
-    # the two reveal sets share one simulation when calibrated together
-    reveal = [load_targets(n).groups[0].scenario for n in ("penney2016", "pen2013")]
-    assert reveal[0] == reveal[1]
+    # the combined set runs each scenario once a particle: the reveal at 5,000 agents (both
+    # reveal targets), the blacklist targets' baseline at 20,000
+    published = load_targets("published")
+    assert [(g.scenario.name, g.size, len(g.targets)) for g in published.groups] == [
+        ("reveal", 5000, 2), ("baseline", 20000, 2)]
+    assert {t.name for t in published.targets} == {
+        t.name for n in ("penney2016", "pen2013", "china2018") for t in load_targets(n).targets}
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -273,10 +277,15 @@ def test_built_in_target_sets_load_by_name_and_say_their_sources():
     ("china2018", lambda v: v["tickets_blocked"] > 7.1 and v["people_listed"] > 9.3),
 ])
 def test_built_in_statistics_at_the_defaults(name, expected):
-    import dataclasses
+    import tomllib
+    from importlib import resources
 
     cal = load_targets(name)
-    small = dataclasses.replace(cal, section=cal.section.model_copy(update={"population": 2000}))
-    values = simulate_targets(small, {}, seed=3)
+    doc = tomllib.loads((resources.files("panoptisim") / "calibrations" / f"{name}.toml"
+                         ).read_text())
+    doc["calibration"]["population"] = 2000  # a cheap society: the direction is what counts
+    for t in doc["target"]:
+        t.pop("population", None)
+    values = simulate_targets(calibration_from_dict(doc), {}, seed=3)
     assert set(values) == {t.name for t in cal.targets}
     assert expected(values), values

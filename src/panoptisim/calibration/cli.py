@@ -81,7 +81,8 @@ def calibrate(targets_file: Path, executor: str, address: str | None, jobs: int,
     console = Console()
     console.print(f"calibrating '{cal.name}': {len(cal.priors)} parameters, "
                   f"{len(cal.targets)} targets, {cal.section.particles} particles, "
-                  f"{cal.section.population:,} agents a simulation -> {out}")
+                  f"{' + '.join(f'{g.size:,}' for g in cal.groups)} agents a particle's "
+                  f"simulations -> {out}")
     doc = run_calibration(cal, out, executor=executor, jobs=jobs, address=address,
                           budget=budget, resume=resume)
     console.print(parameter_table(doc))

@@ -39,17 +39,17 @@ HISTORY = "history.db"
 
 def simulate_targets(cal: Calibration, params: dict[str, float], seed: int) -> dict[str, float]:
     """Every target's simulated value for one parameter set: one replicate of each target
-    scenario with ``params`` set, ``calibration.population`` agents and this ``seed``."""
+    scenario with ``params`` set, its size (the target's ``population``, else
+    ``calibration.population``) and this ``seed``."""
     out: dict[str, float] = {}
-    size = cal.section.population
     for group in cal.groups:
         scenario = load_scenario(group.scenario, {
-            **{k: float(v) for k, v in params.items()}, "population.size": size,
+            **{k: float(v) for k, v in params.items()}, "population.size": group.size,
             "run.replicates": 1, "run.control": group.control}, seed=seed)
         sim = simulate(scenario)
         arms = {run.arm: run.columns for run in sim.runs}
         for target in group.targets:
-            out[target.name] = target_value(target, arms, size)
+            out[target.name] = target_value(target, arms, group.size)
     return out
 
 

@@ -21,6 +21,7 @@ A targets file is TOML (docs/calibration.md)::
     name = "dissent"
     scenario = "baseline"         # built-in name, or a .toml path relative to this file
     set = { "run.steps" = 120 }   # overrides of that scenario (not the priors' keys)
+    population = 5000             # agents for this target's scenario (default: calibration's)
     metric = "expressed_dissent_rate"   # a day metric, or summary = "chilling_index"
     arm = "treated"               # treated | control | difference | ratio | relative
     days = [30, 119]              # the window (first and last day, included)
@@ -65,7 +66,7 @@ Z95 = 1.959963984540054
 #: Keys a calibration sets itself: a prior or a target's ``set`` may not name them.
 RESERVED = {"run.seed": "each simulation's seed is drawn from calibration.seed",
             "run.replicates": "each simulation is one replicate",
-            "population.size": "use calibration.population"}
+            "population.size": "use calibration.population (or a target's population)"}
 #: A prior spanning at least this ratio (max / min > 0) is log-uniform unless ``log`` says.
 DECADES_FOR_LOG = 100.0
 SUMMARY_NAMES = {m.name: m for m in SUMMARY_METRICS}
@@ -158,6 +159,7 @@ class Target(Statistic):
     name: str = Field(min_length=1, max_length=100)
     scenario: str = Field("baseline", min_length=1)
     set: dict[str, Any] = Field(default_factory=dict)
+    population: int | None = Field(None, ge=100, le=10_000_000)
     per: float | None = Field(None, gt=0)
     times: float = 1.0
     denominator: Statistic | None = None
@@ -230,11 +232,12 @@ class ParameterPrior:
 
 @dataclass(frozen=True)
 class Group:
-    """Targets measured in one scenario (one simulation of it serves them all)."""
+    """Targets measured in one scenario at one size (one simulation serves them all)."""
 
     scenario: Scenario
     targets: tuple[Target, ...]
     control: bool
+    size: int  # agents (population.size)
 
 
 @dataclass(frozen=True)
@@ -336,8 +339,8 @@ def calibration_from_dict(data: dict[str, Any], source: Path | None = None, wher
     dup = next((n for n in names if names.count(n) > 1), None)
     if dup is not None:
         raise TargetsError(f"{where}target name '{dup}' is used twice: names must differ")
-    groups: dict[tuple[str, str], list[Target]] = {}
-    scenarios: dict[tuple[str, str], Scenario] = {}
+    groups: dict[tuple[str, str, int], list[Target]] = {}
+    scenarios: dict[tuple[str, str, int], Scenario] = {}
     for i, t in enumerate(spec.target):
         sets = flatten(t.set)
         for key in sets:
@@ -361,10 +364,10 @@ def calibration_from_dict(data: dict[str, Any], source: Path | None = None, wher
                 raise TargetsError(f"{where}target.{i} ('{t.name}'): days = "
                                    f"{list(stat.days)} ends after the scenario's last day "
                                    f"({steps - 1}; run.steps = {steps})")
-        group = (t.scenario, repr(sorted(sets.items())))
+        group = (t.scenario, repr(sorted(sets.items())), t.population or sec.population)
         groups.setdefault(group, []).append(t)
         scenarios[group] = base
-    built = tuple(Group(scenarios[g], tuple(ts), any(t.needs_control for t in ts))
+    built = tuple(Group(scenarios[g], tuple(ts), any(t.needs_control for t in ts), g[2])
                   for g, ts in groups.items())
     name = sec.name or (source.stem if source is not None else "calibration")
     return Calibration(name, source, sec, priors, tuple(spec.target), built, text)
