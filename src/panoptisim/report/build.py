@@ -1,5 +1,6 @@
-"""Assemble the report of a run folder or a sweep folder: figures as PNG and SVG files,
-one self-contained HTML page (or a PDF), from the files the run or sweep wrote.
+"""Assemble the report of a run, sweep or calibration folder: figures as PNG and SVG
+files, one self-contained HTML page (or a PDF), from the files the run, sweep or
+calibration wrote.
 
 ``write_report(path)`` is what ``panoptisim run`` and ``panoptisim report`` call.
 """
@@ -19,9 +20,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from panoptisim import __version__
+from panoptisim.calibration.targets import CalibrationSection
 from panoptisim.errors import InputError
 from panoptisim.io import write_bytes_atomic
 from panoptisim.metrics import HEADLINE, METRICS, SUMMARY_METRICS
+from panoptisim.report import calibration_figures as CF
 from panoptisim.report import figures as F
 from panoptisim.report import html as H
 from panoptisim.report import sweep_figures as SF
@@ -34,7 +37,8 @@ FIGURE_DIR = "figures"
 
 
 class ReportError(InputError):
-    """The folder cannot be reported on (not a run or sweep folder, unreadable file).
+    """The folder cannot be reported on (not a run, sweep or calibration folder, an
+    unreadable file).
 
     An InputError, so the CLI prints it as one line with exit status 2.
     """
@@ -70,23 +74,37 @@ def _read_json(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise ReportError(f"'{path.parent}' is not a run or sweep folder: {path.name} is "
-                          f"missing") from None
+        raise ReportError(f"'{path.parent}' is not a run, sweep or calibration folder: "
+                          f"{path.name} is missing") from None
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"'{path}' cannot be read: {exc}") from None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except FileNotFoundError:
+        raise ReportError(f"'{path.parent}' is not a complete calibration folder: {path.name} "
+                          f"is missing") from None
     except (OSError, ValueError) as exc:
         raise ReportError(f"'{path}' cannot be read: {exc}") from None
 
 
 def kind_of(path: Path) -> str:
-    """'run' or 'sweep', from the files the folder holds."""
+    """'run', 'sweep' or 'calibration', from the files the folder holds."""
     if (path / "sweep.json").is_file():
         return "sweep"
     if (path / "summary.json").is_file() and (path / "metrics.parquet").is_file():
         return "run"
+    if (path / "calibration.json").is_file() and (path / "posterior.parquet").is_file():
+        return "calibration"
     if not path.is_dir():
-        raise ReportError(f"'{path}' is not a folder: give a run folder (panoptisim run) or "
-                          f"a sweep folder (panoptisim sweep)")
-    raise ReportError(f"'{path}' is not a run folder (summary.json and metrics.parquet) nor "
-                      f"a sweep folder (sweep.json)")
+        raise ReportError(f"'{path}' is not a folder: give a run folder (panoptisim run), a "
+                          f"sweep folder (panoptisim sweep) or a calibration folder "
+                          f"(panoptisim calibrate)")
+    raise ReportError(f"'{path}' is not a run folder (summary.json and metrics.parquet), a "
+                      f"sweep folder (sweep.json) nor a calibration folder (calibration.json "
+                      f"and posterior.parquet, written when a calibration ends)")
 
 
 def scenario_table(resolved: dict[str, Any]) -> str:
@@ -414,26 +432,152 @@ def sweep_report(sweep_dir: Path, rendered: Rendered) -> tuple[str, str, list, s
     return title, subtitle, sections, footer
 
 
+# ------------------------------------------------------------------ calibrations
+#: Columns of the parameter and target tables of a calibration report (HTML; the PDF's
+#: cover takes the first five of each).
+PARAMETER_HEADERS = ["parameter", "median", "50% interval", "90% interval", "prior", "unit",
+                     "90% width / prior's", "constrained"]
+TARGET_HEADERS = ["target", "published ± se", "simulated median", "simulated 90%", "z",
+                  "verdict", "published in simulated 90%", "source"]
+
+
+def parameter_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    """Per calibrated parameter: posterior median, 50% and 90% credible intervals, the prior,
+    the unit, the 90% width as a share of the prior's, and whether it is constrained."""
+    rows = []
+    for key, p in doc["parameters"].items():
+        prior = p["prior"]
+        rows.append([key, p["median"], _interval(p["ci50"]), _interval(p["ci90"]),
+                     f"{prior['kind']} [{H.fmt(prior['min'])}, {H.fmt(prior['max'])}]",
+                     p.get("unit", ""), f"{p['width_vs_prior']:.0%}",
+                     "yes" if p["constrained"] else "no"])
+    return rows
+
+
+def target_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    """Per target: published value ± se, simulated median and 90% band under the posterior,
+    z, the verdict (fits or MISFIT), whether the band covers the published value, source."""
+    rows = []
+    for name, t in doc["targets"].items():
+        rows.append([name, f"{H.fmt(t['published'])} ± {H.fmt(t['se'])}",
+                     t["simulated_median"], _interval(t["simulated_90"]), f"{t['z']:+.2f}",
+                     "fits" if t["verdict"] == "fits" else "MISFIT",
+                     "yes" if t.get("published_in_90") else "no", t.get("source", "")])
+    return rows
+
+
+def _targets_file(folder: Path) -> tuple[str, dict[str, Any]]:
+    """The folder's copy of the targets file, as text and parsed ("" and {} if absent or
+    unreadable: it only adds descriptions and the stopping rules)."""
+    try:
+        text = (folder / "targets.toml").read_text()
+        return text, tomllib.loads(text)
+    except (OSError, ValueError):
+        return "", {}
+
+
+def calibration_report(folder: Path, rendered: Rendered) -> tuple[str, str, list, str]:
+    """Figures and sections of a calibration report."""
+    doc = _read_json(folder / "calibration.json")
+    posterior = _read_parquet(folder / "posterior.parquet")
+    gens = _read_parquet(folder / "generations.parquet")
+    predictive = _read_parquet(folder / "predictive.parquet")
+    text, spec = _targets_file(folder)
+    described = {t.get("name"): CF.describe_target(t) for t in spec.get("target", [])}
+    section = CalibrationSection.model_fields
+    settings = spec.get("calibration", {})
+    stops = {k: settings.get(k, section[k].default) for k in ("min_epsilon", "min_acceptance")}
+    params, targets = doc["parameters"], doc["targets"]
+    missing = [k for k in params if k not in posterior] + \
+        [f"target:{k}" for k in targets if f"target:{k}" not in predictive]
+    if missing:
+        raise ReportError(f"'{folder}' does not match its calibration.json: column(s) "
+                          f"{', '.join(missing)} missing from its parquet files")
+    builders: dict[str, Callable[[], Figure]] = {
+        "posterior_marginals": lambda: CF.posterior_marginals(posterior, params),
+        "predictive_check": lambda: CF.predictive_check(predictive, targets, described),
+        "posterior_pairs": lambda: CF.posterior_pairs(posterior, params),
+        "generations": lambda: CF.generations(gens, **stops),
+    }
+    for name, caption in CF.CALIBRATION_FIGURES:
+        if name == "posterior_pairs" and len(params) < 2:
+            continue  # one parameter: the marginal says it all
+        rendered.add(name, caption, builders[name]())
+
+    about = (f"<p><strong>Stopped:</strong> {H.esc(doc['stopped'])}.</p>"
+             f"<p>{H.esc(doc['method'])}: {doc['generations']} generation(s) of "
+             f"{doc['particles']} particles, {doc['simulations']:,} simulations of "
+             f"{doc['population']:,} synthetic agents each; final threshold ε = "
+             f"{H.esc(H.fmt(doc['epsilon']))} published standard errors. Definitions: "
+             "docs/calibration.md.</p>")
+    if doc.get("unconstrained"):
+        about += ('<p class="note">Left unconstrained by the targets (the posterior is '
+                  'mostly the prior): ' + H.esc(", ".join(doc["unconstrained"])) + ".</p>")
+    if doc.get("misfits"):
+        about += ('<p class="note"><strong>MISFIT</strong> (the model does not reach them '
+                  'under these priors): ' + H.esc(", ".join(doc["misfits"])) + ".</p>")
+    pars = ('<p class="note">Weighted quantiles of the last generation\'s particles: median, '
+            'equal-tailed 50% and 90% credible intervals. A parameter is unconstrained when '
+            'its 90% interval spans more than 80% of its prior\'s 90% interval (on the '
+            'prior\'s scale).</p>')
+    pars += H.table(PARAMETER_HEADERS, parameter_rows(doc), numeric={1, 2, 3, 6})
+    tgts = (f'<p class="note">Each target simulated under {len(predictive)} draws from the '
+            'posterior: z = (simulated mean − published) / sqrt(se² + simulated sd²); '
+            'MISFIT when |z| &gt; 2.</p>')
+    tgts += H.table(TARGET_HEADERS, target_rows(doc), numeric={1, 2, 3, 4})
+    figs = "".join(H.figure(n, png, cap, files) for n, cap, png, files in rendered.items)
+    sections = [("Calibration", about), ("Parameters", pars), ("Targets", tgts),
+                ("Figures", figs)]
+    if text:
+        sections.append(("Targets file", f"<pre>{H.esc(text)}</pre>"))
+    title = f"panoptisim calibration: {doc['calibration']}"
+    subtitle = (f"{len(params)} parameter(s), {len(targets)} target(s) · "
+                f"{doc['generations']} generation(s) × {doc['particles']} particles · "
+                f"{doc['simulations']:,} simulations · stopped: {doc['stopped']}")
+    footer = (f"panoptisim {__version__} · calibration folder {folder.name} · aggregate "
+              "published statistics against synthetic agents only.")
+    return title, subtitle, sections, footer
+
+
 # ------------------------------------------------------------------------ write
+#: The run report's PDF cover table.
+HEADLINE_HEADERS = ["metric", "treated", "control", "effect", "95% interval"]
+#: Height of a cover table's row, as a share of the A4 page.
+_ROW_HEIGHT = 0.022
+
+
+def _cover(title: str, subtitle: str, tables: list[tuple[list[str], list[list[Any]]]]
+           ) -> Figure:
+    """A PDF's first page (A4): the title, the subtitle and ``tables`` (headers, rows) one
+    below the other."""
+    cover = Figure(figsize=(8.27, 11.69))
+    cover.text(0.06, 0.95, title, fontsize=16, weight="bold", va="top")
+    cover.text(0.06, 0.92, subtitle, fontsize=8, va="top", wrap=True)
+    top = 0.89
+    for headers, rows in tables:
+        if not rows:
+            continue
+        height = min(_ROW_HEIGHT * (len(rows) + 1), top - 0.05)
+        ax = cover.add_axes((0.06, top - height, 0.88, height))
+        ax.axis("off")
+        tab = ax.table(cellText=[[str(H.fmt(c)) for c in r] for r in rows],
+                       colLabels=headers, loc="upper left", cellLoc="left")
+        tab.auto_set_font_size(False)
+        tab.set_fontsize(7)
+        tab.auto_set_column_width(list(range(len(headers))))  # long keys are not clipped
+        tab.scale(1, 1.3)
+        top -= height + 0.04
+    return cover
+
+
 def _pdf(path: Path, title: str, subtitle: str, rendered: Rendered,
-         rows: list[list[Any]]) -> None:
+         tables: list[tuple[list[str], list[list[Any]]]]) -> None:
+    """A PDF: the cover (:func:`_cover`), then one page per figure."""
     from matplotlib.backends.backend_pdf import PdfPages
 
     buf = io.BytesIO()
     with styled(), PdfPages(buf, metadata={"Title": title, "CreationDate": None}) as pdf:
-        cover = Figure(figsize=(8.27, 11.69))
-        cover.text(0.06, 0.95, title, fontsize=16, weight="bold", va="top")
-        cover.text(0.06, 0.92, subtitle, fontsize=8, va="top", wrap=True)
-        if rows:
-            ax = cover.add_axes((0.06, 0.05, 0.88, 0.84))
-            ax.axis("off")
-            tab = ax.table(cellText=[[str(H.fmt(c)) for c in r] for r in rows],
-                           colLabels=["metric", "treated", "control", "effect", "95% interval"],
-                           loc="upper left", cellLoc="left")
-            tab.auto_set_font_size(False)
-            tab.set_fontsize(7)
-            tab.scale(1, 1.3)
-        pdf.savefig(cover)
+        pdf.savefig(_cover(title, subtitle, tables))
         for fig in rendered.figures:
             pdf.savefig(fig)
     write_bytes_atomic(path, buf.getvalue())
@@ -442,7 +586,7 @@ def _pdf(path: Path, title: str, subtitle: str, rendered: Rendered,
 def write_report(path: str | Path, *, fmt: str = "html", out: str | Path | None = None,
                  result: Any = None, replay: bool = True, figures: bool = True,
                  extra: list[tuple[str, str, Callable[[], Figure]]] | None = None) -> Path:
-    """Write the report of a run or sweep folder and return the report file's path.
+    """Write the report of a run, sweep or calibration folder and return its path.
 
     Writes ``report.html`` (or ``report.pdf``) in the folder unless ``out`` names a file,
     and every figure as PNG and SVG in ``figures/`` beside the report (``figures=False``
@@ -461,12 +605,18 @@ def write_report(path: str | Path, *, fmt: str = "html", out: str | Path | None 
     rendered = Rendered(target.parent / FIGURE_DIR if figures else None)
     if kind == "run":
         title, subtitle, sections, footer = run_report(folder, rendered, result, replay, extra)
-        rows = [r[:5] for r in headline_rows(_read_json(folder / "summary.json"))]
+        tables = [(HEADLINE_HEADERS,
+                   [r[:5] for r in headline_rows(_read_json(folder / "summary.json"))])]
+    elif kind == "calibration":
+        title, subtitle, sections, footer = calibration_report(folder, rendered)
+        doc = _read_json(folder / "calibration.json")
+        tables = [(PARAMETER_HEADERS[:5], [r[:5] for r in parameter_rows(doc)]),
+                  (TARGET_HEADERS[:6], [r[:6] for r in target_rows(doc)])]
     else:
         title, subtitle, sections, footer = sweep_report(folder, rendered)
-        rows = []
+        tables = []
     if fmt == "pdf":
-        _pdf(target, title, subtitle, rendered, rows)
+        _pdf(target, title, subtitle, rendered, tables)
     else:
         write_bytes_atomic(target, H.page(title, subtitle, sections, footer).encode("utf-8"))
     return target

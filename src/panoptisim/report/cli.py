@@ -1,4 +1,4 @@
-"""``panoptisim report RUN_DIR|SWEEP_DIR [--format html|pdf] [--out FILE]``."""
+"""``panoptisim report RUN_DIR|SWEEP_DIR|CALIB_DIR [--format html|pdf] [--out FILE]``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ FORMATS = ("html", "pdf")  # as panoptisim.report.build.FORMATS (not imported: n
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
               help="html: one self-contained page (figures embedded); pdf: one page per "
-                   "figure after a table of the headline effects.")
+                   "figure after a table of the headline effects (of a calibration: its "
+                   "parameters and targets).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Report file to write (default FOLDER/report.html or .pdf). Figures go "
                    "to figures/ beside it as PNG and SVG.")
@@ -25,7 +26,8 @@ FORMATS = ("html", "pdf")  # as panoptisim.report.build.FORMATS (not imported: n
                    "at these days, coloured by score and dissent, cut ties shown.")
 def report(folder: Path, fmt: str, out: Path | None, no_replay: bool,
            network_days: str | None) -> None:
-    """Write the report of a run folder or a sweep folder (HTML or PDF, PNG and SVG figures)."""
+    """Write the report of a run, sweep or calibration folder (HTML or PDF; PNG and SVG
+    figures)."""
     from panoptisim.report.build import ReportError, kind_of, write_report
 
     extra = None
