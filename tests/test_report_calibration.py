@@ -199,4 +199,10 @@ def test_describe_target_names_the_statistic() -> None:
                                "denominator": {"metric": "sanctions_new"}})
     assert text == ("(travel_denials, treated, all days, yearly) / (sanctions_new, treated, "
                     "all days), per 100000 people")
+    text = CF.describe_target({"metric": "expressed_dissent_rate", "arm": "ratio",
+                               "days": [60, 89], "times": -1.0, "change": True,
+                               "denominator": {"metric": "expressed_dissent_rate",
+                                               "arm": "ratio", "days": [0, 29]}})
+    assert text == ("(expressed_dissent_rate, treated / control, days 60–89) / "
+                    "(expressed_dissent_rate, treated / control, days 0–29) − 1, × -1")
     assert CF.describe_target(None) == ""

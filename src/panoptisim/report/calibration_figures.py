@@ -136,16 +136,23 @@ def posterior_marginals(posterior: pd.DataFrame, parameters: Mapping[str, Mappin
     return fig
 
 
+#: How a target's ``arm`` combines the arms, in a figure's label.
+ARM_WORDS = {"difference": "treated − control", "ratio": "treated / control",
+             "relative": "treated / control − 1"}
+
+
 def describe_target(spec: Mapping[str, Any] | None) -> str:
     """The statistic a target measures, in words, from its ``[[target]]`` table (an empty
-    string without one): metric, arm, window, aggregate, scaling, denominator."""
+    string without one): metric, arm, window, aggregate, denominator (a ratio, or with
+    ``change = true`` the relative change from it), scaling."""
     if not spec:
         return ""
 
     def stat(s: Mapping[str, Any]) -> str:
         if s.get("summary"):
             return f"{s['summary']} (whole run)"
-        text = f"{s.get('metric')}, {s.get('arm', 'treated')}"
+        arm = s.get("arm", "treated")
+        text = f"{s.get('metric')}, {ARM_WORDS.get(arm, arm)}"
         days = s.get("days")
         text += f", days {days[0]}–{days[1]}" if days else ", all days"
         return text + (f", {s['aggregate']}" if s.get("aggregate") else "")
@@ -153,6 +160,8 @@ def describe_target(spec: Mapping[str, Any] | None) -> str:
     text = stat(spec)
     if spec.get("denominator"):
         text = f"({text}) / ({stat(spec['denominator'])})"
+        if spec.get("change"):
+            text += " − 1"
     if spec.get("per"):
         text += f", per {spec['per']:g} people"
     if spec.get("times", 1.0) != 1.0:
@@ -286,4 +295,4 @@ def generations(table: pd.DataFrame, min_epsilon: float | None = None,
 
 __all__ = ["CALIBRATION_FIGURES", "posterior_marginals", "predictive_check",
            "posterior_pairs", "generations", "describe_target", "weight_shares",
-           "axis_label"]
+           "axis_label", "ARM_WORDS"]
