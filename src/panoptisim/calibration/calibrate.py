@@ -19,7 +19,6 @@ import numpy as np
 import pyarrow as pa
 
 from panoptisim.calibration import results
-from panoptisim.calibration.plots import pairs_figure
 from panoptisim.calibration.smc import HISTORY, run_smc
 from panoptisim.calibration.targets import Calibration, TargetsError
 from panoptisim.io import (
@@ -64,6 +63,21 @@ def stop_reason(cal: Calibration, generations: pa.Table, sims: int, budget: int 
     return f"{len(eps)} generations (calibration.generations = {sec.generations})"
 
 
+def pairs_png(posterior: pa.Table, parameters: dict[str, Any]) -> bytes:
+    """PNG bytes of the pairs plot (the report's figure: marginals on the diagonal, the
+    weighted particles of each pair below)."""
+    import io
+
+    from panoptisim.report.calibration_figures import posterior_pairs
+    from panoptisim.report.style import styled
+
+    fig = posterior_pairs(posterior.to_pandas(), parameters)
+    buf = io.BytesIO()
+    with styled():
+        fig.savefig(buf, format="png", dpi=120, metadata={"Software": None})
+    return buf.getvalue()
+
+
 def calibrate(cal: Calibration, out: Path, *, executor: str = "local", jobs: int = 1,
               address: str | None = None, budget: int | None = None,
               resume: bool = False) -> dict[str, Any]:
@@ -106,6 +120,6 @@ def calibrate(cal: Calibration, out: Path, *, executor: str = "local", jobs: int
     write_parquet_atomic(out / "posterior.parquet", posterior)
     write_parquet_atomic(out / "generations.parquet", generations)
     write_parquet_atomic(out / "predictive.parquet", predictive)
-    write_bytes_atomic(out / "pairs.png", pairs_figure(cal, post["params"], post["weights"]))
+    write_bytes_atomic(out / "pairs.png", pairs_png(posterior, params))
     write_json_atomic(out / "calibration.json", doc)
     return doc

@@ -66,8 +66,10 @@ def target_table(doc: dict[str, Any]) -> Table:
               help="Calibration folder (default: calibrations/<name>).")
 @click.option("--resume", is_flag=True,
               help="Continue the calibration in --out from its last finished generation.")
+@click.option("--no-report", is_flag=True,
+              help="Do not write report.html and figures/ (PNG, SVG) in the folder.")
 def calibrate(targets_file: Path, executor: str, address: str | None, jobs: int,
-              budget: int | None, out: Path | None, resume: bool) -> None:
+              budget: int | None, out: Path | None, resume: bool, no_report: bool) -> None:
     """Calibrate parameters to the published statistics of TARGETS_FILE (ABC-SMC): a
     targets file, or a built-in target set by name (penney2016, pen2013, china2018)."""
     from panoptisim.calibration.calibrate import calibrate as run_calibration
@@ -93,3 +95,10 @@ def calibrate(targets_file: Path, executor: str, address: str | None, jobs: int,
         console.print("[bold]misfit[/bold] (the model does not reach them under these "
                       "priors): " + ", ".join(doc["misfits"]))
     console.print(f"calibration folder: {out}")
+    if not no_report:
+        from panoptisim.report import write_report
+        try:
+            click.echo(f"report: {write_report(out)}")
+        except Exception as exc:  # the folder is complete: a failed report is a warning
+            click.echo(f"warning: the report was not written ({type(exc).__name__}: {exc}); "
+                       f"retry with: panoptisim report {out}", err=True)

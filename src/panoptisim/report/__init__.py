@@ -1,5 +1,5 @@
 """Reports: publication-ready figures (PNG, SVG) and a self-contained HTML (or PDF) page
-for a run folder or a sweep folder.
+for a run folder, a sweep folder or a calibration folder.
 
     from panoptisim.report import write_report
     write_report("runs/baseline-seed7")          # -> runs/baseline-seed7/report.html

@@ -1,4 +1,4 @@
-"""``python -m panoptisim.report RUN_DIR|SWEEP_DIR [--format html|pdf] [--out FILE]``."""
+"""``python -m panoptisim.report RUN_DIR|SWEEP_DIR|CALIB_DIR [--format html|pdf] [--out FILE]``."""
 
 from panoptisim.errors import run_command
 from panoptisim.report.cli import report

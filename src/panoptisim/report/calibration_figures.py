@@ -215,8 +215,8 @@ def predictive_check(predictive: pd.DataFrame, targets: Mapping[str, Mapping[str
 def posterior_pairs(posterior: pd.DataFrame, parameters: Mapping[str, Mapping[str, Any]]
                     ) -> Figure:
     """The pairs plot of the weighted particles: marginals on the diagonal, each pair below
-    (the figure of :func:`panoptisim.calibration.plots.pairs_figure`, from the folder's
-    files and as a Figure)."""
+    (``calibrate`` writes it as the folder's pairs.png; the report draws it again from the
+    folder's files)."""
     keys = list(parameters)
     k = len(keys)
     w = posterior["weight"].to_numpy(float)
