@@ -126,6 +126,17 @@ def test_a_bad_targets_file_is_one_line_naming_key_and_rule(change, message):
     assert message in text and "\n" not in text
 
 
+def test_priors_may_be_written_as_nested_tables():
+    doc = targets_doc({"dissent": 0.02, "benign": 0.3}, {"dissent": 0.002, "benign": 0.01})
+    doc["priors"] = {"behavior": {"p_political_chance": {"min": 0.01, "max": 0.2},
+                                  "p_benign_post": {}}}
+    cal = calibration_from_dict(doc)
+    assert cal.keys == ("behavior.p_political_chance", "behavior.p_benign_post")
+    doc["priors"] = {"behavior": {"p_benign_pst": {}}}
+    with pytest.raises(TargetsError, match="unknown key 'priors.behavior.p_benign_pst'"):
+        calibration_from_dict(doc)
+
+
 def test_priors_default_to_the_schema_range_and_go_log_over_decades():
     doc = targets_doc({"dissent": 0.02, "benign": 0.3}, {"dissent": 0.002, "benign": 0.01})
     doc["priors"] = {"behavior.p_political_chance": {},

@@ -52,7 +52,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from panoptisim.errors import InputError, ScenarioError
 from panoptisim.fmt import literal
@@ -210,6 +217,28 @@ class TargetsFile(_Strict):
     calibration: CalibrationSection = Field(default_factory=CalibrationSection)
     priors: dict[str, Prior]
     target: list[Target] = Field(min_length=1)
+
+    @field_validator("priors", mode="before")
+    @classmethod
+    def _dotted(cls, table: Any) -> Any:
+        """``[priors]`` by dotted key, written flat (``"behavior.beta_cost" = {...}``) or as
+        nested tables (``[priors.behavior] beta_cost = {...}``): a table is walked down
+        until its key is a parameter's."""
+        if not isinstance(table, dict):
+            return table
+        out: dict[str, Any] = {}
+
+        def walk(key: str, node: Any) -> None:
+            if param_info(key) is None and isinstance(node, dict) and node and \
+                    not set(node) <= set(Prior.model_fields):
+                for k, v in node.items():
+                    walk(f"{key}.{k}", v)
+            else:
+                out[key] = node
+
+        for k, v in table.items():
+            walk(k, v)
+        return out
 
 
 @dataclass(frozen=True)
