@@ -300,3 +300,42 @@ def test_built_in_statistics_at_the_defaults(name, expected):
     values = simulate_targets(calibration_from_dict(doc), {}, seed=3)
     assert set(values) == {t.name for t in cal.targets}
     assert expected(values), values
+
+
+def _finished_generations(history: Path) -> int:
+    """Generations (t >= 0) the history holds, read with sqlite3 (no pyabc)."""
+    import sqlite3
+
+    if not history.is_file():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{history}?mode=ro", uri=True, timeout=1) as db:
+            return db.execute("SELECT COUNT(*) FROM populations WHERE t >= 0").fetchone()[0]
+    except sqlite3.Error:  # not created yet, or being written
+        return 0
+
+
+def test_kill_9_then_resume_continues_from_the_stored_generations(tmp_path):
+    import signal
+
+    from test_experiments_support import start, stop_group, wait_for
+
+    doc = targets_doc({"dissent": 0.02, "benign": 0.3}, {"dissent": 0.002, "benign": 0.01},
+                      particles=12, generations=3, min_epsilon=0.0, predictive_draws=3)
+    path = write_targets(tmp_path, doc)
+    out = tmp_path / "out"
+    proc = start([sys.executable, "-m", "panoptisim", "calibrate", str(path), "--out",
+                  str(out), "--no-report"], log=tmp_path / "first.log")
+    try:
+        wait_for(lambda: _finished_generations(out / HISTORY) >= 1, timeout=300,
+                 what="the first generation")
+    finally:
+        stop_group(proc, signal.SIGKILL)  # kill -9 the command and its processes
+    kept = _finished_generations(out / HISTORY)
+    assert 1 <= kept < 3 and not (out / "calibration.json").exists()
+    res = subprocess.run([sys.executable, "-m", "panoptisim", "calibrate", str(path), "--out",
+                          str(out), "--resume", "--no-report"], capture_output=True, text=True,
+                         timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    result = json.loads((out / "calibration.json").read_text())
+    assert result["generations"] == 3 and _finished_generations(out / HISTORY) == 3
