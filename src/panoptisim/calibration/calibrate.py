@@ -103,6 +103,9 @@ def calibrate(cal: Calibration, out: Path, *, executor: str = "local", jobs: int
         "calibration": cal.name,
         "method": "ABC-SMC (pyabc), distance in published standard errors",
         "population": sec.population, "particles": sec.particles,
+        # what a particle's simulation runs: each scenario at its size, for its targets
+        "runs": [{"scenario": g.scenario.name, "agents": g.size, "control": g.control,
+                  "targets": [t.name for t in g.targets]} for g in cal.groups],
         "generations": generations.num_rows,
         "simulations": sims,
         "stopped": stop_reason(cal, generations, sims, budget),

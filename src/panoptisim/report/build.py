@@ -90,6 +90,14 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise ReportError(f"'{path}' cannot be read: {exc}") from None
 
 
+def _runs_text(doc: dict[str, Any]) -> str:
+    """What one simulation of a calibration runs: each scenario and its synthetic agents."""
+    runs = doc.get("runs") or [{"scenario": "the targets' scenarios",
+                                "agents": doc["population"]}]
+    return " and ".join(f"a run of {r['scenario']} with {r['agents']:,} synthetic agents"
+                        for r in runs)
+
+
 def kind_of(path: Path) -> str:
     """'run', 'sweep' or 'calibration', from the files the folder holds."""
     if (path / "sweep.json").is_file():
@@ -506,8 +514,8 @@ def calibration_report(folder: Path, rendered: Rendered) -> tuple[str, str, list
 
     about = (f"<p><strong>Stopped:</strong> {H.esc(doc['stopped'])}.</p>"
              f"<p>{H.esc(doc['method'])}: {doc['generations']} generation(s) of "
-             f"{doc['particles']} particles, {doc['simulations']:,} simulations of "
-             f"{doc['population']:,} synthetic agents each; final threshold ε = "
+             f"{doc['particles']} particles, {doc['simulations']:,} simulations, each "
+             f"{_runs_text(doc)}; final threshold ε = "
              f"{H.esc(H.fmt(doc['epsilon']))} published standard errors. Definitions: "
              "docs/calibration.md.</p>")
     if doc.get("unconstrained"):
