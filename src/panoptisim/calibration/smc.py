@@ -63,10 +63,15 @@ class Model:
     def __call__(self, params: Any) -> dict[str, float]:
         """Simulate ``params`` with a seed drawn from numpy's global random state, which
         pyabc's samplers seed in every worker."""
-        import numba
+        import multiprocessing
 
-        # one thread per simulation: the sampler's processes share the cores out
-        numba.config.NUMBA_NUM_THREADS = 1
+        if multiprocessing.parent_process() is not None:
+            import numba
+
+            # a sampler's worker process: one thread per simulation, the processes share
+            # the cores out (the calling process keeps its own setting; results do not
+            # depend on the threads)
+            numba.config.NUMBA_NUM_THREADS = 1
         seed = int(np.random.randint(0, 2**62))
         return simulate_targets(self.cal, dict(params), seed)
 
