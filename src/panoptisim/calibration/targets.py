@@ -65,7 +65,7 @@ from panoptisim.errors import InputError, ScenarioError
 from panoptisim.fmt import literal
 from panoptisim.metrics import METRIC_NAMES, SUMMARY_METRICS
 from panoptisim.scenario import Scenario, did_you_mean, flatten, load_scenario, param_info
-from panoptisim.scenario.load import names_a_file, read_user_file
+from panoptisim.scenario.load import names_a_file, read_user_file, scenario_beside
 from panoptisim.scenario.params import ParamInfo
 
 #: z of a two-sided 95% interval: a published interval's half-width / Z95 is its SE.
@@ -324,13 +324,6 @@ def _prior(key: str, spec: Prior, where: str) -> ParameterPrior:
     return ParameterPrior(key, float(low), float(high), bool(log), info)
 
 
-def _scenario_source(name: str, source: Path | None) -> str | Path:
-    """A target's scenario: a built-in name, or a path relative to the targets file."""
-    if names_a_file(name) and source is not None and not Path(name).is_absolute():
-        return source.parent / name
-    return name
-
-
 def _format(err: ValidationError, where: str) -> str:
     """One line for the first error of a targets file."""
     e = err.errors()[0]
@@ -377,7 +370,7 @@ def calibration_from_dict(data: dict[str, Any], source: Path | None = None, wher
                 why = RESERVED.get(key, "it is calibrated ([priors])")
                 raise TargetsError(f"{where}target.{i}.set.{key} cannot be set: {why}")
         try:
-            base = load_scenario(_scenario_source(t.scenario, source), sets)
+            base = load_scenario(scenario_beside(t.scenario, source), sets)
         except ScenarioError as exc:
             raise TargetsError(f"{where}target.{i} ('{t.name}'): {exc}") from None
         # each prior's lowest and highest value must make a valid scenario

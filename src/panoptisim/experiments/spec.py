@@ -77,7 +77,7 @@ from panoptisim.scenario import (
     param_info,
     read_user_file,
 )
-from panoptisim.scenario.load import apply_overrides, names_a_file, validate
+from panoptisim.scenario.load import apply_overrides, scenario_beside, validate
 from panoptisim.scenario.params import Bounds, ParamInfo, allowed, iter_params, section_keys
 from panoptisim.scenario.schema import REGIMES, RegionSpec, TimelineEntry
 from panoptisim.scenario.timeline import POLICY_SECTIONS, build_time, policy_key
@@ -620,16 +620,6 @@ def point_overrides(base: dict[str, Any], point: dict[str, Any]) -> dict[str, An
     return apply_overrides(doc, rescaled)
 
 
-def _resolve_scenario(name: str, source: Path | None) -> str | Path:
-    """A built-in name as is; a path relative to the sweep file's folder."""
-    if names_a_file(name):
-        path = Path(name)
-        if not path.is_absolute() and source is not None:
-            path = source.parent / path
-        return path
-    return name
-
-
 def load_sweep(source: str | Path, overrides: dict[str, Any] | None = None) -> Plan:
     """Read and validate a sweep file; every point is validated as a scenario.
 
@@ -660,7 +650,7 @@ def plan_from_dict(data: dict[str, Any], source: Path | None = None,
         raise SweepError(format_sweep_error(err, where)) from None
     sec = spec.sweep
     try:
-        base = load_scenario(_resolve_scenario(sec.scenario, source))
+        base = load_scenario(scenario_beside(sec.scenario, source))
     except ScenarioError as exc:
         raise SweepError(f"{where}sweep.scenario: {exc}") from None
     try:

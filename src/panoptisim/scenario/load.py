@@ -35,6 +35,17 @@ def names_a_file(source: str) -> bool:
     return source.endswith(".toml") or "/" in source or bool(Path(source).suffix)
 
 
+def scenario_beside(name: str, source: Path | None) -> str | Path:
+    """A scenario named in a file (a sweep or targets file at ``source``): a built-in name as
+    is, a path relative to that file's folder."""
+    if names_a_file(name):
+        path = Path(name)
+        if not path.is_absolute() and source is not None:
+            path = source.parent / path
+        return path
+    return name
+
+
 def read_user_file(path: Path, kind: str, error: type[InputError] = InputError) -> str:
     """The text of a file the user named, or ``error`` with one line saying why not
     (``kind`` names it: "scenario file", "sweep file")."""
