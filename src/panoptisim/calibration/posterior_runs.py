@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
+from panoptisim.calibration.results import resample, spawned_seeds
 from panoptisim.errors import InputError
 from panoptisim.intervals import clean, t_interval
 from panoptisim.io import check_new_folder, folder_atomic, write_json_atomic
@@ -58,20 +59,6 @@ def read_posterior(folder: Path) -> tuple[dict[str, np.ndarray], np.ndarray]:
         raise InputError(f"--posterior '{folder}': posterior.parquet holds no weighted "
                          "parameters")
     return {k: table[k].to_numpy(float) for k in keys}, table["weight"].to_numpy(float)
-
-
-def draw_parameters(params: dict[str, np.ndarray], weights: np.ndarray, draws: int,
-                    seed: int) -> list[dict[str, float]]:
-    """``draws`` parameter sets resampled from the weighted posterior (with replacement)."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(4,)))
-    picks = rng.choice(len(weights), size=draws, replace=True, p=weights / weights.sum())
-    return [{k: float(v[i]) for k, v in params.items()} for i in picks]
-
-
-def draw_seed(seed: int, k: int) -> int:
-    """Draw ``k``'s root seed, spawned from the scenario's ``run.seed``."""
-    state = np.random.SeedSequence(seed, spawn_key=(3, k)).generate_state(2, np.uint64)
-    return int(state[0] >> np.uint64(1))
 
 
 def replicate_values(sim: Any) -> dict[str, tuple[list[float], bool]]:
@@ -137,10 +124,10 @@ def run_posterior(scenario: Scenario, calibration: Path, draws: int, out: Path,
     params, weights = read_posterior(calibration)
     check_new_folder(out)
     base_seed = scenario.run.seed
-    sets = draw_parameters(params, weights, draws, base_seed)
+    sets = resample(params, weights, draws, base_seed, "posterior.draws")
     # every draw's scenario is validated before anything runs
-    scenarios = [load_scenario(scenario, dict(p), seed=draw_seed(base_seed, k))
-                 for k, p in enumerate(sets)]
+    scenarios = [load_scenario(scenario, dict(p), seed=seed)
+                 for p, seed in zip(sets, spawned_seeds(base_seed, "posterior.seeds", draws))]
     per_draw: dict[str, list[list[float]]] = {}
     nonneg: dict[str, bool] = {}
     with folder_atomic(out) as tmp:

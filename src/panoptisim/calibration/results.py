@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from panoptisim.calibration.smc import simulate_targets
 from panoptisim.calibration.targets import Calibration, ParameterPrior
+from panoptisim.streams import Streams
 
 #: Posterior 90% width over prior 90% width above which a parameter is "unconstrained".
 UNCONSTRAINED = 0.8
@@ -61,19 +62,21 @@ def parameter_summary(p: ParameterPrior, values: np.ndarray, weights: np.ndarray
             "unit": p.info.unit, "default": p.info.default, "source": p.info.source}
 
 
-def resample(params: dict[str, np.ndarray], weights: np.ndarray, draws: int, seed: int
-             ) -> list[dict[str, float]]:
-    """``draws`` parameter sets drawn from the weighted posterior (with replacement)."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
+def resample(params: dict[str, np.ndarray], weights: np.ndarray, draws: int, seed: int,
+             purpose: str) -> list[dict[str, float]]:
+    """``draws`` parameter sets drawn from the weighted posterior (with replacement), with
+    the stream ``purpose`` of root ``seed`` (``panoptisim.streams``)."""
     w = np.asarray(weights, float) / np.sum(weights)
-    picks = rng.choice(len(w), size=draws, replace=True, p=w)
+    picks = Streams(seed).generator(purpose).choice(len(w), size=draws, replace=True, p=w)
     return [{k: float(v[i]) for k, v in params.items()} for i in picks]
 
 
-def draw_seeds(seed: int, draws: int) -> list[int]:
-    """A seed for each predictive draw, spawned from the calibration's seed."""
-    return [int(np.random.SeedSequence(seed, spawn_key=(2, k)).generate_state(2, np.uint64)[0]
-                >> np.uint64(1)) for k in range(draws)]
+def spawned_seeds(seed: int, purpose: str, draws: int) -> list[int]:
+    """A root seed for each of ``draws`` runs: the first 63 bits of child ``k`` of the
+    stream ``purpose`` of root ``seed``."""
+    streams = Streams(seed)
+    return [int(streams.child(purpose, k).generate_state(1, np.uint64)[0] >> np.uint64(1))
+            for k in range(draws)]
 
 
 def predictive(cal: Calibration, draws: list[dict[str, float]], seeds: list[int]

@@ -8,6 +8,7 @@ import numpy as np
 
 from panoptisim.calibration.targets import SUMMARY_NAMES, Statistic, Target
 from panoptisim.metrics import METRICS
+from panoptisim.summary import aggregate
 
 Columns = Mapping[str, np.ndarray]
 #: How ``summary.json`` aggregates each day metric (mean, sum or last): the default.
@@ -21,13 +22,10 @@ def _window(series: np.ndarray, days: tuple[int, int] | None) -> np.ndarray:
 
 
 def _aggregate(series: np.ndarray, how: str) -> float:
-    if how == "mean":
-        return float(series.mean())
-    if how == "sum":
-        return float(series.sum())
+    """``summary.aggregate``'s mean, sum or last, or a yearly sum (scaled to 365 days)."""
     if how == "yearly":
         return float(series.sum()) * YEAR / len(series)
-    return float(series[-1])
+    return aggregate(series, how)
 
 
 def of_arm(stat: Statistic, columns: Columns, agents: int) -> float:
