@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from panoptisim.calibration import results
+from panoptisim.calibration.posterior import resample, spawned_seeds
 from panoptisim.calibration.smc import HISTORY, run_smc
 from panoptisim.calibration.targets import Calibration, TargetsError
 from panoptisim.io import (
@@ -94,10 +95,9 @@ def calibrate(cal: Calibration, out: Path, *, executor: str = "local", jobs: int
     params = {p.key: results.parameter_summary(p, post["params"][p.key], post["weights"])
               for p in cal.priors}
     sec = cal.section
-    draws = results.resample(post["params"], post["weights"], sec.predictive_draws, sec.seed,
-                             "calibration.predictive_draws")
-    seeds = results.spawned_seeds(sec.seed, "calibration.predictive_seeds",
-                                  sec.predictive_draws)
+    draws = resample(post["params"], post["weights"], sec.predictive_draws, sec.seed,
+                     "calibration.predictive_draws")
+    seeds = spawned_seeds(sec.seed, "calibration.predictive_seeds", sec.predictive_draws)
     simulated = results.predictive(cal, draws, seeds)
     checks = {t.name: {**results.target_check(t.value, t.sd, simulated[t.name]),
                        "source": t.source} for t in cal.targets}

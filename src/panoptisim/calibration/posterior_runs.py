@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
-from panoptisim.calibration.results import resample, spawned_seeds
+from panoptisim.calibration.posterior import read_posterior, resample, spawned_seeds
 from panoptisim.errors import InputError
 from panoptisim.intervals import clean, t_interval
 from panoptisim.io import check_new_folder, folder_atomic, write_json_atomic
@@ -37,28 +36,8 @@ from panoptisim.metrics import HEADLINE, METRICS, SUMMARY_METRICS
 from panoptisim.scenario import Scenario, load_scenario
 from panoptisim.summary import aggregate
 
-#: Columns of posterior.parquet that are not parameters.
-NOT_PARAMETERS = ("generation", "weight", "distance")
 _AGGREGATE = {m.name: m.aggregate for m in METRICS}
 _SUMMARY = {m.name: m for m in SUMMARY_METRICS}
-
-
-def read_posterior(folder: Path) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """A calibration folder's last generation: parameters (arrays) and weights."""
-    path = Path(folder) / "posterior.parquet"
-    if not path.is_file():
-        raise InputError(f"--posterior '{folder}' is not a calibration folder (no "
-                         "posterior.parquet): give a folder written by panoptisim calibrate")
-    try:
-        table = pq.read_table(path).to_pandas()
-    except Exception as exc:  # a damaged or foreign file: say so in one line
-        raise InputError(f"--posterior '{folder}': posterior.parquet cannot be read "
-                         f"({type(exc).__name__})") from None
-    keys = [c for c in table.columns if c not in NOT_PARAMETERS]
-    if "weight" not in table.columns or not keys or not len(table):
-        raise InputError(f"--posterior '{folder}': posterior.parquet holds no weighted "
-                         "parameters")
-    return {k: table[k].to_numpy(float) for k in keys}, table["weight"].to_numpy(float)
 
 
 def replicate_values(sim: Any) -> dict[str, tuple[list[float], bool]]:

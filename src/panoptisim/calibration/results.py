@@ -25,7 +25,6 @@ import pyarrow as pa
 
 from panoptisim.calibration.smc import simulate_targets
 from panoptisim.calibration.targets import Calibration, ParameterPrior
-from panoptisim.streams import Streams
 
 #: Posterior 90% width over prior 90% width above which a parameter is "unconstrained".
 UNCONSTRAINED = 0.8
@@ -60,23 +59,6 @@ def parameter_summary(p: ParameterPrior, values: np.ndarray, weights: np.ndarray
                       "kind": "log-uniform" if p.log else "uniform", "ci90": prior90},
             "width_vs_prior": width, "constrained": bool(width <= UNCONSTRAINED),
             "unit": p.info.unit, "default": p.info.default, "source": p.info.source}
-
-
-def resample(params: dict[str, np.ndarray], weights: np.ndarray, draws: int, seed: int,
-             purpose: str) -> list[dict[str, float]]:
-    """``draws`` parameter sets drawn from the weighted posterior (with replacement), with
-    the stream ``purpose`` of root ``seed`` (``panoptisim.streams``)."""
-    w = np.asarray(weights, float) / np.sum(weights)
-    picks = Streams(seed).generator(purpose).choice(len(w), size=draws, replace=True, p=w)
-    return [{k: float(v[i]) for k, v in params.items()} for i in picks]
-
-
-def spawned_seeds(seed: int, purpose: str, draws: int) -> list[int]:
-    """A root seed for each of ``draws`` runs: the first 63 bits of child ``k`` of the
-    stream ``purpose`` of root ``seed``."""
-    streams = Streams(seed)
-    return [int(streams.child(purpose, k).generate_state(1, np.uint64)[0] >> np.uint64(1))
-            for k in range(draws)]
 
 
 def predictive(cal: Calibration, draws: list[dict[str, float]], seeds: list[int]

@@ -9,6 +9,8 @@ A sweep file is TOML with three tables (see docs/experiments.md)::
     replicates = 4                # runs per point, each with its own spawned seed
     design = "grid"               # grid | lhs | sobol | morris
     samples = 64                  # lhs: points; sobol: base samples (2^k); morris: trajectories
+    posterior = "calibrations/published"   # optional: replicate r of every point runs the
+                                  # calibration's posterior draw r (its keys set by it)
 
     [set]                         # fixed overrides of the base scenario
     "population.size" = 10000
@@ -56,6 +58,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from panoptisim.calibration.posterior import read_posterior, resample
 from panoptisim.errors import InputError, ScenarioError
 from panoptisim.experiments.design import (
     DEFAULT_SAMPLES,
@@ -121,6 +124,10 @@ class SweepSection(_Strict):
     levels: int = Field(4, ge=2, le=1000, description="morris: grid levels per axis.")
     common_seeds: bool = Field(False, description="Replicate r of every point uses the "
                                                   "same seed (common random numbers).")
+    posterior: str | None = Field(None, min_length=1,
+                                  description="A calibration folder (panoptisim calibrate), "
+                                              "relative to the sweep file: replicate r of "
+                                              "every point runs the posterior's draw r.")
 
 
 # ---------------------------------------------------------------- axis forms
@@ -507,6 +514,10 @@ class Plan:
     design: Design
     seeds: np.ndarray  # (points, replicates) int64
     root_seed: int
+    #: With ``sweep.posterior``: the calibration folder (absolute) and one parameter set
+    #: per replicate, resampled by weight from its posterior.
+    posterior: Path | None = None
+    draws: tuple[dict[str, float], ...] = ()
 
     @property
     def n_points(self) -> int:
@@ -536,7 +547,8 @@ class Plan:
 
     def scenario_dict(self, run: RunSpec) -> dict[str, Any]:
         """The fully resolved scenario of a run (validated), as plain data."""
-        point = dict(self.design.points[run.point], **{"run.seed": run.seed})
+        draw = self.draws[run.replicate] if self.draws else {}
+        point = dict(self.design.points[run.point], **draw, **{"run.seed": run.seed})
         return validate(point_overrides(self.base.model_dump(mode="json"), point)
                         ).model_dump(mode="json")
 
@@ -544,6 +556,8 @@ class Plan:
         """SHA-256 of what the sweep computes: base scenario, points and seeds."""
         doc = {"base": self.base.digest(), "points": self.design.points,
                "seeds": self.seeds.tolist(), "design": self.design.name}
+        if self.draws:  # a sweep without a posterior keeps the digest it always had
+            doc["draws"] = list(self.draws)
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
     @property
@@ -675,4 +689,37 @@ def plan_from_dict(data: dict[str, Any], source: Path | None = None,
             raise SweepError(f"{where}point {i} ({shown}): {exc}") from None
     name = sec.name or (source.stem if source is not None else "sweep")
     seeds = run_seeds(root, len(design.points), sec.replicates, sec.common_seeds)
-    return Plan(name, source, sec, spec.set, axes, base, design, seeds, root)
+    folder, draws = posterior_draws(sec, spec, source, base_doc, root, where)
+    return Plan(name, source, sec, spec.set, axes, base, design, seeds, root, folder, draws)
+
+
+def posterior_draws(sec: SweepSection, spec: SweepFile, source: Path | None,
+                    base_doc: dict[str, Any], root: int, where: str
+                    ) -> tuple[Path | None, tuple[dict[str, float], ...]]:
+    """With ``sweep.posterior``: the calibration folder and ``sweep.replicates`` parameter
+    sets resampled by weight from its posterior (stream ``sweep.posterior_draws`` of the
+    sweep's root seed), replicate r's set for every point. The calibrated keys may not be
+    set or swept: the posterior sets them. SweepError (one line) otherwise."""
+    if sec.posterior is None:
+        return None, ()
+    folder = Path(sec.posterior)
+    if not folder.is_absolute() and source is not None:
+        folder = source.parent / folder
+    folder = folder.resolve()
+    try:
+        params, weights = read_posterior(folder, f"{where}sweep.posterior =")
+    except InputError as exc:
+        raise SweepError(str(exc)) from None
+    for table, keys in (("set", spec.set), ("axes", spec.axes)):
+        taken = sorted(set(keys) & set(params))
+        if taken:
+            raise SweepError(f"{where}{table}.{taken[0]} is calibrated by sweep.posterior "
+                             f"'{sec.posterior}' (its keys: {', '.join(sorted(params))}): "
+                             f"remove it from [{table}], or the posterior")
+    draws = tuple(resample(params, weights, sec.replicates, root, "sweep.posterior_draws"))
+    for k, draw in enumerate(draws):
+        try:
+            validate(point_overrides(base_doc, draw))
+        except ScenarioError as exc:
+            raise SweepError(f"{where}sweep.posterior draw {k}: {exc}") from None
+    return folder, draws

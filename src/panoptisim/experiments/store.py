@@ -70,6 +70,8 @@ def sweep_toml(plan: Plan, base_file: str = "base.toml") -> str:
     their values and a sampled design's as their bounds, in the order of the plan."""
     section = plan.section.model_dump(exclude_none=True)
     section.update(name=plan.name, scenario=base_file, seed=plan.root_seed)
+    if plan.posterior is not None:  # absolute: --resume reads it from the sweep folder
+        section["posterior"] = str(plan.posterior)
     if plan.design.name in SAMPLED:
         section["samples"] = plan.design.options["samples"]
     # A design's axes are all of one form (values, or bounds), so TOML keeps their order.
@@ -221,6 +223,9 @@ class SweepStore:
             "population": plan.base.population.size,
             "steps": plan.base.run.steps,
             "control": plan.base.run.control,
+            "posterior": None if plan.posterior is None else {
+                "folder": str(plan.posterior),
+                "draws": [dict(d, replicate=r) for r, d in enumerate(plan.draws)]},
         }
         (folder / "sweep.json").write_text(json_text(doc))
 
