@@ -26,6 +26,15 @@ Z999 = 3.29
 BEHAVIOUR_FIELDS = Today.written_by("behaviour", np.bool_)
 
 
+#: The scenario with baseline's values before calibration (docs/calibration.md): the
+#: travel ban is the first sanction a falling score meets (550 points, above the visa
+#: denial's 540, throttling's 520, shaming's 500 and the employer's 450) and the expected
+#: cost weighs 0.5 logit per income-day. Unit tests that place a score between two of those
+#: thresholds, or need the cost of speaking to be large, are written for it; the
+#: calibrated 494 puts the travel ban below throttling and shaming.
+ASSUMED_LADDER = "baseline-assumed"
+
+
 def make_ctx(overrides: dict[str, Any] | None = None, arm: str = "treated", n: int = 2000,
              seed: int = 7, scenario: str = "baseline") -> Context:
     """A fresh context: scenario ``scenario`` with ``overrides``, ``n`` agents, arm ``arm``."""

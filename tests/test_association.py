@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers_mech import (
+    ASSUMED_LADDER,
     add_flags,
     assert_bernoulli_sum,
     assert_binomial,
@@ -167,7 +168,7 @@ def test_no_sanction_without_own_points_at_any_weight(w):
 
 
 def test_sanctions_by_association_count_exactly_the_but_for_cases():
-    ctx = make_ctx(n=N)
+    ctx = make_ctx(n=N, scenario=ASSUMED_LADDER)  # travel ban the first threshold
     s, p = ctx.state, ctx.scenario.sanctions
     s.score[:] = 800.0
     travel = p.threshold_travel_ban

@@ -73,8 +73,9 @@ def test_scenarios_lists_one_line_each():
     res = cli("scenarios")
     lines = res.stdout.strip().splitlines()
     names = [line.split()[0] for line in lines]
-    assert names == sorted(["baseline", "fico", "sesame", "no-surveillance", "safeguards",
-                            "abolition", "reveal", "appeals-later", "pilots", "censorship"])
+    assert names == sorted(["baseline", "baseline-assumed", "fico", "sesame", "no-surveillance",
+                            "safeguards", "abolition", "reveal", "appeals-later", "pilots",
+                            "censorship"])
 
 
 def test_params_lists_every_parameter():

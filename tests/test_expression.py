@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers_mech import assert_binomial, make_ctx, quiet_today, sanction_index
+from helpers_mech import ASSUMED_LADDER, assert_binomial, make_ctx, quiet_today, sanction_index
 from scipy.special import expit
 
 from panoptisim import behavior
@@ -122,7 +122,8 @@ def test_without_sanctions_only_being_caught_costs():
     ("sanctions.rel_income_cut", 0.0, 0.9, 460.0),
     ("sanctions.dur_shaming", 15, 240, 510.0)])
 def test_longer_or_harsher_sanctions_are_worse_consequences(key, low, high, score):
-    a, b = make_ctx({key: low}, n=200), make_ctx({key: high}, n=200)
+    a = make_ctx({key: low}, n=200, scenario=ASSUMED_LADDER)  # scores placed on its ladder
+    b = make_ctx({key: high}, n=200, scenario=ASSUMED_LADDER)
     alike(a, score=score)
     alike(b, score=score)
     agents = np.arange(200)
@@ -177,7 +178,9 @@ def test_expression_probability_matches_the_utility():
 
 
 def test_certainty_deters_only_where_there_is_a_consequence():
-    treated, control = make_ctx(n=N), make_ctx(n=N, arm="control")
+    # the assumed weight of the cost (0.5): certainty's pull is large enough to measure
+    treated = make_ctx(n=N, scenario=ASSUMED_LADDER)
+    control = make_ctx(n=N, arm="control", scenario=ASSUMED_LADDER)
     for ctx in (treated, control):
         alike(ctx, score=560.0)
         ctx.state.perceived_risk[:] = np.linspace(0, 1, N, dtype=np.float32)
@@ -192,7 +195,7 @@ def test_safety_in_numbers():
     climate's reputational weight off, the climate still raises expression, through it."""
     def gain(safety):
         ctx = make_ctx({"behavior.rel_safety_in_numbers": safety,
-                        "behavior.beta_support": 0.0}, n=N)
+                        "behavior.beta_support": 0.0}, n=N, scenario=ASSUMED_LADDER)
         alike(ctx, certainty=0.6, score=560.0)
         lo = behavior.expression_probability(ctx, ALL, np.zeros(N, np.float32))
         hi = behavior.expression_probability(ctx, ALL, np.ones(N, np.float32))

@@ -64,6 +64,22 @@ def test_theory_case_runs_in_quick_mode(name):
     _quick_rows_are_finite(name)
 
 
+def _passes_at_the_assumed_deterrence_weight(name: str) -> None:
+    """The case's predictions all hold where the expected cost weighs (behavior.beta_cost
+    0.5, the pre-calibration assumption): at the calibrated 0.0292 they are its known gap."""
+    report = run_validation([name], [f"{name}.beta_cost=0.5"], quick=True)
+    (result,) = report.results
+    assert CASES[name].known_gap and result.passed, result.checks
+
+
+def test_certainty_deters_more_than_severity_at_the_assumed_deterrence_weight():
+    _passes_at_the_assumed_deterrence_weight("theory-certainty")
+
+
+def test_longer_sanctions_chill_more_at_the_assumed_deterrence_weight():
+    _passes_at_the_assumed_deterrence_weight("theory-consequences")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SLOW_QUICK)
 def test_slow_theory_case_runs_in_quick_mode(name):

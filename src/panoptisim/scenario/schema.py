@@ -231,8 +231,10 @@ class BehaviorParams(Section):
     beta_support: float = param(6.0, ge=0, le=100, unit="logit per share",
                                 source="Granovetter 1978; Kuran 1995; value an assumption",
                                 description="Weight of social support minus own threshold.")
-    beta_cost: float = param(0.5, ge=0, le=100, unit="logit per income-day",
-                             source="assumption; deterrence as expected cost (Becker 1968)",
+    beta_cost: float = param(0.0292, ge=0, le=100, unit="logit per income-day",
+                             source="calibrated: penney2016, pen2013, china2018 (posterior "
+                                    "median, 90% interval 0.0087-0.070; prior log-uniform "
+                                    "0.005-5); deterrence as expected cost (Becker 1968)",
                              description="Weight of the expected cost of speaking: perceived "
                                          "certainty x expected consequence (days of income).")
     intercept: float = param(-2.0, ge=-20, le=20, unit="logit",
@@ -265,8 +267,10 @@ class BehaviorParams(Section):
     dur_payment_interval: int = param(30, ge=1, le=365, unit="days", source="monthly payments",
                                       build=True,
                                       description="Days between loan payments.")
-    p_trip: float = param(0.01, ge=0, le=1, unit="1/day",
-                          source="assumption: about 3.7 train or plane trips a year",
+    p_trip: float = param(0.00463, ge=0, le=1, unit="1/day",
+                          source="calibrated: penney2016, pen2013, china2018 (posterior "
+                                 "median, 90% interval 0.0014-0.017, about 1.7 train or "
+                                 "plane trips a year; prior log-uniform 0.001-0.1)",
                           description="Daily probability of a train or plane trip.")
     p_visa_application: float = param(0.0005, ge=0, le=1, unit="1/day", source="assumption",
                                       description="Daily probability of a visa application.")
@@ -735,9 +739,11 @@ class SanctionParams(Section):
                                   description="Penalty points of the agent's own flags still "
                                               "counting (true + false) needed for a sanction: "
                                               "association points alone never sanction.")
-    threshold_travel_ban: float = param(550.0, ge=0, le=10000, unit="points",
-                                        source="assumption; 2018: 17.46M flight and 5.47M "
-                                               "train purchases blocked",
+    threshold_travel_ban: float = param(494.0, ge=0, le=10000, unit="points",
+                                        source="calibrated: penney2016, pen2013, china2018 "
+                                               "(posterior median, 90% interval 483-502; "
+                                               "prior uniform 400-650) to tickets blocked "
+                                               "and people listed in 2018",
                                         description="Score under which trains and planes are "
                                                     "barred.")
     dur_travel_ban: int = param(180, ge=1, le=36500, unit="days", source="assumption",

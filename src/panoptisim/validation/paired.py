@@ -20,7 +20,7 @@ from panoptisim import api
 from panoptisim.context import TiesAtBuild
 from panoptisim.intervals import t_interval
 from panoptisim.metrics import chilling_index
-from panoptisim.scenario.schema import param
+from panoptisim.scenario.schema import BehaviorParams, param
 from panoptisim.state import State
 
 EXPRESSION = "expressed_dissent_rate"
@@ -46,6 +46,21 @@ def replicates(default: int) -> Any:
     """The ``replicates`` input of a theory case (paired replicates of each run)."""
     return param(default, ge=1, le=100, unit="runs", source=RUN_SIZE,
                  description="Paired replicates of each run (intervals across them).")
+
+
+def beta_cost() -> Any:
+    """The ``beta_cost`` input of a theory case: the weight of the expected cost of speaking
+    (``behavior.beta_cost``) in every run of the case; baseline's calibrated default."""
+    return param(BehaviorParams().beta_cost, ge=0, le=100, unit="logit per income-day",
+                 source="baseline's default (calibrated: docs/calibration.md)",
+                 description="Weight of the expected cost of speaking (behavior.beta_cost) "
+                             "in every run of the case.")
+
+
+def cost_weight(value: float) -> dict[str, Any]:
+    """The override setting ``behavior.beta_cost`` to ``value``; none at the default, so
+    the runs are those other cases share (the cache of :func:`simulate`)."""
+    return {} if value == default("behavior.beta_cost") else {"behavior.beta_cost": value}
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,9 @@ falsification: Kuran 1995), the climb passes a bottleneck, the slow passage past
 of a vanished equilibrium (Strogatz 1994), and takes months; with a large opposition it
 tips within days. `python scripts/phase_abolition.py` prints the share for mean latent
 dissent 0.6 to 0.9 (docs/model.md, section 9): after a year of the regime, 0.14 at 0.6,
-0.25 at 0.7, 0.46 at 0.8, 0.61 at 0.85 and 0.75 at 0.9 (20,000 agents, 3 replicates; the
+0.35 at 0.7, 0.65 at 0.8, 0.76 at 0.85 and 0.83 at 0.9 (20,000 agents, 3 replicates; the
 share who privately dissent is 0.75, 0.91, 0.98, 0.99 and 1.00). The chill itself is not
-in doubt at 0.6 (expression before the abolition at under a tenth of its later level);
+in doubt at 0.6 (expression before the abolition at about a fifth of its later level);
 what is slow there is the return.
 
 Inputs: published and assumed

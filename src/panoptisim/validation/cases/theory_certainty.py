@@ -10,7 +10,9 @@ more chilling from watching more than from punishing more.
 How it is checked
 -----------------
 Paired runs of `baseline` through `panoptisim.api.run` (treated and control arms on
-common random numbers, `replicates` replicates, `agents` agents, `days` days). Chilling =
+common random numbers, `replicates` replicates, `agents` agents, `days` days), with the
+weight of the expected cost `behavior.beta_cost` = `beta_cost` (baseline's calibrated
+default unless set). Chilling =
 1 - expressed dissent (treated) / expressed dissent (control), summed over the run, one
 value per replicate. Certainty up: `surveillance.online.p_scan` and
 `surveillance.informants.p_informant` x `factor` (1.5; a probability is capped at 1).
@@ -25,7 +27,8 @@ Inputs: published and assumed
 The ordering (certainty over severity) is the literature's. Assumed: which parameters stand
 for certainty (the online scan and informant rates) and for severity (political penalty
 points and sanction durations), the common factor 1.5, the run sizes; two-sided 95% t
-interval of the paired differences over replicates.
+interval of the paired differences over replicates. tests/test_theory_cases.py also runs
+the case at the pre-calibration deterrence weight (0.5, an assumption), where it holds.
 
 Sources
 -------
@@ -56,17 +59,19 @@ class Inputs(CaseInputs):
                           source="assumption: a rise by half (Nagin 2013 compares "
                                  "proportional rises)",
                           description="Factor applied to certainty, or to severity.")
+    beta_cost: float = paired.beta_cost()
     seed: int = seed()
 
 
 def run(p: Inputs) -> list[Check]:
     """Chilling with detection up against chilling with penalties and durations up."""
     size = {"size": p.agents, "steps": p.days, "replicates": p.replicates, "seed": p.seed}
+    weight = paired.cost_weight(p.beta_cost)
     certainty = paired.scaled(CERTAINTY, p.factor, ceiling=1.0)
     severity = paired.scaled(SEVERITY + paired.keys_like("sanctions", "dur_"), p.factor)
-    watch = paired.simulate(certainty, **size).chilling()
-    punish = paired.simulate(severity, **size).chilling()
-    base = float(paired.simulate({}, **size).chilling().mean())
+    watch = paired.simulate({**weight, **certainty}, **size).chilling()
+    punish = paired.simulate({**weight, **severity}, **size).chilling()
+    base = float(paired.simulate(weight, **size).chilling().mean())
     diff = paired.mean_interval(watch - punish)  # paired: same society and streams
     return [
         at_least(f"chilling, detection x{p.factor:g} (mean {watch.mean():.3g}) - penalties "
@@ -77,4 +82,13 @@ def run(p: Inputs) -> list[Check]:
 
 
 CASE = define("theory-certainty", __doc__, Inputs, run,
-              quick={"agents": 4000, "days": 365, "replicates": 4})
+              quick={"agents": 4000, "days": 365, "replicates": 4},
+              known_gap="""At baseline's calibrated deterrence weight (behavior.beta_cost
+              0.0292, against 0.5 assumed before calibration) certainty and severity chill
+              about equally: 0.120 and 0.123 at the full size (2026-11-30), a paired
+              difference of -0.004. The expected cost of speaking then weighs little, and
+              much of the chilling comes through what raises certainty and severity alike:
+              more sanctions, hence more posts throttled and more sanctions seen by
+              neighbours. At the weight 0.5 the prediction holds (mean difference 0.017,
+              low end 0.013). The published targets the calibration fits (Penney 2016, PEN
+              2013, China's 2018 blacklists) do not separate certainty from severity.""")

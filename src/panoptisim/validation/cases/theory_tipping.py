@@ -22,19 +22,24 @@ climate its live ties give it, where the climate is the mean chance of speaking 
 its fixed point (mean-field equilibrium of expression), with `behavior.beta_support` =
 `beta_support` (inside the bistable region; at the default 6 expression falls smoothly
 with rho, without a gap) and rho raised from 0 to 1 in steps
-of `step` and then lowered back, each equilibrium starting from the previous one. Three
+of `step` and then lowered back, each equilibrium starting from the previous one. Four
 one-sided checks: on the way down, expression jumps by at least `min_jump` (share of agents)
 between two neighbouring values of rho (tipping); at some rho the equilibria of the two
 sweeps differ by at least `min_gap` (hysteresis); the region of rho where they differ is
 reported in the quantity. A second sweep with `behavior.beta_support` = `beta_support_low`
 shows the region's boundary: no jump of that size there (the region is documented, not
-universal).
+universal). Both sweeps weigh the expected cost with `behavior.beta_cost` = `beta_cost`
+(0.5, the weight assumed before calibration); a third, at baseline's calibrated weight,
+shows the other boundary (the fourth check): there the cost of speaking is at most
+0.0292 x 1 x `consequence` = 0.29 logit: the two states remain (the sweeps up and down still differ)
+but certainty cannot move expression from one to the other, and nothing tips.
 
 Inputs: published and assumed
 -----------------------------
 The mechanisms are Kuran's and Granovetter's; the coefficients are the model's defaults
-(assumptions, docs/model.md). Assumed here: the consequence held fixed, the step, the jump
-and gap margins, and the low reputational weight of the contrast.
+(assumptions, docs/model.md), except the deterrence weight. Assumed here: the consequence
+held fixed, the deterrence weight of the main sweep, the step, the jump and gap margins,
+and the low reputational weight of the contrast.
 
 Sources
 -------
@@ -76,6 +81,11 @@ class Inputs(CaseInputs):
                                source="assumption: about the expected consequence of a flag "
                                       "just above the travel-ban threshold",
                                description="Expected consequence of a flag, held fixed.")
+    beta_cost: float = param(0.5, ge=0, le=100, unit="logit per income-day",
+                             source="assumption: baseline's weight before calibration (the "
+                                    "calibrated 0.0292 does not tip: the case's third check)",
+                             description="Weight of the expected cost (behavior.beta_cost) "
+                                         "of the main and the contrast sweeps.")
     step: float = param(0.02, gt=0, le=0.2, unit="probability",
                         source="assumption", description="Step of perceived certainty.")
     min_jump: float = param(0.15, ge=0, le=1, unit="share of agents",
@@ -133,7 +143,7 @@ def run(p: Inputs) -> list[Check]:
     society = build_society(scenario, Streams(scenario.run.seed))
     b = scenario.behavior
     coef = {"intercept": b.intercept, "beta_dissent": b.beta_dissent,
-            "beta_support": p.beta_support, "beta_cost": b.beta_cost}
+            "beta_support": p.beta_support, "beta_cost": p.beta_cost}
     rhos, up, down = sweep(society, p.consequence, coef, b.rel_safety_in_numbers, p.step)
     # on the way down (rho falling) expression rises: the largest rise between neighbours
     rises = down[:-1] - down[1:]
@@ -146,6 +156,11 @@ def run(p: Inputs) -> list[Check]:
     _, up_low, down_low = sweep(society, p.consequence, low, b.rel_safety_in_numbers, p.step)
     jump_low = float((down_low[:-1] - down_low[1:]).max())
     gap_low = float(np.abs(up_low - down_low).max())
+    weak = dict(coef, beta_cost=b.beta_cost)  # baseline's calibrated deterrence weight
+    _, up_weak, down_weak = sweep(society, p.consequence, weak, b.rel_safety_in_numbers,
+                                  p.step)
+    jump_weak = float((down_weak[:-1] - down_weak[1:]).max())
+    gap_weak = float(np.abs(up_weak - down_weak).max())
     return [
         at_least(f"tipping: largest rise in expression as certainty falls by {p.step:g} "
                  f"(at rho = {at:.2f})", p.min_jump, jump, "stated"),
@@ -153,6 +168,8 @@ def run(p: Inputs) -> list[Check]:
                  p.min_gap, float(gap.max()), "stated"),
         at_most(f"boundary: with beta_support = {p.beta_support_low:g} the largest rise "
                 f"(gap {gap_low:.3g})", p.min_jump, jump_low, "stated"),
+        at_most(f"boundary: at baseline's calibrated beta_cost = {b.beta_cost:g} the "
+                f"largest rise (gap {gap_weak:.3g})", p.min_jump, jump_weak, "stated"),
     ]
 
 
