@@ -15,16 +15,18 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it.
 _PUBLIC = {
+    "Comparison": "panoptisim.compare",
     "InputError": "panoptisim.errors",
     "Result": "panoptisim.api",
     "Scenario": "panoptisim.scenario",
     "ScenarioError": "panoptisim.errors",
     "load_scenario": "panoptisim.scenario",
+    "compare": "panoptisim.compare",
     "run": "panoptisim.api",
 }
 
-__all__ = ["InputError", "Result", "Scenario", "ScenarioError", "__version__", "load_scenario",
-           "run"]
+__all__ = ["Comparison", "InputError", "Result", "Scenario", "ScenarioError", "__version__",
+           "compare", "load_scenario", "run"]
 
 
 def __getattr__(name: str) -> Any:

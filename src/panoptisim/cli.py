@@ -284,6 +284,88 @@ def _run_posterior(resolved: Any, posterior: Path, draws: int, out: Path | None,
 
 
 @cli.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--replicates", type=click.IntRange(2, 1000), default=5, show_default=True,
+              help="Paired replicates of each scenario (the same seeds for A and B).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a parameter in both A and B, e.g. population.size=20000.")
+@click.option("--seed", type=int, default=None, help="Root seed of both (default: A's).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Comparison folder to create (default comparisons/<B>-vs-<A>-seed<N>-<time>).")
+@click.option("--posterior", type=click.Path(path_type=Path), default=None,
+              help="A calibration folder: compare under --draws parameter sets drawn from "
+                   "its posterior (each shared by A and B).")
+@click.option("--draws", type=click.IntRange(2, 10000), default=20, show_default=True,
+              help="Posterior draws (with --posterior).")
+@click.option("--quiet", is_flag=True, help="No progress bar and no table.")
+@click.option("--no-report", is_flag=True, help="Do not write report.html and figures/.")
+def compare(a: str, b: str, replicates: int, sets: tuple[str, ...], seed: int | None,
+            out: Path | None, posterior: Path | None, draws: int, quiet: bool,
+            no_report: bool) -> None:
+    """Compare scenario B with scenario A: the paired difference B - A of every headline
+    result over replicates run on common random numbers, with its 95% interval.
+
+    A and B are built-in names, scenario files or run folders (whose scenario.toml is run
+    again with this comparison's seed and replicates)."""
+    from panoptisim.compare import compare as compare_api
+    from panoptisim.compare import paired_scenarios
+    from panoptisim.footprint import check_fits
+
+    overrides = dict(parse_override(s) for s in sets)
+    sa, sb = paired_scenarios(a, b, replicates=replicates, seed=seed, overrides=overrides)
+    for resolved in (sa, sb):
+        check_fits(resolved)
+    if out is None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("comparisons") / f"{sb.name}-vs-{sa.name}-seed{sa.run.seed}-{stamp}"
+    progress = _DelayedProgress(f"{sb.name} vs {sa.name}", enabled=not quiet)
+    try:
+        result = compare_api(a, b, replicates=replicates, seed=seed, overrides=overrides,
+                             out=out, posterior=posterior, draws=draws, progress=progress)
+    finally:
+        progress.close()
+    if not quiet:
+        Console().print(comparison_table(result.doc))
+    click.echo(f"comparison folder: {result.path}")
+    if not no_report:
+        from panoptisim.report import write_report
+        try:
+            click.echo(f"report: {write_report(result.path)}")
+        except Exception as exc:  # the folder is complete: a failed report is a warning
+            click.echo(f"warning: the report was not written ({type(exc).__name__}: {exc}); "
+                       f"retry with: panoptisim report {result.path}", err=True)
+
+
+def comparison_table(doc: dict[str, Any]) -> Table:
+    """The printed table of a comparison: A, B, B - A and its interval(s) per result."""
+    under = f", {doc['draws']} posterior draws" if doc["draws"] else ""
+    table = Table(title=f"{doc['b']['name']} - {doc['a']['name']}: paired differences over "
+                        f"{doc['replicates']} replicates{under} (common random numbers, seed "
+                        f"{doc['seed']})",
+                  caption="A and B: each run's effect, treated - control (the treated value "
+                          "without a control arm), in the metric's unit as in summary.json, "
+                          "aggregated over the run as 'over' says; 'vs A': B - A relative to "
+                          "A's mean.")
+    columns = ["metric", "over", "A", "B", "B - A", "95% CI", "vs A"]
+    if doc["draws"]:
+        columns[5] = "95% (parameters + seeds)"
+        columns += ["95% (seeds only)", "parameter share"]
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("metric", "over") else "right")
+    for name, r in doc["results"].items():
+        ci = r["ci95"]
+        row = [name, r["aggregate"], figure(r["a"]), figure(r["b"]), figure(r["difference"]),
+               f"[{figure(ci[0])}, {figure(ci[1])}]",
+               "-" if r["relative"] is None else f"{r['relative']:+.1%}"]
+        if doc["draws"]:
+            row += [f"[{figure(r['ci95_seed'][0])}, {figure(r['ci95_seed'][1])}]",
+                    figure(r["parameter_share"])]
+        table.add_row(*row)
+    return table
+
+
+@cli.command()
 def scenarios() -> None:
     """List the built-in scenarios, one line each."""
     for name in builtin_names():

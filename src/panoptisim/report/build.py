@@ -25,6 +25,7 @@ from panoptisim.errors import InputError
 from panoptisim.io import write_bytes_atomic
 from panoptisim.metrics import HEADLINE, METRICS, SUMMARY_METRICS
 from panoptisim.report import calibration_figures as CF
+from panoptisim.report import comparison_figures as KF
 from panoptisim.report import figures as F
 from panoptisim.report import html as H
 from panoptisim.report import sweep_figures as SF
@@ -99,9 +100,11 @@ def _runs_text(doc: dict[str, Any]) -> str:
 
 
 def kind_of(path: Path) -> str:
-    """'run', 'sweep' or 'calibration', from the files the folder holds."""
+    """'run', 'sweep', 'calibration' or 'comparison', from the files the folder holds."""
     if (path / "sweep.json").is_file():
         return "sweep"
+    if (path / "comparison.json").is_file():
+        return "comparison"
     if (path / "summary.json").is_file() and (path / "metrics.parquet").is_file():
         return "run"
     if (path / "calibration.json").is_file() and (path / "posterior.parquet").is_file():
@@ -111,8 +114,9 @@ def kind_of(path: Path) -> str:
                           f"sweep folder (panoptisim sweep) or a calibration folder "
                           f"(panoptisim calibrate)")
     raise ReportError(f"'{path}' is not a run folder (summary.json and metrics.parquet), a "
-                      f"sweep folder (sweep.json) nor a calibration folder (calibration.json "
-                      f"and posterior.parquet, written when a calibration ends)")
+                      f"sweep folder (sweep.json), a calibration folder (calibration.json "
+                      f"and posterior.parquet, written when a calibration ends) nor a "
+                      f"comparison folder (comparison.json)")
 
 
 def scenario_table(resolved: dict[str, Any]) -> str:
@@ -547,6 +551,52 @@ def calibration_report(folder: Path, rendered: Rendered) -> tuple[str, str, list
     return title, subtitle, sections, footer
 
 
+#: Columns of a comparison's table (the seed-only interval only under a posterior).
+COMPARISON_HEADERS = ["metric", "over the run", "A", "B", "B − A", "95% interval",
+                      "relative to A"]
+
+
+def comparison_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    """One row per headline result of a comparison."""
+    rows = []
+    for name, r in doc["results"].items():
+        rel = r.get("relative")
+        rows.append([name, r.get("aggregate", ""), H.fmt(r["a"]), H.fmt(r["b"]),
+                     H.fmt(r["difference"]), _interval(r.get("ci95")),
+                     "–" if rel is None else f"{rel:+.1%}"])
+    return rows
+
+
+def comparison_report(folder: Path, rendered: Rendered) -> tuple[str, str, list, str]:
+    """The report of a comparison folder: what was compared, the table and the figure."""
+    doc = _read_json(folder / "comparison.json")
+    a, b = doc["a"]["name"], doc["b"]["name"]
+    rendered.add("paired_differences", KF.CAPTION, KF.paired_differences(doc))
+    under = (f" under {doc['draws']} draws from the posterior of {doc['posterior']} (each "
+             "draw's parameters and seed shared by A and B)" if doc.get("draws") else "")
+    about = (f"<p>A = <strong>{H.esc(a)}</strong>, B = <strong>{H.esc(b)}</strong>: "
+             f"{doc['population']:,} synthetic agents × {doc['steps']} days, "
+             f"{doc['replicates']} paired replicates from root seed {doc['seed']} (replicate "
+             f"r of A and B share their random numbers){H.esc(under)}. Each value is the "
+             "run's effect, treated − control, in the metric's unit as in summary.json (the "
+             "treated value without a control arm); B − A is the mean of the replicates' "
+             "paired differences. Method: " + H.esc(
+                 next(iter(doc["results"].values()))["method"]) + ".</p>")
+    if doc.get("overrides"):
+        about += ("<p>Set in both: " + H.esc(", ".join(
+            f"{k} = {v}" for k, v in doc["overrides"].items())) + ".</p>")
+    table = H.table(COMPARISON_HEADERS, comparison_rows(doc), numeric={2, 3, 4, 5, 6})
+    figs = "".join(H.figure(n, png, cap, files) for n, cap, png, files in rendered.items)
+    title = f"panoptisim comparison: {b} − {a}"
+    subtitle = (f"{doc['replicates']} paired replicates · {doc['population']:,} agents × "
+                f"{doc['steps']} days · seed {doc['seed']}"
+                + (f" · {doc['draws']} posterior draws" if doc.get("draws") else ""))
+    footer = (f"panoptisim {__version__} · comparison folder {folder.name} · synthetic "
+              "agents only.")
+    return title, subtitle, [("Comparison", about), ("Paired differences", table),
+                             ("Figures", figs)], footer
+
+
 # ------------------------------------------------------------------------ write
 #: The run report's PDF cover table.
 HEADLINE_HEADERS = ["metric", "treated", "control", "effect", "95% interval"]
@@ -615,6 +665,10 @@ def write_report(path: str | Path, *, fmt: str = "html", out: str | Path | None 
         title, subtitle, sections, footer = run_report(folder, rendered, result, replay, extra)
         tables = [(HEADLINE_HEADERS,
                    [r[:5] for r in headline_rows(_read_json(folder / "summary.json"))])]
+    elif kind == "comparison":
+        title, subtitle, sections, footer = comparison_report(folder, rendered)
+        tables = [(COMPARISON_HEADERS,
+                   comparison_rows(_read_json(folder / "comparison.json")))]
     elif kind == "calibration":
         title, subtitle, sections, footer = calibration_report(folder, rendered)
         doc = _read_json(folder / "calibration.json")

@@ -1,0 +1,197 @@
+"""Compare two scenarios: the paired difference B - A of every headline result.
+
+Both scenarios run with the same root seed and the same number of replicates, so
+replicate r of A and of B are built from the same society and draw the same random
+numbers wherever their rules agree (common random numbers, Glasserman & Yao 1992): the
+difference of a replicate is the policy's effect, with most of the seed noise cancelled.
+For each headline result (the effect, treated - control, with a control arm, else the
+treated value; ``panoptisim.replicates``), with ``a_r`` and ``b_r`` its values in
+replicate r: the means of A and B, the mean difference, and the two-sided 95% t interval
+of the mean of the paired differences ``b_r - a_r`` over the replicates.
+
+Under a posterior (``posterior``: a calibration folder), K parameter sets are resampled
+by weight from it; draw k runs A and B with those parameters and a seed of its own,
+shared by A and B, and the difference gets, as ``run --posterior`` gives a result, an
+interval over the draws' mean differences (parameters and seeds) beside the seed-only one
+(``calibration.posterior_runs.result_entry``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from panoptisim.api import run as run_api
+from panoptisim.calibration.posterior import read_posterior, resample, spawned_seeds
+from panoptisim.calibration.posterior_runs import result_entry
+from panoptisim.errors import InputError
+from panoptisim.intervals import clean, t_interval
+from panoptisim.io import check_new_folder, folder_atomic, write_json_atomic
+from panoptisim.replicates import aggregate_label, replicate_values
+from panoptisim.scenario import Scenario, load_scenario
+
+#: What a comparison folder holds besides the run folders.
+FILES = ("comparison.json", "replicates.parquet")
+
+
+@dataclass
+class Comparison:
+    """A finished comparison: ``doc`` (comparison.json), ``replicates`` (one row per
+    metric, draw and replicate: ``a``, ``b``, ``difference``) and its folder, if written."""
+
+    doc: dict[str, Any]
+    replicates: pd.DataFrame
+    path: Path | None
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per headline result: A, B, B - A and its 95% interval(s)."""
+        rows = []
+        for name, r in self.doc["results"].items():
+            row = {"metric": name, "a": r["a"], "b": r["b"], "difference": r["difference"],
+                   "ci95_low": r["ci95"][0], "ci95_high": r["ci95"][1],
+                   "relative": r["relative"]}
+            if "ci95_seed" in r:
+                row["ci95_seed_low"], row["ci95_seed_high"] = r["ci95_seed"]
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def __repr__(self) -> str:
+        d = self.doc
+        return (f"Comparison({d['b']['name']} - {d['a']['name']}, {d['replicates']} "
+                f"replicates{', ' + str(d['draws']) + ' posterior draws' if d['draws'] else ''}"
+                f", {len(d['results'])} results{', at ' + str(self.path) if self.path else ''})")
+
+
+def scenario_source(source: str | Path | Scenario) -> str | Path | Scenario:
+    """A run folder stands for its resolved scenario (``scenario.toml``); anything else is
+    given to ``load_scenario`` as it is."""
+    if isinstance(source, (str, Path)) and Path(source).is_dir():
+        path = Path(source) / "scenario.toml"
+        if not path.is_file():
+            raise InputError(f"'{source}' is a folder but not a run folder: it has no "
+                             "scenario.toml")
+        return path
+    return source
+
+
+def paired_scenarios(a: str | Path | Scenario, b: str | Path | Scenario, *,
+                     replicates: int, seed: int | None,
+                     overrides: dict[str, Any] | None) -> tuple[Scenario, Scenario]:
+    """A and B with ``overrides``, ``replicates`` replicates and one root seed (``seed``,
+    else A's); ScenarioError (one line) before anything runs."""
+    if replicates < 2:
+        raise InputError(f"--replicates = {replicates} is not allowed: a paired interval "
+                         "needs at least 2 replicates")
+    common = {**(overrides or {}), "run.replicates": replicates}
+    first = load_scenario(scenario_source(a), common, seed=seed)
+    root = first.run.seed
+    second = load_scenario(scenario_source(b), common, seed=root)
+    return first, second
+
+
+def difference_entry(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
+    """Means of A and B (values per replicate), the mean paired difference B - A, its 95%
+    t interval over the replicates, and the difference relative to A's mean (None when A's
+    mean is 0)."""
+    d = b - a
+    low, high = t_interval(float(d.mean()), float(d.std(ddof=1)), len(d))
+    base = float(a.mean())
+    return {"a": clean(base), "b": clean(float(b.mean())), "difference": clean(float(d.mean())),
+            "ci95": [clean(low), clean(high)],
+            "relative": clean(float(d.mean()) / abs(base)) if base else None,
+            "method": f"paired t over {len(d)} replicates (common random numbers)"}
+
+
+def compare(a: str | Path | Scenario, b: str | Path | Scenario, *, replicates: int = 5,
+            seed: int | None = None, overrides: dict[str, Any] | None = None,
+            out: str | Path | None = None, posterior: str | Path | None = None,
+            draws: int = 20, progress: Any = None) -> Comparison:
+    """Run A and B paired (same seed, ``replicates`` replicates) and return B - A of every
+    headline result with its 95% interval; with ``posterior``, under ``draws`` posterior
+    draws. With ``out``, the folder holds ``comparison.json``, ``replicates.parquet`` and
+    the run folders (``a``, ``b``; under a posterior ``draws/dNNN/a`` and ``.../b``).
+    Bad input raises InputError or ScenarioError (one line) before anything runs."""
+    sa, sb = paired_scenarios(a, b, replicates=replicates, seed=seed, overrides=overrides)
+    root = sa.run.seed
+    if posterior is None:
+        arms = [({}, root)]
+    else:
+        params, weights = read_posterior(Path(posterior))
+        taken = sorted(set(params) & set(overrides or {}))
+        if taken:
+            raise InputError(f"--set {taken[0]} is calibrated by --posterior '{posterior}': "
+                             "the posterior sets it; remove it from --set")
+        sets = resample(params, weights, draws, root, "compare.posterior_draws")
+        arms = list(zip(sets, spawned_seeds(root, "compare.posterior_seeds", draws)))
+    runs = [(load_scenario(sa, dict(p), seed=s), load_scenario(sb, dict(p), seed=s))
+            for p, s in arms]  # every draw's pair validated before anything runs
+    if out is not None:
+        check_new_folder(Path(out))
+
+    def execute(folder: Path | None) -> tuple[dict[str, Any], pd.DataFrame]:
+        values: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        rows = []
+        for k, (ra, rb) in enumerate(runs):
+            where = None if folder is None else (
+                folder if posterior is None else folder / "draws" / f"d{k:03d}")
+            res_a = run_api(ra, out=None if where is None else where / "a")
+            res_b = run_api(rb, out=None if where is None else where / "b")
+            va, vb = replicate_values(res_a.simulation), replicate_values(res_b.simulation)
+            for name in va:
+                if name not in vb:
+                    continue
+                x, y = np.array(va[name][0]), np.array(vb[name][0])
+                values.setdefault(name, []).append((x, y))
+                rows += [{"metric": name, "draw": k, "replicate": r, "a": float(x[r]),
+                          "b": float(y[r]), "difference": float(y[r] - x[r])}
+                         for r in range(len(x))]
+            if progress is not None:
+                progress(k + 1, len(runs))
+        results = {}
+        for name, pairs in values.items():
+            label = aggregate_label(name)
+            a_all = np.concatenate([p[0] for p in pairs])
+            b_all = np.concatenate([p[1] for p in pairs])
+            if posterior is None:
+                results[name] = {"aggregate": label, **difference_entry(a_all, b_all)}
+                continue
+            diffs = np.array([p[1] - p[0] for p in pairs])  # draws x replicates
+            e = result_entry(diffs, None)
+            base = float(a_all.mean())
+            results[name] = {
+                "aggregate": label, "a": clean(base), "b": clean(float(b_all.mean())),
+                "difference": e["mean"],
+                "ci95": e["ci95_posterior"], "ci95_seed": e["ci95_seed"],
+                "parameter_share": e["parameter_share"],
+                "relative": clean(e["mean"] / abs(base)) if base else None,
+                "method": f"2.5-97.5 percentiles of {len(pairs)} posterior draws' mean "
+                          f"paired differences over {replicates} replicates each"}
+        doc = {"a": {"name": sa.name, "digest": sa.digest()},
+               "b": {"name": sb.name, "digest": sb.digest()},
+               "seed": root, "replicates": replicates,
+               "draws": 0 if posterior is None else len(runs),
+               "posterior": None if posterior is None else str(Path(posterior).resolve()),
+               "parameters": [dict(p) for p, _ in arms] if posterior is not None else [],
+               "overrides": {k: v for k, v in (overrides or {}).items()},
+               "population": sa.population.size, "steps": sa.run.steps,
+               "control": sa.run.control,
+               "results": results}
+        return json.loads(json.dumps(doc)), pd.DataFrame(rows)
+
+    if out is None:
+        doc, table = execute(None)
+        return Comparison(doc, table, None)
+    with folder_atomic(Path(out)) as tmp:
+        doc, table = execute(tmp)
+        write_json_atomic(tmp / "comparison.json", doc)
+        pq.write_table(pa.Table.from_pandas(table, preserve_index=False),
+                       tmp / "replicates.parquet")
+    return Comparison(doc, table, Path(out))
