@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import time
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -108,6 +109,29 @@ def test_summarize_writes_mean_sd_and_interval_per_point_and_arm(finished):
     assert (out / "summary.csv").read_text().startswith("sweep_id,point,")
 
 
+def test_intervals_of_quantities_that_cannot_be_negative_stay_at_or_above_0(finished):
+    """Two replicates give t(0.975, 1) = 12.7: the t interval of a small count reaches far
+    below 0, and is floored there; a metric that can be negative is left as it is."""
+    from panoptisim.experiments.aggregate import summarize_sweep
+    from panoptisim.metrics import CAN_BE_NEGATIVE
+
+    out, _ = finished
+    table = summarize_sweep(out, ci="t", write=False)
+    unsigned = ~table.metric.isin(CAN_BE_NEGATIVE)
+    per_arm = table[unsigned & table.arm.isin(["treated", "control"])]
+    assert (per_arm.ci_low >= 0).all() and per_arm.floored.any()
+    # where the control arm has none of it (flags), the effect is the treated value
+    flags = table[(table.metric == "flags_false") & (table.arm == "effect")]
+    assert (flags.ci_low >= 0).all()
+    half = 12.706204736 * per_arm.sd / np.sqrt(per_arm.n)
+    np.testing.assert_array_equal(per_arm.floored, per_arm["mean"] - half < 0)
+    signed = table[table.metric.isin(CAN_BE_NEGATIVE) & (table.sd > 0)]
+    assert not signed.floored.any() and (signed.ci_low < signed["mean"]).all()
+    res = cli("summarize", out, "--ci", "bootstrap", "--resamples", "200")
+    assert res.returncode == 0 and "warning: --ci bootstrap with 2 replicates" in res.stderr
+    assert "warning" not in cli("summarize", out, "--ci", "t").stderr
+
+
 def test_the_catalog_answers_sql_over_runs_parameters_metrics_and_summaries(finished):
     out, _ = finished
     res = cli("query", "SELECT status, count(*) AS n FROM runs GROUP BY status", "--dir", out,
@@ -143,8 +167,48 @@ def test_a_folder_of_sweeps_is_one_catalog(finished, tmp_path):
                          "FROM runs", out.parent)
     assert both.iloc[0].tolist() == [1, 6]
     assert (out.parent / "catalog.duckdb").exists()
-    with pytest.raises(SweepError, match="no sweep at or under"):
+    with pytest.raises(SweepError, match="no sweep or run folder at or under"):
         catalog.query("SELECT 1", tmp_path)
+
+
+def test_one_sweep_file_run_into_two_folders_is_two_sweeps_in_the_catalog(tmp_path):
+    """Each folder its own sweep_id (the same digest: the same runs), each summary row its
+    run folder: a catalog over both counts each run once."""
+    path = write_sweep(tmp_path, '"safeguards.appeals" = [false, true]', name="twice",
+                       replicates=2)
+    plan = load_sweep(path)
+    for folder in ("one", "two"):
+        assert run_sweep(plan, tmp_path / "sweeps" / folder, jobs=1).done == 4
+    ids = catalog.query("SELECT sweep_id, digest, path, n_runs FROM sweeps ORDER BY path",
+                        tmp_path / "sweeps")
+    assert ids.sweep_id.nunique() == 2 and ids.digest.nunique() == 1
+    assert all(i.startswith(plan.content_id + "-") for i in ids.sweep_id)
+    runs = catalog.query("SELECT sweep_id, count(*) AS n FROM runs GROUP BY 1",
+                         tmp_path / "sweeps")
+    assert sorted(runs.n) == [4, 4]
+    rows = catalog.query("SELECT DISTINCT sweep_id, path FROM summaries", tmp_path / "sweeps")
+    assert len(rows) == 8 and all((Path(p) / "summary.json").is_file() for p in rows.path)
+    for sid, p in zip(rows.sweep_id, rows.path, strict=True):
+        folder = ids.loc[ids.sweep_id == sid, "path"].item()
+        assert p.startswith(folder + "/runs/")
+
+
+def test_query_reads_run_folders_too(tmp_path):
+    for seed in (1, 2):
+        panoptisim.run("baseline", seed=seed, out=tmp_path / "runs" / f"s{seed}",
+                       overrides={"population.size": 500, "run.steps": 20})
+    folders = catalog.query("SELECT path, scenario, seed FROM run_folders ORDER BY seed",
+                            tmp_path / "runs")
+    assert list(folders.seed) == [1, 2] and set(folders.scenario) == {"baseline"}
+    chill = catalog.query("SELECT path, effect FROM run_summaries "
+                          "WHERE metric = 'chilling_index'", tmp_path / "runs")
+    assert len(chill) == 2
+    days = catalog.query("SELECT path, arm, count(*) AS n FROM run_metrics GROUP BY ALL",
+                         tmp_path / "runs")
+    assert len(days) == 4 and (days.n == 20).all()
+    one = cli("query", "SELECT count(*) AS n FROM run_metrics", "--dir",
+              tmp_path / "runs" / "s1", "--format", "csv")
+    assert one.returncode == 0 and one.stdout.splitlines() == ["n", "40"], one.stderr
 
 
 def test_a_finished_sweep_is_not_overwritten_and_resume_checks_the_file(finished, tmp_path):
@@ -296,6 +360,10 @@ def test_sensitivity_on_a_small_design_gives_indices_with_intervals(tmp_path, de
     assert set(cols) <= set(table.columns) and table[cols].notna().all().all()
     key = "ST" if design == "sobol" else "mu_star"
     assert (table[f"{key}_low"] <= table[key]).all() and (table[key] <= table[f"{key}_high"]).all()
+    if design == "morris":  # mu* is a mean of absolute effects: never below 0
+        for metric in ("chilling_index", "flags_true"):
+            t = pd.read_parquet(out / "sensitivity" / f"{metric}.effect.parquet")
+            assert (t["mu_star_low"] >= 0).all(), t
     doc = json.loads((out / "sensitivity" / "flags_true.effect.json").read_text())
     assert doc["method"] == design and doc["verdict"].startswith("flags_true (effect)")
     assert doc["verdict"] in res.stdout

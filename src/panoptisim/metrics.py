@@ -378,6 +378,13 @@ SUMMARY_METRIC_NAMES = tuple(x.name for x in SUMMARY_METRICS)
 
 #: The metrics every table leads with, in this order (run and sweep reports, ``panoptisim
 #: run`` and ``show``, the default outcomes of ``panoptisim sensitivity``).
+#: Metrics whose value can be negative: indices of the pair (a backlash raises expression)
+#: and the week-on-week rises of the cascade measures. Every other metric's per-arm value
+#: is a count, rate, share, mean score or ratio of non-negative things, and an interval of
+#: it is kept at or above 0.
+CAN_BE_NEGATIVE: frozenset[str] = frozenset({"chilling_index", "latent_dissent_drift",
+                                             "cascade_rise", "cascade_noise_floor"})
+
 HEADLINE: tuple[str, ...] = (
     "chilling_index", "expressed_dissent_rate", "preference_falsification_rate",
     "flags_true", "flags_false", "wrongful_sanctions", "wrongful_sanction_share",

@@ -13,6 +13,12 @@ Intervals (``ci_method``):
   sweep's root seed;
 - ``none``: fewer than two finished replicates.
 
+A quantity that cannot be negative keeps a non-negative interval (``floored``): the treated
+and control values of every metric but those in ``metrics.CAN_BE_NEGATIVE``, and the effect
+of such a metric at a point where the control arm is 0 in every replicate (the effect is
+then the treated value). A t interval of a rare count can otherwise reach below 0 (its
+normal approximation is poor there); the bootstrap's cannot.
+
 With ``ci="auto"`` (the default) a group gets the bootstrap interval when it has at least
 ``AUTO_MIN_N`` replicates and a sample skewness beyond ``AUTO_SKEW`` in absolute value
 (counts of rare events, ratios near a bound: where the t interval's normal approximation
@@ -32,6 +38,7 @@ from panoptisim.experiments.spec import SweepError
 from panoptisim.experiments.store import SweepStore
 from panoptisim.intervals import t_interval
 from panoptisim.io import write_bytes_atomic, write_parquet_atomic
+from panoptisim.metrics import CAN_BE_NEGATIVE
 from panoptisim.streams import Streams
 
 ARMS = ("treated", "control", "effect")
@@ -76,6 +83,18 @@ def bca_interval(samples: np.ndarray, rng: np.random.Generator, confidence: floa
             val = boot[rows, lo_i] * (1 - frac) + boot[rows, hi_i] * frac
             (low if j == 0 else high)[s:s + chunk] = val
     return low, high
+
+
+def nonnegative(table: pd.DataFrame) -> pd.Series:
+    """Rows (point, metric, arm) whose quantity cannot be negative: a per-arm value of a
+    metric not in ``CAN_BE_NEGATIVE``, or its effect where the control arm is 0 in every
+    replicate (a non-negative control whose mean is 0)."""
+    signed = table["metric"].isin(CAN_BE_NEGATIVE)
+    control = table[table["arm"] == "control"].set_index(["point", "metric"])["mean"]
+    zero = table.set_index(["point", "metric"]).index.map(
+        lambda k: control.get(k, np.nan) == 0)
+    arm = table["arm"].isin(("treated", "control"))
+    return ~signed & (arm | ((table["arm"] == "effect") & np.asarray(zero, bool)))
 
 
 def _long(results: pd.DataFrame) -> pd.DataFrame:
@@ -125,6 +144,8 @@ def summarize_sweep(root: str | Path, ci: str = "auto", confidence: float = 0.95
     flat = table["sd"] == 0
     table.loc[flat, ["ci_low", "ci_high"]] = np.c_[table.loc[flat, "mean"],
                                                    table.loc[flat, "mean"]]
+    table["floored"] = nonnegative(table) & (table["ci_low"] < 0)
+    table.loc[table["floored"], "ci_low"] = 0.0
 
     failed = pd.Series([r["point"] for r in store.failed().values()], dtype="int64")
     table["n_failed"] = table["point"].map(failed.value_counts()).fillna(0).astype("int32")
@@ -134,7 +155,7 @@ def summarize_sweep(root: str | Path, ci: str = "auto", confidence: float = 0.95
     axes = [c for c in points.columns if c != "point"]
     table.insert(0, "sweep_id", info["sweep_id"])
     table = table[["sweep_id", "point", *axes, "metric", "arm", "n", "n_failed", "mean",
-                   "sd", "ci_low", "ci_high", "ci_method"]]
+                   "sd", "ci_low", "ci_high", "ci_method", "floored"]]
     table["confidence"] = confidence
     if write:
         write_parquet_atomic(store.root / "summary.parquet",

@@ -20,6 +20,12 @@ docs/experiments.md for every column):
 ``sensitivity`` (after ``panoptisim sensitivity``) indices per metric and parameter
 ============== =====================================================================
 
+Run folders (``panoptisim run``) outside sweeps, at ``--dir`` or up to two levels below,
+get three tables of their own: ``run_folders`` (one row per folder: path, scenario,
+regime, seed, replicates, population, steps), ``run_summaries`` (one row per folder and
+metric of its summary.json) and ``run_metrics`` (one row per folder, replicate, arm and
+day of its metrics.parquet).
+
 Views hold absolute paths; they are recreated whenever the catalog is opened through
 :func:`connect`, so a moved folder is found again.
 """
@@ -42,7 +48,7 @@ _EMPTY = {
                  "seed BIGINT, metric VARCHAR, aggregate VARCHAR, treated DOUBLE, "
                  "control DOUBLE, effect DOUBLE, session INTEGER, attempts INTEGER, "
                  "executor VARCHAR, worker VARCHAR, wall_s DOUBLE, finished_at VARCHAR, "
-                 "recovered BOOLEAN",
+                 "recovered BOOLEAN, path VARCHAR",
     "metrics": "sweep_id VARCHAR, run_id VARCHAR, arm VARCHAR, day INTEGER",
     "point_summaries": "sweep_id VARCHAR, point INTEGER, metric VARCHAR, arm VARCHAR, "
                        "n INTEGER, mean DOUBLE, sd DOUBLE, ci_low DOUBLE, ci_high DOUBLE, "
@@ -68,6 +74,22 @@ def find_sweeps(root: str | Path) -> list[Path]:
     found = sorted(p.parent for p in root.glob("*/sweep.json"))
     found += sorted(p.parent for p in root.glob("*/*/sweep.json"))
     return found
+
+
+def _is_run_folder(path: Path) -> bool:
+    return (path / "summary.json").is_file() and (path / "metrics.parquet").is_file()
+
+
+def find_runs(root: str | Path) -> list[Path]:
+    """Run folders at ``root`` or up to two levels below it that are not runs of a sweep
+    (a sweep's own runs are in its tables), sorted."""
+    root = Path(root).absolute()
+    if _is_run_folder(root):
+        return [root]
+    found = [p for p in [*sorted(root.glob("*")), *sorted(root.glob("*/*"))]
+             if p.is_dir() and _is_run_folder(p)]
+    return [p for p in found if not (p.parent.name == "runs"
+                                     and (p.parent.parent / "sweep.json").is_file())]
 
 
 def _sql_str(text: str) -> str:
@@ -157,8 +179,14 @@ def build(con: Any, sweeps: list[Path]) -> None:
     _parquet_view(con, "parameters", [r / "parameters.parquet" for r in sweeps], True)
     _parquet_view(con, "points", [r / "points.parquet" for r in sweeps], True)
     with_results = [r for r in sweeps if any((r / "results").glob("p*.parquet"))]
-    _parquet_view(con, "summaries", [r / "results" / "p*.parquet" for r in with_results],
-                  bool(with_results))
+    if with_results:  # each row with the run folder it comes from
+        globs = _files([r / "results" / "p*.parquet" for r in with_results])
+        con.execute(
+            "CREATE OR REPLACE VIEW summaries AS SELECT * EXCLUDE (filename), "
+            "regexp_replace(filename, '/results/[^/]+$', '') || '/runs/' || run_id AS path "
+            f"FROM read_parquet({globs}, union_by_name = true, filename = true)")
+    else:
+        con.execute(f"CREATE OR REPLACE VIEW summaries AS {_empty('summaries')}")
     with_runs = [r for r in sweeps if any((r / "runs").glob("p*/metrics.parquet"))]
     if with_runs:
         parts = []
@@ -200,6 +228,33 @@ def build(con: Any, sweeps: list[Path]) -> None:
     """)
 
 
+def build_runs(con: Any, runs: list[Path]) -> None:
+    """(Re)create ``run_folders``, ``run_summaries`` and ``run_metrics`` for ``runs``."""
+    folders, rows = [], []
+    for path in runs:
+        doc = json.loads((path / "summary.json").read_text())
+        folders.append({"path": str(path), "scenario": doc.get("scenario"),
+                        "regime": doc.get("regime"), "seed": doc.get("seed"),
+                        "replicates": doc.get("replicates"),
+                        "population": doc.get("population"), "steps": doc.get("steps")})
+        for metric, v in doc.get("metrics", {}).items():
+            ci = v.get("ci95") or [None, None]
+            rows.append({"path": str(path), "metric": metric,
+                         "aggregate": v.get("aggregate"), "treated": v.get("treated"),
+                         "control": v.get("control"), "effect": v.get("effect"),
+                         "ci_low": ci[0], "ci_high": ci[1]})
+    frames = {"run_folders": pd.DataFrame(folders), "run_summaries": pd.DataFrame(rows)}
+    for name, frame in frames.items():
+        con.register("_frame", frame)
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _frame")
+        con.unregister("_frame")
+    files = _files([p / "metrics.parquet" for p in runs])
+    con.execute("CREATE OR REPLACE VIEW run_metrics AS SELECT "
+                "regexp_replace(filename, '/metrics\\.parquet$', '') AS path, "
+                "* EXCLUDE (filename) FROM read_parquet("
+                f"{files}, union_by_name = true, filename = true)")
+
+
 def _open(path: Path, attempts: int = 20) -> Any:
     import duckdb
 
@@ -236,7 +291,8 @@ def register_sweep(root: str | Path, quiet: bool = False) -> Path | None:
 
 
 def connect(root: str | Path = ".") -> Any:
-    """A DuckDB connection to the catalog of every sweep at or under ``root``.
+    """A DuckDB connection to the catalog of every sweep and run folder at or under
+    ``root``.
 
     The catalog file (``root/catalog.duckdb``) is refreshed; if it cannot be written
     (locked by a running session, or a read-only folder) the same tables and views are
@@ -247,20 +303,27 @@ def connect(root: str | Path = ".") -> Any:
     root = Path(root).absolute()
     if not root.is_dir():
         raise SweepError(f"--dir '{root}' is not a folder")
-    sweeps = find_sweeps(root)
-    if not sweeps:
-        raise SweepError(f"no sweep at or under '{root}' (a sweep folder holds sweep.json): "
-                         f"give --dir SWEEP_DIR")
+    sweeps, runs = find_sweeps(root), find_runs(root)
+    if not sweeps and not runs:
+        raise SweepError(f"no sweep or run folder at or under '{root}' (a sweep folder holds "
+                         f"sweep.json, a run folder summary.json and metrics.parquet): give "
+                         f"--dir SWEEP_DIR or RUN_DIR")
     try:
         con = _open(root / CATALOG, attempts=8)
     except (duckdb.IOException, OSError):
         con = duckdb.connect(":memory:")
+    def fill(con: Any) -> None:
+        if sweeps:
+            build(con, sweeps)
+        if runs:
+            build_runs(con, runs)
+
     try:
-        build(con, sweeps)
+        fill(con)
     except duckdb.Error:
         con.close()
         con = duckdb.connect(":memory:")
-        build(con, sweeps)
+        fill(con)
     return con
 
 

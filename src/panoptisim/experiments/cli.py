@@ -160,9 +160,15 @@ def sweep(sweep_file: Path | None, executor: str, address: str | None, jobs: int
 def summarize_sweep_command(sweep_dir: Path, ci: str, confidence: float, resamples: int,
                             metrics: tuple[str, ...], max_rows: int) -> None:
     """Mean, sd and 95% interval of every metric per point, treated, control and effect."""
-    from panoptisim.experiments.aggregate import summarize_sweep
+    from panoptisim.experiments.aggregate import AUTO_MIN_N, summarize_sweep
 
     table = summarize_sweep(sweep_dir, ci=ci, confidence=confidence, n_boot=resamples)
+    few = int(table["n"].min())
+    if ci == "bootstrap" and few < AUTO_MIN_N:
+        click.echo(f"warning: --ci bootstrap with {few} replicates at some points: a bootstrap "
+                   f"interval from fewer than {AUTO_MIN_N} replicates is too narrow (it "
+                   "resamples only the values seen); use --ci t, or more replicates",
+                   err=True)
     known = list(dict.fromkeys(table["metric"]))
     shown = list(metrics) or [m for m in ("chilling_index",) if m in known] or known[:1]
     for m in shown:

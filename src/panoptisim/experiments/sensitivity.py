@@ -100,7 +100,9 @@ def analyze_design(method: str, problem: dict[str, Any], X: np.ndarray | None,
                              conf_level=confidence, num_levels=levels, seed=seed)
         df["mu"] = np.asarray(out["mu"], dtype=np.float64)
         df["mu_star"] = est = np.asarray(out["mu_star"], dtype=np.float64)
-        df["mu_star_low"], df["mu_star_high"] = _ci(out, "mu_star", est)
+        low, high = _ci(out, "mu_star", est)
+        # mu* is a mean of absolute effects: its interval stays at or above 0
+        df["mu_star_low"], df["mu_star_high"] = np.maximum(low, 0.0), high
         df["sigma"] = np.asarray(out["sigma"], dtype=np.float64)
         top = np.nanmax(est) if len(est) and np.isfinite(est).any() else 0.0
         df["drives"] = (df["mu_star"] >= DRIVE_MU_STAR * top) & (df["mu_star_low"] > 0) & (

@@ -561,8 +561,9 @@ class Plan:
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
     @property
-    def sweep_id(self) -> str:
-        """Name and short digest: unique per sweep content."""
+    def content_id(self) -> str:
+        """Name and short digest: the same for every folder the same sweep is run into (a
+        folder's own ``sweep_id`` adds a token: :meth:`SweepStore.create`)."""
         return f"{self.name}-{self.digest()[:10]}"
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import secrets
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,18 +157,25 @@ class SweepStore:
         check_new_folder(self.root)
 
     def create(self, plan: Plan) -> None:
-        """Write the sweep's description atomically (a folder renamed into place)."""
+        """Write the sweep's description atomically (a folder renamed into place). The
+        folder's ``sweep_id`` is the plan's content id and a random token, so the same sweep
+        file run into two folders gives two sweeps in a catalog over both (their ``digest``
+        is the same: they compute the same runs)."""
         self.check_new()
         with folder_atomic(self.root) as folder:
-            self._describe(folder, plan)
+            self._describe(folder, plan, f"{plan.content_id}-{secrets.token_hex(3)}")
 
-    def _describe(self, folder: Path, plan: Plan) -> None:
+    @property
+    def sweep_id(self) -> str:
+        """This folder's sweep id (sweep.json)."""
+        return str(self.info()["sweep_id"])
+
+    def _describe(self, folder: Path, plan: Plan, sid: str) -> None:
         (folder / "base.toml").write_text(plan.base.to_toml())
         (folder / "sweep.toml").write_text(sweep_toml(plan, "base.toml"))
         for sub in ("runs", "results", "failed"):
             (folder / sub).mkdir()
         runs = plan.runs()
-        sid = plan.sweep_id
         pq.write_table(pa.table({
             "sweep_id": pa.array([sid] * len(runs), pa.string()),
             "run_id": pa.array([r.run_id for r in runs], pa.string()),

@@ -88,7 +88,7 @@ class _Bar:
 
 
 def _task(plan: Plan, store: SweepStore, run: RunSpec, attempt: int) -> dict[str, Any]:
-    return {"sweep_id": plan.sweep_id, "sweep_name": plan.name, "run_id": run.run_id,
+    return {"sweep_id": store.sweep_id, "sweep_name": plan.name, "run_id": run.run_id,
             "point": run.point, "replicate": run.replicate, "seed": run.seed,
             "scenario": plan.scenario_dict(run), "root": str(store.root),
             "attempt": attempt}
@@ -129,7 +129,8 @@ def _session(plan: Plan, store: SweepStore, ex: Any, executor: str, retry_failed
     runs = plan.runs()
     by_id = {r.run_id: r for r in runs}
     session = 1 + max((s.get("session", 0) for s in store.sessions()), default=0)
-    report = SweepReport(store.root, plan.sweep_id, session, len(runs), executor=executor)
+    sweep_id = store.sweep_id
+    report = SweepReport(store.root, sweep_id, session, len(runs), executor=executor)
     store.clean_stale()
     done, failed = store.done(), store.failed()
     meta = {"session": session, "executor": executor}
@@ -138,7 +139,7 @@ def _session(plan: Plan, store: SweepStore, ex: Any, executor: str, retry_failed
             continue
         summary = store.completed_folder_summary(run.run_id)
         if summary is not None:
-            store.write_result(plan.sweep_id, run, summary,
+            store.write_result(sweep_id, run, summary,
                                dict(meta, attempts=0, recovered=True, worker=None))
             report.recovered.append(run.run_id)
             done.add(run.run_id)
@@ -175,7 +176,7 @@ def _session(plan: Plan, store: SweepStore, ex: Any, executor: str, retry_failed
             task, result = outcome.task, outcome.result
             run = by_id[task["run_id"]]
             if outcome.status == "done":
-                store.write_result(plan.sweep_id, run, result["summary"], dict(
+                store.write_result(sweep_id, run, result["summary"], dict(
                     meta, attempts=task["attempt"], worker=result.get("worker"),
                     wall_s=result.get("wall_s")))
                 report.done += 1
@@ -188,7 +189,7 @@ def _session(plan: Plan, store: SweepStore, ex: Any, executor: str, retry_failed
                 if outcome.status == "crashed":
                     error = (f"gave up after {task['attempt']} attempts, each lost "
                              f"with its worker; last: {error}")
-                store.write_failure(plan.sweep_id, run, {
+                store.write_failure(sweep_id, run, {
                     "kind": outcome.status, "error": error,
                     "traceback": result.get("traceback"), "attempts": task["attempt"],
                     "worker": result.get("worker"), "session": session,
