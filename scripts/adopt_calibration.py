@@ -11,8 +11,8 @@ started from.
 
 Usage::
 
-    panoptisim calibrate published --out runs/calibration-published
-    python scripts/adopt_calibration.py runs/calibration-published
+    panoptisim calibrate published --jobs 2 --out calibrations/published
+    python scripts/adopt_calibration.py calibrations/published
 """
 
 from __future__ import annotations

@@ -135,3 +135,9 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, args, needle
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], res.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_that_is_not_a_run_folder_is_refused(tmp_path):
+    (tmp_path / "notes").mkdir()
+    with pytest.raises(InputError, match="is a folder but not a run folder"):
+        panoptisim.compare(tmp_path / "notes", "baseline", replicates=2, overrides=SMALL)

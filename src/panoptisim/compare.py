@@ -2,8 +2,9 @@
 
 Both scenarios run with the same root seed and the same number of replicates, so
 replicate r of A and of B are built from the same society and draw the same random
-numbers wherever their rules agree (common random numbers, Glasserman & Yao 1992): the
-difference of a replicate is the policy's effect, with most of the seed noise cancelled.
+numbers wherever their rules agree (common random numbers: Glasserman & Yao 1992,
+*Management Science* 38(6):884-908): the difference of a replicate is the policy's effect,
+with most of the seed noise cancelled.
 For each headline result (the effect, treated - control, with a control arm, else the
 treated value; ``panoptisim.replicates``), with ``a_r`` and ``b_r`` its values in
 replicate r: the means of A and B, the mean difference, and the two-sided 95% t interval
@@ -35,10 +36,7 @@ from panoptisim.errors import InputError
 from panoptisim.intervals import clean, t_interval
 from panoptisim.io import check_new_folder, folder_atomic, write_json_atomic
 from panoptisim.replicates import aggregate_label, replicate_values
-from panoptisim.scenario import Scenario, load_scenario
-
-#: What a comparison folder holds besides the run folders.
-FILES = ("comparison.json", "replicates.parquet")
+from panoptisim.scenario import Scenario, builtin_names, load_scenario
 
 
 @dataclass
@@ -71,14 +69,15 @@ class Comparison:
 
 
 def scenario_source(source: str | Path | Scenario) -> str | Path | Scenario:
-    """A run folder stands for its resolved scenario (``scenario.toml``); anything else is
-    given to ``load_scenario`` as it is."""
+    """A run folder stands for its resolved scenario (``scenario.toml``); anything else
+    (a built-in name, a scenario file) is given to ``load_scenario`` as it is."""
     if isinstance(source, (str, Path)) and Path(source).is_dir():
         path = Path(source) / "scenario.toml"
-        if not path.is_file():
+        if path.is_file():
+            return path
+        if str(source) not in builtin_names():
             raise InputError(f"'{source}' is a folder but not a run folder: it has no "
                              "scenario.toml")
-        return path
     return source
 
 

@@ -1,6 +1,6 @@
-"""Assemble the report of a run, sweep or calibration folder: figures as PNG and SVG
-files, one self-contained HTML page (or a PDF), from the files the run, sweep or
-calibration wrote.
+"""Assemble the report of a run, sweep, calibration or comparison folder: figures as PNG
+and SVG files, one self-contained HTML page (or a PDF), from the files the run, sweep,
+calibration or comparison wrote.
 
 ``write_report(path)`` is what ``panoptisim run`` and ``panoptisim report`` call.
 """
@@ -38,7 +38,7 @@ FIGURE_DIR = "figures"
 
 
 class ReportError(InputError):
-    """The folder cannot be reported on (not a run, sweep or calibration folder, an
+    """The folder cannot be reported on (not a run, sweep, calibration or comparison folder, an
     unreadable file).
 
     An InputError, so the CLI prints it as one line with exit status 2.
@@ -75,7 +75,7 @@ def _read_json(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise ReportError(f"'{path.parent}' is not a run, sweep or calibration folder: "
+        raise ReportError(f"'{path.parent}' is not a run, sweep, calibration or comparison folder: "
                           f"{path.name} is missing") from None
     except (OSError, ValueError) as exc:
         raise ReportError(f"'{path}' cannot be read: {exc}") from None
@@ -111,8 +111,9 @@ def kind_of(path: Path) -> str:
         return "calibration"
     if not path.is_dir():
         raise ReportError(f"'{path}' is not a folder: give a run folder (panoptisim run), a "
-                          f"sweep folder (panoptisim sweep) or a calibration folder "
-                          f"(panoptisim calibrate)")
+                          f"sweep folder (panoptisim sweep), a calibration folder "
+                          f"(panoptisim calibrate) or a comparison folder (panoptisim "
+                          f"compare)")
     raise ReportError(f"'{path}' is not a run folder (summary.json and metrics.parquet), a "
                       f"sweep folder (sweep.json), a calibration folder (calibration.json "
                       f"and posterior.parquet, written when a calibration ends) nor a "
@@ -644,7 +645,7 @@ def _pdf(path: Path, title: str, subtitle: str, rendered: Rendered,
 def write_report(path: str | Path, *, fmt: str = "html", out: str | Path | None = None,
                  result: Any = None, replay: bool = True, figures: bool = True,
                  extra: list[tuple[str, str, Callable[[], Figure]]] | None = None) -> Path:
-    """Write the report of a run, sweep or calibration folder and return its path.
+    """Write the report of a run, sweep, calibration or comparison folder and return its path.
 
     Writes ``report.html`` (or ``report.pdf``) in the folder unless ``out`` names a file,
     and every figure as PNG and SVG in ``figures/`` beside the report (``figures=False``

@@ -26,8 +26,8 @@ FORMATS = ("html", "pdf")  # as panoptisim.report.build.FORMATS (not imported: n
                    "at these days, coloured by score and dissent, cut ties shown.")
 def report(folder: Path, fmt: str, out: Path | None, no_replay: bool,
            network_days: str | None) -> None:
-    """Write the report of a run, sweep or calibration folder (HTML or PDF; PNG and SVG
-    figures)."""
+    """Write the report of a run, sweep, calibration or comparison folder (HTML or PDF; PNG
+    and SVG figures)."""
     from panoptisim.report.build import ReportError, kind_of, write_report
 
     extra = None
