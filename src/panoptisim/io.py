@@ -2,7 +2,9 @@
 
 A file is written under a hidden temporary name beside its destination and renamed into
 place (``os.replace``, atomic on POSIX), so an interrupted write never leaves a partial
-file under the final name.
+file under the final name. Files and folders get the modes the user's umask gives a new
+file or folder (0644 and 0755 under the usual 022), not the private modes of the
+temporary names they are built under.
 """
 
 from __future__ import annotations
@@ -22,15 +24,40 @@ import pyarrow.parquet as pq
 from panoptisim.errors import InputError
 
 
+def umask() -> int:
+    """The process's umask, read without changing it where the system says it (Linux's
+    /proc/self/status), else set and restored at once."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode a new file gets under the user's umask (0644 under 022)."""
+    return 0o666 & ~umask()
+
+
+def folder_mode() -> int:
+    """The mode a new folder gets under the user's umask (0755 under 022)."""
+    return 0o777 & ~umask()
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (parent folders are created; mode 0644)."""
+    """Write ``data`` to ``path`` atomically (parent folders are created; the mode a new
+    file gets under the user's umask)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -83,6 +110,7 @@ def folder_atomic(path: Path, option: str = "--out") -> Iterator[Path]:
         raise InputError(f"{option} '{path}' cannot be created: {exc.strerror}") from None
     try:
         yield tmp
+        os.chmod(tmp, folder_mode())  # mkdtemp's folder is private (0700)
         if path.exists():  # an empty folder the user made
             path.rmdir()
         os.replace(tmp, path)
