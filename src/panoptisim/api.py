@@ -21,9 +21,13 @@ from panoptisim.state import State
 from panoptisim.summary import run_summary
 
 
-@dataclass
+@dataclass(repr=False)
 class Result:
-    """A finished run: per-day metrics, the summary, and where it was written (or None)."""
+    """A finished run: per-day metrics, the summary, and where it was written (or None).
+
+    In a notebook it shows its headline table (``_repr_html_``); ``replicates`` gives each
+    replicate's end-of-run values, ``plot(metric)`` a metric's daily course and
+    ``report(path)`` the report ``panoptisim run`` writes."""
 
     scenario: Scenario
     metrics: pd.DataFrame
@@ -32,6 +36,69 @@ class Result:
     simulation: Simulation
     #: Daily counts by region: replicate, arm, day, region and ``regional.REGION_COUNTS``.
     regions: pd.DataFrame | None = None
+
+    def __repr__(self) -> str:
+        s = self.scenario
+        chill = self.summary["metrics"].get("chilling_index", {}).get("effect")
+        told = "" if chill is None else f", chilling_index {chill:.4g}"
+        where = f", at {self.path}" if self.path is not None else ""
+        return (f"Result({s.name}, {s.population.size:,} agents x {s.run.steps} days, "
+                f"{s.run.replicates} replicate(s), seed {s.run.seed}{told}{where})")
+
+    def _repr_html_(self) -> str:
+        """The headline table, as the run report shows it (notebooks display it)."""
+        from panoptisim.report import html as H
+        from panoptisim.report.build import HEADLINE_HEADERS, headline_rows
+
+        rows = [r[:5] + [r[5]] for r in headline_rows(self.summary)]
+        return (f"<p><strong>{H.esc(repr(self))}</strong></p>"
+                + H.table([*HEADLINE_HEADERS, "aggregate"], rows, numeric={1, 2, 3}))
+
+    @property
+    def replicates(self) -> pd.DataFrame:
+        """One row per replicate, one column per headline result: its end-of-run value (the
+        effect, treated - control, with a control arm, else the treated value; as
+        summary.json aggregates it)."""
+        from panoptisim.replicates import replicate_values
+
+        values = replicate_values(self.simulation)
+        frame = pd.DataFrame({name: v for name, (v, _) in values.items()})
+        frame.insert(0, "replicate", range(len(frame)))
+        return frame
+
+    def plot(self, metric: str = "expressed_dissent_rate") -> Any:
+        """A matplotlib Figure of ``metric``'s daily course, one line per arm (the mean over
+        replicates, with its 95% band from 2 replicates on)."""
+        from matplotlib.figure import Figure
+
+        from panoptisim.metrics import METRICS
+        from panoptisim.report.figures import _plot_arms
+        from panoptisim.report.style import styled
+
+        meaning = {m.name: m.meaning for m in METRICS}
+        if metric not in meaning:
+            raise ScenarioError(f"metric '{metric}' is not a daily metric (e.g. "
+                                f"{', '.join(list(meaning)[:4])}; every column of "
+                                f"Result.metrics but replicate, arm and day)")
+        with styled():
+            fig = Figure(figsize=(6.4, 3.6), layout="constrained")
+            ax = fig.subplots()
+            _plot_arms(ax, self.metrics, metric)
+            ax.set_xlabel("day")
+            ax.set_ylabel(metric)
+            ax.set_title(meaning[metric], fontsize=8)
+            ax.legend(loc="best")
+        return fig
+
+    def report(self, path: str | Path | None = None) -> Path:
+        """Write the report ``panoptisim run`` writes (HTML; figures beside it) and return
+        its path: in the run folder, or at ``path`` for a run written with ``out=``."""
+        from panoptisim.report import write_report
+
+        if self.path is None:
+            raise ScenarioError("this run was not written: run it with out=FOLDER to report "
+                                "on it")
+        return write_report(self.path, out=path, result=self)
 
     def final_state(self, arm: str = "treated", replicate: int = 0) -> State:
         """The agents of one arm at the end of the run (flags and sanctions logs included)."""

@@ -635,25 +635,31 @@ def point_overrides(base: dict[str, Any], point: dict[str, Any]) -> dict[str, An
     return apply_overrides(doc, rescaled)
 
 
-def load_sweep(source: str | Path, overrides: dict[str, Any] | None = None) -> Plan:
-    """Read and validate a sweep file; every point is validated as a scenario.
+def load_sweep(source: str | Path | dict[str, Any],
+               overrides: dict[str, Any] | None = None) -> Plan:
+    """Read and validate a sweep file, or a sweep given as a dict with the file's tables
+    (``{"sweep": {...}, "set": {...}, "axes": {...}}``; a relative scenario or posterior
+    path is then relative to the working folder); every point is validated as a scenario.
 
     ``overrides`` are dotted keys of the ``[sweep]`` table or of the scenario (added to
     ``[set]``), e.g. ``{"sweep.replicates": 2, "run.steps": 30}``.
     Raises SweepError (one line) before anything runs or is written.
     """
-    path = Path(source)
-    text = read_user_file(path, "sweep file", SweepError)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SweepError(f"sweep file '{path}' is not valid TOML: {exc}") from None
+    if isinstance(source, dict):
+        path, data = None, copy.deepcopy(source)
+    else:
+        path = Path(source)
+        text = read_user_file(path, "sweep file", SweepError)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise SweepError(f"sweep file '{path}' is not valid TOML: {exc}") from None
     for key, value in (overrides or {}).items():
         if key.startswith("sweep."):
             data = merge(data, nest(key, value))
         else:
             data = merge(data, {"set": {key: value}})
-    return plan_from_dict(data, path, f"{path.name}: ")
+    return plan_from_dict(data, path, "" if path is None else f"{path.name}: ")
 
 
 def plan_from_dict(data: dict[str, Any], source: Path | None = None,
