@@ -26,7 +26,7 @@ from panoptisim.errors import InputError, run_command
 from panoptisim.experiments.cli import query, sensitivity, summarize_sweep_command, sweep
 from panoptisim.fmt import figure, literal
 from panoptisim.metrics import HEADLINE
-from panoptisim.report.cli import report
+from panoptisim.report.cli import report, report_or_warn
 from panoptisim.scenario import builtin_names, iter_params, load_scenario, parse_override
 from panoptisim.validation.cli import validate
 
@@ -246,12 +246,7 @@ def run(scenario: str, sets: tuple[str, ...], seed: int | None, out: Path | None
                        regional(resolved.model_dump(mode="json", exclude_none=True)))
     click.echo(f"run folder: {result.path}")
     if not no_report:
-        from panoptisim.report import write_report
-        try:
-            click.echo(f"report: {write_report(result.path, result=result)}")
-        except Exception as exc:  # the run folder is complete: a failed report is a warning
-            click.echo(f"warning: the report was not written ({type(exc).__name__}: {exc}); "
-                       f"retry with: panoptisim report {result.path}", err=True)
+        report_or_warn(result.path, result=result)
 
 
 def _run_posterior(resolved: Any, posterior: Path, draws: int, out: Path | None,
@@ -329,12 +324,7 @@ def compare(a: str, b: str, replicates: int, sets: tuple[str, ...], seed: int | 
         Console().print(comparison_table(result.doc))
     click.echo(f"comparison folder: {result.path}")
     if not no_report:
-        from panoptisim.report import write_report
-        try:
-            click.echo(f"report: {write_report(result.path)}")
-        except Exception as exc:  # the folder is complete: a failed report is a warning
-            click.echo(f"warning: the report was not written ({type(exc).__name__}: {exc}); "
-                       f"retry with: panoptisim report {result.path}", err=True)
+        report_or_warn(result.path)
 
 
 def comparison_table(doc: dict[str, Any]) -> Table:

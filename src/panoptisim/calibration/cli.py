@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from panoptisim.fmt import figure
+from panoptisim.report.cli import report_or_warn
 
 
 def _interval(ci: list[float]) -> str:
@@ -96,9 +97,4 @@ def calibrate(targets_file: Path, executor: str, address: str | None, jobs: int,
                       "priors): " + ", ".join(doc["misfits"]))
     console.print(f"calibration folder: {out}")
     if not no_report:
-        from panoptisim.report import write_report
-        try:
-            click.echo(f"report: {write_report(out)}")
-        except Exception as exc:  # the folder is complete: a failed report is a warning
-            click.echo(f"warning: the report was not written ({type(exc).__name__}: {exc}); "
-                       f"retry with: panoptisim report {out}", err=True)
+        report_or_warn(out)

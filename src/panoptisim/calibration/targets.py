@@ -65,7 +65,7 @@ from panoptisim.errors import InputError, ScenarioError
 from panoptisim.fmt import literal
 from panoptisim.metrics import METRIC_NAMES, SUMMARY_METRICS
 from panoptisim.scenario import Scenario, did_you_mean, flatten, load_scenario, param_info
-from panoptisim.scenario.load import names_a_file, read_user_file, scenario_beside
+from panoptisim.scenario.load import names_a_file, read_user_toml, scenario_beside
 from panoptisim.scenario.params import ParamInfo
 
 #: z of a two-sided 95% interval: a published interval's half-width / Z95 is its SE.
@@ -411,9 +411,5 @@ def load_targets(source: str | Path) -> Calibration:
         text = (resources.files("panoptisim") / "calibrations" / f"{source}.toml").read_text()
         return calibration_from_dict(tomllib.loads(text), None, f"{source}: ", text)
     path = Path(source)
-    text = read_user_file(path, "targets file", TargetsError)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise TargetsError(f"targets file '{path}' is not valid TOML: {exc}") from None
+    text, data = read_user_toml(path, "targets file", TargetsError)
     return calibration_from_dict(data, path, f"{path.name}: ", text)

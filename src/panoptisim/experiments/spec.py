@@ -39,7 +39,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -78,9 +77,13 @@ from panoptisim.scenario import (
     merge,
     nest,
     param_info,
-    read_user_file,
 )
-from panoptisim.scenario.load import apply_overrides, scenario_beside, validate
+from panoptisim.scenario.load import (
+    apply_overrides,
+    read_user_toml,
+    scenario_beside,
+    validate,
+)
 from panoptisim.scenario.params import Bounds, ParamInfo, allowed, iter_params, section_keys
 from panoptisim.scenario.schema import REGIMES, RegionSpec, TimelineEntry
 from panoptisim.scenario.timeline import POLICY_SECTIONS, build_time, policy_key
@@ -649,11 +652,7 @@ def load_sweep(source: str | Path | dict[str, Any],
         path, data = None, copy.deepcopy(source)
     else:
         path = Path(source)
-        text = read_user_file(path, "sweep file", SweepError)
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise SweepError(f"sweep file '{path}' is not valid TOML: {exc}") from None
+        _, data = read_user_toml(path, "sweep file", SweepError)
     for key, value in (overrides or {}).items():
         if key.startswith("sweep."):
             data = merge(data, nest(key, value))

@@ -384,7 +384,7 @@ def sweep_report(sweep_dir: Path, rendered: Rendered) -> tuple[str, str, list, s
     if path.is_file():
         table = pd.read_parquet(path)
     else:
-        from panoptisim.experiments import summarize_sweep
+        from panoptisim.experiments.aggregate import summarize_sweep
 
         table = summarize_sweep(sweep_dir, write=False)
     axes = info.get("axes", [])

@@ -1,12 +1,27 @@
-"""``panoptisim report RUN_DIR|SWEEP_DIR|CALIB_DIR [--format html|pdf] [--out FILE]``."""
+"""``panoptisim report RUN_DIR|SWEEP_DIR|CALIB_DIR|COMPARISON_DIR [--format html|pdf]
+[--out FILE]``, and the report the other commands write at their end."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 FORMATS = ("html", "pdf")  # as panoptisim.report.build.FORMATS (not imported: no matplotlib)
+
+
+def report_or_warn(folder: Path, result: Any = None) -> None:
+    """Write ``folder``'s report at the end of a command and echo its path. The folder is
+    complete by then: a report that fails is a warning (with the command that retries it),
+    not an error."""
+    from panoptisim.report import write_report
+
+    try:
+        click.echo(f"report: {write_report(folder, result=result)}")
+    except Exception as exc:
+        click.echo(f"warning: the report was not written ({type(exc).__name__}: {exc}); "
+                   f"retry with: panoptisim report {folder}", err=True)
 
 
 @click.command("report")

@@ -57,6 +57,17 @@ def read_user_file(path: Path, kind: str, error: type[InputError] = InputError) 
         raise error(f"{kind} '{path}' cannot be read: {exc}") from None
 
 
+def read_user_toml(path: Path, kind: str, error: type[InputError] = InputError
+                   ) -> tuple[str, dict[str, Any]]:
+    """The text of a TOML file the user named and its parsed tables, or ``error`` with one
+    line saying why not (missing, unreadable, not TOML)."""
+    text = read_user_file(path, kind, error)
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{kind} '{path}' is not valid TOML: {exc}") from None
+
+
 def check_key(key: str) -> None:
     """Refuse (ScenarioError) a dotted key that is a section or no parameter at all.
 
