@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from panoptisim.engine import DayCallback, Simulation, day_columns, simulate
-from panoptisim.errors import ScenarioError
+from panoptisim.errors import InputError, ScenarioError
 from panoptisim.io import check_new_folder
 from panoptisim.output import manifest, metrics_arrow, now, write_run
 from panoptisim.regional import region_rows
@@ -72,18 +72,18 @@ class Result:
         from matplotlib.figure import Figure
 
         from panoptisim.metrics import METRICS
-        from panoptisim.report.figures import _plot_arms
+        from panoptisim.report.figures import plot_arms
         from panoptisim.report.style import styled
 
         meaning = {m.name: m.meaning for m in METRICS}
         if metric not in meaning:
-            raise ScenarioError(f"metric '{metric}' is not a daily metric (e.g. "
-                                f"{', '.join(list(meaning)[:4])}; every column of "
-                                f"Result.metrics but replicate, arm and day)")
+            raise InputError(f"metric '{metric}' is not a daily metric (e.g. "
+                             f"{', '.join(list(meaning)[:4])}; every column of "
+                             f"Result.metrics but replicate, arm and day)")
         with styled():
             fig = Figure(figsize=(6.4, 3.6), layout="constrained")
             ax = fig.subplots()
-            _plot_arms(ax, self.metrics, metric)
+            plot_arms(ax, self.metrics, metric)
             ax.set_xlabel("day")
             ax.set_ylabel(metric)
             ax.set_title(meaning[metric], fontsize=8)
@@ -96,8 +96,8 @@ class Result:
         from panoptisim.report import write_report
 
         if self.path is None:
-            raise ScenarioError("this run was not written: run it with out=FOLDER to report "
-                                "on it")
+            raise InputError("this run was not written: run it with out=FOLDER to report on "
+                             "it")
         return write_report(self.path, out=path, result=self)
 
     def final_state(self, arm: str = "treated", replicate: int = 0) -> State:

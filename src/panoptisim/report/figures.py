@@ -61,7 +61,9 @@ def _arms(metrics: pd.DataFrame) -> list[str]:
     return [a for a in ARMS if a in present]
 
 
-def _plot_arms(ax: Any, metrics: pd.DataFrame, column: str) -> dict[str, tuple]:
+def plot_arms(ax: Any, metrics: pd.DataFrame, column: str) -> dict[str, tuple]:
+    """Draw ``column``'s daily mean over replicates for each arm on ``ax``, with its 95%
+    band from 2 replicates on; returns each arm's (days, mean)."""
     out = {}
     for arm in _arms(metrics):
         days, mean, band = day_series(metrics, column, arm)
@@ -88,7 +90,7 @@ def expressed_dissent(metrics: pd.DataFrame, events: Events = ()) -> Figure:
     """Expressed dissent over time, treated vs control, with the chilling gap shaded."""
     with styled():
         fig, (ax,) = _new()
-        lines = _plot_arms(ax, metrics, "expressed_dissent_rate")
+        lines = plot_arms(ax, metrics, "expressed_dissent_rate")
         if "control" in lines and "treated" in lines:
             days, treated = lines["treated"]
             _, control = lines["control"]
@@ -108,7 +110,7 @@ def preference_falsification(metrics: pd.DataFrame, events: Events = ()) -> Figu
     """Share of dissenters who had the chance to speak and stayed silent, per day."""
     with styled():
         fig, (ax,) = _new()
-        _plot_arms(ax, metrics, "preference_falsification_rate")
+        plot_arms(ax, metrics, "preference_falsification_rate")
         ax.set_xlabel("day")
         ax.set_ylabel("silent dissenters\n(share of dissenters with a chance)")
         ax.set_ylim(0, 1.02)
@@ -176,13 +178,13 @@ def isolation(metrics: pd.DataFrame, events: Events = ()) -> Figure:
     """Dissenters' degree ratio and the share of isolated dissenters over time."""
     with styled():
         fig, (ax, ax2) = _new(2)
-        _plot_arms(ax, metrics, "dissenter_degree_ratio")
+        plot_arms(ax, metrics, "dissenter_degree_ratio")
         ax.axhline(1.0, color=GAP_COLOR, linewidth=0.8)
         ax.set_xlabel("day")
         ax.set_ylabel("live degree of dissenters /\nof everyone else (ratio)")
         ax.set_title("Dissenters' degree ratio")
         ax.legend(loc="best")
-        _plot_arms(ax2, metrics, "isolated_dissenters_share")
+        plot_arms(ax2, metrics, "isolated_dissenters_share")
         ax2.set_xlabel("day")
         ax2.set_ylabel("dissenters with no live tie\n(share of dissenters)")
         ax2.set_ylim(bottom=0)
