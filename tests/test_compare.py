@@ -89,6 +89,10 @@ def test_under_a_posterior_the_interval_includes_parameter_uncertainty(tmp_path)
     assert e["ci95"][1] - e["ci95"][0] > 2 * (e["ci95_seed"][1] - e["ci95_seed"][0])
     assert 0 <= e["parameter_share"] <= 1
     assert (tmp_path / "out" / "draws" / "d004" / "b" / "summary.json").is_file()
+    from panoptisim.report import write_report
+
+    html = write_report(tmp_path / "out").read_text()
+    assert "95% interval (seeds only)" in html and "parameters&#x27; share" in html
     with pytest.raises(InputError, match="behavior.p_purchase is calibrated"):
         panoptisim.compare("baseline", "safeguards", replicates=2, posterior=folder,
                            overrides={**SMALL, "behavior.p_purchase": 0.1})

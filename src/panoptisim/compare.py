@@ -96,17 +96,32 @@ def paired_scenarios(a: str | Path | Scenario, b: str | Path | Scenario, *,
     return first, second
 
 
-def difference_entry(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
-    """Means of A and B (values per replicate), the mean paired difference B - A, its 95%
-    t interval over the replicates, and the difference relative to A's mean (None when A's
-    mean is 0)."""
-    d = b - a
-    low, high = t_interval(float(d.mean()), float(d.std(ddof=1)), len(d))
+def difference_entry(name: str, pairs: list[tuple[np.ndarray, np.ndarray]],
+                     under_posterior: bool) -> dict[str, Any]:
+    """One headline result of a comparison from its ``(a, b)`` values per replicate, one
+    pair a draw: the means of A and B, the mean paired difference B - A with its 95%
+    interval (paired t over the replicates; under a posterior, the draws' percentiles with
+    the seed-only interval and the parameters' share: ``posterior_runs.result_entry``), and
+    the difference relative to A's mean (None when A's mean is 0)."""
+    a = np.concatenate([p[0] for p in pairs])
+    b = np.concatenate([p[1] for p in pairs])
+    diffs = np.array([y - x for x, y in pairs])  # draws x replicates
+    entry: dict[str, Any] = {"aggregate": aggregate_label(name), "a": clean(float(a.mean())),
+                             "b": clean(float(b.mean()))}
+    if under_posterior:
+        e = result_entry(diffs, None)
+        entry.update(difference=e["mean"], ci95=e["ci95_posterior"], ci95_seed=e["ci95_seed"],
+                     parameter_share=e["parameter_share"],
+                     method=f"2.5-97.5 percentiles of {len(pairs)} posterior draws' mean "
+                            f"paired differences over {diffs.shape[1]} replicates each")
+    else:
+        d = diffs.ravel()
+        low, high = t_interval(float(d.mean()), float(d.std(ddof=1)), len(d))
+        entry.update(difference=clean(float(d.mean())), ci95=[clean(low), clean(high)],
+                     method=f"paired t over {len(d)} replicates (common random numbers)")
     base = float(a.mean())
-    return {"a": clean(base), "b": clean(float(b.mean())), "difference": clean(float(d.mean())),
-            "ci95": [clean(low), clean(high)],
-            "relative": clean(float(d.mean()) / abs(base)) if base else None,
-            "method": f"paired t over {len(d)} replicates (common random numbers)"}
+    entry["relative"] = clean(entry["difference"] / abs(base)) if base else None
+    return entry
 
 
 def compare(a: str | Path | Scenario, b: str | Path | Scenario, *, replicates: int = 5,
@@ -120,69 +135,46 @@ def compare(a: str | Path | Scenario, b: str | Path | Scenario, *, replicates: i
     Bad input raises InputError or ScenarioError (one line) before anything runs."""
     sa, sb = paired_scenarios(a, b, replicates=replicates, seed=seed, overrides=overrides)
     root = sa.run.seed
-    if posterior is None:
-        arms = [({}, root)]
-    else:
+    sets: list[dict[str, float]] = []
+    pairs = [(sa, sb)]
+    if posterior is not None:
         params, weights = read_posterior(Path(posterior))
         taken = sorted(set(params) & set(overrides or {}))
         if taken:
             raise InputError(f"--set {taken[0]} is calibrated by --posterior '{posterior}': "
                              "the posterior sets it; remove it from --set")
         sets = resample(params, weights, draws, root, "compare.posterior_draws")
-        arms = list(zip(sets, spawned_seeds(root, "compare.posterior_seeds", draws)))
-    runs = [(load_scenario(sa, dict(p), seed=s), load_scenario(sb, dict(p), seed=s))
-            for p, s in arms]  # every draw's pair validated before anything runs
+        seeds = spawned_seeds(root, "compare.posterior_seeds", draws)
+        pairs = [(load_scenario(sa, dict(p), seed=s), load_scenario(sb, dict(p), seed=s))
+                 for p, s in zip(sets, seeds, strict=True)]  # all validated before a run
     if out is not None:
         check_new_folder(Path(out))
 
     def execute(folder: Path | None) -> tuple[dict[str, Any], pd.DataFrame]:
         values: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         rows = []
-        for k, (ra, rb) in enumerate(runs):
-            where = None if folder is None else (
-                folder if posterior is None else folder / "draws" / f"d{k:03d}")
-            res_a = run_api(ra, out=None if where is None else where / "a")
-            res_b = run_api(rb, out=None if where is None else where / "b")
-            va, vb = replicate_values(res_a.simulation), replicate_values(res_b.simulation)
-            for name in va:
-                if name not in vb:
-                    continue
+        for k, (ra, rb) in enumerate(pairs):
+            where = folder if folder is None or posterior is None else \
+                folder / "draws" / f"d{k:03d}"
+            va = replicate_values(run_api(ra, out=where and where / "a").simulation)
+            vb = replicate_values(run_api(rb, out=where and where / "b").simulation)
+            for name in (n for n in va if n in vb):  # headline order
                 x, y = np.array(va[name][0]), np.array(vb[name][0])
                 values.setdefault(name, []).append((x, y))
                 rows += [{"metric": name, "draw": k, "replicate": r, "a": float(x[r]),
                           "b": float(y[r]), "difference": float(y[r] - x[r])}
                          for r in range(len(x))]
             if progress is not None:
-                progress(k + 1, len(runs))
-        results = {}
-        for name, pairs in values.items():
-            label = aggregate_label(name)
-            a_all = np.concatenate([p[0] for p in pairs])
-            b_all = np.concatenate([p[1] for p in pairs])
-            if posterior is None:
-                results[name] = {"aggregate": label, **difference_entry(a_all, b_all)}
-                continue
-            diffs = np.array([p[1] - p[0] for p in pairs])  # draws x replicates
-            e = result_entry(diffs, None)
-            base = float(a_all.mean())
-            results[name] = {
-                "aggregate": label, "a": clean(base), "b": clean(float(b_all.mean())),
-                "difference": e["mean"],
-                "ci95": e["ci95_posterior"], "ci95_seed": e["ci95_seed"],
-                "parameter_share": e["parameter_share"],
-                "relative": clean(e["mean"] / abs(base)) if base else None,
-                "method": f"2.5-97.5 percentiles of {len(pairs)} posterior draws' mean "
-                          f"paired differences over {replicates} replicates each"}
+                progress(k + 1, len(pairs))
         doc = {"a": {"name": sa.name, "digest": sa.digest()},
                "b": {"name": sb.name, "digest": sb.digest()},
-               "seed": root, "replicates": replicates,
-               "draws": 0 if posterior is None else len(runs),
+               "seed": root, "replicates": replicates, "draws": len(sets),
                "posterior": None if posterior is None else str(Path(posterior).resolve()),
-               "parameters": [dict(p) for p, _ in arms] if posterior is not None else [],
-               "overrides": {k: v for k, v in (overrides or {}).items()},
+               "parameters": sets, "overrides": dict(overrides or {}),
                "population": sa.population.size, "steps": sa.run.steps,
                "control": sa.run.control,
-               "results": results}
+               "results": {name: difference_entry(name, values[name], posterior is not None)
+                           for name in va if name in values}}
         return json.loads(json.dumps(doc)), pd.DataFrame(rows)
 
     if out is None:

@@ -90,11 +90,10 @@ def nonnegative(table: pd.DataFrame) -> pd.Series:
     metric not in ``CAN_BE_NEGATIVE``, or its effect where the control arm is 0 in every
     replicate (a non-negative control whose mean is 0)."""
     signed = table["metric"].isin(CAN_BE_NEGATIVE)
-    control = table[table["arm"] == "control"].set_index(["point", "metric"])["mean"]
-    zero = table.set_index(["point", "metric"]).index.map(
-        lambda k: control.get(k, np.nan) == 0)
+    control = table.loc[table["arm"] == "control", ["point", "metric", "mean"]]
+    none = table[["point", "metric"]].merge(control, how="left")["mean"].eq(0).to_numpy()
     arm = table["arm"].isin(("treated", "control"))
-    return ~signed & (arm | ((table["arm"] == "effect") & np.asarray(zero, bool)))
+    return ~signed & (arm | ((table["arm"] == "effect") & none))
 
 
 def _long(results: pd.DataFrame) -> pd.DataFrame:

@@ -80,6 +80,7 @@ from panoptisim.scenario import (
 )
 from panoptisim.scenario.load import (
     apply_overrides,
+    path_beside,
     read_user_toml,
     scenario_beside,
     validate,
@@ -708,10 +709,7 @@ def posterior_draws(sec: SweepSection, spec: SweepFile, source: Path | None,
     set or swept: the posterior sets them. SweepError (one line) otherwise."""
     if sec.posterior is None:
         return None, ()
-    folder = Path(sec.posterior)
-    if not folder.is_absolute() and source is not None:
-        folder = source.parent / folder
-    folder = folder.resolve()
+    folder = path_beside(sec.posterior, source).resolve()
     try:
         params, weights = read_posterior(folder, f"{where}sweep.posterior =")
     except InputError as exc:

@@ -552,9 +552,16 @@ def calibration_report(folder: Path, rendered: Rendered) -> tuple[str, str, list
     return title, subtitle, sections, footer
 
 
-#: Columns of a comparison's table (the seed-only interval only under a posterior).
+#: Columns of a comparison's table; under a posterior the interval is over the draws and
+#: :data:`POSTERIOR_HEADERS` follow.
 COMPARISON_HEADERS = ["metric", "over the run", "A", "B", "B − A", "95% interval",
                       "relative to A"]
+POSTERIOR_HEADERS = ["95% interval (seeds only)", "parameters' share"]
+
+
+def comparison_headers(doc: dict[str, Any]) -> list[str]:
+    """The columns of a comparison's table."""
+    return COMPARISON_HEADERS + (POSTERIOR_HEADERS if doc.get("draws") else [])
 
 
 def comparison_rows(doc: dict[str, Any]) -> list[list[Any]]:
@@ -562,9 +569,12 @@ def comparison_rows(doc: dict[str, Any]) -> list[list[Any]]:
     rows = []
     for name, r in doc["results"].items():
         rel = r.get("relative")
-        rows.append([name, r.get("aggregate", ""), H.fmt(r["a"]), H.fmt(r["b"]),
-                     H.fmt(r["difference"]), _interval(r.get("ci95")),
-                     "–" if rel is None else f"{rel:+.1%}"])
+        row = [name, r.get("aggregate", ""), H.fmt(r["a"]), H.fmt(r["b"]),
+               H.fmt(r["difference"]), _interval(r.get("ci95")),
+               "–" if rel is None else f"{rel:+.1%}"]
+        if doc.get("draws"):
+            row += [_interval(r.get("ci95_seed")), H.fmt(r.get("parameter_share"))]
+        rows.append(row)
     return rows
 
 
@@ -586,7 +596,8 @@ def comparison_report(folder: Path, rendered: Rendered) -> tuple[str, str, list,
     if doc.get("overrides"):
         about += ("<p>Set in both: " + H.esc(", ".join(
             f"{k} = {v}" for k, v in doc["overrides"].items())) + ".</p>")
-    table = H.table(COMPARISON_HEADERS, comparison_rows(doc), numeric={2, 3, 4, 5, 6})
+    headers = comparison_headers(doc)
+    table = H.table(headers, comparison_rows(doc), numeric=set(range(2, len(headers))))
     figs = "".join(H.figure(n, png, cap, files) for n, cap, png, files in rendered.items)
     title = f"panoptisim comparison: {b} − {a}"
     subtitle = (f"{doc['replicates']} paired replicates · {doc['population']:,} agents × "
@@ -668,8 +679,8 @@ def write_report(path: str | Path, *, fmt: str = "html", out: str | Path | None 
                    [r[:5] for r in headline_rows(_read_json(folder / "summary.json"))])]
     elif kind == "comparison":
         title, subtitle, sections, footer = comparison_report(folder, rendered)
-        tables = [(COMPARISON_HEADERS,
-                   comparison_rows(_read_json(folder / "comparison.json")))]
+        doc = _read_json(folder / "comparison.json")
+        tables = [(comparison_headers(doc), comparison_rows(doc))]
     elif kind == "calibration":
         title, subtitle, sections, footer = calibration_report(folder, rendered)
         doc = _read_json(folder / "calibration.json")

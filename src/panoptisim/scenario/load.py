@@ -35,15 +35,17 @@ def names_a_file(source: str) -> bool:
     return source.endswith(".toml") or "/" in source or bool(Path(source).suffix)
 
 
+def path_beside(name: str | Path, source: Path | None) -> Path:
+    """A path named in a file at ``source``: relative to that file's folder (as given when
+    there is no file, or when it is absolute)."""
+    path = Path(name)
+    return source.parent / path if source is not None and not path.is_absolute() else path
+
+
 def scenario_beside(name: str, source: Path | None) -> str | Path:
     """A scenario named in a file (a sweep or targets file at ``source``): a built-in name as
     is, a path relative to that file's folder."""
-    if names_a_file(name):
-        path = Path(name)
-        if not path.is_absolute() and source is not None:
-            path = source.parent / path
-        return path
-    return name
+    return path_beside(name, source) if names_a_file(name) else name
 
 
 def read_user_file(path: Path, kind: str, error: type[InputError] = InputError) -> str:
