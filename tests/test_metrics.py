@@ -392,3 +392,35 @@ def test_day_counts_split_over_threads_equal_one_thread(monkeypatch):
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
     assert one[0][0] == masks[0].sum() and one[1].sum() == (days_left > 0).sum()
+
+
+def test_whole_counts_are_integers_and_a_fraction_is_refused():
+    """Counts of people and events are stored as integers, never rounded from a fraction."""
+    from panoptisim.metrics import whole_counts
+    counts = whole_counts("ties_cut", np.array([0.0, 3.0, 12.0]))
+    assert counts.dtype == np.int64 and counts.tolist() == [0, 3, 12]
+    with pytest.raises(ValueError, match="ties_cut.*fractional"):
+        whole_counts("ties_cut", np.array([1.0, 2.5]))
+
+
+def test_metrics_parquet_counts_are_integers_and_every_column_says_its_unit(tmp_path):
+    """metrics.parquet and regions.parquet explain themselves: counts are integer columns,
+    rates are floats, and each field's metadata holds a non-empty unit and meaning."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import panoptisim
+    from panoptisim.metrics import COUNT_METRICS, METRIC_UNITS
+    panoptisim.run("baseline", overrides={"population.size": 300, "run.steps": 8,
+                                          "population.scale": 10}, out=tmp_path / "run")
+    schema = pq.read_schema(tmp_path / "run" / "metrics.parquet")
+    for name in COUNT_METRICS:
+        assert pa.types.is_integer(schema.field(name).type), name
+    assert pa.types.is_floating(schema.field("expressed_dissent_rate").type)
+    assert schema.field("ties_cut_scaled").metadata[b"unit"].endswith(b"(x 10)")
+    for path in ("metrics.parquet", "regions.parquet"):
+        for field in pq.read_schema(tmp_path / "run" / path):
+            meta = field.metadata or {}
+            assert meta.get(b"unit") and meta.get(b"meaning"), (path, field.name)
+    assert schema.field("wrongful_sanctions").metadata[b"unit"].decode() == \
+        METRIC_UNITS["wrongful_sanctions"] == "sanctions per day"

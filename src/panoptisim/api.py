@@ -12,7 +12,9 @@ import pandas as pd
 from panoptisim.engine import DayCallback, Simulation, day_columns, simulate
 from panoptisim.errors import InputError, ScenarioError
 from panoptisim.io import check_new_folder
+from panoptisim.metrics import column_descriptions as metric_columns
 from panoptisim.output import manifest, metrics_arrow, now, write_run
+from panoptisim.regional import column_descriptions as region_columns
 from panoptisim.regional import region_rows
 from panoptisim.scenario import Scenario, flatten, merge, nest
 from panoptisim.scenario.load import apply_overrides, scenario_document, validate
@@ -142,9 +144,10 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
         check_new_folder(Path(out))
     started = now()
     sim = simulate(scenario, progress=progress, on_day=on_day)
-    table = metrics_arrow(day_columns(sim))
+    table = metrics_arrow(day_columns(sim), metric_columns(scenario.population.scale))
     by_region = metrics_arrow(region_rows(sim.runs, [r.name for r in
-                                                     scenario.population.regions]))
+                                                     scenario.population.regions]),
+                              region_columns())
     summary = run_summary(sim)
     path = None
     if out is not None:

@@ -46,7 +46,13 @@ from panoptisim import (
     social,
 )
 from panoptisim.context import Context
-from panoptisim.metrics import COUNT_METRICS, METRIC_NAMES, Recorder, end_of_run_rates
+from panoptisim.metrics import (
+    COUNT_METRICS,
+    METRIC_NAMES,
+    Recorder,
+    end_of_run_rates,
+    whole_counts,
+)
 from panoptisim.population import build_society
 from panoptisim.regional import residents
 from panoptisim.scenario import Scenario
@@ -231,6 +237,8 @@ def day_columns(sim: Simulation) -> dict[str, np.ndarray]:
         for name in METRIC_NAMES:
             cols[name].append(run.columns[name])
     table = {k: np.concatenate(v) for k, v in cols.items()}
+    for name in COUNT_METRICS:  # whole people and events: integers in metrics.parquet
+        table[name] = whole_counts(name, table[name])
     scale = sim.scenario.population.scale
     if scale != 1:  # population scaling: each count also x scale (rates unchanged)
         for name in COUNT_METRICS:

@@ -38,7 +38,7 @@ import numpy as np
 from panoptisim.cascade import WEEK, largest_weekly_rise
 from panoptisim.engine import Simulation
 from panoptisim.intervals import arm_entry, interval
-from panoptisim.metrics import HEADLINE, METRIC_NAMES, SUMMARY_METRICS, Columns
+from panoptisim.metrics import HEADLINE, METRIC_NAMES, METRIC_UNITS, SUMMARY_METRICS, Columns
 from panoptisim.scenario.schema import TimelineEntry
 from panoptisim.scenario.timeline import entry_label
 
@@ -55,23 +55,6 @@ EXPRESSION = "expressed_dissent_rate"
 
 _SUMMARY_METRICS = {sm.name: sm for sm in SUMMARY_METRICS}
 
-#: Unit of each per-day headline metric's window mean.
-WINDOW_UNITS = {
-    "expressed_dissent_rate": "share of agents per day",
-    "preference_falsification_rate": "share of dissenters with a chance, per day",
-    "flags_true": "flags per day",
-    "flags_false": "flags per day",
-    "wrongful_sanctions": "sanctions per day",
-    "wrongful_sanction_share": "share of sanctions so far (0–1)",
-    "dissenter_degree_ratio": "ratio of shares of ties kept (1 = no difference)",
-    "isolated_dissenters_share": "share of dissenters",
-    "ties_cut": "ties per day",
-    "score_mean": "points",
-    "score_gini": "Gini coefficient (0–1)",
-    "travel_denials": "trips refused per day",
-    "internet_throttled_days": "agents throttled per day",
-    "people_shamed": "agents shamed at least once so far",
-}
 RECOVERY_UNITS = {
     "recovery_days": "days",
     "overshoot": "share of the control arm's expressed dissent",
@@ -208,7 +191,7 @@ def _metric(name: str, pairs: list[dict[str, Columns]], before: slice | None,
         return {arm: [window_mean(p[arm][name], days) for p in pairs] for arm in pairs[0]}
     b, a = per_arm(before), per_arm(after)
     change = None if b is None or a is None else _change(b, a)
-    unit = summary.unit if summary is not None else WINDOW_UNITS.get(name, "")
+    unit = summary.unit if summary is not None else METRIC_UNITS.get(name, "")
     return {"unit": unit, "before": _entry(b), "after": _entry(a), "change": _entry(change)}
 
 

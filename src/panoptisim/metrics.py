@@ -28,11 +28,14 @@ MetricFn = Callable[[Context, Today], float]
 
 @dataclass(frozen=True)
 class Metric:
-    """A per-day metric: its name, function, end-of-run aggregate and meaning.
-    ``of_ties``: a function of the live ties alone (``active_degree``,
-    ``family_degree``), so unchanged on a day when no tie was cut or restored."""
+    """A per-day metric: its name, unit, function, end-of-run aggregate and meaning.
+    ``unit`` says what one day's value counts or measures (it is written with the meaning
+    into metrics.parquet's schema). ``of_ties``: a function of the live ties alone
+    (``active_degree``, ``family_degree``), so unchanged on a day when no tie was cut or
+    restored."""
 
     name: str
+    unit: str
     fn: MetricFn
     aggregate: str  # "mean" | "sum" | "last"
     meaning: str
@@ -173,113 +176,155 @@ def _ever_share(key: str) -> MetricFn:
 
 def _build() -> list[Metric]:
     m = [
-        Metric("expressed_dissent_rate", _share("expressed"), "mean",
+        Metric("expressed_dissent_rate", "share of agents per day", _share("expressed"), "mean",
                "Share of agents who expressed dissent that day."),
-        Metric("preference_falsification_rate", _falsification, "mean",
+        Metric("preference_falsification_rate", "share of dissenters with a chance, per day",
+               _falsification, "mean",
                "Share of dissenters (d >= 0.5) who had the chance and did not express."),
-        Metric("perceived_risk_mean", _state_mean("perceived_risk"), "mean",
+        Metric("perceived_risk_mean", "probability (0–1), mean over agents",
+               _state_mean("perceived_risk"), "mean",
                "Mean perceived certainty that a dissenting post is punished (the mean of "
                "each agent's Beta belief; 0 while no scorer is known)."),
-        Metric("climate_mean", _climate_mean, "mean",
+        Metric("climate_mean", "share of chances (0–1), mean over agents", _climate_mean, "mean",
                "Mean expressed climate agents saw today: of the chances to speak their live "
                "ties were expected to have had in the support memory, the share in which "
                "they visibly voiced dissent (deleted posts do not count)."),
-        Metric("latent_dissent_mean", _state_mean("latent_dissent"), "last",
+        Metric("latent_dissent_mean", "dissent scale (0–1), mean over agents",
+               _state_mean("latent_dissent"), "last",
                "Mean latent dissent d at the end of the day (it moves with the opinion stage: "
                "knowledge falsification and grievance)."),
-        Metric("benign_post_rate", _share("benign_post"), "mean",
+        Metric("benign_post_rate", "share of agents per day", _share("benign_post"), "mean",
                "Share of agents who posted something benign (over-deterrence shows here)."),
-        Metric("disfavoured_purchase_rate", _share("disfavoured"), "mean",
+        Metric("disfavoured_purchase_rate", "share of agents per day",
+               _share("disfavoured"), "mean",
                "Share of agents who made a disfavoured purchase."),
-        Metric("infraction_rate", _share("infraction"), "mean",
+        Metric("infraction_rate", "share of agents per day", _share("infraction"), "mean",
                "Share of agents who committed a minor infraction."),
-        Metric("dissent_expressed", _count("expressed"), "sum",
+        Metric("dissent_expressed", "posts per day", _count("expressed"), "sum",
                "Dissenting posts expressed that day (deleted ones included)."),
-        Metric("dissent_deleted", lambda c, t: float(len(t.deleted_agent)), "sum",
+        Metric("dissent_deleted", "posts per day", lambda c, t: float(len(t.deleted_agent)), "sum",
                "Dissenting posts the censor deleted before the author's ties saw them."),
-        Metric("defaults", _count("defaulted"), "sum",
+        Metric("defaults", "defaults per day", _count("defaulted"), "sum",
                "Loan payments defaulted."),
-        Metric("flags_true", _flags(None, True), "sum", "Flags on agents who did it."),
-        Metric("flags_false", _flags(None, False), "sum",
+        Metric("flags_true", "flags per day",
+               _flags(None, True), "sum", "Flags on agents who did it."),
+        Metric("flags_false", "flags per day", _flags(None, False), "sum",
                "Flags from sensor error or malicious reports."),
     ]
     for i, sensor in enumerate(SENSORS):
-        m.append(Metric(f"flags_true_{sensor}", _flags(i, True), "sum",
+        m.append(Metric(f"flags_true_{sensor}", "flags per day", _flags(i, True), "sum",
                         f"True flags from {sensor}."))
-        m.append(Metric(f"flags_false_{sensor}", _flags(i, False), "sum",
+        m.append(Metric(f"flags_false_{sensor}", "flags per day", _flags(i, False), "sum",
                         f"False flags from {sensor}."))
     m += [
-        Metric("sanctions_new", lambda c, t: float(len(t.new_sanction_agent)), "sum",
+        Metric("sanctions_new", "sanctions per day",
+               lambda c, t: float(len(t.new_sanction_agent)), "sum",
                "Sanctions imposed that day (all types; continuations not counted)."),
-        Metric("wrongful_sanctions", lambda c, t: float(t.new_sanction_wrongful.sum()), "sum",
+        Metric("wrongful_sanctions", "sanctions per day",
+               lambda c, t: float(t.new_sanction_wrongful.sum()), "sum",
                "New sanctions that would not have been imposed that day without the false "
                "points counting against the agent (but-for)."),
-        Metric("wrongful_sanction_share", _wrongful_share, "last",
+        Metric("wrongful_sanction_share", "share of sanctions so far (0–1)",
+               _wrongful_share, "last",
                "Wrongful sanctions / all sanctions, cumulative to that day."),
-        Metric("wrongful_sanction_days", _count("wrongful_sanction_days"), "sum",
+        Metric("wrongful_sanction_days", "agent-days per day",
+               _count("wrongful_sanction_days"), "sum",
                "Agent-days under a sanction that was wrongful when imposed (per sanction type)."),
-        Metric("sanctions_continued", lambda c, t: float(t.sanctions_continued), "sum",
+        Metric("sanctions_continued", "sanctions per day",
+               lambda c, t: float(t.sanctions_continued), "sum",
                "Sanctions renewed without a gap (the score still under the threshold when "
                "they ran out): a continuation, not a new sanction."),
-        Metric("sanctions_lifted", lambda c, t: float(t.sanctions_lifted
+        Metric("sanctions_lifted", "sanctions per day", lambda c, t: float(t.sanctions_lifted
                                                       + t.sanctions_abolished), "sum",
                "Running sanctions lifted because an appeal succeeded or the regime that "
                "imposed them was abolished."),
-        Metric("sanctions_by_association",
+        Metric("sanctions_by_association", "sanctions per day",
                lambda c, t: float(t.new_sanction_by_association.sum()), "sum",
                "New sanctions that would not have been imposed that day without the "
                "association points charged for the agent's ties' events (but-for)."),
     ]
     for k, kind in enumerate(SANCTIONS):
-        m.append(Metric(f"sanctions_{kind}", _new_sanctions(k), "sum",
+        m.append(Metric(f"sanctions_{kind}", "sanctions per day", _new_sanctions(k), "sum",
                         f"New {kind.replace('_', ' ')} sanctions."))
-        m.append(Metric(f"under_{kind}", _current(k), "last",
+        m.append(Metric(f"under_{kind}", "agents (daily stock)", _current(k), "last",
                         f"Agents under {kind.replace('_', ' ')} that day."))
     m += [
-        Metric("travel_denials", _count("travel_denied"), "sum",
+        Metric("travel_denials", "trips refused per day", _count("travel_denied"), "sum",
                "Train or plane trips refused to banned agents."),
-        Metric("visa_denials", _count("visa_denied"), "sum",
+        Metric("visa_denials", "applications refused per day", _count("visa_denied"), "sum",
                "Visa applications refused."),
-        Metric("internet_throttled_days", _current(SANCTIONS.index("internet_throttled")),
+        Metric("internet_throttled_days", "agents throttled per day",
+               _current(SANCTIONS.index("internet_throttled")),
                "sum", "Agent-days of throttled internet."),
-        Metric("shamed_daily", _current(SHAMING), "mean",
+        Metric("shamed_daily", "agents (daily stock)", _current(SHAMING), "mean",
                "Agents publicly shamed that day, a daily stock (summary: mean over days)."),
-        Metric("people_shamed", _count("ever_shamed"), "last",
+        Metric("people_shamed", "agents shamed at least once so far", _count("ever_shamed"), "last",
                "Agents publicly shamed at least once so far (summary: over the run)."),
-        Metric("fast_track", _fast_track, "last", "Agents with fast-track privileges."),
-        Metric("dissenter_degree_ratio", _degree_ratio, "last",
+        Metric("fast_track", "agents (daily stock)",
+               _fast_track, "last", "Agents with fast-track privileges."),
+        Metric("dissenter_degree_ratio", "ratio of shares of ties kept (1 = no difference)",
+               _degree_ratio, "last",
                "Mean share of their ties at build that dissenters still hold / the same of "
                "everyone else (1 = no difference; agents built without a tie left out).",
                of_ties=True),
-        Metric("isolated_dissenters_share", _isolated, "last",
+        Metric("isolated_dissenters_share", "share of dissenters", _isolated, "last",
                "Share of dissenters built with ties who have lost every one."),
-        Metric("ties_cut", lambda c, t: float(t.ties_cut), "sum", "Ties cut that day."),
-        Metric("ties_restored", lambda c, t: float(t.ties_restored), "sum",
+        Metric("ties_cut", "ties per day",
+               lambda c, t: float(t.ties_cut), "sum", "Ties cut that day."),
+        Metric("ties_restored", "ties per day", lambda c, t: float(t.ties_restored), "sum",
                "Cut ties restored that day (their cost had ended)."),
-        Metric("dissenter_family_ties_lost", _dissenter_ties_lost(True), "last",
+        Metric("dissenter_family_ties_lost", "share of ties held at build (0–1)",
+               _dissenter_ties_lost(True), "last",
                "Share of the family (household) ties dissenters held at build that are cut.",
                of_ties=True),
-        Metric("dissenter_friend_ties_lost", _dissenter_ties_lost(False), "last",
+        Metric("dissenter_friend_ties_lost", "share of ties held at build (0–1)",
+               _dissenter_ties_lost(False), "last",
                "Share of the friend ties dissenters held at build that are cut.",
                of_ties=True),
-        Metric("score_mean", _state_mean("score"), "last", "Mean score."),
-        Metric("score_gini", _score_gini, "last",
+        Metric("score_mean", "points", _state_mean("score"), "last", "Mean score."),
+        Metric("score_gini", "Gini coefficient (0–1)", _score_gini, "last",
                "Gini of scores (computed on scores rounded to 0.01 point)."),
     ]
     for key in SUBGROUP_KEYS:
-        m.append(Metric(f"ever_sanctioned_share_{key}", _ever_share(key), "last",
+        m.append(Metric(f"ever_sanctioned_share_{key}", "share of the subgroup (0–1)",
+                        _ever_share(key), "last",
                         f"Share of {key.replace('_', ' ')} sanctioned at least once so far."))
     return m
 
 
 METRICS: tuple[Metric, ...] = tuple(_build())
 METRIC_NAMES = tuple(x.name for x in METRICS)
+#: What one day's value of each metric counts or measures.
+METRIC_UNITS = {x.name: x.unit for x in METRICS}
 #: Metrics that count people or events (not rates, shares, ratios or scores): under
 #: population scaling (``population.scale`` = k people per agent) they are also reported
 #: x k; rates are the same for the sample and the population it stands for.
 COUNT_METRICS = tuple(x.name for x in METRICS if x.aggregate == "sum"
                       or x.name.startswith("under_")
                       or x.name in ("shamed_daily", "people_shamed", "fast_track"))
+
+
+def whole_counts(name: str, values: np.ndarray) -> np.ndarray:
+    """A count metric's day values (recorded as floats) as 64-bit integers; refuses a value
+    that is not a whole number rather than round it away."""
+    counts = values.astype(np.int64)
+    if not np.array_equal(counts, values):
+        raise ValueError(f"metric {name!r} counts people or events but has a fractional "
+                         f"value ({values[counts != values][0]!r})")
+    return counts
+
+
+def column_descriptions(scale: float = 1.0) -> dict[str, tuple[str, str]]:
+    """metrics.parquet's metric columns: name -> (unit, meaning), written into the
+    Parquet schema so the file explains itself. ``scale``: ``population.scale``, for the
+    ``*_scaled`` columns a scaled population adds."""
+    out = {m.name: (m.unit, m.meaning) for m in METRICS}
+    if scale != 1:
+        out.update({f"{name}_scaled": (f"{METRIC_UNITS[name]}, people (x {scale:g})",
+                                       f"{name} x population.scale: the count for the "
+                                       f"population the sample stands for.")
+                    for name in COUNT_METRICS})
+    return out
 
 
 Columns = Mapping[str, np.ndarray]

@@ -27,11 +27,32 @@ FILES = ("scenario.toml", "metrics.parquet", "regions.parquet", "summary.json",
          "manifest.json")
 
 
-def metrics_arrow(columns: dict[str, np.ndarray]) -> pa.Table:
-    """The per-day columns (:func:`panoptisim.engine.day_columns`) as the Arrow table that
-    metrics.parquet stores (arm as a string column)."""
-    arrays = {k: pa.array(v.tolist() if v.dtype == object else v) for k, v in columns.items()}
-    return pa.table(arrays)
+#: The key columns of metrics.parquet and regions.parquet: name -> (unit, meaning).
+KEY_COLUMNS = {
+    "replicate": ("index", "Replicate number (0-based); the arms of a replicate share "
+                           "their random numbers."),
+    "arm": ("label", "treated (the scenario's regime) or control (the same society, no "
+                     "scoring)."),
+    "day": ("day", "Day of the run (0-based)."),
+    "region": ("label", "Region of the agents counted (population.regions)."),
+}
+
+
+def metrics_arrow(columns: dict[str, np.ndarray],
+                  described: dict[str, tuple[str, str]]) -> pa.Table:
+    """The per-day columns (:func:`panoptisim.engine.day_columns`, or
+    :func:`panoptisim.regional.region_rows`) as the Arrow table the Parquet file stores
+    (arm and region as string columns). Each field carries its unit and meaning in the
+    schema's field metadata (``unit``, ``meaning``): ``described`` gives them for every
+    column but the key ones (:data:`KEY_COLUMNS`)."""
+    described = {**KEY_COLUMNS, **described}
+    fields, arrays = [], []
+    for name, values in columns.items():
+        array = pa.array(values.tolist() if values.dtype == object else values)
+        unit, meaning = described[name]
+        fields.append(pa.field(name, array.type, metadata={"unit": unit, "meaning": meaning}))
+        arrays.append(array)
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
 def manifest(scenario: Scenario, timings: dict[str, float], started: datetime,

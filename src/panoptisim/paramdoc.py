@@ -92,8 +92,9 @@ def params_markdown() -> str:
 def metrics_markdown() -> str:
     """Markdown tables of the per-day metrics (and how the summary aggregates them) and of
     the summary metrics computed once per replicate from the day columns."""
-    rows = ["| metric | meaning | end-of-run value |", "|---|---|---|"]
-    rows += [f"| `{m.name}` | {m.meaning} | {m.aggregate} |" for m in METRICS]
+    rows = ["| metric | meaning | unit (one day's value) | end-of-run value |",
+            "|---|---|---|---|"]
+    rows += [f"| `{m.name}` | {m.meaning} | {m.unit} | {m.aggregate} |" for m in METRICS]
     rows += ["", "| summary metric | meaning | unit | value per replicate |", "|---|---|---|---|"]
     rows += [f"| `{m.name}` | {m.meaning} | {m.unit} | "
              f"{'effect (treated vs control)' if m.over == 'pair' else 'per arm'} |"

@@ -35,6 +35,11 @@ REGION_COUNTS: dict[str, tuple[str, str]] = {
 }
 
 
+def column_descriptions() -> dict[str, tuple[str, str]]:
+    """regions.parquet's count columns: name -> (unit, meaning), for its Parquet schema."""
+    return {name: (unit, meaning) for name, (meaning, unit) in REGION_COUNTS.items()}
+
+
 def region_names(ctx: Context) -> list[str]:
     """The regions of the arm's population, in ``population.regions`` order."""
     return [r.name for r in ctx.scenario.population.regions]
