@@ -66,3 +66,67 @@ def test_a_sweep_given_as_a_dict_is_the_sweep_of_the_same_file(tmp_path):
     assert from_dict.digest() == from_file.digest() and from_dict.n_runs == 4
     with pytest.raises(panoptisim.InputError, match="sweep.replicates"):
         load_sweep({"sweep": {"replicates": 0}})
+
+
+SWEEP_SCRIPT = '''
+from panoptisim.experiments import load_sweep, run_sweep
+plan = load_sweep({{"sweep": {{"name": "guard", "seed": 3, "replicates": 1}},
+                   "set": {{"population.size": 300, "run.steps": 5}},
+                   "axes": {{"safeguards.appeals": [False, True]}}}})
+{call}
+'''
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_a_sweep_started_at_a_scripts_top_level_fails_at_once_saying_what_to_add(
+        tmp_path, guarded):
+    """Worker processes re-run the main script (spawn): a sweep called outside
+    ``if __name__ == "__main__":`` is refused before any worker starts, with the fix in the
+    message; under the guard the same script runs its sweep."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    out = tmp_path / "sweep"
+    call = f"run_sweep(plan, {str(out)!r}, jobs=2, quiet=True)"
+    if guarded:
+        call = "def main():\n    " + call + "\n\nif __name__ == '__main__':\n    main()"
+    script = tmp_path / "study.py"
+    script.write_text(SWEEP_SCRIPT.format(call=call))
+    env = {**os.environ, "PYTHONPATH": str(Path(panoptisim.__file__).parents[1])}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env=env, timeout=300)
+    if guarded:
+        assert done.returncode == 0, done.stderr
+        assert len(list((out / "runs").iterdir())) == 2
+    else:
+        assert done.returncode != 0
+        assert "study.py starts the sweep at its top level (line 6)" in done.stderr
+        assert "if __name__ == \"__main__\":" in done.stderr
+        assert not out.exists()
+
+
+def test_a_sweep_draws_its_progress_bar_by_default_only_where_a_person_watches(
+        tmp_path, monkeypatch):
+    """quiet=None (the default): the bar is drawn in a terminal or a notebook kernel, not
+    when stderr goes to a file or a capture."""
+    import sys
+
+    from panoptisim.experiments import load_sweep, run_sweep
+    from panoptisim.experiments import sweep as sweep_module
+    from panoptisim.terminal import person_watching
+    assert not person_watching()  # pytest captures stderr
+    monkeypatch.setitem(sys.modules, "ipykernel", sys)  # as inside a Jupyter kernel
+    assert person_watching()
+    drawn = []
+    monkeypatch.setattr(sweep_module._Bar, "__init__",
+                        lambda self, total, completed, failed, enabled, label:
+                        (drawn.append(enabled), setattr(self, "progress", None))[0])
+    plan = load_sweep({"sweep": {"name": "bar", "seed": 1, "replicates": 1},
+                       "set": {"population.size": 200, "run.steps": 3},
+                       "axes": {"safeguards.appeals": [False]}})
+    run_sweep(plan, tmp_path / "watched", jobs=1, register=False)
+    monkeypatch.delitem(sys.modules, "ipykernel")
+    run_sweep(plan, tmp_path / "unwatched", jobs=1, register=False)
+    run_sweep(plan, tmp_path / "quiet", jobs=1, register=False, quiet=True)
+    assert drawn == [True, False, False]

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from panoptisim.experiments.main_guard import require_main_guard
 from panoptisim.experiments.spec import SweepError
 from panoptisim.experiments.worker import execute
 
@@ -114,6 +115,7 @@ class LocalExecutor:
     name = "local"
 
     def __init__(self, jobs: int | None = None):
+        require_main_guard()
         self.jobs = jobs or os.cpu_count() or 1
         self._ctx = multiprocessing.get_context("spawn")
         self._workers: list[_Worker] = []
@@ -220,6 +222,7 @@ class DaskExecutor:
             if self.address:
                 self.client = Client(self.address, timeout="30s")
             else:
+                require_main_guard()
                 # Our own cluster: one task at a time per worker, and a dying worker
                 # becomes KilledWorker at once for the one run it held; the driver's
                 # bounded retries decide, as with the local executor.

@@ -34,6 +34,7 @@ from rich.progress import (
 from panoptisim.experiments.executors import make_executor
 from panoptisim.experiments.spec import Plan, RunSpec
 from panoptisim.experiments.store import SweepStore, utcnow
+from panoptisim.terminal import person_watching
 
 
 @dataclass
@@ -96,15 +97,19 @@ def _task(plan: Plan, store: SweepStore, run: RunSpec, attempt: int) -> dict[str
 
 def run_sweep(plan: Plan, out: str | Path, *, executor: str = "local",
               address: str | None = None, jobs: int | None = None, resume: bool = False,
-              retry_failed: bool = False, retries: int = 2, quiet: bool = True,
+              retry_failed: bool = False, retries: int = 2, quiet: bool | None = None,
               register: bool = True) -> SweepReport:
     """Run (or resume) the sweep ``plan`` into the folder ``out``; returns the report.
+    ``quiet``: no progress bar; by default the bar is drawn when a person is watching (a
+    terminal or a notebook: :func:`panoptisim.terminal.person_watching`).
 
     Raises SweepError (an InputError) before any run if the folder cannot hold this sweep
     or the executor cannot start (:func:`make_executor` refuses ``address`` without dask).
     KeyboardInterrupt (Ctrl-C, or SIGTERM mapped to it by the CLI) stops the workers and
     propagates; everything finished so far is on disk for ``resume``.
     """
+    if quiet is None:
+        quiet = not person_watching()
     store = SweepStore(out)
     create = not (resume and store.exists())
     if create:
