@@ -145,3 +145,39 @@ def test_a_folder_that_is_not_a_run_folder_is_refused(tmp_path):
     (tmp_path / "notes").mkdir()
     with pytest.raises(InputError, match="is a folder but not a run folder"):
         panoptisim.compare(tmp_path / "notes", "baseline", replicates=2, overrides=SMALL)
+
+
+def test_two_finished_run_folders_are_compared_as_they_ran_without_running(
+        tmp_path, monkeypatch):
+    """Two run folders from one seed pair replicate by replicate: their comparison is read
+    from metrics.parquet (nothing runs) and equals the comparison that runs them."""
+    settings = {**SMALL, "run.replicates": 3}
+    for name in ("baseline", "safeguards"):
+        panoptisim.run(name, seed=7, overrides=settings, out=tmp_path / name)
+    ran = panoptisim.compare("baseline", "safeguards", replicates=3, seed=7, overrides=SMALL)
+    compare_module = sys.modules["panoptisim.compare"]
+
+    def no_run(*a, **k):
+        raise AssertionError("a finished run was run again")
+    monkeypatch.setattr(compare_module, "run_api", no_run)
+    read = panoptisim.compare(tmp_path / "baseline", tmp_path / "safeguards",
+                              out=tmp_path / "cmp")
+    assert read.doc["results"] == ran.doc["results"]
+    assert read.doc["run_folders"] == [str((tmp_path / n).resolve())
+                                       for n in ("baseline", "safeguards")]
+    assert not (tmp_path / "cmp" / "a").exists()  # the runs stay where they are
+    with pytest.raises(AssertionError, match="run again"):  # --rerun runs them
+        panoptisim.compare(tmp_path / "baseline", tmp_path / "safeguards", rerun=True)
+
+
+def test_finished_runs_that_do_not_pair_are_refused_saying_how_to_rerun(tmp_path):
+    for name, seed in (("a", 1), ("b", 2)):
+        panoptisim.run("baseline", seed=seed, overrides={"population.size": 300,
+                                                         "run.steps": 5,
+                                                         "run.replicates": 2},
+                       out=tmp_path / name)
+    res = cli("compare", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "cmp")
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "differ in their seeds" in lines[0] and "--rerun" in lines[0]
+    assert not (tmp_path / "cmp").exists()

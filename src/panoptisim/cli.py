@@ -281,8 +281,9 @@ def _run_posterior(resolved: Any, posterior: Path, draws: int, out: Path | None,
 @cli.command()
 @click.argument("a")
 @click.argument("b")
-@click.option("--replicates", type=click.IntRange(2, 1000), default=5, show_default=True,
-              help="Paired replicates of each scenario (the same seeds for A and B).")
+@click.option("--replicates", type=click.IntRange(2, 1000), default=None,
+              help="Paired replicates of each scenario (the same seeds for A and B); "
+                   "default 5.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a parameter in both A and B, e.g. population.size=20000.")
 @click.option("--seed", type=int, default=None, help="Root seed of both (default: A's).")
@@ -293,31 +294,47 @@ def _run_posterior(resolved: Any, posterior: Path, draws: int, out: Path | None,
                    "its posterior (each shared by A and B).")
 @click.option("--draws", type=click.IntRange(2, 10000), default=20, show_default=True,
               help="Posterior draws (with --posterior).")
+@click.option("--rerun", is_flag=True,
+              help="Run two run folders' scenarios again (paired) instead of reading them.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no table.")
 @click.option("--no-report", is_flag=True, help="Do not write report.html and figures/.")
-def compare(a: str, b: str, replicates: int, sets: tuple[str, ...], seed: int | None,
-            out: Path | None, posterior: Path | None, draws: int, quiet: bool,
+def compare(a: str, b: str, replicates: int | None, sets: tuple[str, ...], seed: int | None,
+            out: Path | None, posterior: Path | None, draws: int, rerun: bool, quiet: bool,
             no_report: bool) -> None:
     """Compare scenario B with scenario A: the paired difference B - A of every headline
     result over replicates run on common random numbers, with its 95% interval.
 
-    A and B are built-in names, scenario files or run folders (whose scenario.toml is run
-    again with this comparison's seed and replicates)."""
+    A and B are built-in names, scenario files or run folders. Two run folders are compared
+    as they ran, without running anything, when their replicates pair (same seed and
+    replicates); --rerun, --replicates, --seed, --set or --posterior runs their
+    scenario.toml again instead, paired."""
+    from panoptisim.compare import (
+        DEFAULT_REPLICATES,
+        finished_runs,
+        finished_scenarios,
+        paired_scenarios,
+    )
     from panoptisim.compare import compare as compare_api
-    from panoptisim.compare import paired_scenarios
     from panoptisim.footprint import check_fits
 
     overrides = dict(parse_override(s) for s in sets)
-    sa, sb = paired_scenarios(a, b, replicates=replicates, seed=seed, overrides=overrides)
-    for resolved in (sa, sb):
-        check_fits(resolved)
+    folders = finished_runs(a, b, rerun=rerun, replicates=replicates, seed=seed,
+                            overrides=overrides, posterior=posterior)
+    if folders is not None:
+        sa, sb = finished_scenarios(folders)
+    else:
+        sa, sb = paired_scenarios(a, b, replicates=replicates or DEFAULT_REPLICATES,
+                                  seed=seed, overrides=overrides)
+        for resolved in (sa, sb):
+            check_fits(resolved)
     if out is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("comparisons") / f"{sb.name}-vs-{sa.name}-seed{sa.run.seed}-{stamp}"
     progress = _DelayedProgress(f"{sb.name} vs {sa.name}", enabled=not quiet)
     try:
         result = compare_api(a, b, replicates=replicates, seed=seed, overrides=overrides,
-                             out=out, posterior=posterior, draws=draws, progress=progress)
+                             out=out, posterior=posterior, draws=draws, progress=progress,
+                             rerun=rerun)
     finally:
         progress.close()
     if not quiet:

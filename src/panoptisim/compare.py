@@ -35,7 +35,12 @@ from panoptisim.calibration.posterior_runs import result_entry
 from panoptisim.errors import InputError
 from panoptisim.intervals import clean, t_interval
 from panoptisim.io import check_new_folder, folder_atomic, write_json_atomic
-from panoptisim.replicates import aggregate_label, replicate_values
+from panoptisim.replicates import (
+    aggregate_label,
+    folder_columns,
+    replicate_values,
+    values_of_runs,
+)
 from panoptisim.scenario import Scenario, builtin_names, load_scenario
 
 
@@ -81,6 +86,39 @@ def scenario_source(source: str | Path | Scenario) -> str | Path | Scenario:
     return source
 
 
+def finished_runs(a: str | Path | Scenario, b: str | Path | Scenario, *,
+                  rerun: bool = False, **new_runs: Any) -> tuple[Path, Path] | None:
+    """A and B's folders when both are finished run folders to be compared as they ran:
+    neither ``rerun`` nor any argument in ``new_runs`` (replicates, seed, overrides,
+    posterior) asks for new runs. None otherwise."""
+    if rerun or any(v not in (None, {}) for v in new_runs.values()):
+        return None
+    folders = [Path(x) for x in (a, b) if isinstance(x, (str, Path))]
+    if len(folders) == 2 and all((f / "scenario.toml").is_file()
+                                 and (f / "metrics.parquet").is_file() for f in folders):
+        return folders[0], folders[1]
+    return None
+
+
+def finished_scenarios(folders: tuple[Path, Path]) -> tuple[Scenario, Scenario]:
+    """The scenarios two finished runs ran, when their replicates pair (the same root seed
+    and number of replicates, at least 2, both with or both without a control arm); else
+    InputError (one line) saying why and that ``--rerun`` runs both again paired."""
+    sa, sb = (load_scenario(f / "scenario.toml") for f in folders)
+    a, b = sa.run, sb.run
+    why = ("seeds" if a.seed != b.seed else "numbers of replicates"
+           if a.replicates != b.replicates else "control arms" if a.control != b.control
+           else None)
+    if why is not None:
+        raise InputError(f"run folders '{folders[0]}' and '{folders[1]}' differ in their "
+                         f"{why}, so their replicates do not pair: give --rerun to run both "
+                         "scenarios again on common random numbers")
+    if a.replicates < 2:
+        raise InputError(f"run folders '{folders[0]}' and '{folders[1]}' have 1 replicate: "
+                         "a paired interval needs at least 2 (give --rerun --replicates N)")
+    return sa, sb
+
+
 def paired_scenarios(a: str | Path | Scenario, b: str | Path | Scenario, *,
                      replicates: int, seed: int | None,
                      overrides: dict[str, Any] | None) -> tuple[Scenario, Scenario]:
@@ -124,16 +162,34 @@ def difference_entry(name: str, pairs: list[tuple[np.ndarray, np.ndarray]],
     return entry
 
 
-def compare(a: str | Path | Scenario, b: str | Path | Scenario, *, replicates: int = 5,
-            seed: int | None = None, overrides: dict[str, Any] | None = None,
-            out: str | Path | None = None, posterior: str | Path | None = None,
-            draws: int = 20, progress: Any = None) -> Comparison:
-    """Run A and B paired (same seed, ``replicates`` replicates) and return B - A of every
-    headline result with its 95% interval; with ``posterior``, under ``draws`` posterior
-    draws. With ``out``, the folder holds ``comparison.json``, ``replicates.parquet`` and
-    the run folders (``a``, ``b``; under a posterior ``draws/dNNN/a`` and ``.../b``).
-    Bad input raises InputError or ScenarioError (one line) before anything runs."""
-    sa, sb = paired_scenarios(a, b, replicates=replicates, seed=seed, overrides=overrides)
+#: Replicates of each scenario when A and B are run (not read from finished runs).
+DEFAULT_REPLICATES = 5
+
+
+def compare(a: str | Path | Scenario, b: str | Path | Scenario, *,
+            replicates: int | None = None, seed: int | None = None,
+            overrides: dict[str, Any] | None = None, out: str | Path | None = None,
+            posterior: str | Path | None = None, draws: int = 20, progress: Any = None,
+            rerun: bool = False) -> Comparison:
+    """Run A and B paired (same seed, ``replicates`` replicates, 5 by default) and return
+    B - A of every headline result with its 95% interval; with ``posterior``, under
+    ``draws`` posterior draws. With ``out``, the folder holds ``comparison.json``,
+    ``replicates.parquet`` and the run folders (``a``, ``b``; under a posterior
+    ``draws/dNNN/a`` and ``.../b``).
+
+    Two finished run folders are compared as they ran, from their metrics.parquet, without
+    running anything (:func:`finished_runs`), when their replicates pair; ``rerun`` (or
+    any of ``replicates``, ``seed``, ``overrides``, ``posterior``) runs their scenarios
+    again instead. Bad input raises InputError or ScenarioError (one line) before anything
+    runs."""
+    folders = finished_runs(a, b, rerun=rerun, replicates=replicates, seed=seed,
+                            overrides=overrides, posterior=posterior)
+    if folders is not None:
+        sa, sb = finished_scenarios(folders)
+    else:
+        sa, sb = paired_scenarios(a, b, replicates=replicates or DEFAULT_REPLICATES,
+                                  seed=seed, overrides=overrides)
+    replicates = sa.run.replicates
     root = sa.run.seed
     sets: list[dict[str, float]] = []
     pairs = [(sa, sb)]
@@ -156,8 +212,12 @@ def compare(a: str | Path | Scenario, b: str | Path | Scenario, *, replicates: i
         for k, (ra, rb) in enumerate(pairs):
             where = folder if folder is None or posterior is None else \
                 folder / "draws" / f"d{k:03d}"
-            va = replicate_values(run_api(ra, out=where and where / "a").simulation)
-            vb = replicate_values(run_api(rb, out=where and where / "b").simulation)
+            if folders is not None:  # finished runs: read, not run
+                va, vb = (values_of_runs(folder_columns(f), s.population.size)
+                          for f, s in zip(folders, (ra, rb), strict=True))
+            else:
+                va = replicate_values(run_api(ra, out=where and where / "a").simulation)
+                vb = replicate_values(run_api(rb, out=where and where / "b").simulation)
             for name in (n for n in va if n in vb):  # headline order
                 x, y = np.array(va[name][0]), np.array(vb[name][0])
                 values.setdefault(name, []).append((x, y))
@@ -168,6 +228,7 @@ def compare(a: str | Path | Scenario, b: str | Path | Scenario, *, replicates: i
                 progress(k + 1, len(pairs))
         doc = {"a": {"name": sa.name, "digest": sa.digest()},
                "b": {"name": sb.name, "digest": sb.digest()},
+               "run_folders": None if folders is None else [str(f.resolve()) for f in folders],
                "seed": root, "replicates": replicates, "draws": len(sets),
                "posterior": None if posterior is None else str(Path(posterior).resolve()),
                "parameters": sets, "overrides": dict(overrides or {}),
