@@ -181,3 +181,18 @@ def test_finished_runs_that_do_not_pair_are_refused_saying_how_to_rerun(tmp_path
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "differ in their seeds" in lines[0] and "--rerun" in lines[0]
     assert not (tmp_path / "cmp").exists()
+
+
+def test_headline_values_that_can_be_negative_are_never_marked_non_negative():
+    """A weekly rise can be a fall: cascade_rise is signed in every run, as
+    metrics.CAN_BE_NEGATIVE says, while a treated count is non-negative."""
+    from panoptisim.metrics import CAN_BE_NEGATIVE
+    from panoptisim.replicates import replicate_values
+    for control in (True, False):
+        sim = panoptisim.run("baseline", overrides={"population.size": 300, "run.steps": 15,
+                                                    "run.replicates": 2,
+                                                    "run.control": control}).simulation
+        values = replicate_values(sim)
+        for name in CAN_BE_NEGATIVE & set(values):
+            assert values[name][1] is False, (name, control)
+    assert values["flags_false"][1] is True  # a treated count, no control arm

@@ -15,7 +15,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from panoptisim.errors import InputError
-from panoptisim.metrics import HEADLINE, METRIC_NAMES, METRICS, SUMMARY_METRICS, Columns
+from panoptisim.metrics import (
+    CAN_BE_NEGATIVE,
+    HEADLINE,
+    METRIC_NAMES,
+    METRICS,
+    SUMMARY_METRICS,
+    Columns,
+)
 from panoptisim.summary import aggregate
 
 _AGGREGATE = {m.name: m.aggregate for m in METRICS}
@@ -60,8 +67,9 @@ def values_of_runs(columns: Mapping[tuple[int, str], Columns],
                    agents: int) -> dict[str, tuple[list[float], bool]]:
     """Each headline result of each replicate (the effect, treated - control, with a
     control arm, else the treated value; pair summary metrics as they are), and whether it
-    cannot be negative: every per-arm headline value is a count, rate, share, score (>= 0)
-    or ratio, so a treated value cannot, nor an effect where the control arm has none.
+    cannot be negative: a per-arm headline value is a count, rate, share, score (>= 0) or
+    ratio unless ``metrics.CAN_BE_NEGATIVE`` names it (a weekly rise can be a fall), so a
+    treated value cannot, nor an effect where the control arm has none.
     ``columns``: the day columns by (replicate, arm); ``agents``: the population size."""
     reps = sorted({rep for rep, _ in columns})
     paired = any(arm == "control" for _, arm in columns)
@@ -81,9 +89,9 @@ def values_of_runs(columns: Mapping[tuple[int, str], Columns],
             continue
         treated = [of_arm(name, r, "treated") for r in reps]
         if not paired:
-            out[name] = (treated, True)
+            out[name] = (treated, name not in CAN_BE_NEGATIVE)
             continue
         control = [of_arm(name, r, "control") for r in reps]
         out[name] = ([t - c for t, c in zip(treated, control, strict=True)],
-                     not any(control))
+                     name not in CAN_BE_NEGATIVE and not any(control))
     return out
