@@ -43,7 +43,7 @@ def test_plot_draws_each_arm_and_refuses_an_unknown_metric(written):
     assert [line.get_label() for line in ax.get_lines()] == [
         "treated (scoring regime)", "control (no scoring)"]
     assert len(ax.collections) == 2  # each arm's 95% band over the 3 replicates
-    assert ax.get_xlabel() == "day" and ax.get_ylabel() == "flags_true"
+    assert ax.get_xlabel() == "day" and ax.get_ylabel() == "flags_true\n(flags per day)"
     with pytest.raises(InputError, match="not a daily metric"):
         written.plot("chilling_idx")
 

@@ -73,7 +73,7 @@ class Result:
         replicates, with its 95% band from 2 replicates on)."""
         from matplotlib.figure import Figure
 
-        from panoptisim.metrics import METRICS
+        from panoptisim.metrics import METRIC_UNITS, METRICS
         from panoptisim.report.figures import plot_arms
         from panoptisim.report.style import styled
 
@@ -87,7 +87,7 @@ class Result:
             ax = fig.subplots()
             plot_arms(ax, self.metrics, metric)
             ax.set_xlabel("day")
-            ax.set_ylabel(metric)
+            ax.set_ylabel(f"{metric}\n({METRIC_UNITS[metric]})")
             ax.set_title(meaning[metric], fontsize=8)
             ax.legend(loc="best")
         return fig
