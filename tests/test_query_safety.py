@@ -85,6 +85,14 @@ def test_files_outside_the_folder_cannot_be_read(sweeps, tmp_path, capsys):
                 "SELECT * FROM read_text('/etc/hostname')"):
         err = refused(capsys, sweep, sql)
         assert "Permission Error" in err and "hidden-value" not in err, sql
+    link = sweep / "outside"  # a link inside the folder does not lead out of it
+    link.symlink_to(tmp_path)
+    try:
+        err = refused(capsys, sweep, f"SELECT * FROM read_csv('{catalog.glob_escape(link)}"
+                                     f"/secret.csv')")
+        assert "Permission Error" in err and "hidden-value" not in err
+    finally:
+        link.unlink()
     # inside the folder, any file may be read
     code, out, _ = run_cli(capsys, "query", f"SELECT count(*) AS n FROM read_parquet("
                            f"'{catalog.glob_escape(sweep / 'plan.parquet')}')", "--dir", sweep,
