@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -23,7 +24,14 @@ from rich.table import Table
 from panoptisim.calibration.cli import calibrate
 from panoptisim.dashboard.cli import dashboard
 from panoptisim.errors import InputError, run_command
-from panoptisim.experiments.cli import query, sensitivity, summarize_sweep_command, sweep
+from panoptisim.experiments.cli import (
+    FORMAT,
+    print_frame,
+    query,
+    sensitivity,
+    summarize_sweep_command,
+    sweep,
+)
 from panoptisim.fmt import figure, literal
 from panoptisim.metrics import HEADLINE
 from panoptisim.report.cli import report, report_or_warn
@@ -157,10 +165,24 @@ def _print_summary(summary: dict[str, Any], names: tuple[str, ...] | None,
             console.print(extra)
 
 
-def _params_table() -> Table:
-    """Every parameter, then the fields of a region; the timeline column says which keys a
-    timeline entry may set ("no (build-time)": read when the society is built)."""
-    from panoptisim.paramdoc import changes, region_params
+def _matching_params(text: str | None) -> list[Any]:
+    """Every parameter, then the fields of a region; with ``text``, those whose key
+    contains it (any case). No match is an InputError."""
+    from panoptisim.paramdoc import region_params
+
+    found = [p for p in [*iter_params(), *region_params()]
+             if text is None or text.lower() in p.key.lower()]
+    if not found:
+        raise InputError(f"params {text!r}: no parameter key contains it (keys are dotted, "
+                         f"e.g. surveillance.cameras.fpir: try a part such as 'cameras')")
+    return found
+
+
+def _params_table(text: str | None = None) -> Table:
+    """Every parameter (or those whose key contains ``text``), then the fields of a region;
+    the timeline column says which keys a timeline entry may set ("no (build-time)": read
+    when the society is built)."""
+    from panoptisim.paramdoc import changes
 
     table = Table(title="scenario parameters (--set KEY=VALUE)",
                   caption=escape("timeline: whether a [[timeline]] entry may set the key (no: "
@@ -169,11 +191,22 @@ def _params_table() -> Table:
     table.add_column("key", no_wrap=True)
     for col in ("default", "unit", "allowed", "timeline", "meaning"):
         table.add_column(col, overflow="fold")
-    for p in [*iter_params(), *region_params()]:
+    for p in _matching_params(text):
         default = "-" if p.default is None else literal(p.default)
         table.add_row(*(escape(c) for c in (p.key, default, p.unit, p.allowed, changes(p.key),
                                             p.description)))
     return table
+
+
+def _params_frame(text: str | None = None) -> pd.DataFrame:
+    """The parameters of :func:`_params_table` as rows: key, default (as written in a
+    scenario file; empty without one), unit, allowed, timeline, meaning, source."""
+    from panoptisim.paramdoc import changes
+
+    return pd.DataFrame([{"key": p.key, "default": None if p.default is None
+                          else literal(p.default), "unit": p.unit, "allowed": p.allowed,
+                          "timeline": changes(p.key), "meaning": p.description,
+                          "source": p.source} for p in _matching_params(text)])
 
 
 def _print_params(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -382,8 +415,10 @@ def scenarios() -> None:
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--all", "show_all", is_flag=True, help="Every metric, not only the headline.")
-def show(run_dir: Path, show_all: bool) -> None:
-    """Print the summary of RUN_DIR as a table."""
+@FORMAT
+def show(run_dir: Path, show_all: bool, fmt: str) -> None:
+    """Print the summary of RUN_DIR as a table (csv, json: one row per metric with its
+    aggregate, treated, control, effect and the effect's 95% interval)."""
     path = run_dir / "summary.json"
     try:
         summary = json.loads(path.read_text())
@@ -391,22 +426,36 @@ def show(run_dir: Path, show_all: bool) -> None:
         raise InputError(f"'{run_dir}' is not a run folder: {path} does not exist") from None
     except (OSError, ValueError) as exc:
         raise InputError(f"'{path}' cannot be read: {exc}") from None
+    names = None if show_all else HEADLINE
+    if fmt != "table":
+        from panoptisim.experiments.catalog import summary_rows
+
+        print_frame(pd.DataFrame(summary_rows(summary, names)), fmt)
+        return
     try:
         scenario = tomllib.loads((run_dir / "scenario.toml").read_text())
     except (OSError, ValueError):
         scenario = {}
-    _print_summary(summary, None if show_all else HEADLINE, show_all or regional(scenario))
+    _print_summary(summary, names, show_all or regional(scenario))
 
 
 @cli.command()
+@click.argument("text", required=False)
+@FORMAT
 @click.option("--markdown", is_flag=True, help="Print the table as Markdown (as in docs).")
-def params(markdown: bool) -> None:
-    """List every scenario parameter with unit, default, allowed range and source."""
+def params(text: str | None, fmt: str, markdown: bool) -> None:
+    """List every scenario parameter with unit, default, allowed range and source; with
+    TEXT, only those whose key contains it (e.g. cameras)."""
     if markdown:
+        if text is not None or fmt != "table":
+            raise click.UsageError("--markdown prints every parameter as in the docs: give "
+                                   "it without TEXT and --format")
         from panoptisim.paramdoc import params_markdown
         click.echo(params_markdown(), nl=False)
+    elif fmt != "table":
+        print_frame(_params_frame(text), fmt)
     else:
-        Console().print(_params_table())
+        Console().print(_params_table(text))
 
 
 for _command in (validate, sweep, summarize_sweep_command, sensitivity, query, report,

@@ -26,20 +26,29 @@ regime, seed, replicates, population, steps), ``run_summaries`` (one row per fol
 metric of its summary.json) and ``run_metrics`` (one row per folder, replicate, arm and
 day of its metrics.parquet).
 
-Views hold absolute paths; they are recreated whenever the catalog is opened through
-:func:`connect`, so a moved folder is found again.
+Views hold absolute paths (glob characters escaped: a folder ``alt[1]`` is read as itself);
+they are recreated whenever the catalog is opened through :func:`connect`, so a moved folder
+is found again. :func:`query` (``panoptisim query``) runs one SELECT statement on a
+connection that can read the catalog's folder and nothing else (:func:`connect_reader`);
+:func:`export` writes a result to CSV or Parquet.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from panoptisim.experiments.spec import SweepError
+from panoptisim.experiments.store import SweepStore
+from panoptisim.io import write_bytes_atomic, write_parquet_atomic
 
 CATALOG = "catalog.duckdb"
 
@@ -96,8 +105,16 @@ def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _files(paths: list[Path]) -> str:
-    return "[" + ", ".join(_sql_str(str(p)) for p in paths) + "]"
+def glob_escape(path: str | Path) -> str:
+    """``path`` with DuckDB's glob characters (``[``, ``*``, ``?``) made literal, so a folder
+    named ``alt[1]`` is read as itself, not as the pattern that matches ``alt1``."""
+    return re.sub(r"([\[*?])", r"[\1]", str(path))
+
+
+def _files(paths: list[Path], pattern: str = "") -> str:
+    """A DuckDB list of files: each path literal (glob characters escaped), followed by
+    ``pattern`` (a glob of the caller's, e.g. ``/p*.parquet``)."""
+    return "[" + ", ".join(_sql_str(glob_escape(p) + pattern) for p in paths) + "]"
 
 
 def _empty(name: str) -> str:
@@ -106,10 +123,10 @@ def _empty(name: str) -> str:
     return f"SELECT {cols} WHERE false"
 
 
-def _parquet_view(con: Any, name: str, globs: list[Path], exists: bool,
-                  extra: str = "") -> None:
+def _parquet_view(con: Any, name: str, paths: list[Path], exists: bool,
+                  pattern: str = "") -> None:
     if exists:
-        sql = f"SELECT * FROM read_parquet({_files(globs)}, union_by_name = true){extra}"
+        sql = f"SELECT * FROM read_parquet({_files(paths, pattern)}, union_by_name = true)"
     else:
         sql = _empty(name)
     con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
@@ -129,8 +146,8 @@ def build(con: Any, sweeps: list[Path]) -> None:
     infos, failures, sessions = [], [], []
     for root in sweeps:
         info = json.loads((root / "sweep.json").read_text())
-        done = len([p for p in (root / "results").glob("*.parquet")
-                    if not p.name.startswith(".")])
+        planned = set(pd.read_parquet(root / "plan.parquet", columns=["run_id"])["run_id"])
+        done = len(SweepStore(root).done() & planned)  # a stray file is not a run
         failed_files = [p for p in (root / "failed").glob("*.json")
                         if not p.name.startswith(".")]
         infos.append({
@@ -180,7 +197,7 @@ def build(con: Any, sweeps: list[Path]) -> None:
     _parquet_view(con, "points", [r / "points.parquet" for r in sweeps], True)
     with_results = [r for r in sweeps if any((r / "results").glob("p*.parquet"))]
     if with_results:  # each row with the run folder it comes from
-        globs = _files([r / "results" / "p*.parquet" for r in with_results])
+        globs = _files([r / "results" for r in with_results], "/p*.parquet")
         con.execute(
             "CREATE OR REPLACE VIEW summaries AS SELECT * EXCLUDE (filename), "
             "regexp_replace(filename, '/results/[^/]+$', '') || '/runs/' || run_id AS path "
@@ -192,7 +209,7 @@ def build(con: Any, sweeps: list[Path]) -> None:
         parts = []
         for r in with_runs:
             sid = next(i["sweep_id"] for i in infos if i["path"] == str(r))
-            glob = _sql_str(str(r / "runs" / "p*" / "metrics.parquet"))
+            glob = _files([r / "runs"], "/p*/metrics.parquet")
             parts.append(
                 f"SELECT {_sql_str(sid)} AS sweep_id, regexp_extract(filename, "
                 f"'/runs/([^/]+)/metrics\\.parquet$', 1) AS run_id, "
@@ -204,8 +221,8 @@ def build(con: Any, sweeps: list[Path]) -> None:
     summarized = [r / "summary.parquet" for r in sweeps if (r / "summary.parquet").exists()]
     _parquet_view(con, "point_summaries", summarized, bool(summarized))
     analysed = [r for r in sweeps if any((r / "sensitivity").glob("*.parquet"))]
-    _parquet_view(con, "sensitivity", [r / "sensitivity" / "*.parquet" for r in analysed],
-                  bool(analysed))
+    _parquet_view(con, "sensitivity", [r / "sensitivity" for r in analysed], bool(analysed),
+                  pattern="/*.parquet")
     con.execute("""
         CREATE OR REPLACE VIEW runs AS
         SELECT p.sweep_id, p.run_id, p.point, p.replicate, p.seed,
@@ -228,6 +245,24 @@ def build(con: Any, sweeps: list[Path]) -> None:
     """)
 
 
+def summary_rows(doc: dict[str, Any], names: tuple[str, ...] | None = None
+                 ) -> list[dict[str, Any]]:
+    """One row per metric of a run's summary.json (those in ``names``, in that order, if
+    given): metric, aggregate, treated, control, effect, ci_low, ci_high (the effect's 95%
+    interval; None where the summary has none)."""
+    metrics = doc.get("metrics", {})
+    rows = []
+    for metric in names or tuple(metrics):
+        v = metrics.get(metric)
+        if v is None:
+            continue
+        ci = v.get("ci95") or [None, None]
+        rows.append({"metric": metric, "aggregate": v.get("aggregate"),
+                     "treated": v.get("treated"), "control": v.get("control"),
+                     "effect": v.get("effect"), "ci_low": ci[0], "ci_high": ci[1]})
+    return rows
+
+
 def build_runs(con: Any, runs: list[Path]) -> None:
     """(Re)create ``run_folders``, ``run_summaries`` and ``run_metrics`` for ``runs``."""
     folders, rows = [], []
@@ -237,12 +272,7 @@ def build_runs(con: Any, runs: list[Path]) -> None:
                         "regime": doc.get("regime"), "seed": doc.get("seed"),
                         "replicates": doc.get("replicates"),
                         "population": doc.get("population"), "steps": doc.get("steps")})
-        for metric, v in doc.get("metrics", {}).items():
-            ci = v.get("ci95") or [None, None]
-            rows.append({"path": str(path), "metric": metric,
-                         "aggregate": v.get("aggregate"), "treated": v.get("treated"),
-                         "control": v.get("control"), "effect": v.get("effect"),
-                         "ci_low": ci[0], "ci_high": ci[1]})
+        rows += [{"path": str(path), **row} for row in summary_rows(doc)]
     frames = {"run_folders": pd.DataFrame(folders), "run_summaries": pd.DataFrame(rows)}
     for name, frame in frames.items():
         con.register("_frame", frame)
@@ -290,16 +320,8 @@ def register_sweep(root: str | Path, quiet: bool = False) -> Path | None:
     return root / CATALOG
 
 
-def connect(root: str | Path = ".") -> Any:
-    """A DuckDB connection to the catalog of every sweep and run folder at or under
-    ``root``.
-
-    The catalog file (``root/catalog.duckdb``) is refreshed; if it cannot be written
-    (locked by a running session, or a read-only folder) the same tables and views are
-    built in memory.
-    """
-    import duckdb
-
+def _folders(root: str | Path) -> tuple[Path, list[Path], list[Path]]:
+    """``root`` made absolute, with the sweep and run folders at or under it."""
     root = Path(root).absolute()
     if not root.is_dir():
         raise SweepError(f"--dir '{root}' is not a folder")
@@ -308,37 +330,198 @@ def connect(root: str | Path = ".") -> Any:
         raise SweepError(f"no sweep or run folder at or under '{root}' (a sweep folder holds "
                          f"sweep.json, a run folder summary.json and metrics.parquet): give "
                          f"--dir SWEEP_DIR or RUN_DIR")
-    try:
-        con = _open(root / CATALOG, attempts=8)
-    except (duckdb.IOException, OSError):
-        con = duckdb.connect(":memory:")
-    def fill(con: Any) -> None:
-        if sweeps:
-            build(con, sweeps)
-        if runs:
-            build_runs(con, runs)
+    return root, sweeps, runs
 
-    try:
-        fill(con)
-    except duckdb.Error:
-        con.close()
-        con = duckdb.connect(":memory:")
-        fill(con)
+
+def _fill(con: Any, sweeps: list[Path], runs: list[Path]) -> None:
+    if sweeps:
+        build(con, sweeps)
+    if runs:
+        build_runs(con, runs)
+
+
+def _in_memory(sweeps: list[Path], runs: list[Path]) -> Any:
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    _fill(con, sweeps, runs)
     return con
 
 
-def query(sql: str, root: str | Path = ".") -> pd.DataFrame:
-    """Run ``sql`` on the catalog at ``root``; returns the result as a DataFrame.
+def _refreshed(root: Path, sweeps: list[Path], runs: list[Path]) -> tuple[Any, bool]:
+    """A writable connection to the refreshed catalog, and whether it is the catalog file
+    (False: built in memory, the file being locked or its folder read-only)."""
+    import duckdb
 
-    A query DuckDB rejects raises SweepError with DuckDB's message on one line.
+    try:
+        con = _open(root / CATALOG, attempts=8)
+    except (duckdb.IOException, OSError):
+        return _in_memory(sweeps, runs), False
+    try:
+        _fill(con, sweeps, runs)
+    except duckdb.Error:
+        con.close()
+        return _in_memory(sweeps, runs), False
+    return con, True
+
+
+def connect(root: str | Path = ".") -> Any:
+    """A DuckDB connection to the catalog of every sweep and run folder at or under
+    ``root``.
+
+    The catalog file (``root/catalog.duckdb``) is refreshed; if it cannot be written
+    (locked by a running session, or a read-only folder) the same tables and views are
+    built in memory. The connection is the caller's to use as it likes; ``panoptisim
+    query`` reads through :func:`connect_reader` instead.
+    """
+    root, sweeps, runs = _folders(root)
+    return _refreshed(root, sweeps, runs)[0]
+
+
+def restrict(con: Any, folders: list[Path]) -> Any:
+    """Lock ``con`` so that no statement reaches a file outside ``folders``: no file
+    access elsewhere (``enable_external_access`` off, ``allowed_directories`` the folders,
+    as given and with their links resolved), no extension installed or loaded, and no
+    setting changed afterwards (``lock_configuration``). Returns ``con``."""
+    # DuckDB checks a glob as written (the views' escaped paths) and each file it matches
+    allowed = sorted({form + "/" for f in folders for p in (f, f.resolve())
+                      for form in (str(p), glob_escape(p))})
+    con.execute(f"SET temp_directory = {_sql_str(str(folders[0] / (CATALOG + '.tmp')))}")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute(f"SET allowed_directories = [{', '.join(map(_sql_str, allowed))}]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def connect_reader(root: str | Path = ".") -> Any:
+    """A connection that can only read the catalog at ``root`` (what ``panoptisim query``
+    runs a user's SQL on).
+
+    The catalog file is refreshed, then opened read-only (or, if that fails, the catalog
+    is built in memory), and :func:`restrict`-ed to ``root`` and the folders under it that
+    it catalogs: a statement can neither write the catalog nor read or write any other
+    file, reach the network or change these settings.
     """
     import duckdb
 
-    con = connect(root)
+    root, sweeps, runs = _folders(root)
+    con, in_file = _refreshed(root, sweeps, runs)
+    if in_file:
+        con.close()
+        try:
+            con = duckdb.connect(str(root / CATALOG), read_only=True)
+        except duckdb.Error:  # taken by another process meanwhile
+            con = _in_memory(sweeps, runs)
+    return restrict(con, [root, *sweeps, *runs])
+
+
+def _one_line(exc: BaseException) -> str:
+    """DuckDB's message on one line, without the excerpt of the query it points into."""
+    return " ".join(str(exc).split("\n\nLINE ")[0].split())
+
+
+def check_read_only(sql: str) -> None:
+    """Refuse (SweepError) SQL that is not exactly one SELECT statement (``WITH``,
+    ``FROM``, ``VALUES``, ``DESCRIBE``, ``SHOW`` and ``SUMMARIZE`` are SELECTs to DuckDB)."""
+    import duckdb
+
     try:
-        return con.execute(sql).df()
+        statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        first = " ".join(str(exc).split())
-        raise SweepError(f"query failed: {first}") from None
+        raise SweepError(f"query failed: {_one_line(exc)}") from None
+    if not statements:
+        raise SweepError(f"query {sql!r} has no statement: give one SELECT statement, e.g. "
+                         f"\"SELECT status, count(*) FROM runs GROUP BY status\"")
+    if len(statements) > 1:
+        raise SweepError(f"query has {len(statements)} statements: give one SELECT statement")
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        name = "PIVOT" if kind == duckdb.StatementType.MULTI else kind.name  # runs as several
+        raise SweepError(f"query: {name} is not allowed (the catalog is read-only): "
+                         f"give one SELECT statement (WITH, FROM, DESCRIBE, SHOW are "
+                         f"allowed); to write a result, use --to FILE.csv|FILE.parquet")
+
+
+def _run(sql: str, root: str | Path, fetch: Callable[[Any], Any]) -> Any:
+    import duckdb
+
+    check_read_only(sql)
+    con = connect_reader(root)
+    try:
+        return fetch(con.sql(sql))
+    except duckdb.Error as exc:
+        raise SweepError(f"query failed: {_one_line(exc)}") from None
     finally:
         con.close()
+
+
+def query(sql: str, root: str | Path = ".") -> pd.DataFrame:
+    """Run one SELECT statement ``sql`` on the catalog at ``root`` (read-only: see
+    :func:`connect_reader`); returns the result as a DataFrame.
+
+    Any other statement, and a query DuckDB rejects, raise SweepError with one line.
+    """
+    return _run(sql, root, lambda result: result.df())
+
+
+def query_arrow(sql: str, root: str | Path = ".") -> pa.Table:
+    """As :func:`query`, the result as an Arrow table (its column types kept exactly)."""
+    return _run(sql, root, lambda result: result.to_arrow_table())
+
+
+#: The files ``panoptisim query --to`` writes, by suffix.
+EXPORTS = (".csv", ".parquet")
+
+
+def check_export(path: Path, force: bool = False) -> None:
+    """Refuse (SweepError) an export file of another kind than EXPORTS, a folder, or a file
+    that exists (unless ``force``)."""
+    path = Path(path)
+    if path.suffix.lower() not in EXPORTS:
+        raise SweepError(f"--to '{path}' is neither a .csv nor a .parquet file: give "
+                         f"FILE.csv or FILE.parquet")
+    if path.is_dir():
+        raise SweepError(f"--to '{path}' is a folder: give a file name")
+    if path.exists() and not force:
+        raise SweepError(f"--to '{path}' already exists: give a new file name, or --force to "
+                         f"replace it")
+
+
+def _list_as_json(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    return json.dumps(value) if isinstance(value, list) else value
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """``df`` as CSV with a header row; a list (the run ids of ``sessions``) as its JSON
+    text, ``["p00000-r000", "p00001-r000"]``."""
+    lists = {c: df[c].map(_list_as_json) for c in df.columns if df[c].dtype == object}
+    return df.assign(**lists).to_csv(index=False)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value.item() if isinstance(value, np.generic) else str(value)
+
+
+def json_records(df: pd.DataFrame) -> str:
+    """``df`` as a JSON array of one object per row: numbers as stored (every digit), a
+    missing value as null, a list as a list."""
+    rows = df.astype(object).where(df.notna(), None).to_dict(orient="records")
+    return json.dumps(rows, indent=1, default=_plain, allow_nan=False)
+
+
+def export(table: pa.Table, path: Path, force: bool = False) -> Path:
+    """Write a query's result to ``path`` (CSV or Parquet, by its suffix), whole or not at
+    all; never over an existing file unless ``force``."""
+    path = Path(path)
+    check_export(path, force)
+    if path.suffix.lower() == ".csv":
+        write_bytes_atomic(path, csv_text(table.to_pandas()).encode())
+    else:
+        write_parquet_atomic(path, table)
+    return path

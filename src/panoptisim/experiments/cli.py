@@ -52,6 +52,24 @@ def _frame_table(df: pd.DataFrame, title: str | None = None, max_rows: int = 50)
     return table
 
 
+def print_frame(df: pd.DataFrame, fmt: str) -> None:
+    """``df`` on stdout as ``--format`` csv or json asks, with nothing else: CSV with a
+    header row, or a JSON array of one object per row (missing values as null)."""
+    from panoptisim.experiments.catalog import csv_text, json_records
+
+    if fmt == "csv":
+        click.echo(csv_text(df), nl=False)
+    else:
+        click.echo(json_records(df))
+
+
+#: ``--format`` of the commands that print a table: rich for a person, csv or json for a
+#: program (stdout holds nothing else).
+FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]),
+                      default="table", show_default=True,
+                      help="table: for reading; csv, json: every row, nothing else on stdout.")
+
+
 def _on_sigterm(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -155,10 +173,12 @@ def sweep(sweep_file: Path | None, executor: str, address: str | None, jobs: int
 @click.option("--resamples", type=click.IntRange(100, 1_000_000), default=2000,
               show_default=True, help="Bootstrap resamples.")
 @click.option("--metric", "metrics", multiple=True,
-              help="Metric(s) to print (all are written); default chilling_index.")
+              help="Metric(s) to print (all are written); default: chilling_index in a "
+                   "table, every metric in csv or json.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=40, show_default=True)
+@FORMAT
 def summarize_sweep_command(sweep_dir: Path, ci: str, confidence: float, resamples: int,
-                            metrics: tuple[str, ...], max_rows: int) -> None:
+                            metrics: tuple[str, ...], max_rows: int, fmt: str) -> None:
     """Mean, sd and 95% interval of every metric per point, treated, control and effect."""
     from panoptisim.experiments.aggregate import AUTO_MIN_N, summarize_sweep
 
@@ -170,11 +190,15 @@ def summarize_sweep_command(sweep_dir: Path, ci: str, confidence: float, resampl
                    "resamples only the values seen); use --ci t, or more replicates",
                    err=True)
     known = list(dict.fromkeys(table["metric"]))
-    shown = list(metrics) or [m for m in ("chilling_index",) if m in known] or known[:1]
-    for m in shown:
+    for m in metrics:
         if m not in known:
             raise SweepError(f"--metric '{m}' is not a metric of this sweep (e.g. "
                              f"{', '.join(known[:4])})")
+    if fmt != "table":
+        print_frame(table[table["metric"].isin(metrics or known)], fmt)
+        return
+    shown = list(metrics) or [m for m in ("chilling_index",) if m in known] or known[:1]
+    for m in shown:
         rows = table[table["metric"] == m].drop(columns=["sweep_id", "metric", "confidence"])
         Console(width=max(120, Console().width)).print(
             _frame_table(rows, title=m, max_rows=max_rows))
@@ -219,22 +243,32 @@ def sensitivity(sweep_dir: Path, metrics: tuple[str, ...], arm: str | None,
 @click.argument("sql")
 @click.option("--dir", "root", type=click.Path(path_type=Path), default=Path("."),
               show_default=True, help="A sweep folder, or a folder of sweep folders.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]),
-              default="table", show_default=True)
+@FORMAT
 @click.option("--max-rows", type=click.IntRange(min=1), default=50, show_default=True)
-def query(sql: str, root: Path, fmt: str, max_rows: int) -> None:
-    """Run SQL on the catalog (tables: sweeps, runs, parameters, points, metrics,
-    summaries, failures, sessions, point_summaries, sensitivity) and print the result."""
+@click.option("--to", "to", type=click.Path(path_type=Path), default=None,
+              metavar="FILE.csv|FILE.parquet",
+              help="Write the result to this file instead of printing it.")
+@click.option("--force", is_flag=True, help="With --to, replace an existing file.")
+def query(sql: str, root: Path, fmt: str, max_rows: int, to: Path | None,
+          force: bool) -> None:
+    """Run one SELECT statement SQL on the catalog (tables: sweeps, runs, parameters,
+    points, metrics, summaries, failures, sessions, point_summaries, sensitivity) and print
+    the result. The catalog is read-only and reads no file outside --dir."""
+    from panoptisim.experiments.catalog import check_export, export, query_arrow
     from panoptisim.experiments.catalog import query as run_query
 
+    if to is not None:
+        check_export(to, force)  # before the query runs: nothing is written on refusal
+        table = query_arrow(sql, root)
+        export(table, to, force)
+        click.echo(f"{table.num_rows} rows -> {to}")
+        return
     df = run_query(sql, root)
-    if fmt == "csv":
-        click.echo(df.to_csv(index=False), nl=False)
-    elif fmt == "json":
-        click.echo(df.to_json(orient="records", indent=1))
-    else:
-        Console(width=max(120, Console().width)).print(_frame_table(df, max_rows=max_rows))
-        click.echo(f"{len(df)} rows")
+    if fmt != "table":
+        print_frame(df, fmt)
+        return
+    Console(width=max(120, Console().width)).print(_frame_table(df, max_rows=max_rows))
+    click.echo(f"{len(df)} rows")
 
 
 COMMANDS = (sweep, summarize_sweep_command, sensitivity, query)

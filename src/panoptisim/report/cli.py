@@ -33,18 +33,23 @@ def report_or_warn(folder: Path, result: Any = None) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Report file to write (default FOLDER/report.html or .pdf). Figures go "
                    "to figures/ beside it as PNG and SVG.")
+@click.option("--force", is_flag=True, help="Replace the --out file if it exists.")
 @click.option("--no-replay", is_flag=True,
               help="Run reports: skip replaying the run to draw the final score "
                    "distribution (the folder stores no agents).")
 @click.option("--network-days", default=None, metavar="D1,D2,...",
               help="Run reports of small societies (<= 5000 agents): add the social graph "
                    "at these days, coloured by score and dissent, cut ties shown.")
-def report(folder: Path, fmt: str, out: Path | None, no_replay: bool,
+def report(folder: Path, fmt: str, out: Path | None, force: bool, no_replay: bool,
            network_days: str | None) -> None:
     """Write the report of a run, sweep, calibration or comparison folder (HTML or PDF; PNG
-    and SVG figures)."""
+    and SVG figures). An existing --out file is replaced only with --force (the folder's
+    own report.html or .pdf is rewritten)."""
     from panoptisim.report.build import ReportError, kind_of, write_report
 
+    if out is not None and out.is_file() and not force:
+        raise ReportError(f"--out '{out}' already exists: give a new file name, or --force to "
+                          f"replace it")
     extra = None
     if network_days:
         try:
