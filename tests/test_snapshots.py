@@ -240,6 +240,7 @@ def test_agents_table_reads_the_state_as_it_is():
     ctx = make_ctx(n=300)
     s = ctx.state
     s.ti_expressed[[3, 4]] = 9
+    s.ti_expressed[7] = 8  # expressed the day before
     s.sanction_days_left[2, 5] = 40
     s.ever_sanctioned[[0, 2], 5] = True
     agents = snapshots.agents_table(ctx, 1, 9).to_pandas()
