@@ -3,8 +3,9 @@ or a pair of Parquet tables (nodes and edges).
 
 Nodes are the agents of one arm and replicate with their snapshot columns as attributes
 (node id: the agent id); edges are the live ties, undirected, with ``family`` as their
-attribute. GraphML is written with the standard library's escaping; its node and edge
-lines are built column by column (vectorised string operations), not agent by agent.
+attribute. GraphML's declarations are escaped with the standard library's xml; its node
+and edge lines are built column by column by Arrow's string kernels (casts to text, escapes,
+element-wise joins), not agent by agent.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from panoptisim.errors import InputError
 from panoptisim.io import write_bytes_atomic, write_parquet_atomic
@@ -32,17 +34,18 @@ def _graphml_type(field: pa.Field) -> str:
     return _GRAPHML_TYPES[kind]
 
 
-def _text(column: pa.ChunkedArray) -> np.ndarray:
-    """A column's values as GraphML text (an object array): booleans as true/false,
-    numbers as their shortest round-trip decimal, names escaped once per distinct name."""
-    column = column.combine_chunks()
-    if pa.types.is_dictionary(column.type):
-        names = np.array([escape(str(v)) for v in column.dictionary.to_pylist()], object)
-        return names[column.indices.to_numpy(zero_copy_only=False)]
-    values = column.to_numpy(zero_copy_only=False)
-    if values.dtype == np.bool_:
-        return np.where(values, "true", "false").astype(object)
-    return values.astype(str).astype(object)
+#: What XML text may not hold as is, in the order to replace it.
+_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"))
+
+
+def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A column's values as GraphML text: booleans as true / false, numbers as their
+    shortest round-trip decimal (Arrow's cast), names XML-escaped."""
+    text = pc.cast(column, pa.large_string())  # 64-bit offsets: no 2 GB limit
+    if pa.types.is_dictionary(column.type) or pa.types.is_string(column.type):
+        for char, entity in _ESCAPES:
+            text = pc.replace_substring(text, char, entity)
+    return text
 
 
 def _keys(table: pa.Table, domain: str, skip: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -65,18 +68,29 @@ def _keys(table: pa.Table, domain: str, skip: tuple[str, ...]) -> tuple[list[str
 def _elements(table: pa.Table, head: list[tuple[str, str]], keys: list[str],
               tag: str) -> str:
     """One element a row: ``<tag a="..">`` with ``head`` (attribute, column) pairs, then a
-    ``<data>`` per key, built column by column."""
-    n = table.num_rows
-    if n == 0:
+    ``<data>`` per key, built column by column (one element-wise join)."""
+    if table.num_rows == 0:
         return ""
-    line = np.full(n, f"    <{tag}", object)
+    parts: list[object] = [f"    <{tag}"]
     for attr, col in head:
-        line = line + f' {attr}="' + _text(table[col]) + '"'
-    line = line + ">"
+        parts += [f' {attr}="', _text(table[col]), '"']
+    parts.append(">")
     for key in keys:
-        col = key.split("_", 1)[1]
-        line = line + f'<data key="{key}">' + _text(table[col]) + "</data>"
-    return "".join(line + f"</{tag}>\n")
+        parts += [f'<data key="{key}">', _text(table[key.split("_", 1)[1]]), "</data>"]
+    parts.append(f"</{tag}>\n")
+    parts = [pa.scalar(p, pa.large_string()) if isinstance(p, str) else p for p in parts]
+    return _concatenated(pc.binary_join_element_wise(*parts, pa.scalar("", pa.large_string())))
+
+
+def _concatenated(lines: pa.ChunkedArray) -> str:
+    """Every string of a large_string column, one after the other: the bytes of each
+    chunk's data buffer between its first and last offset (no loop over the strings)."""
+    out = []
+    for chunk in lines.chunks:
+        _, offsets, data = chunk.buffers()
+        ends = np.frombuffer(offsets, np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        out.append(bytes(memoryview(data)[ends[0]:ends[-1]]).decode())
+    return "".join(out)
 
 
 def graphml_text(agents: pa.Table, edges: pa.Table, graph_data: dict[str, object]) -> str:
