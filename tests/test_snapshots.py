@@ -249,3 +249,23 @@ def test_agents_table_reads_the_state_as_it_is():
     assert agents.sanctions_ever[5] == 2 and agents.sanctions_ever.sum() == 2
     assert np.array_equal(agents.score, s.score) and set(agents.replicate) == {1}
     assert set(agents.region) == {r.name for r in ctx.scenario.population.regions}
+
+
+def test_graphml_escapes_text_and_keeps_numbers_exact():
+    import pyarrow as pa
+
+    from panoptisim.network_export import graphml_text
+
+    agents = pa.table({"agent": pa.array([0, 1], pa.int64()),
+                       "label": pa.array(['a&b <"c">', "plain"]),
+                       "x": pa.array([0.1, 1 / 3]), "y": pa.array([0.1, 2.5], pa.float32())})
+    edges = pa.table({"source": pa.array([0], pa.int64()), "target": pa.array([1], pa.int64()),
+                      "family": pa.array([True])})
+    root = ET.fromstring(graphml_text(agents, edges, {"day": 3, "arm": "treated"}))
+    nodes = root.find(f"{G}graph").findall(f"{G}node")
+    data = [{d.get("key"): d.text for d in n.findall(f"{G}data")} for n in nodes]
+    assert data[0]["node_label"] == 'a&b <"c">' and data[1]["node_label"] == "plain"
+    assert float(data[1]["node_x"]) == 1 / 3 and np.float32(data[0]["node_y"]) == np.float32(0.1)
+    edge = root.find(f"{G}graph").find(f"{G}edge")
+    assert (edge.get("source"), edge.get("target")) == ("0", "1")
+    assert edge.find(f"{G}data").text == "true"
