@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pandas as pd
 
 from panoptisim.engine import DayCallback, Simulation, day_columns, simulate
 from panoptisim.errors import InputError, ScenarioError
-from panoptisim.io import check_new_folder
+from panoptisim.io import check_new_folder, folder_atomic
 from panoptisim.metrics import column_descriptions as metric_columns
 from panoptisim.output import manifest, metrics_arrow, now, write_run
 from panoptisim.regional import column_descriptions as region_columns
@@ -19,6 +20,7 @@ from panoptisim.regional import region_rows
 from panoptisim.scenario import Scenario, flatten, merge, nest
 from panoptisim.scenario.load import apply_overrides, scenario_document, validate
 from panoptisim.scenario.schema import TimelineEntry
+from panoptisim.snapshots import FOLDER as SNAPSHOTS
 from panoptisim.state import State
 from panoptisim.summary import run_summary
 
@@ -120,7 +122,8 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
 
     Overrides are dotted keys, given as a dict (``overrides={"population.size": 2000}``) or
     as keywords with ``__`` for the dots (``population__size=2000``). With ``out`` the run
-    folder is written there atomically; otherwise nothing is written. ``progress(done,
+    folder is written there atomically (with ``run.snapshots``, the agents and live ties
+    of those days in its snapshots/); otherwise nothing is written. ``progress(done,
     total)`` and ``on_day(replicate, day, {arm: {metric: value}}, done, total)`` are called
     after each day (an exception raised by either stops the run; nothing is written).
 
@@ -140,19 +143,22 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
     merged.update({k.replace("__", "."): v for k, v in kw_overrides.items()})
     scenario = build_scenario(scenario_or_name, merged, seed=seed, timeline=timeline,
                               regions=regions)
-    if out is not None:
-        check_new_folder(Path(out))
+    path = None if out is None else Path(out)
+    if path is not None:
+        check_new_folder(path)
     started = now()
-    sim = simulate(scenario, progress=progress, on_day=on_day)
-    table = metrics_arrow(day_columns(sim), metric_columns(scenario.population.scale))
-    by_region = metrics_arrow(region_rows(sim.runs, [r.name for r in
-                                                     scenario.population.regions]),
-                              region_columns())
-    summary = run_summary(sim)
-    path = None
-    if out is not None:
-        doc = manifest(scenario, sim.timings, started, now())
-        path = write_run(Path(out), scenario, table, summary, doc, by_region)
+    # the run folder is built in a temporary folder from the start: snapshots go there
+    with nullcontext() if path is None else folder_atomic(path) as folder:
+        sim = simulate(scenario, progress=progress, on_day=on_day,
+                       snapshots=None if folder is None else folder / SNAPSHOTS)
+        table = metrics_arrow(day_columns(sim), metric_columns(scenario.population.scale))
+        by_region = metrics_arrow(region_rows(sim.runs, [r.name for r in
+                                                         scenario.population.regions]),
+                                  region_columns())
+        summary = run_summary(sim)
+        if folder is not None:
+            doc = manifest(scenario, sim.timings, started, now())
+            write_run(folder, scenario, table, summary, doc, by_region)
     return Result(scenario, table.to_pandas(), summary, path, sim, by_region.to_pandas())
 
 

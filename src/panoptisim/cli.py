@@ -242,11 +242,15 @@ def cli() -> None:
                    "includes parameter uncertainty beside the seed-only one.")
 @click.option("--draws", type=click.IntRange(2, 10000), default=20, show_default=True,
               help="Posterior draws (with --posterior).")
+@click.option("--snapshots", metavar="D1,D2,...", default=None,
+              help="Days (0-based) at whose end every agent's state and the live ties are "
+                   "written to snapshots/ in the run folder, as Parquet (same as --set "
+                   "run.snapshots=[D1,D2]); see export-network.")
 @click.option("--help-params", is_flag=True, expose_value=False, is_eager=True,
               callback=_print_params, help="List every parameter with unit, default, range.")
 def run(scenario: str, sets: tuple[str, ...], seed: int | None, out: Path | None,
         no_control: bool, quiet: bool, no_report: bool, dry_run: bool,
-        posterior: Path | None, draws: int) -> None:
+        posterior: Path | None, draws: int, snapshots: str | None) -> None:
     """Run SCENARIO (a built-in name or a .toml path; default baseline) and write its folder.
 
     Before allocating anything, the run's peak memory is estimated from its size, degree
@@ -254,10 +258,13 @@ def run(scenario: str, sets: tuple[str, ...], seed: int | None, out: Path | None
     refused (exit 2). --dry-run prints the estimate and stops."""
     from panoptisim.api import run as run_api
     from panoptisim.footprint import MB, available_bytes, check_fits, estimate
+    from panoptisim.snapshots import parse_days
 
     overrides = dict(parse_override(s) for s in sets)
     if no_control:
         overrides["run.control"] = False
+    if snapshots is not None:
+        overrides["run.snapshots"] = parse_days(snapshots)
     resolved = load_scenario(scenario, overrides, seed=seed)  # validate before anything runs
     if dry_run:
         click.echo(f"{estimate(resolved).line()}; available {available_bytes() / MB:,.0f} MiB")
@@ -437,6 +444,30 @@ def show(run_dir: Path, show_all: bool, fmt: str) -> None:
     except (OSError, ValueError):
         scenario = {}
     _print_summary(summary, names, show_all or regional(scenario))
+
+
+@cli.command("export-network")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--day", type=int, required=True, help="A day with a snapshot (run --snapshots).")
+@click.option("--format", "fmt", type=click.Choice(["graphml", "parquet"]), default="graphml",
+              show_default=True, help="graphml: one file for networkx, igraph or Gephi; "
+                                      "parquet: a folder with nodes.parquet and edges.parquet.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="File (graphml) or folder (parquet) to write, replaced if it exists "
+                   "(default: network-day-DDDD-ARM-rN[.graphml] in RUN_DIR).")
+@click.option("--arm", type=click.Choice(["treated", "control"]), default="treated",
+              show_default=True, help="Arm of the paired run.")
+@click.option("--replicate", type=click.IntRange(0), default=0, show_default=True,
+              help="Replicate of the run (0-based).")
+def export_network(run_dir: Path, day: int, fmt: str, out: Path | None, arm: str,
+                   replicate: int) -> None:
+    """Write the social network of RUN_DIR's snapshot of --day: agents as nodes with their
+    state as attributes, live ties as edges (synthetic agents only)."""
+    from panoptisim.network_export import export_network as export
+
+    path, agents, ties = export(run_dir, day, fmt, out, arm, replicate)
+    click.echo(f"network of day {day} ({arm} arm, replicate {replicate}): {agents:,} agents "
+               f"(nodes), {ties:,} live ties (undirected edges) -> {path}")
 
 
 @cli.command()

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -56,6 +57,7 @@ from panoptisim.metrics import (
 from panoptisim.population import build_society
 from panoptisim.regional import residents
 from panoptisim.scenario import Scenario
+from panoptisim.snapshots import SnapshotWriter
 from panoptisim.state import State, Today
 from panoptisim.streams import Streams
 
@@ -206,14 +208,20 @@ def iter_days(scenario: Scenario, arms: tuple[str, ...] | None = None,
 
 
 def simulate(scenario: Scenario, progress: Progress | None = None,
-             on_day: DayCallback | None = None) -> Simulation:
+             on_day: DayCallback | None = None, snapshots: Path | None = None) -> Simulation:
     """Run the scenario: ``run.replicates`` paired replicates, each a treated and (if
     ``run.control``) a control arm. ``progress(done, total)`` is called after each day, and
-    ``on_day`` with that day's metrics of every arm."""
+    ``on_day`` with that day's metrics of every arm. With ``snapshots`` (a folder), the
+    agents and live ties at the end of each day of ``run.snapshots`` are written there
+    (:mod:`panoptisim.snapshots`); without it none are taken."""
     timings = dict.fromkeys(PHASES, 0.0)
     runs: list[ArmRun] = []
+    writer = SnapshotWriter(snapshots, scenario.run.snapshots) \
+        if snapshots is not None and scenario.run.snapshots else None
     with closing(iter_days(scenario)) as days:
         for day in days:
+            if writer is not None:
+                writer.after(day)
             for phase, seconds in day.seconds.items():
                 timings[phase] += seconds
             if progress is not None:
@@ -222,6 +230,8 @@ def simulate(scenario: Scenario, progress: Progress | None = None,
                 on_day(day.replicate, day.t, day.row(), day.done, day.total)
             if day.last:
                 runs.extend(day.arm_runs())
+    if writer is not None:
+        writer.close()
     return Simulation(scenario, runs, timings)
 
 

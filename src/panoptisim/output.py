@@ -1,7 +1,8 @@
 """The run folder: scenario.toml, metrics.parquet, regions.parquet, summary.json,
-manifest.json.
+manifest.json, and with ``run.snapshots`` the folder snapshots/ (:mod:`panoptisim.snapshots`).
 
-Written atomically: everything goes to a hidden sibling folder, which is renamed to the
+Written atomically: everything goes to a hidden sibling folder (``io.folder_atomic``, made
+before the run so the snapshots go there as the run reaches them), which is renamed to the
 final name only when complete. An interrupted run leaves no folder under the final name.
 """
 
@@ -20,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from panoptisim import __version__
-from panoptisim.io import check_new_folder, folder_atomic, json_text
+from panoptisim.io import json_text
 from panoptisim.scenario import Scenario
 
 FILES = ("scenario.toml", "metrics.parquet", "regions.parquet", "summary.json",
@@ -74,22 +75,19 @@ def manifest(scenario: Scenario, timings: dict[str, float], started: datetime,
     }
 
 
-def write_run(path: Path, scenario: Scenario, table: pa.Table, summary: dict[str, Any],
-              manifest_doc: dict[str, Any], regions: pa.Table | None = None) -> Path:
-    """Write the run folder atomically; returns its path. ``regions``: the daily counts
-    by region (regions.parquet), if given."""
-    path = Path(path)
-    check_new_folder(path)
-    with folder_atomic(path) as tmp:
-        t0 = time.perf_counter()
-        (tmp / "scenario.toml").write_text(scenario.to_toml())
-        pq.write_table(table, tmp / "metrics.parquet")
-        if regions is not None:
-            pq.write_table(regions, tmp / "regions.parquet")
-        (tmp / "summary.json").write_text(json_text(summary))
-        manifest_doc["wall_time_s"]["output"] = round(time.perf_counter() - t0, 4)
-        (tmp / "manifest.json").write_text(json_text(manifest_doc))
-    return path
+def write_run(folder: Path, scenario: Scenario, table: pa.Table, summary: dict[str, Any],
+              manifest_doc: dict[str, Any], regions: pa.Table | None = None) -> None:
+    """Write the run's files into ``folder``: the run's temporary folder
+    (``io.folder_atomic``), renamed to the run folder when complete. ``regions``: the
+    daily counts by region (regions.parquet), if given."""
+    t0 = time.perf_counter()
+    (folder / "scenario.toml").write_text(scenario.to_toml())
+    pq.write_table(table, folder / "metrics.parquet")
+    if regions is not None:
+        pq.write_table(regions, folder / "regions.parquet")
+    (folder / "summary.json").write_text(json_text(summary))
+    manifest_doc["wall_time_s"]["output"] = round(time.perf_counter() - t0, 4)
+    (folder / "manifest.json").write_text(json_text(manifest_doc))
 
 
 def now() -> datetime:

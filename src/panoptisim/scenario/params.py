@@ -90,6 +90,8 @@ def allowed(field: Any) -> str:
     if get_origin(ann) is list and isinstance(get_args(ann)[0], type) and \
             issubclass(get_args(ann)[0], BaseModel):
         return f"list of {{{', '.join(get_args(ann)[0].model_fields)}}}"
+    if get_origin(ann) is list and get_args(ann)[0] is int:
+        return "list of integers"
     options = choices(ann)
     if options is not None:
         return ("list of " if get_origin(ann) is list else "") + " | ".join(options)

@@ -93,6 +93,35 @@ class RunParams(Section):
                                                "list from scratch and stop at the first "
                                                "difference from the counts kept "
                                                "incrementally (slower; same results).")
+    snapshots: list[int] | None = param(None, unit="days", build=True,
+                                        source="not a model parameter: an output option",
+                                        description="Days (0-based, each in [0, run.steps "
+                                                    "- 1]) at whose end every agent's state "
+                                                    "and the live ties are written to the "
+                                                    "run folder's snapshots/ (Parquet); "
+                                                    "none by default. Taking them does not "
+                                                    "change the run.")
+
+    @field_validator("snapshots", mode="before")
+    @classmethod
+    def _one_day_or_several(cls, value: Any) -> Any:
+        """One day (``--set run.snapshots=30``) as a list of it."""
+        return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _snapshot_days(self) -> "RunParams":
+        """Snapshot days within the run, in order, once each (an empty list: none)."""
+        if not self.snapshots:
+            if self.snapshots is not None:
+                self.__dict__["snapshots"] = None
+            return self
+        outside = [d for d in self.snapshots if not 0 <= d < self.steps]
+        if outside:
+            raise ValueError(f"run.snapshots = {self.snapshots} is out of range: day "
+                             f"{outside[0]} is not a day of the run (allowed: integers in "
+                             f"[0, {self.steps - 1}], run.steps = {self.steps})")
+        self.__dict__["snapshots"] = sorted(set(self.snapshots))
+        return self
 
 
 # -------------------------------------------------------------------- population
