@@ -329,9 +329,7 @@ def run_report(run_dir: Path, rendered: Rendered, result: Any = None, replay: bo
     for name, caption in F.RUN_FIGURES:
         if name == "score_distribution" and not scores:
             continue
-        if events and name in F.MARKED_FIGURES:
-            caption += F.EVENTS_CAPTION
-        rendered.add(name, caption, builders[name]())
+        rendered.add(name, F.run_caption(name, caption, summary), builders[name]())
     for name, caption, build in extra or []:
         rendered.add(name, caption, build())
 
