@@ -375,6 +375,25 @@ def run_report(run_dir: Path, rendered: Rendered, result: Any = None, replay: bo
 
 
 # ----------------------------------------------------------------------- sweeps
+def sweep_caption(info: dict[str, Any], table: pd.DataFrame, metric: str,
+                  skipped: list[str]) -> str:
+    """A sweep figure's caption: what is drawn, over how many replicates, agents and days,
+    with which interval; ``skipped`` names the headline metrics left out as flat."""
+    label, unit = SF.metric_axis(metric)
+    arm = SF.metric_arm(table, metric)
+    what = "the effect, treated − control," if arm == "effect" else "the treated arm's value"
+    bars = ("error bars (shifted sideways where lines share a value)" if info["design"] == "grid"
+            else "error bars")
+    text = (f"{label} ({metric}; {unit or 'no unit'}): {what} at each point of the sweep, "
+            f"mean over its {info['replicates']} replicate(s) of {info['population']:,} "
+            f"synthetic agents × {info['steps']} days; {bars}: 95% t interval over the "
+            "replicates (none with one replicate). One panel per swept parameter; a "
+            "log-spaced parameter is drawn on a log axis.")
+    if skipped:
+        text += " " + SF.skipped_text(skipped)
+    return text
+
+
 def sweep_report(sweep_dir: Path, rendered: Rendered) -> tuple[str, str, list, str]:
     """Figures and sections of a sweep report."""
     info = _read_json(sweep_dir / "sweep.json")
@@ -386,14 +405,15 @@ def sweep_report(sweep_dir: Path, rendered: Rendered) -> tuple[str, str, list, s
 
         table = summarize_sweep(sweep_dir, write=False)
     axes = info.get("axes", [])
-    units = {p.key: p.unit for p in iter_params()}
+    params = {p.key: p for p in iter_params()}
+    units = {k: p.unit for k, p in params.items()}
+    described = {k: p.description for k, p in params.items()}
     metrics = [m for m in HEADLINE if m in set(table["metric"])]
-    for m in metrics:
-        if axes:
-            rendered.add(f"sweep_{m}", f"{m} ({SF.metric_arm(table, m)}) against each swept "
-                                       "parameter: mean over replicates per point with its "
-                                       "95% interval.",
-                         SF.metric_vs_parameters(table, m, axes, info["design"], units))
+    drawn = [m for m in metrics if SF.varies(table, m)]
+    flat = [m for m in metrics if m not in drawn]
+    for i, m in enumerate(drawn if axes else []):
+        rendered.add(f"sweep_{m}", sweep_caption(info, table, m, flat if i == 0 else []),
+                     SF.metric_vs_parameters(table, m, axes, info["design"], units, described))
     sens = []
     folder = sweep_dir / "sensitivity"
     for p in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
@@ -401,7 +421,7 @@ def sweep_report(sweep_dir: Path, rendered: Rendered) -> tuple[str, str, list, s
         if frame.empty:
             continue
         stem = p.name[:-len(".parquet")].replace(".", "_")
-        rendered.add(f"sensitivity_{stem}", str(frame["verdict"].iloc[0]),
+        rendered.add(f"sensitivity_{stem}", SF.sensitivity_caption(frame),
                      SF.sensitivity_bars(frame))
         sens.append(stem)
 
@@ -433,6 +453,8 @@ def sweep_report(sweep_dir: Path, rendered: Rendered) -> tuple[str, str, list, s
     except (OSError, ValueError):
         scen = "<p>base.toml is missing.</p>"
     figs = "".join(H.figure(n, png, cap, files) for n, cap, png, files in rendered.items)
+    if flat and axes:
+        figs = (f'<p class="note">{H.esc(SF.skipped_text(flat))}</p>') + figs
     sections = [("Sweep", about), ("Headline effects", effects), ("Figures", figs),
                 ("Base scenario", scen)]
     title = f"panoptisim sweep: {info['name']}"
