@@ -30,7 +30,7 @@ from panoptisim.report import figures as F
 from panoptisim.report import html as H
 from panoptisim.report import sweep_figures as SF
 from panoptisim.report.style import styled
-from panoptisim.scenario import flatten, iter_params, load_scenario
+from panoptisim.scenario import builtin_names, flatten, iter_params, load_scenario
 from panoptisim.state import SANCTIONS
 
 FORMATS = ("html", "pdf")
@@ -142,6 +142,37 @@ def scenario_table(resolved: dict[str, Any]) -> str:
             'of every parameter: <code>panoptisim params</code>.</p>')
     return note + H.table(["parameter", "value", "unit", "default", "meaning"], rows,
                           numeric={1, 3}, row_class=classes)
+
+
+#: Keys the run report's subtitle already gives (left out of the title's overrides).
+SUBTITLE_KEYS = frozenset({"population.size", "run.steps", "run.seed", "run.replicates",
+                           "run.control"})
+#: Overrides the title names; beyond, "and N more" (the Scenario table marks them all).
+TITLE_OVERRIDES = 3
+
+
+def scenario_title(resolved: dict[str, Any]) -> str:
+    """What a run report is titled: the scenario's ``name``, and when that names a built-in
+    scenario, the keys whose value differs from it (``--set`` overrides or a file's
+    changes; those the subtitle gives left out). A ``name`` of the user's own stands
+    alone: the user has named what the run is."""
+    name = str(resolved.get("name", "custom"))
+    if name not in builtin_names():
+        return name
+    reference = flatten(tomllib.loads(load_scenario(name).to_toml()))
+    changed = [(k, v) for k, v in flatten(resolved).items()
+               if k not in SUBTITLE_KEYS and k != "description" and reference.get(k) != v]
+    if not changed:
+        return name
+    shown = [f"{k} = {_short(v)}" for k, v in changed[:TITLE_OVERRIDES]]
+    more = len(changed) - TITLE_OVERRIDES
+    return f"{name} with " + ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def _short(v: Any, width: int = 24) -> str:
+    """A value in a title: TOML-like (``true``, not ``True``), cut to ``width`` characters."""
+    text = str(v).lower() if isinstance(v, bool) else str(_show(v))
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _show(v: Any) -> Any:
@@ -333,7 +364,7 @@ def run_report(run_dir: Path, rendered: Rendered, result: Any = None, replay: bo
     for name, caption, build in extra or []:
         rendered.add(name, caption, build())
 
-    title = f"panoptisim run: {summary['scenario']}"
+    title = f"panoptisim run: {scenario_title(resolved)}"
     subtitle = (f"{summary['regime']} regime · {summary['population']:,} synthetic agents × "
                 f"{summary['steps']} days · seed {summary['seed']} · "
                 f"{summary['replicates']} replicate(s) · arms: {', '.join(summary['arms'])}")
