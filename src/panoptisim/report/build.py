@@ -566,7 +566,8 @@ def calibration_report(folder: Path, rendered: Rendered) -> tuple[str, str, list
     for name, caption in CF.CALIBRATION_FIGURES:
         if name == "posterior_pairs" and len(params) < 2:
             continue  # one parameter: the marginal says it all
-        rendered.add(name, caption, builders[name]())
+        rendered.add(name, CF.calibration_caption(name, caption, doc, len(predictive)),
+                     builders[name]())
 
     about = (f"<p><strong>Stopped:</strong> {H.esc(doc['stopped'])}.</p>"
              f"<p>{H.esc(doc['method'])}: {doc['generations']} generation(s) of "
@@ -633,7 +634,7 @@ def comparison_report(folder: Path, rendered: Rendered) -> tuple[str, str, list,
     """The report of a comparison folder: what was compared, the table and the figure."""
     doc = _read_json(folder / "comparison.json")
     a, b = doc["a"]["name"], doc["b"]["name"]
-    rendered.add("paired_differences", KF.CAPTION, KF.paired_differences(doc))
+    rendered.add("paired_differences", KF.caption(doc), KF.paired_differences(doc))
     under = (f" under {doc['draws']} draws from the posterior of {doc['posterior']} (each "
              "draw's parameters and seed shared by A and B)" if doc.get("draws") else "")
     about = (f"<p>A = <strong>{H.esc(a)}</strong>, B = <strong>{H.esc(b)}</strong>: "
