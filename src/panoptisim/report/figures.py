@@ -181,7 +181,11 @@ def flags_by_sensor(metrics: pd.DataFrame) -> Figure:
                  hatch="//", edgecolor="white", label="false (sensor error or\nmalicious report)")
         ax2.set_yticks(y, SENSORS, fontsize=7)
         ax2.invert_yaxis()
-        ax2.set_xscale("log")
+        if (true > 0).any() or (false > 0).any():
+            ax2.set_xscale("log")
+        else:
+            ax2.text(0.5, 0.5, "no flag in this run", transform=ax2.transAxes, ha="center",
+                     va="center", color="#555555")
         ax2.set_xlabel("flags over the run\n(count, log scale, treated)")
         ax2.set_title("True and false flags")
         ax2.legend(loc="lower right", fontsize=7)
