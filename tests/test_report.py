@@ -142,14 +142,27 @@ def test_sweep_reports(tmp_path: Path) -> None:
     grid = _tiny_sweep(tmp_path, "grid")
     html = write_report(grid).read_text()
     names = _figures_in(html)
-    assert "sweep_chilling_index" in names and "sweep_wrongful_sanctions" in names
-    assert (grid / "figures" / "sweep_chilling_index.svg").is_file()
+    # a metric is drawn when it varies across the points; the flat ones are named instead
+    from panoptisim.metrics import HEADLINE
+    from panoptisim.report import sweep_figures as SF
+
+    table = pd.read_parquet(grid / "summary.parquet")
+    flat = [m for m in HEADLINE if m in set(table["metric"]) and not SF.varies(table, m)]
+    drawn = [m for m in HEADLINE if m in set(table["metric"]) and m not in flat]
+    assert flat and drawn, (flat, drawn)
+    assert names == [f"sweep_{m}" for m in drawn]
+    note = re.search(r"Not drawn, as they do not vary across the sweep&#x27;s points: ([^<.]+)",
+                     html)
+    assert note and note.group(1).split(", ") == flat
+    first_caption = re.findall(r"<figcaption>(.*?)<div", html)[0]
+    assert "Not drawn" in first_caption and "95% t interval" in first_caption
+    assert (grid / "figures" / f"sweep_{drawn[0]}.svg").is_file()
     assert "surveillance.cameras.fpir" in html and "95% interval" in html
     morris = _tiny_sweep(tmp_path, "morris")
     html = write_report(morris, figures=False).read_text()
     names = _figures_in(html)
     assert "sensitivity_chilling_index_effect" in names
-    assert "sweep_chilling_index" in names
+    assert "μ*" in html and ("interval of each index" in html or "none is drawn" in html)
     with pytest.raises(ReportError, match="run folders only"):
         from panoptisim.report.cli import report as cmd
 

@@ -30,7 +30,7 @@ from panoptisim.report import figures as F
 from panoptisim.report import html as H
 from panoptisim.report import sweep_figures as SF
 from panoptisim.report.style import styled
-from panoptisim.scenario import flatten, iter_params, load_scenario
+from panoptisim.scenario import builtin_names, flatten, iter_params, load_scenario
 from panoptisim.state import SANCTIONS
 
 FORMATS = ("html", "pdf")
@@ -142,6 +142,37 @@ def scenario_table(resolved: dict[str, Any]) -> str:
             'of every parameter: <code>panoptisim params</code>.</p>')
     return note + H.table(["parameter", "value", "unit", "default", "meaning"], rows,
                           numeric={1, 3}, row_class=classes)
+
+
+#: Keys the run report's subtitle already gives (left out of the title's overrides).
+SUBTITLE_KEYS = frozenset({"population.size", "run.steps", "run.seed", "run.replicates",
+                           "run.control"})
+#: Overrides the title names; beyond, "and N more" (the Scenario table marks them all).
+TITLE_OVERRIDES = 3
+
+
+def scenario_title(resolved: dict[str, Any]) -> str:
+    """What a run report is titled: the scenario's ``name``, and when that names a built-in
+    scenario, the keys whose value differs from it (``--set`` overrides or a file's
+    changes; those the subtitle gives left out). A ``name`` of the user's own stands
+    alone: the user has named what the run is."""
+    name = str(resolved.get("name", "custom"))
+    if name not in builtin_names():
+        return name
+    reference = flatten(tomllib.loads(load_scenario(name).to_toml()))
+    changed = [(k, v) for k, v in flatten(resolved).items()
+               if k not in SUBTITLE_KEYS and k != "description" and reference.get(k) != v]
+    if not changed:
+        return name
+    shown = [f"{k} = {_short(v)}" for k, v in changed[:TITLE_OVERRIDES]]
+    more = len(changed) - TITLE_OVERRIDES
+    return f"{name} with " + ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def _short(v: Any, width: int = 24) -> str:
+    """A value in a title: TOML-like (``true``, not ``True``), cut to ``width`` characters."""
+    text = str(v).lower() if isinstance(v, bool) else str(_show(v))
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _show(v: Any) -> Any:
@@ -329,13 +360,11 @@ def run_report(run_dir: Path, rendered: Rendered, result: Any = None, replay: bo
     for name, caption in F.RUN_FIGURES:
         if name == "score_distribution" and not scores:
             continue
-        if events and name in F.MARKED_FIGURES:
-            caption += F.EVENTS_CAPTION
-        rendered.add(name, caption, builders[name]())
+        rendered.add(name, F.run_caption(name, caption, summary), builders[name]())
     for name, caption, build in extra or []:
         rendered.add(name, caption, build())
 
-    title = f"panoptisim run: {summary['scenario']}"
+    title = f"panoptisim run: {scenario_title(resolved)}"
     subtitle = (f"{summary['regime']} regime · {summary['population']:,} synthetic agents × "
                 f"{summary['steps']} days · seed {summary['seed']} · "
                 f"{summary['replicates']} replicate(s) · arms: {', '.join(summary['arms'])}")
@@ -377,6 +406,25 @@ def run_report(run_dir: Path, rendered: Rendered, result: Any = None, replay: bo
 
 
 # ----------------------------------------------------------------------- sweeps
+def sweep_caption(info: dict[str, Any], table: pd.DataFrame, metric: str,
+                  skipped: list[str]) -> str:
+    """A sweep figure's caption: what is drawn, over how many replicates, agents and days,
+    with which interval; ``skipped`` names the headline metrics left out as flat."""
+    label, unit = SF.metric_axis(metric)
+    arm = SF.metric_arm(table, metric)
+    what = "the effect, treated − control," if arm == "effect" else "the treated arm's value"
+    bars = ("error bars (shifted sideways where lines share a value)" if info["design"] == "grid"
+            else "error bars")
+    text = (f"{label} ({metric}; {unit or 'no unit'}): {what} at each point of the sweep, "
+            f"mean over its {info['replicates']} replicate(s) of {info['population']:,} "
+            f"synthetic agents × {info['steps']} days; {bars}: 95% t interval over the "
+            "replicates (none with one replicate). One panel per swept parameter; a "
+            "log-spaced parameter is drawn on a log axis.")
+    if skipped:
+        text += " " + SF.skipped_text(skipped)
+    return text
+
+
 def sweep_report(sweep_dir: Path, rendered: Rendered) -> tuple[str, str, list, str]:
     """Figures and sections of a sweep report."""
     info = _read_json(sweep_dir / "sweep.json")
@@ -388,14 +436,15 @@ def sweep_report(sweep_dir: Path, rendered: Rendered) -> tuple[str, str, list, s
 
         table = summarize_sweep(sweep_dir, write=False)
     axes = info.get("axes", [])
-    units = {p.key: p.unit for p in iter_params()}
+    params = {p.key: p for p in iter_params()}
+    units = {k: p.unit for k, p in params.items()}
+    described = {k: p.description for k, p in params.items()}
     metrics = [m for m in HEADLINE if m in set(table["metric"])]
-    for m in metrics:
-        if axes:
-            rendered.add(f"sweep_{m}", f"{m} ({SF.metric_arm(table, m)}) against each swept "
-                                       "parameter: mean over replicates per point with its "
-                                       "95% interval.",
-                         SF.metric_vs_parameters(table, m, axes, info["design"], units))
+    drawn = [m for m in metrics if SF.varies(table, m)]
+    flat = [m for m in metrics if m not in drawn]
+    for i, m in enumerate(drawn if axes else []):
+        rendered.add(f"sweep_{m}", sweep_caption(info, table, m, flat if i == 0 else []),
+                     SF.metric_vs_parameters(table, m, axes, info["design"], units, described))
     sens = []
     folder = sweep_dir / "sensitivity"
     for p in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
@@ -403,7 +452,7 @@ def sweep_report(sweep_dir: Path, rendered: Rendered) -> tuple[str, str, list, s
         if frame.empty:
             continue
         stem = p.name[:-len(".parquet")].replace(".", "_")
-        rendered.add(f"sensitivity_{stem}", str(frame["verdict"].iloc[0]),
+        rendered.add(f"sensitivity_{stem}", SF.sensitivity_caption(frame),
                      SF.sensitivity_bars(frame))
         sens.append(stem)
 
@@ -435,6 +484,8 @@ def sweep_report(sweep_dir: Path, rendered: Rendered) -> tuple[str, str, list, s
     except (OSError, ValueError):
         scen = "<p>base.toml is missing.</p>"
     figs = "".join(H.figure(n, png, cap, files) for n, cap, png, files in rendered.items)
+    if flat and axes:
+        figs = (f'<p class="note">{H.esc(SF.skipped_text(flat))}</p>') + figs
     sections = [("Sweep", about), ("Headline effects", effects), ("Figures", figs),
                 ("Base scenario", scen)]
     title = f"panoptisim sweep: {info['name']}"
@@ -515,7 +566,8 @@ def calibration_report(folder: Path, rendered: Rendered) -> tuple[str, str, list
     for name, caption in CF.CALIBRATION_FIGURES:
         if name == "posterior_pairs" and len(params) < 2:
             continue  # one parameter: the marginal says it all
-        rendered.add(name, caption, builders[name]())
+        rendered.add(name, CF.calibration_caption(name, caption, doc, len(predictive)),
+                     builders[name]())
 
     about = (f"<p><strong>Stopped:</strong> {H.esc(doc['stopped'])}.</p>"
              f"<p>{H.esc(doc['method'])}: {doc['generations']} generation(s) of "
@@ -582,7 +634,7 @@ def comparison_report(folder: Path, rendered: Rendered) -> tuple[str, str, list,
     """The report of a comparison folder: what was compared, the table and the figure."""
     doc = _read_json(folder / "comparison.json")
     a, b = doc["a"]["name"], doc["b"]["name"]
-    rendered.add("paired_differences", KF.CAPTION, KF.paired_differences(doc))
+    rendered.add("paired_differences", KF.caption(doc), KF.paired_differences(doc))
     under = (f" under {doc['draws']} draws from the posterior of {doc['posterior']} (each "
              "draw's parameters and seed shared by A and B)" if doc.get("draws") else "")
     about = (f"<p>A = <strong>{H.esc(a)}</strong>, B = <strong>{H.esc(b)}</strong>: "

@@ -54,6 +54,24 @@ CALIBRATION_FIGURES = (
 )
 
 
+def calibration_caption(name: str, caption: str, doc: Mapping[str, Any], draws: int) -> str:
+    """``caption`` and what the figure is drawn over: the last generation's particles,
+    the posterior draws simulated for the predictive check, or the generations."""
+    gens, particles = doc["generations"], doc["particles"]
+    over = {
+        "posterior_marginals": f"Over the {particles} particles of generation {gens} (the "
+                               "last); intervals are weighted quantiles, not over seeds.",
+        "predictive_check": f"Over {draws} draws from the posterior; the band is the "
+                            "simulated values' 90% interval (calibration.json's "
+                            "simulated_90).",
+        "posterior_pairs": f"Over the {particles} particles of generation {gens} (the last); "
+                           "no interval drawn.",
+        "generations": f"Over the {gens} generation(s) of {particles} particles, "
+                       f"{doc['simulations']:,} simulations in all; no interval drawn.",
+    }.get(name, "")
+    return f"{caption} {over}".strip()
+
+
 def _log(prior: Mapping[str, Any]) -> bool:
     return prior.get("kind") == "log-uniform"
 
@@ -293,6 +311,6 @@ def generations(table: pd.DataFrame, min_epsilon: float | None = None,
     return fig
 
 
-__all__ = ["CALIBRATION_FIGURES", "posterior_marginals", "predictive_check",
-           "posterior_pairs", "generations", "describe_target", "weight_shares",
+__all__ = ["CALIBRATION_FIGURES", "calibration_caption", "posterior_marginals",
+           "predictive_check", "posterior_pairs", "generations", "describe_target", "weight_shares",
            "axis_label", "ARM_WORDS"]

@@ -22,6 +22,15 @@ CAPTION = ("Each headline result's paired difference B − A (B's value minus A'
            "shown relative to it and are left out (the table gives them).")
 
 
+def caption(doc: Mapping[str, Any]) -> str:
+    """:data:`CAPTION` and what the comparison is drawn over: replicates, agents, days and
+    the posterior draws, if any."""
+    draws = (f", under {doc['draws']} draws from the posterior of {doc['posterior']}"
+             if doc.get("draws") else "")
+    return (f"{CAPTION} Over {doc['replicates']} paired replicates of {doc['population']:,} "
+            f"synthetic agents × {doc['steps']} days (all days, both arms){draws}.")
+
+
 def relative_rows(results: Mapping[str, Mapping[str, Any]]
                   ) -> list[tuple[str, float, float, float]]:
     """(metric, relative difference, low, high) of each result with a non-zero A."""
