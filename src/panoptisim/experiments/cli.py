@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from panoptisim.errors import run_command
+from panoptisim.experiments.design import MAX_RUNS
 from panoptisim.experiments.spec import SweepError
 from panoptisim.fmt import figure
 from panoptisim.metrics import HEADLINE
@@ -74,11 +75,14 @@ def _on_sigterm(_signum: int, _frame: Any) -> None:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a [sweep] key (sweep.replicates=8) or a scenario key "
                    "(run.steps=30, added to [set]).")
+@click.option("--max-runs", type=click.IntRange(min=1), default=MAX_RUNS, show_default=True,
+              help="Refuse a sweep of more runs (points x replicates), counted before "
+                   "anything is built.")
 @click.option("--dry-run", is_flag=True, help="Validate and show the plan; run nothing.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def sweep(sweep_file: Path | None, executor: str, address: str | None, jobs: int | None,
           out: Path | None, resume: bool, retry_failed: bool, retries: int,
-          sets: tuple[str, ...], dry_run: bool, quiet: bool) -> None:
+          sets: tuple[str, ...], max_runs: int, dry_run: bool, quiet: bool) -> None:
     """Run the sweep SWEEP_FILE: every point x replicate is a run with its own folder."""
     from panoptisim.experiments.spec import load_sweep
     from panoptisim.experiments.sweep import run_sweep
@@ -94,7 +98,8 @@ def sweep(sweep_file: Path | None, executor: str, address: str | None, jobs: int
         raise click.UsageError("--resume needs --out SWEEP_DIR")
     if retry_failed and not resume:
         raise click.UsageError("--retry-failed goes with --resume")
-    plan = load_sweep(sweep_file, _overrides(sets))  # validate before anything runs
+    # validate (and count the runs) before anything is built, run or written
+    plan = load_sweep(sweep_file, _overrides(sets), max_runs=max_runs)
     if out is None:
         out = Path("sweeps") / f"{plan.name}-{datetime.now():%Y%m%d-%H%M%S}"
     if dry_run:
