@@ -1,18 +1,25 @@
-"""Sweep plans that cannot be built: too many runs (counted before anything is made), and
-range bounds that are not numbers. Each is one line on stderr with exit status 2, at once."""
+"""Sweep plans: those that cannot be built (too many runs, counted before anything is
+made; range bounds that are not numbers) are one line on stderr with exit status 2, at
+once; a resume may add replicates to a sweep, and counts failed runs apart from finished."""
 
 from __future__ import annotations
 
 import math
 import time
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
-from test_experiments_support import write_sweep
+from test_experiments_support import cli, write_sweep
 
 from panoptisim.cli import main
 from panoptisim.experiments import SweepError, load_sweep
 from panoptisim.experiments.design import MAX_RUNS
 from panoptisim.experiments.spec import plan_from_dict
+from panoptisim.experiments.store import SweepStore
+from panoptisim.faults import ENV as FAULTS_ENV
 
 FPIR = "surveillance.cameras.fpir"
 
@@ -154,3 +161,84 @@ def test_sweep_keys_of_the_wrong_type_are_refused_not_coerced(tmp_path, key, val
     path.write_text(f"[sweep]\n{key} = {value}\n[axes]\n\"{FPIR}\" = [0.01]\n")
     with pytest.raises(SweepError, match=f"sweep.{key} = .* is not allowed: input should be"):
         load_sweep(path)
+
+
+# ---------------------------------------------------- replicates added on resume
+def _files(out, run_ids):
+    """(mtime, bytes) of every file of the given runs' folders and result files."""
+    paths = [p for r in run_ids for p in sorted((out / "runs" / r).iterdir())]
+    paths += [out / "results" / f"{r}.parquet" for r in run_ids]
+    return {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in paths}
+
+
+def test_adding_replicates_on_resume_keeps_the_runs_done_and_runs_only_the_new(tmp_path):
+    path = write_sweep(tmp_path, f'"{FPIR}" = [0.001, 0.03]', name="more", replicates=2)
+    out = tmp_path / "out"
+    first = cli("sweep", path, "--out", out, "--jobs", "2", "--quiet")
+    assert first.returncode == 0 and "4 of 4 runs done" in first.stdout, first.stderr
+    store = SweepStore(out)
+    before_plan = store.plan_table()
+    info = store.info()
+    earlier = list(before_plan["run_id"])
+    files = _files(out, earlier)
+
+    res = cli("sweep", path, "--set", "sweep.replicates=3", "--resume", "--out", out,
+              "--jobs", "2", "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert ("6 of 6 runs done, 0 failed (2 run now, replicates per point 2 -> 3, "
+            "4 already finished)") in res.stdout
+    assert _files(out, earlier) == files  # the runs done are untouched
+    new = {"p00000-r002", "p00001-r002"}  # exactly one new replicate per point
+    start = [s for s in store.sessions() if s["event"] == "start"][-1]
+    end = [s for s in store.sessions() if s["event"] == "end"][-1]
+    assert set(start["todo"]) == new and set(end["executed"]) == new
+    plan = store.plan_table()
+    assert len(plan) == 6 and set(plan["run_id"]) - set(earlier) == new
+    # the runs done keep their seeds; the folder is the sweep of 3 replicates, same id
+    pd.testing.assert_frame_equal(
+        plan[plan["replicate"] < 2].reset_index(drop=True), before_plan)
+    after = store.info()
+    three = load_sweep(path, {"sweep.replicates": 3})
+    assert after["sweep_id"] == info["sweep_id"] and after["digest"] == three.digest()
+    assert after["replicates"] == 3 and after["n_runs"] == 6
+    assert after["replicates_added"][0]["from"] == 2
+    assert after["replicates_added"][0]["digest_before"] == info["digest"]
+    assert set(store.results()["sweep_id"]) == {info["sweep_id"]}
+    assert store.results()["run_id"].nunique() == 6
+    # the stored copy is the sweep of 3 replicates: a resume from the folder runs nothing
+    again = cli("sweep", "--resume", "--out", out, "--quiet")
+    assert again.returncode == 0 and "6 of 6 runs done, 0 failed (0 run now" in again.stdout
+
+
+def test_replicates_added_keep_the_seeds_and_posterior_draws_of_those_done(tmp_path):
+    folder = tmp_path / "calib"
+    folder.mkdir()
+    pq.write_table(pa.table({"behavior.p_purchase": np.linspace(0.05, 0.9, 40),
+                             "weight": np.linspace(1, 2, 40)}), folder / "posterior.parquet")
+    for sweep in ({"common_seeds": False}, {"common_seeds": True},
+                  {"posterior": str(folder)}):
+        doc = {"sweep": {"seed": 3, **sweep}, "set": {"population.size": 500},
+               "axes": {FPIR: [0.001, 0.01, 0.03]}}
+        two = load_sweep(doc, {"sweep.replicates": 2})
+        five = load_sweep(doc, {"sweep.replicates": 5})
+        assert (five.seeds[:, :2] == two.seeds).all() and five.draws[:2] == two.draws
+        assert five.digest(2) == two.digest() != five.digest()
+        assert [r.run_id for r in five.runs() if r.replicate < 2] == \
+            [r.run_id for r in two.runs()]
+
+
+# ----------------------------------------------------------- failed runs on resume
+def test_a_resume_counts_failed_runs_apart_from_the_finished(tmp_path):
+    path = write_sweep(tmp_path, f'"{FPIR}" = [0.001, 0.03]', name="flaky", replicates=2)
+    out = tmp_path / "out"
+    env = {FAULTS_ENV: "worker.halfway:raise:flaky/p00001-r000"}
+    first = cli("sweep", path, "--out", out, "--jobs", "2", "--quiet", env=env)
+    assert first.returncode == 1 and "3 of 4 runs done, 1 failed" in first.stdout
+    again = cli("sweep", "--resume", "--out", out, "--quiet", env=env)
+    assert again.returncode == 1
+    assert ("3 of 4 runs done, 1 failed (0 run now, 3 already finished, 1 failed before, "
+            "not run again (add --retry-failed))") in again.stdout
+    fixed = cli("sweep", "--resume", "--retry-failed", "--out", out, "--quiet")
+    assert fixed.returncode == 0, fixed.stderr
+    assert ("4 of 4 runs done, 0 failed (1 run now, 3 already finished, 1 failed before, "
+            "run again)") in fixed.stdout

@@ -130,10 +130,15 @@ def sweep(sweep_file: Path | None, executor: str, address: str | None, jobs: int
     finally:
         signal.signal(signal.SIGTERM, previous)
     extra = []
+    if report.replicates_before is not None:
+        extra.append(f"replicates per point {report.replicates_before} -> {plan.replicates}")
     if report.recovered:
         extra.append(f"{len(report.recovered)} recovered")
     if report.skipped:
         extra.append(f"{report.skipped} already finished")
+    if report.failed_before:
+        extra.append(f"{report.failed_before} failed before, " + (
+            "run again" if retry_failed else "not run again (add --retry-failed)"))
     if report.retried:
         extra.append(f"{report.retried} retried")
     click.echo(f"sweep {report.sweep_id}: {report.done} of {report.total} runs done, "

@@ -624,12 +624,15 @@ class Plan:
         return validate(point_overrides(self.base.model_dump(mode="json"), point)
                         ).model_dump(mode="json")
 
-    def digest(self) -> str:
-        """SHA-256 of what the sweep computes: base scenario, points and seeds."""
+    def digest(self, replicates: int | None = None) -> str:
+        """SHA-256 of what the sweep computes: base scenario, points and seeds; of its
+        first ``replicates`` replicates only if given (a sweep with replicates added is
+        that sweep over the replicates it had: seeds and draws are the same)."""
+        k = self.replicates if replicates is None else replicates
         doc = {"base": self.base.digest(), "points": self.design.points,
-               "seeds": self.seeds.tolist(), "design": self.design.name}
+               "seeds": self.seeds[:, :k].tolist(), "design": self.design.name}
         if self.draws:  # a sweep without a posterior keeps the digest it always had
-            doc["draws"] = list(self.draws)
+            doc["draws"] = list(self.draws[:k])
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
     @property
