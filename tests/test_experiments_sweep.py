@@ -216,9 +216,13 @@ def test_a_finished_sweep_is_not_overwritten_and_resume_checks_the_file(finished
     path = write_sweep(tmp_path, FPIR, name="grid", replicates=2)
     again = cli("sweep", path, "--out", out)
     assert again.returncode == 2 and "already holds a sweep: add --resume" in again.stderr
-    other = write_sweep(tmp_path, FPIR, name="grid", replicates=3)
+    other = write_sweep(tmp_path, FPIR.replace("0.03", "0.05"), name="grid", replicates=2)
     res = cli("sweep", other, "--out", out, "--resume")
     assert res.returncode == 2 and "differs from the sweep in" in res.stderr
+    assert "only sweep.replicates may grow" in res.stderr
+    fewer = cli("sweep", path, "--out", out, "--resume", "--set", "sweep.replicates=1")
+    assert fewer.returncode == 2 and ("sweep.replicates = 1 is fewer than the 2 replicates "
+                                      "of the sweep in") in fewer.stderr
     same = cli("sweep", "--resume", "--out", out, "--quiet")  # from the stored copy
     assert same.returncode == 0 and "0 run now" in same.stdout
     assert "--address tcp://127.0.0.1:1 needs --executor dask" in cli(

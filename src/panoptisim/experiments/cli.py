@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from panoptisim.errors import run_command
+from panoptisim.experiments.design import MAX_RUNS
 from panoptisim.experiments.spec import SweepError
 from panoptisim.fmt import figure
 from panoptisim.metrics import HEADLINE
@@ -92,11 +93,14 @@ def _on_sigterm(_signum: int, _frame: Any) -> None:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a [sweep] key (sweep.replicates=8) or a scenario key "
                    "(run.steps=30, added to [set]).")
+@click.option("--max-runs", type=click.IntRange(min=1), default=MAX_RUNS, show_default=True,
+              help="Refuse a sweep of more runs (points x replicates), counted before "
+                   "anything is built.")
 @click.option("--dry-run", is_flag=True, help="Validate and show the plan; run nothing.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def sweep(sweep_file: Path | None, executor: str, address: str | None, jobs: int | None,
           out: Path | None, resume: bool, retry_failed: bool, retries: int,
-          sets: tuple[str, ...], dry_run: bool, quiet: bool) -> None:
+          sets: tuple[str, ...], max_runs: int, dry_run: bool, quiet: bool) -> None:
     """Run the sweep SWEEP_FILE: every point x replicate is a run with its own folder."""
     from panoptisim.experiments.spec import load_sweep
     from panoptisim.experiments.sweep import run_sweep
@@ -112,7 +116,8 @@ def sweep(sweep_file: Path | None, executor: str, address: str | None, jobs: int
         raise click.UsageError("--resume needs --out SWEEP_DIR")
     if retry_failed and not resume:
         raise click.UsageError("--retry-failed goes with --resume")
-    plan = load_sweep(sweep_file, _overrides(sets))  # validate before anything runs
+    # validate (and count the runs) before anything is built, run or written
+    plan = load_sweep(sweep_file, _overrides(sets), max_runs=max_runs)
     if out is None:
         out = Path("sweeps") / f"{plan.name}-{datetime.now():%Y%m%d-%H%M%S}"
     if dry_run:
@@ -143,10 +148,15 @@ def sweep(sweep_file: Path | None, executor: str, address: str | None, jobs: int
     finally:
         signal.signal(signal.SIGTERM, previous)
     extra = []
+    if report.replicates_before is not None:
+        extra.append(f"replicates per point {report.replicates_before} -> {plan.replicates}")
     if report.recovered:
         extra.append(f"{len(report.recovered)} recovered")
     if report.skipped:
         extra.append(f"{report.skipped} already finished")
+    if report.failed_before:
+        extra.append(f"{report.failed_before} failed before, " + (
+            "run again" if retry_failed else "not run again (add --retry-failed)"))
     if report.retried:
         extra.append(f"{report.retried} retried")
     click.echo(f"sweep {report.sweep_id}: {report.done} of {report.total} runs done, "

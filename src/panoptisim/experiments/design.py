@@ -40,6 +40,9 @@ DESIGNS = ("grid", "lhs", "sobol", "morris")
 SAMPLED = ("lhs", "sobol", "morris")
 #: Default ``sweep.samples`` per sampled design.
 DEFAULT_SAMPLES = {"lhs": 16, "sobol": 64, "morris": 10}
+#: Most runs (points x replicates) a sweep may plan unless its caller raises the limit
+#: (``panoptisim sweep --max-runs N``, ``load_sweep(..., max_runs=N)``).
+MAX_RUNS = 100_000
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,19 @@ def design_morris(axes: list[Axis], samples: int, rng_seed: int, *, levels: int 
 
 BUILDERS = {"grid": design_grid, "lhs": design_lhs, "sobol": design_sobol,
             "morris": design_morris}
+
+
+def design_size(name: str, counts: list[int], samples: int | None, *,
+                second_order: bool = False) -> int:
+    """Number of points design ``name`` makes, by arithmetic alone (nothing is built):
+    the product of the axes' value ``counts`` for a grid; for a sampled design over
+    ``len(counts)`` axes, ``samples`` (lhs), ``samples * (d + 2)`` or ``samples * (2d + 2)``
+    (sobol) or ``samples * (d + 1)`` (morris)."""
+    d = len(counts)
+    if name == "grid":
+        return math.prod(counts)
+    per_sample = {"lhs": 1, "sobol": 2 * d + 2 if second_order else d + 2, "morris": d + 1}
+    return (samples or DEFAULT_SAMPLES[name]) * per_sample[name]
 
 
 def build_design(name: str, axes: list[Axis], samples: int | None, rng_seed: int,

@@ -39,7 +39,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -52,6 +54,7 @@ from pydantic import (
     RootModel,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -61,11 +64,13 @@ from panoptisim.calibration.posterior import read_posterior, resample
 from panoptisim.errors import InputError, ScenarioError
 from panoptisim.experiments.design import (
     DEFAULT_SAMPLES,
+    MAX_RUNS,
     SAMPLED,
     Axis,
     Design,
     build_design,
     design_seed,
+    design_size,
     run_seeds,
 )
 from panoptisim.fmt import literal
@@ -115,19 +120,22 @@ class SweepSection(_Strict):
     scenario: str = Field("baseline", min_length=1,
                           description="Base scenario: a built-in name or a .toml path "
                                       "relative to the sweep file.")
-    seed: int | None = Field(None, ge=0, le=2**63 - 1,
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, strict=True,
                              description="Root seed of every replicate seed (default: the "
                                          "base scenario's run.seed).")
-    replicates: int = Field(1, ge=1, le=10000, description="Runs per point.")
+    replicates: int = Field(1, ge=1, strict=True,
+                            description="Runs per point (points x replicates at most the "
+                                        "run limit, MAX_RUNS unless raised).")
     design: Literal["grid", "lhs", "sobol", "morris"] = Field(
         "grid", description="How points are made from the axes.")
-    samples: int | None = Field(None, ge=1, le=1_000_000,
+    samples: int | None = Field(None, ge=1, le=1_000_000, strict=True,
                                 description="lhs: number of points; sobol: base sample "
                                             "size N (a power of 2); morris: trajectories.")
-    second_order: bool = Field(False, description="sobol: also second-order indices.")
-    levels: int = Field(4, ge=2, le=1000, description="morris: grid levels per axis.")
-    common_seeds: bool = Field(False, description="Replicate r of every point uses the "
-                                                  "same seed (common random numbers).")
+    second_order: bool = Field(False, strict=True, description="sobol: also second-order indices.")
+    levels: int = Field(4, ge=2, le=1000, strict=True, description="morris: grid levels per axis.")
+    common_seeds: bool = Field(False, strict=True,
+                               description="Replicate r of every point uses the same seed "
+                                           "(common random numbers).")
     posterior: str | None = Field(None, min_length=1,
                                   description="A calibration folder (panoptisim calibrate), "
                                               "relative to the sweep file: replicate r of "
@@ -144,16 +152,27 @@ class ValuesAxis(RootModel[list[Any]]):
             raise ValueError("is empty: give at least one value")
         return self
 
+    def count(self) -> int:
+        """How many values the list gives."""
+        return len(self.root)
+
+
+#: A bound of a range or of an interval: a finite number as TOML writes it (not a string,
+#: not a boolean, not nan or inf).
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+#: A switch of an axis: true or false, not a string or a number.
+Switch = Annotated[bool, Field(strict=True)]
+
 
 class RangeAxis(_Strict):
     """A range ``{start, stop, step}`` (stop included when reached) or ``{start, stop, num
     [, log]}`` (linear or geometric), of a number (grid)."""
 
-    start: float
-    stop: float
-    step: float | None = Field(None, gt=0)
-    num: int | None = Field(None, ge=1, le=100_000)
-    log: bool = False
+    start: Number
+    stop: Number
+    step: Number | None = Field(None, gt=0)
+    num: int | None = Field(None, ge=1, le=100_000, strict=True)
+    log: Switch = False
 
     @model_validator(mode="after")
     def _one_way(self) -> RangeAxis:
@@ -168,11 +187,21 @@ class RangeAxis(_Strict):
             raise ValueError("has log = true, which needs a positive start and stop")
         return self
 
+    def count(self) -> int:
+        """How many values the range gives, by arithmetic alone (nothing is built): ``num``,
+        or the steps from start to stop plus one. Values equal to 12 significant digits are
+        kept once, so :meth:`values` may give fewer."""
+        if self.num is not None:
+            return self.num
+        steps = (self.stop - self.start) / self.step
+        if not math.isfinite(steps):  # a float overflows: count exactly
+            return int((Fraction(self.stop) - Fraction(self.start)) / Fraction(self.step)) + 1
+        return math.floor(steps + 1e-9) + 1
+
     def values(self) -> tuple[float, ...]:
         """The range's values, to 12 significant digits, without duplicates."""
         if self.step is not None:
-            n = int(np.floor((self.stop - self.start) / self.step + 1e-9)) + 1
-            raw = [self.start + i * self.step for i in range(n)]
+            raw = [self.start + i * self.step for i in range(self.count())]
         else:
             space = np.geomspace if self.log else np.linspace
             raw = list(space(self.start, self.stop, self.num))
@@ -183,9 +212,9 @@ class BoundsAxis(_Strict):
     """Bounds ``{min, max [, log]}`` of a number: the interval a sampled design (lhs, sobol,
     morris) draws from."""
 
-    min: float
-    max: float
-    log: bool = False
+    min: Number
+    max: Number
+    log: Switch = False
 
     @model_validator(mode="after")
     def _an_interval(self) -> BoundsAxis:
@@ -269,12 +298,14 @@ class SweepFile(_Strict):
         return out
 
     @model_validator(mode="after")
-    def _fits_the_design(self) -> SweepFile:
-        """Each axis's form fits the design and its parameter; samples fit the design."""
+    def _fits_the_design(self, info: ValidationInfo) -> SweepFile:
+        """Each axis's form fits the design and its parameter; samples fit the design; the
+        runs it plans are within the limit (``max_runs`` of the validation context)."""
         sec = self.sweep
         for key in self.axes:
             if key in self.set:
                 raise _said(f"'{key}' is in both [set] and [axes]: keep one")
+        self._within_limit((info.context or {}).get("max_runs", MAX_RUNS))
         for key, spec in self.axes.items():
             _fits(key, spec, sec.design)
         if sec.design in SAMPLED:
@@ -289,6 +320,41 @@ class SweepFile(_Strict):
             raise _said(f"sweep.samples = {sec.samples} is not allowed with design 'grid' "
                         f"(the grid is every combination of the axes' values)")
         return self
+
+    def _within_limit(self, limit: int) -> None:
+        """Refuse a sweep of more than ``limit`` runs, counted by arithmetic before any
+        value, point or seed is made (a range of a tiny step would not fit in memory)."""
+        sec = self.sweep
+        if sec.design == "grid":
+            counts = {k: a.count() for k, a in self.axes.items()
+                      if isinstance(a, (ValuesAxis, RangeAxis))}
+            points = math.prod(counts.values())
+            made = ", ".join(f"axes.{k} has {_many(n)} value{'s' * (n != 1)}"
+                             for k, n in counts.items()) or "no axis: the base scenario"
+            fewer = "fewer values (a larger step, a smaller num)"
+        else:
+            d = len(self.axes)
+            points = design_size(sec.design, [1] * d, sec.samples,
+                                 second_order=sec.second_order)
+            per = {"lhs": "", "morris": f" x ({d} + 1)",
+                   "sobol": f" x (2 x {d} + 2)" if sec.second_order else f" x ({d} + 2)"}
+            made = (f"design '{sec.design}' over {d} ax{'es' if d != 1 else 'is'} with "
+                    f"sweep.samples = {_many(sec.samples or DEFAULT_SAMPLES[sec.design])}"
+                    f"{per[sec.design]}")
+            fewer = "fewer samples"
+        runs = points * sec.replicates
+        if runs > limit:
+            rep = "s" * (sec.replicates != 1)
+            raise _said(f"{made}: {_many(points)} points x {_many(sec.replicates)} "
+                        f"replicate{rep} (sweep.replicates) = {_many(runs)} runs, above the "
+                        f"limit of {_many(limit)} runs; take {fewer} or replicates, or raise "
+                        f"the limit with --max-runs N")
+
+
+def _many(n: int) -> str:
+    """A count with thousands separators (``1,000,001``), or its order of magnitude
+    (``about 10^27``) beyond 16 digits."""
+    return f"{n:,}" if n < 10**16 else f"about 10^{int((n.bit_length() - 1) * math.log10(2))}"
 
 
 # ------------------------------------------------------- keys into lists and regions
@@ -485,12 +551,14 @@ def format_sweep_error(err: ValidationError, where: str = "") -> str:
     if kind == "missing" and form is not None:
         return (f"{where}{key.rpartition('.')[0]} needs '{loc[-1]}' "
                 f"({WRITTEN[str(e['loc'][2])]})")
-    rule = ""
+    rule, shown = "", repr(e.get("input"))
     if loc[0] == "sweep" and len(loc) == 2:
         rule = _allowed_field(SweepSection.model_fields[loc[1]])
     elif form is not None and len(loc) == 3 and loc[2] in form.model_fields:
-        rule = _allowed_field(form.model_fields[loc[2]])
-    return (f"{where}{key} = {e.get('input')!r} is not allowed: {msg.lower()}"
+        # a bound of a range as TOML writes it ("0", true), and the form it belongs to
+        rule = f"{_allowed_field(form.model_fields[loc[2]])}, in {WRITTEN[str(e['loc'][2])]}"
+        shown = literal(e.get("input"))
+    return (f"{where}{key} = {shown} is not allowed: {msg.lower()}"
             + (f" (allowed: {rule})" if rule else ""))
 
 
@@ -556,12 +624,15 @@ class Plan:
         return validate(point_overrides(self.base.model_dump(mode="json"), point)
                         ).model_dump(mode="json")
 
-    def digest(self) -> str:
-        """SHA-256 of what the sweep computes: base scenario, points and seeds."""
+    def digest(self, replicates: int | None = None) -> str:
+        """SHA-256 of what the sweep computes: base scenario, points and seeds; of its
+        first ``replicates`` replicates only if given (a sweep with replicates added is
+        that sweep over the replicates it had: seeds and draws are the same)."""
+        k = self.replicates if replicates is None else replicates
         doc = {"base": self.base.digest(), "points": self.design.points,
-               "seeds": self.seeds.tolist(), "design": self.design.name}
+               "seeds": self.seeds[:, :k].tolist(), "design": self.design.name}
         if self.draws:  # a sweep without a posterior keeps the digest it always had
-            doc["draws"] = list(self.draws)
+            doc["draws"] = list(self.draws[:k])
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
     @property
@@ -640,13 +711,14 @@ def point_overrides(base: dict[str, Any], point: dict[str, Any]) -> dict[str, An
 
 
 def load_sweep(source: str | Path | dict[str, Any],
-               overrides: dict[str, Any] | None = None) -> Plan:
+               overrides: dict[str, Any] | None = None, *, max_runs: int = MAX_RUNS) -> Plan:
     """Read and validate a sweep file, or a sweep given as a dict with the file's tables
     (``{"sweep": {...}, "set": {...}, "axes": {...}}``; a relative scenario or posterior
     path is then relative to the working folder); every point is validated as a scenario.
 
     ``overrides`` are dotted keys of the ``[sweep]`` table or of the scenario (added to
-    ``[set]``), e.g. ``{"sweep.replicates": 2, "run.steps": 30}``.
+    ``[set]``), e.g. ``{"sweep.replicates": 2, "run.steps": 30}``. A sweep of more than
+    ``max_runs`` runs (points x replicates, counted before anything is built) is refused.
     Raises SweepError (one line) before anything runs or is written.
     """
     if isinstance(source, dict):
@@ -659,14 +731,15 @@ def load_sweep(source: str | Path | dict[str, Any],
             data = merge(data, nest(key, value))
         else:
             data = merge(data, {"set": {key: value}})
-    return plan_from_dict(data, path, "" if path is None else f"{path.name}: ")
+    return plan_from_dict(data, path, "" if path is None else f"{path.name}: ", max_runs)
 
 
 def plan_from_dict(data: dict[str, Any], source: Path | None = None,
-                   where: str = "") -> Plan:
-    """Validate the parsed sweep file ``data`` into a Plan (``where`` starts each error)."""
+                   where: str = "", max_runs: int = MAX_RUNS) -> Plan:
+    """Validate the parsed sweep file ``data`` into a Plan (``where`` starts each error;
+    more than ``max_runs`` runs are refused)."""
     try:
-        spec = SweepFile.model_validate(data)
+        spec = SweepFile.model_validate(data, context={"max_runs": max_runs})
     except ValidationError as err:
         raise SweepError(format_sweep_error(err, where)) from None
     sec = spec.sweep

@@ -45,6 +45,7 @@ from panoptisim.io import (
     check_new_folder,
     folder_atomic,
     json_text,
+    write_bytes_atomic,
     write_json_atomic,
     write_parquet_atomic,
 )
@@ -84,6 +85,51 @@ def sweep_toml(plan: Plan, base_file: str = "base.toml") -> str:
 
 def _cell(value: Any) -> Any:
     return json.dumps(value) if isinstance(value, (list, dict)) else value
+
+
+def _plan_table(plan: Plan, sid: str) -> pa.Table:
+    """plan.parquet: one row per run (sweep_id, run_id, point, replicate, seed)."""
+    runs = plan.runs()
+    return pa.table({
+        "sweep_id": pa.array([sid] * len(runs), pa.string()),
+        "run_id": pa.array([r.run_id for r in runs], pa.string()),
+        "point": pa.array([r.point for r in runs], pa.int32()),
+        "replicate": pa.array([r.replicate for r in runs], pa.int32()),
+        "seed": pa.array([r.seed for r in runs], pa.int64())})
+
+
+def _sweep_doc(plan: Plan, sid: str) -> dict[str, Any]:
+    """sweep.json: the sweep's identity, design, axes and counts."""
+    return {
+        "format": FORMAT,
+        "sweep_id": sid,
+        "name": plan.name,
+        "digest": plan.digest(),
+        "created_at": utcnow(),
+        "panoptisim_version": __version__,
+        "source": str(plan.source) if plan.source else None,
+        "base_scenario": plan.base.name,
+        "base_scenario_hash": plan.base.digest(),
+        "design": plan.design.name,
+        "design_options": plan.design.options,
+        "problem": salib_problem(plan.axes) if plan.design.name in SAMPLED else None,
+        "axes": [{"key": a.key, "kind": a.kind, "values": list(a.values) or None,
+                  "min": None if a.kind == "values" else a.low,
+                  "max": None if a.kind == "values" else a.high,
+                  "log": a.log, "integer": a.integer} for a in plan.axes],
+        "set": plan.settings,
+        "root_seed": plan.root_seed,
+        "common_seeds": plan.section.common_seeds,
+        "replicates": plan.replicates,
+        "n_points": plan.n_points,
+        "n_runs": plan.n_runs,
+        "population": plan.base.population.size,
+        "steps": plan.base.run.steps,
+        "control": plan.base.run.control,
+        "posterior": None if plan.posterior is None else {
+            "folder": str(plan.posterior),
+            "draws": [dict(d, replicate=r) for r, d in enumerate(plan.draws)]},
+    }
 
 
 class SweepStore:
@@ -175,13 +221,7 @@ class SweepStore:
         (folder / "sweep.toml").write_text(sweep_toml(plan, "base.toml"))
         for sub in ("runs", "results", "failed"):
             (folder / sub).mkdir()
-        runs = plan.runs()
-        pq.write_table(pa.table({
-            "sweep_id": pa.array([sid] * len(runs), pa.string()),
-            "run_id": pa.array([r.run_id for r in runs], pa.string()),
-            "point": pa.array([r.point for r in runs], pa.int32()),
-            "replicate": pa.array([r.replicate for r in runs], pa.int32()),
-            "seed": pa.array([r.seed for r in runs], pa.int64())}), folder / "plan.parquet")
+        pq.write_table(_plan_table(plan, sid), folder / "plan.parquet")
         points = pd.DataFrame([{k: _cell(v) for k, v in p.items()}
                                for p in plan.design.points])
         points.insert(0, "point", pd.Series(range(plan.n_points), dtype="int32"))
@@ -205,45 +245,52 @@ class SweepStore:
             "value": pa.array([r[3] for r in rows], pa.float64()),
             "value_text": pa.array([r[4] for r in rows], pa.string())}),
             folder / "parameters.parquet")
-        doc = {
-            "format": FORMAT,
-            "sweep_id": sid,
-            "name": plan.name,
-            "digest": plan.digest(),
-            "created_at": utcnow(),
-            "panoptisim_version": __version__,
-            "source": str(plan.source) if plan.source else None,
-            "base_scenario": plan.base.name,
-            "base_scenario_hash": plan.base.digest(),
-            "design": plan.design.name,
-            "design_options": plan.design.options,
-            "problem": salib_problem(plan.axes) if plan.design.name in SAMPLED else None,
-            "axes": [{"key": a.key, "kind": a.kind, "values": list(a.values) or None,
-                      "min": None if a.kind == "values" else a.low,
-                      "max": None if a.kind == "values" else a.high,
-                      "log": a.log, "integer": a.integer} for a in plan.axes],
-            "set": plan.settings,
-            "root_seed": plan.root_seed,
-            "common_seeds": plan.section.common_seeds,
-            "replicates": plan.replicates,
-            "n_points": plan.n_points,
-            "n_runs": plan.n_runs,
-            "population": plan.base.population.size,
-            "steps": plan.base.run.steps,
-            "control": plan.base.run.control,
-            "posterior": None if plan.posterior is None else {
-                "folder": str(plan.posterior),
-                "draws": [dict(d, replicate=r) for r, d in enumerate(plan.draws)]},
-        }
-        (folder / "sweep.json").write_text(json_text(doc))
+        (folder / "sweep.json").write_text(json_text(_sweep_doc(plan, sid)))
 
-    def check_same(self, plan: Plan) -> None:
-        """Refuse to resume a folder with a different sweep."""
+    def check_same(self, plan: Plan) -> bool:
+        """Refuse to resume a folder with a different sweep. True when ``plan`` is the
+        folder's sweep with replicates added: the same sweep but for ``sweep.replicates``
+        (its digest over the folder's replicates is the folder's, so the runs done keep
+        their names, seeds and posterior draws), for :meth:`add_replicates`."""
         info = self.info()
-        if info["digest"] != plan.digest():
-            raise SweepError(f"the sweep file differs from the sweep in '{self.root}' "
-                             f"(digest {plan.digest()[:10]} vs {info['digest'][:10]}): resume "
-                             f"with the same file, or choose a new --out")
+        if info["digest"] == plan.digest():
+            return False
+        had = int(info["replicates"])
+        if plan.replicates < had:
+            raise SweepError(f"sweep.replicates = {plan.replicates} is fewer than the {had} "
+                             f"replicates of the sweep in '{self.root}': replicates can be "
+                             f"added to a sweep, not taken away; resume with --set "
+                             f"sweep.replicates={had} or more, or without the sweep file")
+        if plan.replicates > had and info["digest"] == plan.digest(had):
+            kept = [r.run_id for r in plan.runs() if r.replicate < had]
+            if kept != list(self.plan_table()["run_id"]):
+                raise SweepError(f"sweep.replicates = {plan.replicates} would rename the runs "
+                                 f"of the sweep in '{self.root}' (its {had} replicates are "
+                                 f"numbered with fewer digits): run it into a new --out")
+            return True
+        raise SweepError(f"the sweep file differs from the sweep in '{self.root}' "
+                         f"(digest {plan.digest()[:10]} vs {info['digest'][:10]}): resume "
+                         f"with the same file (only sweep.replicates may grow), or choose a "
+                         f"new --out")
+
+    def add_replicates(self, plan: Plan) -> int:
+        """Make the folder's sweep ``plan``, which adds replicates to it (see
+        :meth:`check_same`); returns the replicates it had. sweep.toml, plan.parquet and
+        sweep.json are rewritten, each atomically and sweep.json (whose digest says which
+        sweep the folder holds) last; the sweep_id, the points and every run stay, and
+        sweep.json's ``replicates_added`` records the change."""
+        info = self.info()
+        sid = info["sweep_id"]
+        write_bytes_atomic(self.root / "sweep.toml", sweep_toml(plan, "base.toml").encode())
+        write_parquet_atomic(self.root / "plan.parquet", _plan_table(plan, sid))
+        doc = _sweep_doc(plan, sid)
+        for kept in ("created_at", "panoptisim_version", "source"):
+            doc[kept] = info[kept]
+        doc["replicates_added"] = [*info.get("replicates_added", []), {
+            "at": utcnow(), "from": info["replicates"], "to": plan.replicates,
+            "digest_before": info["digest"], "panoptisim_version": __version__}]
+        write_json_atomic(self.root / "sweep.json", doc)
+        return int(info["replicates"])
 
     def lock(self) -> None:
         """Take the folder's lock (released when the process ends, even by kill -9)."""

@@ -3,10 +3,12 @@
 ``run_sweep(plan, out, ...)``:
 
 1. creates the sweep folder atomically (or, with ``resume``, checks that it holds the
-   same sweep) and takes its lock;
+   same sweep, or the same with replicates added, which it then records) and takes its
+   lock;
 2. removes what an interrupted session left (temporary files, attempt folders) and
    recovers runs whose folder is complete but whose result file was not yet written;
-3. submits every run that is missing (and, with ``retry_failed``, every failed one);
+3. submits every run that is missing (and, with ``retry_failed``, every failed one; a
+   failed run is otherwise kept as failed, not counted as finished);
 4. as runs finish, writes each one's result file (or failure record) atomically, so a
    session can be interrupted at any instant and resumed;
 5. resubmits a run whose worker died, at most ``retries`` more times; a run that raises
@@ -49,11 +51,17 @@ class SweepReport:
     failed: int = 0
     executed: list[str] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
+    #: Runs that had finished successfully before this session (not run again).
     skipped: int = 0
+    #: Runs that had failed before this session: left failed, or (``retry_failed``) run
+    #: again, in ``executed``.
+    failed_before: int = 0
     retried: int = 0
     wall_s: float = 0.0
     status: str = "running"
     executor: str = ""
+    #: With replicates added on resume: how many the sweep had before.
+    replicates_before: int | None = None
 
     @property
     def missing(self) -> int:
@@ -114,30 +122,36 @@ def run_sweep(plan: Plan, out: str | Path, *, executor: str = "local",
     create = not (resume and store.exists())
     if create:
         store.check_new()
+        adding = False
     else:
-        store.check_same(plan)
+        adding = store.check_same(plan)  # True: the plan adds replicates to the folder's
     # The executor starts (a cluster is reached) before anything is written.
     with make_executor(executor, address, jobs) as ex:
         if create:
             store.create(plan)
         store.lock()
         try:
-            return _session(plan, store, ex, executor, retry_failed, retries, quiet,
-                            register)
+            before = store.add_replicates(plan) if adding else None
+            report = _session(plan, store, ex, executor, retry_failed, retries, quiet,
+                              register, before)
         finally:
             store.unlock()
+    return report
 
 
 def _session(plan: Plan, store: SweepStore, ex: Any, executor: str, retry_failed: bool,
-             retries: int, quiet: bool, register: bool) -> SweepReport:
+             retries: int, quiet: bool, register: bool,
+             replicates_before: int | None) -> SweepReport:
     t0 = time.perf_counter()
     runs = plan.runs()
     by_id = {r.run_id: r for r in runs}
     session = 1 + max((s.get("session", 0) for s in store.sessions()), default=0)
     sweep_id = store.sweep_id
-    report = SweepReport(store.root, sweep_id, session, len(runs), executor=executor)
+    report = SweepReport(store.root, sweep_id, session, len(runs), executor=executor,
+                         replicates_before=replicates_before)
     store.clean_stale()
-    done, failed = store.done(), store.failed()
+    done = store.done()
+    failed = {k: v for k, v in store.failed().items() if k not in done}
     meta = {"session": session, "executor": executor}
     for run in runs:  # finished folders whose result file was never written
         if run.run_id in done:
@@ -151,9 +165,10 @@ def _session(plan: Plan, store: SweepStore, ex: Any, executor: str, retry_failed
             failed.pop(run.run_id, None)
     todo = [r for r in runs if r.run_id not in done and
             (retry_failed or r.run_id not in failed)]
-    report.done = len(done)
-    report.failed = len(failed) - sum(1 for r in todo if r.run_id in failed)
-    report.skipped = len(runs) - len(todo) - len(report.recovered)
+    report.done = sum(1 for r in runs if r.run_id in done)
+    report.failed_before = sum(1 for r in runs if r.run_id in failed)
+    report.failed = report.failed_before - sum(1 for r in todo if r.run_id in failed)
+    report.skipped = report.done - len(report.recovered)  # successful runs only
 
     if register:
         from panoptisim.experiments.catalog import register_sweep
