@@ -1,8 +1,11 @@
 """The run folder: scenario.toml, metrics.parquet, regions.parquet, summary.json,
 manifest.json.
 
-Written atomically: everything goes to a hidden sibling folder, which is renamed to the
-final name only when complete. An interrupted run leaves no folder under the final name.
+Written atomically (:func:`panoptisim.io.folder_atomic`): everything, the report included
+when the command line writes one, goes to a folder inside a hidden partial folder beside
+the destination, which is renamed to the final name only when complete. An interrupted or
+killed run leaves no folder under the final name; the partial folder of a killed one is
+removed by the next run into the same parent.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import platform
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from panoptisim import __version__
-from panoptisim.io import check_new_folder, folder_atomic, json_text
+from panoptisim.io import folder_atomic, json_text
 from panoptisim.scenario import Scenario
 
 FILES = ("scenario.toml", "metrics.parquet", "regions.parquet", "summary.json",
@@ -54,11 +58,14 @@ def manifest(scenario: Scenario, timings: dict[str, float], started: datetime,
 
 
 def write_run(path: Path, scenario: Scenario, table: pa.Table, summary: dict[str, Any],
-              manifest_doc: dict[str, Any], regions: pa.Table | None = None) -> Path:
+              manifest_doc: dict[str, Any], regions: pa.Table | None = None,
+              finish: Callable[[Path], None] | None = None) -> Path:
     """Write the run folder atomically; returns its path. ``regions``: the daily counts
-    by region (regions.parquet), if given."""
+    by region (regions.parquet), if given. ``finish(folder)`` is called once the data files
+    are in the folder, before it is renamed to ``path``: what it adds appears with them, and
+    an exception it raises leaves no folder. Check ``path`` before the run
+    (:func:`panoptisim.io.check_new_folder`); one filled meanwhile is refused here."""
     path = Path(path)
-    check_new_folder(path)
     with folder_atomic(path) as tmp:
         t0 = time.perf_counter()
         (tmp / "scenario.toml").write_text(scenario.to_toml())
@@ -68,6 +75,8 @@ def write_run(path: Path, scenario: Scenario, table: pa.Table, summary: dict[str
         (tmp / "summary.json").write_text(json_text(summary))
         manifest_doc["wall_time_s"]["output"] = round(time.perf_counter() - t0, 4)
         (tmp / "manifest.json").write_text(json_text(manifest_doc))
+        if finish is not None:
+            finish(tmp)
     return path
 
 
