@@ -225,3 +225,17 @@ def test_two_runs_racing_for_one_out_one_wins_the_other_is_refused(tmp_path):
     assert len(pd.read_parquet(out / "metrics.parquet")) == 2 * 8
     assert (out / "report.html").read_text().endswith("</html>\n")
     assert list(tmp_path.iterdir()) == [out]  # the loser's partial folder is gone
+
+
+def test_the_catalog_does_not_count_a_folder_still_in_its_partial_folder(tmp_path):
+    """A run killed while drawing its report leaves its data in a partial folder: the
+    catalog (``panoptisim query``) does not take it for a run or a sweep."""
+    from panoptisim.experiments.catalog import find_runs, find_sweeps
+
+    for folder in (tmp_path / "done", tmp_path / ".killed.partial-99999-0a0b0c0d-abcd_123"
+                   / "killed"):
+        folder.mkdir(parents=True)
+        for name in ("summary.json", "metrics.parquet", "sweep.json"):
+            (folder / name).write_text("{}")
+    assert find_runs(tmp_path) == [tmp_path / "done"]
+    assert find_sweeps(tmp_path) == [tmp_path / "done"]
