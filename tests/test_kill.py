@@ -56,7 +56,7 @@ def in_folder(*names: str, at_least: int = 1) -> Callable[[Path], bool]:
 
 #: Where to kill: a point to wait for in the run, then a random delay (s) up to the bound.
 KILL_POINTS: list[tuple[str, Callable[[Path], bool] | None, float]] = [
-    ("simulating", None, 4.0),  # from the start: the interpreter, the build, the days
+    ("starting or simulating", None, 4.0),  # the interpreter, the build, the days
     ("data files", in_folder("*.parquet", "*.json", "*.toml"), 0.05),
     ("report begun", in_folder("figures"), 1.0),
     ("report half drawn", in_folder("figures/*", at_least=6), 0.5),

@@ -120,10 +120,10 @@ def remove_stale_partials(parent: Path) -> list[Path]:
         entries = list(Path(parent).iterdir())
     except OSError:
         return []
-    removed = []
+    removed, here = [], host_tag()
     for entry in entries:
         match = PARTIAL.match(entry.name)
-        if (match is None or match["host"] != host_tag() or process_alive(int(match["pid"]))
+        if (match is None or match["host"] != here or process_alive(int(match["pid"]))
                 or entry.is_symlink() or not entry.is_dir()):
             continue
         shutil.rmtree(entry, ignore_errors=True)
