@@ -117,6 +117,7 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
         on_day: DayCallback | None = None, overrides: dict[str, Any] | None = None,
         timeline: Sequence[dict[str, Any] | TimelineEntry] | None = None,
         regions: dict[str, dict[str, Any]] | None = None,
+        finish: Callable[[Path, Result], None] | None = None,
         **kw_overrides: Any) -> Result:
     """Run a scenario (built-in name, TOML path or Scenario) and return its Result.
 
@@ -126,6 +127,9 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
     of those days in its snapshots/); otherwise nothing is written. ``progress(done,
     total)`` and ``on_day(replicate, day, {arm: {metric: value}}, done, total)`` are called
     after each day (an exception raised by either stops the run; nothing is written).
+    ``finish(folder, result)`` (with ``out``) is called when every data file is in the
+    folder, before it is renamed to ``out``: what it writes there (``panoptisim run``
+    writes its report) appears with the folder, and an exception it raises leaves none.
 
     ``timeline`` replaces the scenario's ``[[timeline]]``: a list of entries, each a dict
     with the keys of a file's entry (``day``, ``action``, ``regions``, ``regime``,
@@ -137,7 +141,9 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
     ``timeline__0__day=150`` moves the first of the given entries.
 
     Raises ScenarioError (bad input, one line naming the key, the value and what is
-    allowed, as for a scenario file) before anything runs or is written.
+    allowed, as for a scenario file) before anything runs or is written, and InputError for
+    an ``out`` that cannot be written (:func:`panoptisim.io.check_new_folder`) before the
+    run, or that another run filled meanwhile after it (nothing is then kept).
     """
     merged = dict(overrides or {})
     merged.update({k.replace("__", "."): v for k, v in kw_overrides.items()})
@@ -156,10 +162,15 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
                                                          scenario.population.regions]),
                                   region_columns())
         summary = run_summary(sim)
+        result = Result(scenario, table.to_pandas(), summary, None, sim,
+                        by_region.to_pandas())
         if folder is not None:
             doc = manifest(scenario, sim.timings, started, now())
             write_run(folder, scenario, table, summary, doc, by_region)
-    return Result(scenario, table.to_pandas(), summary, path, sim, by_region.to_pandas())
+            if finish is not None:
+                finish(folder, result)
+    result.path = path
+    return result
 
 
 def build_scenario(source: str | Path | Scenario = "baseline",

@@ -34,7 +34,7 @@ from panoptisim.experiments.cli import (
 )
 from panoptisim.fmt import figure, literal
 from panoptisim.metrics import HEADLINE
-from panoptisim.report.cli import report, report_or_warn
+from panoptisim.report.cli import report, report_message, report_or_warn
 from panoptisim.scenario import builtin_names, iter_params, load_scenario, parse_override
 from panoptisim.validation.cli import validate
 
@@ -277,16 +277,24 @@ def run(scenario: str, sets: tuple[str, ...], seed: int | None, out: Path | None
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("runs") / f"{resolved.name}-seed{resolved.run.seed}-{stamp}"
     progress = _DelayedProgress(f"{resolved.name}", enabled=not quiet)
+    told: list[tuple[str, bool]] = []
+
+    def finish(folder: Path, result: Any) -> None:
+        """The table, then the report, written in the folder before it takes its name."""
+        progress.close()
+        if not quiet:
+            _print_summary(result.summary, HEADLINE,
+                           regional(resolved.model_dump(mode="json", exclude_none=True)))
+        if not no_report:
+            told.append(report_message(folder, result, final=out))
+
     try:
-        result = run_api(resolved, out=out, progress=progress)
+        result = run_api(resolved, out=out, progress=progress, finish=finish)
     finally:
         progress.close()
-    if not quiet:
-        _print_summary(result.summary, HEADLINE,
-                       regional(resolved.model_dump(mode="json", exclude_none=True)))
     click.echo(f"run folder: {result.path}")
-    if not no_report:
-        report_or_warn(result.path, result=result)
+    for line, warning in told:
+        click.echo(line, err=warning)
 
 
 def _run_posterior(resolved: Any, posterior: Path, draws: int, out: Path | None,

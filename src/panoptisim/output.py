@@ -1,9 +1,12 @@
 """The run folder: scenario.toml, metrics.parquet, regions.parquet, summary.json,
 manifest.json, and with ``run.snapshots`` the folder snapshots/ (:mod:`panoptisim.snapshots`).
 
-Written atomically: everything goes to a hidden sibling folder (``io.folder_atomic``, made
-before the run so the snapshots go there as the run reaches them), which is renamed to the
-final name only when complete. An interrupted run leaves no folder under the final name.
+Written atomically (:func:`panoptisim.io.folder_atomic`, entered before the run so the
+snapshots go there as the run reaches them): everything, the report included when the
+command line writes one, goes to a folder inside a hidden partial folder beside the
+destination, which is renamed to the final name only when complete. An interrupted or
+killed run leaves no folder under the final name; the partial folder of a killed one is
+removed by the next run into the same parent.
 """
 
 from __future__ import annotations

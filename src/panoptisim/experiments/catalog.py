@@ -75,6 +75,12 @@ _EMPTY = {
 }
 
 
+def _shown(path: Path, root: Path) -> bool:
+    """Whether no folder between ``root`` and ``path`` is hidden: a folder being written
+    (or left by a killed process) is inside a hidden partial folder (panoptisim.io)."""
+    return not any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
 def find_sweeps(root: str | Path) -> list[Path]:
     """Sweep folders at ``root`` or up to two levels below it (sorted)."""
     root = Path(root).absolute()
@@ -82,7 +88,7 @@ def find_sweeps(root: str | Path) -> list[Path]:
         return [root]
     found = sorted(p.parent for p in root.glob("*/sweep.json"))
     found += sorted(p.parent for p in root.glob("*/*/sweep.json"))
-    return found
+    return [p for p in found if _shown(p, root)]
 
 
 def _is_run_folder(path: Path) -> bool:
@@ -96,7 +102,7 @@ def find_runs(root: str | Path) -> list[Path]:
     if _is_run_folder(root):
         return [root]
     found = [p for p in [*sorted(root.glob("*")), *sorted(root.glob("*/*"))]
-             if p.is_dir() and _is_run_folder(p)]
+             if p.is_dir() and _shown(p, root) and _is_run_folder(p)]
     return [p for p in found if not (p.parent.name == "runs"
                                      and (p.parent.parent / "sweep.json").is_file())]
 

@@ -11,17 +11,29 @@ import click
 FORMATS = ("html", "pdf")  # as panoptisim.report.build.FORMATS (not imported: no matplotlib)
 
 
-def report_or_warn(folder: Path, result: Any = None) -> None:
-    """Write ``folder``'s report at the end of a command and echo its path. The folder is
-    complete by then: a report that fails is a warning (with the command that retries it),
-    not an error."""
+def report_message(folder: Path, result: Any = None, final: Path | None = None
+                   ) -> tuple[str, bool]:
+    """Write ``folder``'s report; return the line that tells of it and whether that is a
+    warning. The folder's data are complete by then: a report that fails (other than by
+    Ctrl-C) is a warning with the command that retries it, not an error. ``final``: the
+    folder's name once renamed into place (``panoptisim run`` writes its report before the
+    rename), under which the line names the files."""
     from panoptisim.report import write_report
 
+    shown = folder if final is None else Path(final)
     try:
-        click.echo(f"report: {write_report(folder, result=result)}")
+        path = write_report(folder, result=result)
     except Exception as exc:
-        click.echo(f"warning: the report was not written ({type(exc).__name__}: {exc}); "
-                   f"retry with: panoptisim report {folder}", err=True)
+        return (f"warning: the report was not written ({type(exc).__name__}: {exc}); retry "
+                f"with: panoptisim report {shown}", True)
+    return f"report: {shown / path.relative_to(folder)}", False
+
+
+def report_or_warn(folder: Path, result: Any = None) -> None:
+    """Write ``folder``'s report at the end of a command and echo its path, or the warning
+    of :func:`report_message`."""
+    line, warning = report_message(folder, result)
+    click.echo(line, err=warning)
 
 
 @click.command("report")
