@@ -145,7 +145,7 @@ def name_max(folder: Path) -> int:
     """The longest file or folder name (bytes) the file system at ``folder`` (or its nearest
     existing parent) allows; 255 where it cannot say."""
     folder = Path(folder).absolute()
-    while not folder.exists() and folder != folder.parent:
+    while not os.path.isdir(folder) and folder != folder.parent:  # isdir: False on any error
         folder = folder.parent
     try:
         return int(os.pathconf(folder, "PC_NAME_MAX"))

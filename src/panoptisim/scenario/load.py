@@ -61,12 +61,13 @@ def read_user_file(path: Path, kind: str, error: type[InputError] = InputError) 
     except (OSError, ValueError) as exc:  # ValueError: a NUL character in the path
         raise error(f"{where} cannot be read: {clip(getattr(exc, 'strerror', None) or exc)}"
                     ) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else \
+            "not a regular file"
+        raise error(f"{where} is {what}; allowed: a regular file (.toml)")
     with os.fdopen(fd, "rb") as f:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            what = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else \
-                "not a regular file"
-            raise error(f"{where} is {what}; allowed: a regular file (.toml)")
         try:
             return f.read().decode("utf-8-sig")
         except OSError as exc:

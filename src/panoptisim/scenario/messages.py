@@ -55,17 +55,20 @@ def expected(kind: str, value: Any, info: Any = None) -> str | None:
     (``int_type``: "expected an integer such as 2000" for ``2e3``), or None for other
     errors. ``info``: the parameter's declaration, whose default serves as the example."""
     default = getattr(info, "default", None)
-    quoted = " (without quotes)" if isinstance(value, str) else ""
+    how = (" (without quotes)" if isinstance(value, str) else
+           " (not true or false)" if isinstance(value, bool) else "")
     if kind in ("int_type", "int_parsing", "int_from_float"):
         example = _number(value, int)
         if example is None:
             example = default if isinstance(default, int) else 1
-        return f"expected an integer such as {example}{quoted} (no fraction, no exponent)"
+        if isinstance(value, float):
+            how = " (without a fraction or exponent)"
+        return f"expected an integer such as {example}{how}"
     if kind in ("float_type", "float_parsing"):
         example = _number(value, float)
         if example is None:
             example = default if isinstance(default, (int, float)) else 0.5
-        return f"expected a number such as {literal(example)}{quoted}"
+        return f"expected a number such as {literal(example)}{how}"
     if kind in ("bool_type", "bool_parsing"):
         return "expected true or false (without quotes)"
     if kind == "string_type":
