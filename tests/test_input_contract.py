@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from panoptisim.api import build_scenario
@@ -216,6 +217,8 @@ def test_the_api_is_strict_too():
         build_scenario("baseline", {"population.size": 2e3})
     assert build_scenario("baseline", {"surveillance.cameras.fpir": 1}) \
         .surveillance.cameras.fpir == 1.0  # an integer is a number
+    assert build_scenario("baseline", {"population.size": np.int64(2000)}).population.size \
+        == 2000  # as is numpy's (a notebook's np.arange)
 
 
 def test_builtin_scenarios_and_examples_still_load():

@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from panoptisim.errors import InputError, ScenarioError, clip, shown
@@ -154,7 +155,7 @@ def validate(data: dict[str, Any], prefix: str = "", strict: bool = False) -> Sc
     range of an integer parameter).
     """
     try:
-        scenario = Scenario.model_validate(data, strict=strict)
+        scenario = Scenario.model_validate(_plain(data) if strict else data, strict=strict)
     except ValidationError as err:
         raise ScenarioError(format_error(err, prefix=prefix)) from None
     if scenario.regions or scenario.timeline:  # every region's rules on every day
@@ -163,6 +164,16 @@ def validate(data: dict[str, Any], prefix: str = "", strict: bool = False) -> Sc
         except RulesError as err:
             raise ScenarioError(f"{prefix}{err}") from None
     return scenario
+
+
+def _plain(doc: Any) -> Any:
+    """``doc`` with numpy scalars as the Python values they hold (a notebook's
+    ``np.int64(2000)`` is an integer; ``np.float64`` is a float already)."""
+    if isinstance(doc, dict):
+        return {k: _plain(v) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_plain(v) for v in doc]
+    return doc.item() if isinstance(doc, np.generic) else doc
 
 
 def load_scenario(source: str | Path | Scenario | None = "baseline",
