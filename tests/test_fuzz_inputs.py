@@ -77,9 +77,12 @@ def bad_setting(draw: Any) -> tuple[str, str, str]:
         p = draw(st.sampled_from(SCALARS))
         form, values = draw(st.sampled_from(wrong_forms(p)))
         return p.key, draw(values), form
-    key = draw(weird.filter(lambda k: "=" not in k and k.strip() and
-                            k.strip() not in param_keys() and not k.strip().startswith(
-                                ("regions.", "timeline.", "population.regions."))))
+    key = draw(st.one_of(
+        weird.filter(lambda k: "=" not in k and k.strip() and k.strip() not in param_keys()
+                     and not k.strip().startswith(("regions.", "timeline.",
+                                                   "population.regions."))),
+        st.tuples(st.sampled_from(["regions.urban.", "a.", "timeline.0.set."]),
+                  st.integers(1, 3000)).map(lambda t: t[0] * t[1] + "x")))  # deep keys
     return key, draw(st.sampled_from(["1", "true", '"x"', nested(3)])), "unknown key"
 
 

@@ -104,6 +104,12 @@ def test_arrays_nested_5000_deep_are_one_line(tmp_path, capsys):
             "too deeply", "at most 32 levels")
     refused(["run", "--set", "run.steps=" + "[" * 5000, "--out", str(tmp_path / "out" / "r")],
             capsys, tmp_path, "--set run.steps")
+    bad.write_text("a." * 5000 + "x = 1\n")  # a dotted key of 5,000 parts
+    refused(["run", str(bad), "--out", str(tmp_path / "out" / "r")], capsys, tmp_path,
+            "too deeply")
+    for key in ("regions.urban." * 3000 + "x", "a." * 20000 + "x"):  # checked without recursion
+        refused(["run", "--set", f"{key}=1", "--out", str(tmp_path / "out" / "r")], capsys,
+                tmp_path, "unknown key", "...")
 
 
 def test_a_5000_digit_integer_is_one_line(tmp_path, capsys):

@@ -96,8 +96,8 @@ def check_key(key: str) -> None:
     if key in param_keys():
         return
     parts = key.split(".")
-    if parts[0] == "regions" and len(parts) >= 3:
-        check_key(".".join(parts[2:]))
+    if parts[0] == "regions" and len(parts) >= 3 and parts[2] != "regions":
+        check_key(".".join(parts[2:]))  # a rule of a region's: once, never nested
         return
     for head, fields in LIST_FIELDS.items():
         n = head.count(".") + 1
