@@ -114,8 +114,10 @@ def parse_toml(text: str, what: str, error: type[InputError] = InputError) -> di
         raise error(f"{what} is not valid TOML: {clip(str(exc), 160)}") from None
     except RecursionError:
         data = None
-    except ValueError:  # an integer past Python's int-from-text limit
+    except ValueError as exc:  # an integer past Python's int-from-text limit
         limit = sys.get_int_max_str_digits()
+        if "digits" not in str(exc):
+            raise error(f"{what} is not valid TOML: {clip(str(exc), 160)}") from None
         raise error(f"{what} holds an integer of more than {limit} digits; allowed: at most "
                     f"{limit} digits (and each parameter's range)") from None
     if data is None or depth(data) > MAX_DEPTH:
