@@ -189,7 +189,7 @@ def build_scenario(source: str | Path | Scenario = "baseline",
     data = apply_overrides(data, overrides or {})
     if seed is not None:
         data = merge(data, {"run": {"seed": seed}})
-    return validate(data)
+    return validate(data, strict=True)
 
 
 def _timeline_document(timeline: Any) -> list[dict[str, Any]]:

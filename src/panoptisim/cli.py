@@ -23,7 +23,7 @@ from rich.table import Table
 
 from panoptisim.calibration.cli import calibrate
 from panoptisim.dashboard.cli import dashboard
-from panoptisim.errors import InputError, run_command
+from panoptisim.errors import InputError, checked_path, run_command
 from panoptisim.experiments.cli import (
     FORMAT,
     print_frame,
@@ -32,7 +32,7 @@ from panoptisim.experiments.cli import (
     summarize_sweep_command,
     sweep,
 )
-from panoptisim.fmt import figure, literal
+from panoptisim.fmt import figure, literal, slug
 from panoptisim.metrics import HEADLINE
 from panoptisim.report.cli import report, report_message, report_or_warn
 from panoptisim.scenario import builtin_names, iter_params, load_scenario, parse_override
@@ -227,7 +227,7 @@ def cli() -> None:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a parameter by its dotted key, e.g. surveillance.cameras.fpir=0.003.")
 @click.option("--seed", type=int, default=None, help="Root seed (same as --set run.seed=N).")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
+@click.option("--out", type=click.Path(path_type=Path), default=None, callback=checked_path,
               help="Run folder to create (default runs/<scenario>-seed<N>-<time>).")
 @click.option("--no-control", is_flag=True, help="Skip the paired control arm.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary table.")
@@ -275,7 +275,7 @@ def run(scenario: str, sets: tuple[str, ...], seed: int | None, out: Path | None
         return
     if out is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("runs") / f"{resolved.name}-seed{resolved.run.seed}-{stamp}"
+        out = Path("runs") / f"{slug(resolved.name)}-seed{resolved.run.seed}-{stamp}"
     progress = _DelayedProgress(f"{resolved.name}", enabled=not quiet)
     told: list[tuple[str, bool]] = []
 
@@ -304,7 +304,7 @@ def _run_posterior(resolved: Any, posterior: Path, draws: int, out: Path | None,
 
     if out is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("runs") / f"{resolved.name}-posterior-seed{resolved.run.seed}-{stamp}"
+        out = Path("runs") / f"{slug(resolved.name)}-posterior-seed{resolved.run.seed}-{stamp}"
     progress = _DelayedProgress(f"{resolved.name} under the posterior", enabled=not quiet)
     try:
         doc = run_posterior(resolved, posterior, draws, out, progress=progress)
@@ -335,7 +335,7 @@ def _run_posterior(resolved: Any, posterior: Path, draws: int, out: Path | None,
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a parameter in both A and B, e.g. population.size=20000.")
 @click.option("--seed", type=int, default=None, help="Root seed of both (default: A's).")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
+@click.option("--out", type=click.Path(path_type=Path), default=None, callback=checked_path,
               help="Comparison folder to create (default comparisons/<B>-vs-<A>-seed<N>-<time>).")
 @click.option("--posterior", type=click.Path(path_type=Path), default=None,
               help="A calibration folder: compare under --draws parameter sets drawn from "
@@ -377,7 +377,8 @@ def compare(a: str, b: str, replicates: int | None, sets: tuple[str, ...], seed:
             check_fits(resolved)
     if out is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("comparisons") / f"{sb.name}-vs-{sa.name}-seed{sa.run.seed}-{stamp}"
+        out = (Path("comparisons") /
+               f"{slug(sb.name)}-vs-{slug(sa.name)}-seed{sa.run.seed}-{stamp}")
     progress = _DelayedProgress(f"{sb.name} vs {sa.name}", enabled=not quiet)
     try:
         result = compare_api(a, b, replicates=replicates, seed=seed, overrides=overrides,

@@ -7,17 +7,59 @@ what is allowed. Only :func:`run_command` knows the command line: it turns an
 Ctrl-C into exit status 130, and passes a command's own exit code to the shell. Every
 ``panoptisim`` command and every ``python -m panoptisim.<part>`` entry point goes through
 it. This module imports nothing from the package, so any module may import it.
+
+Whatever a user typed is echoed through :func:`shown` (a value) or :func:`clip` (a key, a
+name, a path): escaped as ``repr`` does and shortened, so a newline or a 100 KB value cannot
+split or flood the line; :func:`run_command` escapes and bounds the whole line once more.
 """
 
 from __future__ import annotations
 
+import os
+import reprlib
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import click
+
+#: How many characters of a value, key or name a message echoes.
+SHOWN = 80
+#: The longest error line :func:`run_command` prints (the rest is cut with "...").
+LINE = 1000
+
+
+def clip(text: str, limit: int = SHOWN) -> str:
+    r"""``text`` for a one-line message: control and other unprintable characters escaped as
+    ``repr`` does (a newline as ``\n``), at most ``limit`` characters (cut with "...")."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return text if len(text) <= limit else text[:max(limit - 3, 1)] + "..."
+
+
+def _reprs(limit: int) -> reprlib.Repr:
+    r = reprlib.Repr()
+    r.maxlevel, r.maxstring, r.maxother, r.maxlong = 3, limit, limit, limit
+    r.maxlist = r.maxtuple = r.maxdict = r.maxset = 8
+    return r
+
+
+_REPR = _reprs(SHOWN)
+
+
+def shown(value: Any, limit: int = SHOWN) -> str:
+    """A value a user gave, for a one-line message: as ``repr`` writes it (strings quoted,
+    newlines escaped), nested lists and long text shortened, at most ``limit`` characters."""
+    if isinstance(value, int) and value.bit_length() > 14_000:  # repr fails past 4300 digits
+        return f"<an integer of about {value.bit_length() * 0.30103:,.0f} digits>"
+    try:
+        text = (_REPR if limit == SHOWN else _reprs(limit)).repr(value)
+    except Exception:  # an object whose repr fails: its type says enough
+        text = f"<{type(value).__name__}>"
+    return clip(text, limit)
 
 
 class InputError(ValueError):
@@ -82,10 +124,10 @@ def run_command(command: click.Command, argv: list[str] | None, prog_name: str) 
         click.echo("interrupted", err=True)
         sys.exit(130)
     except click.UsageError as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
+        click.echo(f"error: {clip(exc.format_message(), LINE)}", err=True)
         sys.exit(2)
     except InputError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {clip(str(exc), LINE)}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         click.echo("interrupted: no run folder was written", err=True)
@@ -97,6 +139,39 @@ def run_command(command: click.Command, argv: list[str] | None, prog_name: str) 
         # cache raises SystemError from the KeyboardInterrupt)
         click.echo("interrupted: no run folder was written", err=True)
         sys.exit(130)
+
+
+def name_max(folder: Path) -> int:
+    """The longest file or folder name (bytes) the file system at ``folder`` (or its nearest
+    existing parent) allows; 255 where it cannot say."""
+    folder = Path(folder).absolute()
+    while not os.path.isdir(folder) and folder != folder.parent:  # isdir: False on any error
+        folder = folder.parent
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def check_path_names(path: Path, what: str) -> None:
+    """Refuse (InputError) a path with a file or folder name longer than its file system
+    allows (``what`` names the option or key: "--out")."""
+    limit = name_max(Path(path).parent)
+    for part in Path(path).parts:
+        size = len(os.fsencode(part))
+        if size > limit:
+            raise InputError(f"{what} {shown(str(path))} has a name of {size} bytes "
+                             f"({shown(part, 24)}); allowed: at most {limit} bytes per file "
+                             "or folder name")
+
+
+def checked_path(ctx: click.Context, param: click.Parameter, value: Path | None
+                 ) -> Path | None:
+    """The click callback of an option naming a file or folder to create (``--out``): the path,
+    refused with one line if a name in it is too long for the file system."""
+    if value is not None:
+        check_path_names(value, "--" + (param.name or "out").replace("_", "-"))
+    return value
 
 
 def _caused_by_interrupt(exc: BaseException) -> bool:

@@ -5,13 +5,15 @@
   ``5e+07``; ``0.003``, not ``0.0030``);
 - :func:`literal`: a parameter's value as written in a scenario file (TOML): ``true``,
   ``"citizen"``, ``[1, 2]``, a list of tables as inline tables (``[{ name = "urban",
-  share = 0.639 }]``), numbers as :func:`bound`.
+  share = 0.639 }]``), numbers as :func:`bound`;
+- :func:`slug`: a scenario's or sweep's name as the one folder name it gives a run.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 
@@ -55,3 +57,11 @@ def literal(value: Any) -> str:
     if isinstance(value, (list, tuple)) and any(hasattr(v, "model_dump") for v in value):
         return "[" + ", ".join(literal(v) for v in value) + "]"
     return json.dumps(value)  # strings quoted, lists as arrays
+
+
+def slug(name: str, limit: int = 64) -> str:
+    """``name`` as one safe folder name: ASCII letters, digits, ``-``, ``_`` and ``.`` (not
+    leading), each run of other characters (``/``, spaces, newlines) one ``-``, at most
+    ``limit`` characters; ``unnamed`` if nothing is left. ``../../x`` gives ``x``."""
+    text = re.sub(r"[^A-Za-z0-9._-]+", "-", str(name)).lstrip(".-")[:limit].rstrip(".-")
+    return text or "unnamed"

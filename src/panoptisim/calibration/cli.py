@@ -13,7 +13,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from panoptisim.fmt import figure
+from panoptisim.errors import checked_path
+from panoptisim.fmt import figure, slug
 from panoptisim.report.cli import report_or_warn
 
 
@@ -63,7 +64,7 @@ def target_table(doc: dict[str, Any]) -> Table:
               help="Simulations at once (processes, or local Dask workers).")
 @click.option("--budget", type=click.IntRange(1, None), default=None,
               help="Stop after about this many simulations (default: no limit).")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
+@click.option("--out", type=click.Path(path_type=Path), default=None, callback=checked_path,
               help="Calibration folder (default: calibrations/<name>).")
 @click.option("--resume", is_flag=True,
               help="Continue the calibration in --out from its last finished generation.")
@@ -80,7 +81,7 @@ def calibrate(targets_file: Path, executor: str, address: str | None, jobs: int,
         raise TargetsError(f"--address {address} needs --executor dask (the local executor "
                            "runs on this machine)")
     cal = load_targets(targets_file)
-    out = out if out is not None else Path("calibrations") / cal.name
+    out = out if out is not None else Path("calibrations") / slug(cal.name)
     console = Console()
     console.print(f"calibrating '{cal.name}': {len(cal.priors)} parameters, "
                   f"{len(cal.targets)} targets, {cal.section.particles} particles, "

@@ -18,10 +18,10 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from panoptisim.errors import run_command
+from panoptisim.errors import checked_path, run_command
 from panoptisim.experiments.design import MAX_RUNS
 from panoptisim.experiments.spec import SweepError
-from panoptisim.fmt import figure
+from panoptisim.fmt import figure, slug
 from panoptisim.metrics import HEADLINE
 
 err_console = Console(stderr=True)
@@ -83,7 +83,7 @@ def _on_sigterm(_signum: int, _frame: Any) -> None:
               help="Scheduler of an existing dask cluster (default: start a local one).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes (local, or the local dask cluster); default: cores.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
+@click.option("--out", type=click.Path(path_type=Path), default=None, callback=checked_path,
               help="Sweep folder (default sweeps/<name>-<time>).")
 @click.option("--resume", is_flag=True,
               help="Finish the sweep in --out: run only what is missing.")
@@ -119,7 +119,7 @@ def sweep(sweep_file: Path | None, executor: str, address: str | None, jobs: int
     # validate (and count the runs) before anything is built, run or written
     plan = load_sweep(sweep_file, _overrides(sets), max_runs=max_runs)
     if out is None:
-        out = Path("sweeps") / f"{plan.name}-{datetime.now():%Y%m%d-%H%M%S}"
+        out = Path("sweeps") / f"{slug(plan.name)}-{datetime.now():%Y%m%d-%H%M%S}"
     if dry_run:
         plural = "s" if plan.replicates > 1 else ""
         click.echo(f"sweep {plan.name}: design {plan.design.name}, {plan.n_points} points x "

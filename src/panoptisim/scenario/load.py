@@ -4,15 +4,17 @@ and errors of one line that name the key, the value and what is allowed."""
 from __future__ import annotations
 
 import difflib
-import tomllib
+import os
+import stat
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
-from panoptisim.errors import InputError, ScenarioError
-from panoptisim.scenario.keys import merge, set_path
+from panoptisim.errors import InputError, ScenarioError, clip, shown
+from panoptisim.scenario.keys import is_index, merge, parse_toml, set_path
 from panoptisim.scenario.messages import LIST_FIELDS, format_error
 from panoptisim.scenario.params import did_you_mean, param_keys, section_keys
 from panoptisim.scenario.schema import Scenario
@@ -50,24 +52,38 @@ def scenario_beside(name: str, source: Path | None) -> str | Path:
 
 def read_user_file(path: Path, kind: str, error: type[InputError] = InputError) -> str:
     """The text of a file the user named, or ``error`` with one line saying why not
-    (``kind`` names it: "scenario file", "sweep file")."""
+    (``kind`` names it: "scenario file", "sweep file"). Only a regular file is read (a FIFO
+    would wait forever for a writer); a UTF-8 byte-order mark at its start is dropped."""
+    where = f"{kind} {shown(str(path), 160)}"
     try:
-        return Path(path).read_text()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait
     except FileNotFoundError:
-        raise error(f"{kind} '{path}' does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"{kind} '{path}' cannot be read: {exc}") from None
+        raise error(f"{where} does not exist") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL character in the path
+        raise error(f"{where} cannot be read: {clip(getattr(exc, 'strerror', None) or exc)}"
+                    ) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else \
+            "not a regular file"
+        raise error(f"{where} is {what}; allowed: a regular file (.toml)")
+    with os.fdopen(fd, "rb") as f:
+        try:
+            return f.read().decode("utf-8-sig")
+        except OSError as exc:
+            raise error(f"{where} cannot be read: {clip(exc.strerror or exc)}") from None
+        except UnicodeDecodeError as exc:
+            raise error(f"{where} is not UTF-8 text (byte {exc.start}); allowed: a TOML file "
+                        "in UTF-8") from None
 
 
 def read_user_toml(path: Path, kind: str, error: type[InputError] = InputError
                    ) -> tuple[str, dict[str, Any]]:
     """The text of a TOML file the user named and its parsed tables, or ``error`` with one
-    line saying why not (missing, unreadable, not TOML)."""
+    line saying why not (missing, not a regular file, unreadable, not TOML, too deep)."""
     text = read_user_file(path, kind, error)
-    try:
-        return text, tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise error(f"{kind} '{path}' is not valid TOML: {exc}") from None
+    return text, parse_toml(text, f"{kind} {shown(str(path), 160)}", error)
 
 
 def check_key(key: str) -> None:
@@ -80,22 +96,22 @@ def check_key(key: str) -> None:
     if key in param_keys():
         return
     parts = key.split(".")
-    if parts[0] == "regions" and len(parts) >= 3:
-        check_key(".".join(parts[2:]))
+    if parts[0] == "regions" and len(parts) >= 3 and parts[2] != "regions":
+        check_key(".".join(parts[2:]))  # a rule of a region's: once, never nested
         return
     for head, fields in LIST_FIELDS.items():
         n = head.count(".") + 1
-        if ".".join(parts[:n]) == head and len(parts) > n and parts[n].isdigit():
+        if ".".join(parts[:n]) == head and len(parts) > n and is_index(parts[n]):
             rest = parts[n + 1:]
             if rest and rest[0] in fields and (len(rest) == 1 or rest[0] == "set"):
                 return
-            raise ScenarioError(f"unknown key '{key}'; an entry of {head} has keys "
+            raise ScenarioError(f"unknown key '{clip(key)}'; an entry of {head} has keys "
                                 f"{', '.join(fields)}")
     inside = section_keys(key)
     if inside:
         raise ScenarioError(f"'{key}' is a section, not a parameter: set one of its keys, "
                             f"e.g. {inside[0]}=...")
-    raise ScenarioError(f"unknown key '{key}'; {did_you_mean(key)}")
+    raise ScenarioError(f"unknown key '{clip(key)}'; {did_you_mean(key)}")
 
 
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -124,27 +140,40 @@ def scenario_document(source: str | Path | Scenario | None = "baseline") -> dict
     else:
         close = difflib.get_close_matches(source, builtin_names(), n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
-        raise ScenarioError(f"unknown scenario '{source}': {hint}built-in scenarios are "
+        raise ScenarioError(f"unknown scenario {shown(source)}: {hint}built-in scenarios are "
                             f"{', '.join(builtin_names())}, or give a path to a .toml file")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"scenario '{source}' is not valid TOML: {exc}") from None
+    data = parse_toml(text, f"scenario {shown(source, 160)}", ScenarioError)
     return _resolve_base(data, source)
 
 
-def validate(data: dict[str, Any], prefix: str = "") -> Scenario:
-    """A Scenario from a document, or ScenarioError with one line (see format_error)."""
+def validate(data: dict[str, Any], prefix: str = "", strict: bool = False) -> Scenario:
+    """A Scenario from a document, or ScenarioError with one line (see format_error).
+
+    ``strict``: types as a user must write them (:func:`load_scenario` and the API): a
+    boolean is never a number, text never a number or boolean, a number with a fraction or
+    an exponent (``2e3``) never an integer. Without it, ``30.0`` is an integer's 30 (a sweep's
+    range of an integer parameter).
+    """
     try:
-        scenario = Scenario.model_validate(data, strict=False)
+        scenario = Scenario.model_validate(_plain(data) if strict else data, strict=strict)
     except ValidationError as err:
         raise ScenarioError(format_error(err, prefix=prefix)) from None
     if scenario.regions or scenario.timeline:  # every region's rules on every day
         try:
-            resolve(scenario)
+            resolve(scenario, strict=strict)
         except RulesError as err:
             raise ScenarioError(f"{prefix}{err}") from None
     return scenario
+
+
+def _plain(doc: Any) -> Any:
+    """``doc`` with numpy scalars as the Python values they hold (a notebook's
+    ``np.int64(2000)`` is an integer; ``np.float64`` is a float already)."""
+    if isinstance(doc, dict):
+        return {k: _plain(v) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_plain(v) for v in doc]
+    return doc.item() if isinstance(doc, np.generic) else doc
 
 
 def load_scenario(source: str | Path | Scenario | None = "baseline",
@@ -152,12 +181,13 @@ def load_scenario(source: str | Path | Scenario | None = "baseline",
                   seed: int | None = None) -> Scenario:
     """Resolve a built-in name, a TOML path or a Scenario, apply dotted overrides, validate.
 
-    Raises ScenarioError with one line naming the key, the value and what is allowed.
+    Types are strict (:func:`validate`). Raises ScenarioError with one line naming the key,
+    the value and what is allowed.
     """
     data = apply_overrides(scenario_document(source), overrides or {})
     if seed is not None:
         data = merge(data, {"run": {"seed": seed}})
-    return validate(data)
+    return validate(data, strict=True)
 
 
 def _resolve_base(data: dict[str, Any], source: str) -> dict[str, Any]:
@@ -166,9 +196,9 @@ def _resolve_base(data: dict[str, Any], source: str) -> dict[str, Any]:
     if base is None:
         return data
     if base not in builtin_names():
-        raise ScenarioError(f"base = {base!r} in '{source}' is not a built-in scenario "
-                            f"(allowed: {', '.join(builtin_names())})")
-    return merge(_resolve_base(tomllib.loads(builtin_text(base)), base), data)
+        raise ScenarioError(f"base = {shown(base)} in {shown(source, 160)} is not a built-in "
+                            f"scenario (allowed: {', '.join(builtin_names())})")
+    return merge(_resolve_base(parse_toml(builtin_text(base), base), base), data)
 
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from panoptisim.errors import clip, shown
 from panoptisim.scenario.keys import flatten, merge, nest, value_at
 from panoptisim.scenario.messages import format_error
 from panoptisim.scenario.params import did_you_mean, param_info, param_keys
@@ -112,21 +113,21 @@ class RulesError(ValueError):
 def _check_key(where: str, key: str, value: Any, *, region: bool, build_ok: bool) -> None:
     """Refuse a key that is no parameter, a build-time one, or (for a region) not a rule."""
     if key not in param_keys() or key in ("name", "description"):
-        raise RulesError(f"{where}: unknown key '{key}' (value {value!r}); "
+        raise RulesError(f"{where}: unknown key '{clip(key)}' (value {shown(value)}); "
                          f"{did_you_mean(key)}")
     if region and not policy_key(key):
-        raise RulesError(f"{where}: '{key}' = {value!r} cannot differ by region; allowed: keys of "
-                         f"{', '.join(POLICY_SECTIONS)}")
+        raise RulesError(f"{where}: '{key}' = {shown(value)} cannot differ by region; allowed: "
+                         f"keys of {', '.join(POLICY_SECTIONS)}")
     if not build_ok and build_time(key):
-        raise RulesError(f"{where}: '{key}' = {value!r} is fixed when the society is built and "
-                         "cannot change during a run; a timeline may set keys of behavior, social, "
-                         f"{', '.join(POLICY_SECTIONS)} (except build-time ones: see "
-                         "'panoptisim params')")
+        raise RulesError(f"{where}: '{key}' = {shown(value)} is fixed when the society is "
+                         "built and cannot change during a run; a timeline may set keys of "
+                         f"behavior, social, {', '.join(POLICY_SECTIONS)} (except build-time "
+                         "ones: see 'panoptisim params')")
 
 
-def _validated(doc: dict[str, Any], where: str) -> Scenario:
+def _validated(doc: dict[str, Any], where: str, strict: bool = False) -> Scenario:
     try:
-        return Scenario.model_validate(doc, strict=False)
+        return Scenario.model_validate(doc, strict=strict)
     except ValidationError as err:
         raise RulesError(f"{where}: {format_error(err)}") from None
 
@@ -142,15 +143,16 @@ def schedule(scenario: Scenario) -> Schedule:
     return cached[1]
 
 
-def resolve(scenario: Scenario) -> Schedule:
-    """The schedule of ``scenario``'s rules, each period validated; RulesError (one line,
-    naming the entry, key, value and what is allowed) if any rule is broken."""
+def resolve(scenario: Scenario, strict: bool = False) -> Schedule:
+    """The schedule of ``scenario``'s rules, each period validated (``strict``: types as
+    :func:`~panoptisim.scenario.load.validate` checks them); RulesError (one line, naming
+    the entry, key, value and what is allowed) if any rule is broken."""
     names = [r.name for r in scenario.population.regions]
     steps = scenario.run.steps
     for name, overrides in scenario.regions.items():
         if name not in names:
-            raise RulesError(f"regions.{name} = {overrides!r}: no region '{name}' in "
-                             f"population.regions (allowed: {', '.join(names)})")
+            raise RulesError(f"regions.{clip(name)} = {shown(overrides)}: no region "
+                             f"{shown(name)} in population.regions (allowed: {', '.join(names)})")
         for key, value in flatten(overrides).items():
             _check_key(f"regions.{name}", key, value, region=True, build_ok=True)
 
@@ -165,7 +167,8 @@ def resolve(scenario: Scenario) -> Schedule:
                              f"{entries[i - 1].day}; entries must be in day order")
         for r in e.regions or []:
             if r not in names:
-                raise RulesError(f"{where}.regions: no region '{r}' (allowed: {', '.join(names)})")
+                raise RulesError(f"{where}.regions: no region {shown(r)} (allowed: "
+                                 f"{', '.join(names)})")
         if e.regime is not None and e.action != "introduce":
             raise RulesError(f"{where}.regime = {e.regime!r} needs action = 'introduce'")
         if e.feeds is not None and e.action != "reveal":
@@ -177,7 +180,7 @@ def resolve(scenario: Scenario) -> Schedule:
             if key.startswith("regions."):
                 _, name, rest = (key.split(".", 2) + ["", ""])[:3]
                 if name not in names:
-                    raise RulesError(f"{where}.set: '{key}' names no region '{name}' "
+                    raise RulesError(f"{where}.set: '{clip(key)}' names no region {shown(name)} "
                                      f"(allowed: {', '.join(names)})")
                 _check_key(f"{where}.set", rest, value, region=True, build_ok=False)
             else:
@@ -201,7 +204,7 @@ def resolve(scenario: Scenario) -> Schedule:
                 hidden[n] |= set(e.feeds if e.feeds is not None else FEEDS)
 
     def period(start: int, applied: tuple[int, ...], where: str) -> Period:
-        nat = _validated(national, where or "scenario")
+        nat = _validated(national, where or "scenario", strict)
         rules = []
         for n in names:
             doc = merge(national, own[n])
@@ -211,7 +214,7 @@ def resolve(scenario: Scenario) -> Schedule:
             doc = merge(doc, {"surveillance": {"unseen": [
                 f for f in FEEDS if f in unseen - revealed[n]]}})
             rules.append(_validated(doc, f"{where}, region '{n}'" if where else
-                                    f"regions.{n}"))
+                                    f"regions.{n}", strict))
         return Period(start, nat, tuple(rules), applied)
 
     periods = [period(0, (), "")]
