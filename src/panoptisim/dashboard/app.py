@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import panel as pn
+from bokeh.core.properties import value as text_value
 from bokeh.models import ColumnDataSource, CustomJS, DataRange1d, Label, Legend, LegendItem, Span
 from bokeh.plotting import figure
 
@@ -88,12 +89,12 @@ def _chart(title: str, y_label: str, sources: list[ColumnDataSource],
     for column, label, color, dash in lines:
         line = fig.line("day", column, source=sources[0], color=color, line_width=2,
                         line_dash=dash)
-        items.append(LegendItem(label=label, renderers=[line]))
+        items.append(LegendItem(label=text_value(label), renderers=[line]))
     for i, source in enumerate(sources[1:]):
         faded = [fig.line("day", column, source=source, color=color, line_width=1.5,
                           line_dash=dash, alpha=OVERLAY_ALPHA, name=overlay_name(i))
                  for column, _, color, dash in lines]
-        items.append(LegendItem(label=EARLIER, renderers=faded, visible=False,
+        items.append(LegendItem(label=text_value(EARLIER), renderers=faded, visible=False,
                                 name=overlay_name(i)))
     fig.add_layout(Legend(items=items, label_text_font_size="8pt", click_policy="hide",
                           name="ps-legend"), "right")
@@ -371,7 +372,7 @@ class Dashboard:
                 if item.name and item.name.startswith("ps-previous-"):
                     i = int(item.name.rsplit("-", 1)[1])
                     item.visible = i < len(labels)
-                    item.label = labels[i] if i < len(labels) else EARLIER
+                    item.label = text_value(labels[i] if i < len(labels) else EARLIER)
             for r in fig.renderers:
                 if r.name and r.name.startswith("ps-previous-"):
                     r.visible = int(r.name.rsplit("-", 1)[1]) < len(labels)
