@@ -173,11 +173,15 @@ UNLABELLED = """() => { const out = []; const walk = (r) => { for (const e of
       out.push(e.outerHTML.slice(0, 120));
     if (e.shadowRoot) walk(e.shadowRoot); } }; walk(document); return out; }"""
 
-#: Text fields whose value does not fit their box (it would show clipped).
+#: Text fields whose value does not fit their box, and labels that run past their field's
+#: right edge (either would show clipped).
 CLIPPED = """() => { const out = []; const walk = (r) => { for (const e of
   r.querySelectorAll('*')) {
     if (e.matches('input[type=text]') && e.offsetParent !== null &&
         e.scrollWidth > e.clientWidth + 1) out.push(e.value);
+    if (e.matches('label') && e.control && e.offsetParent !== null &&
+        e.getBoundingClientRect().right > e.control.getBoundingClientRect().right + 1)
+      out.push(e.textContent);
     if (e.shadowRoot) walk(e.shadowRoot); } }; walk(document); return out; }"""
 
 #: The data, y range and legend of every chart, by title.

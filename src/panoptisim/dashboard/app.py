@@ -1,14 +1,17 @@
-"""The dashboard: pick a built-in scenario, change its key parameters, run it, watch the
-charts as the days pass, draw the network of a small society, download the run folder.
+"""The dashboard: pick a built-in scenario, change any parameter, run it, watch the charts
+as the days pass (over the last runs, faded), draw the network of a small society,
+download the run folder.
 
-Built on Panel (HoloViz) with Bokeh charts; no hand-written JavaScript. Each browser
-session gets its own ``Dashboard``. The simulation runs in a background thread
+Built on Panel (HoloViz) with Bokeh charts; the only hand-written JavaScript is the short
+script that names the slider handles for screen readers (:data:`LABEL_SLIDERS`). Each
+browser session gets its own ``Dashboard``. The simulation runs in a background thread
 (:func:`panoptisim.dashboard.live.stream_run`) that appends one row of aggregates per day
 to a buffer; a periodic callback on the session's event loop moves new rows into the
-charts' data sources, so the page stays responsive for a run of any size. The charts mark
-the run's timeline entries with labelled vertical lines (:func:`mark_events`). Bad input (a
-value outside the schema's range, a run that fails) shows a message in the page; the
-server keeps running.
+charts' data sources, so the page stays responsive for a run of any size. A new run keeps
+the last finished runs as faded overlays named by what changed (:func:`what_changed`).
+The charts mark the run's timeline entries with labelled vertical lines
+(:func:`mark_events`). Bad input (a value outside the schema's range, a run that fails)
+shows a message in the page; the server keeps running.
 """
 
 from __future__ import annotations

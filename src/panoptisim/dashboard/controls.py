@@ -27,6 +27,8 @@ LOG_BELOW = 0.05
 #: The value a log slider centres on when the parameter's value is 0.
 LOG_ZERO_CENTRE = 1e-3
 ON_OFF = {"on": True, "off": False}
+#: A field's label wraps within the sidebar instead of running past its edge.
+WRAP_LABEL = "label { white-space: normal; overflow-wrap: anywhere; }"
 
 
 def css_name(key: str) -> str:
@@ -100,22 +102,22 @@ class ParamControl(pn.viewable.Viewer):
         self.log = False
         self._syncing = False
         cls = [css_name(p.key)]
+        style = {"css_classes": cls, "sizing_mode": "stretch_width",
+                 "stylesheets": [WRAP_LABEL]}
         if p.annotation is bool:
             self.field = pn.widgets.Select(name=label(p), options=ON_OFF, value=bool(value),
-                                           css_classes=cls, sizing_mode="stretch_width")
+                                           **style)
         elif p.choices is not None and isinstance(value, list):
             self.field = pn.widgets.MultiSelect(name=label(p), options=list(p.choices),
                                                 value=list(value), size=len(p.choices),
-                                                css_classes=cls, sizing_mode="stretch_width")
+                                                **style)
         elif p.choices is not None:
             self.field = pn.widgets.Select(name=label(p), options=list(p.choices),
-                                           value=value, css_classes=cls,
-                                           sizing_mode="stretch_width")
+                                           value=value, **style)
         else:
             widget = pn.widgets.TextAreaInput if isinstance(value, list) else \
                 pn.widgets.TextInput
-            self.field = widget(name=label(p), value=show(value), css_classes=cls,
-                                sizing_mode="stretch_width")
+            self.field = widget(name=label(p), value=show(value), **style)
         self.field.param.watch(self._from_field, "value")
         if slider and p.annotation is float and None not in (p.bounds.lo, p.bounds.hi):
             start, end, self.log = typical_range(p, float(value))
