@@ -103,7 +103,8 @@ def dashboard_server(tmp_path: Path) -> Iterator[str]:
                 raise AssertionError(f"dashboard exited with {proc.returncode}:\n"
                                      + (tmp_path / "dashboard.log").read_text())
             try:
-                with urllib.request.urlopen(url, timeout=5) as resp:
+                # the first page builds a whole session: slow on a busy machine
+                with urllib.request.urlopen(url, timeout=60) as resp:
                     if resp.status == 200:
                         break
             except OSError:
@@ -159,25 +160,82 @@ def set_number(page, key: str, value: str) -> None:  # noqa: ANN001
     box.press("Enter")
 
 
+def set_switch(page, key: str, on: bool) -> None:  # noqa: ANN001
+    page.locator(f".ps-{key} select").select_option(label="on" if on else "off")
+
+
+#: Form controls (deep) without an accessible name: no aria-label, no <label> tied to them.
+UNLABELLED = """() => { const out = []; const walk = (r) => { for (const e of
+  r.querySelectorAll('*')) {
+    if (e.matches('input:not([type=hidden]),select,textarea,[role=slider]') &&
+        !(e.getAttribute('aria-label') || '').trim() && !e.getAttribute('aria-labelledby') &&
+        !(e.labels && Array.from(e.labels).some(l => l.textContent.trim())))
+      out.push(e.outerHTML.slice(0, 120));
+    if (e.shadowRoot) walk(e.shadowRoot); } }; walk(document); return out; }"""
+
+#: Text fields whose value does not fit their box, and labels that run past their field's
+#: right edge (either would show clipped).
+CLIPPED = """() => { const out = []; const walk = (r) => { for (const e of
+  r.querySelectorAll('*')) {
+    if (e.matches('input[type=text]') && e.offsetParent !== null &&
+        e.scrollWidth > e.clientWidth + 1) out.push(e.value);
+    if (e.matches('label') && e.control && e.offsetParent !== null &&
+        e.getBoundingClientRect().right > e.control.getBoundingClientRect().right + 1)
+      out.push(e.textContent);
+    if (e.shadowRoot) walk(e.shadowRoot); } }; walk(document); return out; }"""
+
+#: The data, y range and legend of every chart, by title.
+CHARTS = """() => { const out = {}; for (const d of window.Bokeh.documents)
+  for (const m of d._all_models.values()) if (m.type === 'Figure' || (m.title &&
+      m.y_range && m.renderers)) {
+    const legend = m.right.filter(x => x.items).flatMap(l => l.items.filter(i => i.visible)
+      .map(i => JSON.stringify(i.label)));
+    out[m.title.text] = {start: m.y_range.start, end: m.y_range.end,
+      centre_legends: m.center.filter(x => x.items).length, legend: legend}; }
+  return out; }"""
+
+#: Rows of a named data source (-1 if absent).
+ROWS = """(name) => { for (const d of window.Bokeh.documents) for (const m of
+  d._all_models.values()) if (m.name === name && m.data) return (m.data.day || []).length;
+  return -1; }"""
+
+
 @needs_chromium
 def test_dashboard_runs_a_scenario_and_draws_it(tmp_path: Path) -> None:
     with dashboard_server(tmp_path) as url, browser(tmp_path) as ctx:
         page = ctx.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        warnings: list[str] = []
+        page.on("console", lambda m: warnings.append(f"{m.type}: {m.text}")
+                if m.type in ("warning", "error") else None)
         page.goto(url, wait_until="load", timeout=60_000)
         page.wait_for_selector(".ps-population-size input", timeout=60_000)
         assert page.locator(".ps-population-size input").input_value() == "100000"
-        assert not page.locator(".ps-safeguards-appeals input").is_checked()
+        assert page.locator(".ps-safeguards-appeals select").evaluate(
+            "s => s.options[s.selectedIndex].text") == "off"
+
+        # before the first run: a placeholder says what to do, no empty charts
+        assert "press Run" in wait_text(page, ".ps-empty", "press Run")
+        assert not page.locator(".ps-charts canvas").first.is_visible()
+
+        # every control is named for a screen reader, every value fits its box, the full
+        # parameter set is one click away
+        page.get_by_text("All parameters").first.click()
+        page.get_by_text("network", exact=True).first.click()
+        page.wait_for_selector(".ps-network-p-rewire input", state="visible", timeout=15_000)
+        page.wait_for_function(f"() => ({UNLABELLED})().length === 0", timeout=15_000)
+        assert page.evaluate(CLIPPED) == []
+        assert page.locator(".ps-surveillance-cameras-fpir-slider").count() == 1
 
         # pick another built-in scenario: the form takes its values
         page.locator(".ps-scenario select").select_option("safeguards")
         page.wait_for_function("""() => { const f = (r) => { for (const e of
             r.querySelectorAll('*')) { if (e.classList && e.classList.contains(
-            'ps-safeguards-appeals')) { const i = (e.shadowRoot || e).querySelector('input');
-            if (i) return i.checked; } if (e.shadowRoot) { const x = f(e.shadowRoot);
-            if (x !== null) return x; } } return null; }; return f(document) === true; }""",
-                               timeout=15_000)
+            'ps-safeguards-appeals')) { const i = (e.shadowRoot || e).querySelector('select');
+            if (i) return i.options[i.selectedIndex].text; } if (e.shadowRoot) {
+            const x = f(e.shadowRoot); if (x !== null) return x; } } return null; };
+            return f(document) === 'on'; }""", timeout=15_000)
 
         # a value out of range: a clear message, Run blocked, the server still serving
         set_number(page, "population-size", "10")
@@ -195,7 +253,8 @@ def test_dashboard_runs_a_scenario_and_draws_it(tmp_path: Path) -> None:
         set_number(page, "population-size", "600")
         set_number(page, "run-steps", "30")
         set_number(page, "run-seed", "7")
-        page.locator(".ps-safeguards-appeals input").uncheck()
+        set_number(page, "network-p-rewire", "0.2")  # one of "All parameters"
+        set_switch(page, "safeguards-appeals", False)
         page.wait_for_function("() => !document.querySelector('.ps-error') || "
                                "getComputedStyle(document.querySelector('.ps-error'))"
                                ".display === 'none'", timeout=15_000)
@@ -218,6 +277,16 @@ def test_dashboard_runs_a_scenario_and_draws_it(tmp_path: Path) -> None:
         toml = (run_folders[0] / "scenario.toml").read_text()
         assert 'name = "safeguards"' in toml and "appeals = false" in toml
         assert "transparent = true" in toml and "size = 600" in toml
+        assert "p_rewire = 0.2" in toml
+        charts = page.evaluate(CHARTS)
+        assert len(charts) == 6 and all(c["centre_legends"] == 0 for c in charts.values())
+        isolated = charts["Isolated dissenters"]
+        top = page.evaluate("""() => { for (const d of window.Bokeh.documents)
+            for (const m of d._all_models.values()) if (m.name === 'ps-live') return Math.max(
+              0, ...m.data.isolated_dissenters_share_treated.filter(Number.isFinite),
+              ...m.data.isolated_dissenters_share_control.filter(Number.isFinite)); }""")
+        assert isolated["start"] == 0 and isolated["end"] <= (2.5 * top if top else 1), \
+            (isolated, top)
 
         # download the run folder
         with page.expect_download(timeout=30_000) as dl:
@@ -251,10 +320,26 @@ def test_dashboard_runs_a_scenario_and_draws_it(tmp_path: Path) -> None:
         page.locator(".ps-run button").click()
         msg = wait_text(page, ".ps-error", "failed", RUN_TIMEOUT_MS)
         assert "The run failed" in msg and "PANOPTISIM_FAULTS" in msg
-        set_number(page, "run-seed", "8")
+
+        # the same run with appeals on: the first run stays on the charts, faded and named
+        set_number(page, "run-seed", "7")
+        set_switch(page, "safeguards-appeals", True)
         page.locator(".ps-run button").click()
         wait_text(page, ".ps-status", "Done", RUN_TIMEOUT_MS)
+        assert page.evaluate(ROWS, "ps-live") == 30
+        assert page.evaluate(ROWS, "ps-previous-0") == 30
+        assert page.evaluate(ROWS, "ps-previous-1") == 0
+        for chart in page.evaluate(CHARTS).values():
+            assert any("earlier: appeals off" in item for item in chart["legend"]), chart
+        shot = tmp_path / "dashboard-overlay.png"
+        page.screenshot(path=str(shot), full_page=True)
+        artifact(shot)
+        page.locator(".ps-clear button").click()
+        page.wait_for_function(f"() => ({ROWS})('ps-previous-0') === 0", timeout=15_000)
+        assert not any("earlier" in item for chart in page.evaluate(CHARTS).values()
+                       for item in chart["legend"])
         assert not errors, errors
+        assert not warnings, warnings
 
 
 @needs_chromium

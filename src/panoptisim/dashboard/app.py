@@ -1,14 +1,17 @@
-"""The dashboard: pick a built-in scenario, change its key parameters, run it, watch the
-charts as the days pass, draw the network of a small society, download the run folder.
+"""The dashboard: pick a built-in scenario, change any parameter, run it, watch the charts
+as the days pass (over the last runs, faded), draw the network of a small society,
+download the run folder.
 
-Built on Panel (HoloViz) with Bokeh charts; no hand-written JavaScript. Each browser
-session gets its own ``Dashboard``. The simulation runs in a background thread
+Built on Panel (HoloViz) with Bokeh charts; the only hand-written JavaScript is the short
+script that names the slider handles for screen readers (:data:`LABEL_SLIDERS`). Each
+browser session gets its own ``Dashboard``. The simulation runs in a background thread
 (:func:`panoptisim.dashboard.live.stream_run`) that appends one row of aggregates per day
 to a buffer; a periodic callback on the session's event loop moves new rows into the
-charts' data sources, so the page stays responsive for a run of any size. The charts mark
-the run's timeline entries with labelled vertical lines (:func:`mark_events`). Bad input (a
-value outside the schema's range, a run that fails) shows a message in the page; the
-server keeps running.
+charts' data sources, so the page stays responsive for a run of any size. A new run keeps
+the last finished runs as faded overlays named by what changed (:func:`what_changed`).
+The charts mark the run's timeline entries with labelled vertical lines
+(:func:`mark_events`). Bad input (a value outside the schema's range, a run that fails)
+shows a message in the page; the server keeps running.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import io
 import math
 import shutil
+import signal
 import tempfile
 import threading
 import traceback
@@ -26,16 +30,19 @@ from pathlib import Path
 from typing import Any
 
 import panel as pn
-from bokeh.models import ColumnDataSource, Label, Span
+from bokeh.core.properties import value as text_value
+from bokeh.models import ColumnDataSource, CustomJS, DataRange1d, Label, Legend, LegendItem, Span
 from bokeh.plotting import figure
 
 from panoptisim import faults
+from panoptisim.dashboard.access import TokenAuth, origins, warn_exposure
+from panoptisim.dashboard.controls import ParamControl
+from panoptisim.dashboard.controls import show as show_value
 from panoptisim.dashboard.live import Cancelled, stream_run
 from panoptisim.eventstudy import marks
 from panoptisim.report.network import MAX_AGENTS
 from panoptisim.report.style import ARM_COLOR, FALSE_COLOR, TRUE_COLOR
 from panoptisim.scenario import (
-    ParamInfo,
     Scenario,
     ScenarioError,
     builtin_names,
@@ -56,47 +63,68 @@ KEY_PARAMS = (
 SERIES = ("expressed_dissent_rate", "preference_falsification_rate",
           "dissenter_degree_ratio", "isolated_dissenters_share", "score_mean")
 REFRESH_MS = 300
+#: How many earlier runs the charts keep as faded overlays.
+OVERLAYS = 3
+OVERLAY_ALPHA = 0.3
+EARLIER = "earlier run"
+#: Names the slider handles (noUiSlider elements Bokeh draws without an accessible name)
+#: after the page is built: ``labels`` maps a slider's CSS class to its parameter's label.
+LABEL_SLIDERS = """
+const walk = (root) => { for (const el of root.querySelectorAll('*')) {
+  for (const [cls, text] of Object.entries(labels)) if (el.classList.contains(cls))
+    for (const h of (el.shadowRoot || el).querySelectorAll('[role=slider]'))
+      h.setAttribute('aria-label', text);
+  if (el.shadowRoot) walk(el.shadowRoot); } };
+walk(document);
+"""
 
 
-def css_name(key: str) -> str:
-    """The CSS class of a parameter's widget (for tests and styling)."""
-    return "ps-" + key.replace(".", "-").replace("_", "-")
-
-
-def make_widget(p: ParamInfo, value: Any) -> pn.widgets.Widget:
-    """A widget for one parameter, built from its schema declaration.
-
-    Booleans are checkboxes, choices are selects, shares in [0, 1] and weights are
-    sliders with an editable field held to the schema's bounds; counts (agents, days,
-    seeds) are number fields, checked against the schema's range on every change.
-    """
-    label = f"{p.key} ({p.unit}; {p.allowed})"
-    cls = [css_name(p.key)]
-    if p.annotation is bool:
-        return pn.widgets.Checkbox(name=p.key, value=bool(value), css_classes=cls)
-    if p.choices is not None and not isinstance(value, list):
-        return pn.widgets.Select(name=label, options=list(p.choices), value=value,
-                                 css_classes=cls)
-    lo, hi = p.bounds.lo, p.bounds.hi
-    if p.annotation is float and lo is not None and hi is not None:
-        end = hi if hi <= 1 else min(hi, max(100.0, 4 * float(value or 1)))
-        return pn.widgets.EditableFloatSlider(
-            name=label, start=float(lo), end=float(end), value=float(value),
-            fixed_start=float(lo), fixed_end=float(hi), step=(end - lo) / 1000,
-            format="0[.]00000", css_classes=cls)
-    return pn.widgets.IntInput(name=label, value=int(value), css_classes=cls)
-
-
-def _chart(title: str, y_label: str, source: ColumnDataSource,
-           lines: list[tuple[str, str, str, str]]) -> Any:
-    fig = figure(title=title, height=230, sizing_mode="stretch_width", x_axis_label="day",
-                 y_axis_label=y_label, toolbar_location=None)
+def _chart(title: str, y_label: str, sources: list[ColumnDataSource],
+           lines: list[tuple[str, str, str, str]], from_zero: bool = True) -> Any:
+    """A chart of the live run (``sources[0]``) over the previous runs' faded overlays
+    (``sources[1:]``, one legend entry each, hidden while empty). The legend sits right of
+    the plot, never over the data; the y axis fits the data, from 0 for counts and shares."""
+    y_range = DataRange1d(start=0, only_visible=True) if from_zero else \
+        DataRange1d(only_visible=True)
+    fig = figure(title=title, height=260, sizing_mode="stretch_width", x_axis_label="day",
+                 y_axis_label=y_label, toolbar_location=None, y_range=y_range)
+    items = []
     for column, label, color, dash in lines:
-        fig.line("day", column, source=source, color=color, line_width=2, line_dash=dash,
-                 legend_label=label)
-    fig.legend.location = "top_left"
-    fig.legend.label_text_font_size = "8pt"
+        line = fig.line("day", column, source=sources[0], color=color, line_width=2,
+                        line_dash=dash)
+        items.append(LegendItem(label=text_value(label), renderers=[line]))
+    for i, source in enumerate(sources[1:]):
+        faded = [fig.line("day", column, source=source, color=color, line_width=1.5,
+                          line_dash=dash, alpha=OVERLAY_ALPHA, name=overlay_name(i))
+                 for column, _, color, dash in lines]
+        items.append(LegendItem(label=text_value(EARLIER), renderers=faded, visible=False,
+                                name=overlay_name(i)))
+    fig.add_layout(Legend(items=items, label_text_font_size="8pt", click_policy="hide",
+                          name="ps-legend"), "right")
     return fig
+
+
+def overlay_name(i: int) -> str:
+    """The name of the i-th previous run's data source, lines and legend entry (0: last)."""
+    return f"ps-previous-{i}"
+
+
+def short_value(value: Any) -> str:
+    """A parameter value in an overlay's legend entry: ``on``/``off``, ``0.003``."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return show_value(value) if not isinstance(value, str) else value
+
+
+def what_changed(old: dict[str, Any], new: dict[str, Any], most: int = 2) -> str:
+    """How an earlier run's parameters differ from the current run's, in its own values
+    (``appeals off``, ``fpir 0.01, seed 7``), for its legend entry."""
+    diff = [k for k in old if old[k] != new.get(k)]
+    if not diff:
+        return "same parameters"
+    words = [f"{k.rsplit('.', 1)[-1]} {short_value(old[k])}" for k in diff[:most]]
+    more = f" +{len(diff) - most} more" if len(diff) > most else ""
+    return ", ".join(words) + more
 
 
 #: The name of the marks :func:`mark_events` draws (it replaces them on the next run).
@@ -135,18 +163,31 @@ class Dashboard:
 
     def __init__(self, runs_dir: Path):
         self.runs_dir = runs_dir
-        self.params = {p.key: p for p in iter_params()}
         self.scenario_select = pn.widgets.Select(name="Scenario", options=builtin_names(),
                                                  value="baseline", css_classes=["ps-scenario"])
         self.description = pn.pane.Markdown("", css_classes=["ps-description"])
-        self.widgets: dict[str, pn.widgets.Widget] = {}
-        self.form = pn.Column(sizing_mode="stretch_width")
+        self.params = {p.key: p for p in iter_params()}
+        flat = flatten(load_scenario("baseline").model_dump(mode="json"))
+        self.controls = {k: ParamControl(p, flat[k], slider=k in KEY_PARAMS)
+                         for k, p in self.params.items()}
+        self._loading = False
+        for c in self.controls.values():
+            c.param.watch(lambda e: None if self._loading else self.validate(), "value")
+        self.form = pn.Column(*(self.controls[k] for k in KEY_PARAMS),
+                              sizing_mode="stretch_width")
+        self.all_params = pn.Card(
+            pn.Accordion(*_sections([c for k, c in self.controls.items()
+                                     if k not in KEY_PARAMS]), sizing_mode="stretch_width"),
+            title="All parameters", collapsed=True, sizing_mode="stretch_width",
+            css_classes=["ps-all-params"])
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                    css_classes=["ps-error"], sizing_mode="stretch_width")
         self.run_button = pn.widgets.Button(name="Run", button_type="primary",
                                             css_classes=["ps-run"])
         self.stop_button = pn.widgets.Button(name="Stop", button_type="warning",
                                              disabled=True, css_classes=["ps-stop"])
+        self.clear_button = pn.widgets.Button(name="Clear earlier runs", disabled=True,
+                                              css_classes=["ps-clear"])
         self.progress = pn.indicators.Progress(name="progress", value=0, max=100,
                                                sizing_mode="stretch_width", bar_color="info")
         self.status = pn.pane.Markdown("No run yet.", css_classes=["ps-status"])
@@ -154,12 +195,18 @@ class Dashboard:
                                                 label="Download the run folder (.zip)",
                                                 disabled=True, button_type="success",
                                                 css_classes=["ps-download"])
-        cols = {"day": []}
+        cols: dict[str, list[float]] = {"day": []}
         for arm in ("treated", "control"):
             cols.update({f"{m}_{arm}": [] for m in SERIES})
         cols.update({"flags_true_cum": [], "flags_false_cum": [], "wrongful_cum": [],
                      "sanctions_cum": []})
         self.source = ColumnDataSource(cols, name="ps-live")
+        self.overlays = [ColumnDataSource({k: [] for k in cols}, name=overlay_name(i))
+                         for i in range(OVERLAYS)]
+        #: The parameters of the runs the overlays show (newest first), and of this run.
+        self.earlier: list[dict[str, Any]] = []
+        self.run_params: dict[str, Any] = {}
+        sources = [self.source, *self.overlays]
         arms = [("treated", "-"), ("control", "dashed")]
 
         def per_arm(metric: str) -> list[tuple[str, str, str, str]]:
@@ -167,23 +214,31 @@ class Dashboard:
                     for a, d in arms]
 
         self.figures = [
-            _chart("Expressed dissent", "share of agents per day", self.source,
+            _chart("Expressed dissent", "share of agents per day", sources,
                    per_arm("expressed_dissent_rate")),
-            _chart("Preference falsification", "share of dissenters", self.source,
+            _chart("Preference falsification", "share of dissenters", sources,
                    per_arm("preference_falsification_rate")),
-            _chart("Flags and sanctions (treated, cumulative)", "count", self.source,
+            _chart("Flags and sanctions (treated, cumulative)", "count", sources,
                    [("flags_true_cum", "true flags", TRUE_COLOR, "solid"),
                     ("flags_false_cum", "false flags", FALSE_COLOR, "dashed"),
                     ("sanctions_cum", "sanctions", ARM_COLOR["treated"], "solid"),
                     ("wrongful_cum", "wrongful sanctions", "#000000", "dotted")]),
-            _chart("Dissenters' degree ratio", "ratio (1 = no difference)", self.source,
+            _chart("Dissenters' degree ratio", "ratio (1 = no difference)", sources,
                    per_arm("dissenter_degree_ratio")),
-            _chart("Isolated dissenters", "share of dissenters", self.source,
+            _chart("Isolated dissenters", "share of dissenters", sources,
                    per_arm("isolated_dissenters_share")),
-            _chart("Mean score", "points", self.source, per_arm("score_mean")),
+            _chart("Mean score", "points", sources, per_arm("score_mean"), from_zero=False),
         ]
-        self.charts = pn.GridBox(*(pn.pane.Bokeh(f) for f in self.figures),
-                                 ncols=2, sizing_mode="stretch_width", css_classes=["ps-charts"])
+        self.empty = pn.pane.Alert(
+            "**No run yet.** Set the parameters on the left and press **Run**: the charts "
+            "fill day by day. Each new run keeps the last runs as faded lines, labelled by "
+            "what differed.", alert_type="info", css_classes=["ps-empty"],
+            sizing_mode="stretch_width")
+        self.charts = pn.GridBox(*(pn.pane.Bokeh(f) for f in self.figures), ncols=2,
+                                 sizing_mode="stretch_width", css_classes=["ps-charts"])
+        #: The placeholder until the first day of the first run is drawn, then the charts
+        #: (a chart laid out without data has no range to show).
+        self.chart_area = pn.Column(self.empty, sizing_mode="stretch_width")
         self.net_days = pn.widgets.TextInput(name="Days to draw (comma separated)",
                                              value="", css_classes=["ps-net-days"])
         self.net_button = pn.widgets.Button(name="Draw the network", disabled=True,
@@ -204,24 +259,27 @@ class Dashboard:
         self.scenario_select.param.watch(lambda e: self.load(e.new), "value")
         self.run_button.on_click(lambda e: self.start())
         self.stop_button.on_click(lambda e: self.stop.set())
+        self.clear_button.on_click(lambda e: self.clear_overlays())
         self.net_button.on_click(lambda e: self.draw_network())
         self.load("baseline")
 
     # ---------------------------------------------------------------- parameters
     def load(self, name: str) -> None:
-        """Fill the form with a built-in scenario's values."""
+        """Fill the form with a built-in scenario's values (one check at the end)."""
         sc = load_scenario(name)
         self.description.object = f"**{name}**: {sc.description}"
         flat = flatten(sc.model_dump(mode="json"))
-        self.widgets = {k: make_widget(self.params[k], flat[k]) for k in KEY_PARAMS}
-        for w in self.widgets.values():
-            w.param.watch(lambda e: self.validate(), "value")
-        self.form.objects = list(self.widgets.values())
+        self._loading = True
+        try:
+            for k, c in self.controls.items():
+                c.set(flat[k])
+        finally:
+            self._loading = False
         self.validate()
 
     def overrides(self) -> dict[str, Any]:
-        """The form's values as dotted overrides."""
-        return {k: w.value for k, w in self.widgets.items()}
+        """The form's values as dotted overrides (every parameter)."""
+        return {k: c.value for k, c in self.controls.items()}
 
     def validate(self) -> Scenario | None:
         """Check the form against the schema; show the first problem and block Run."""
@@ -253,6 +311,11 @@ class Dashboard:
             self.show_error(too_big)
             return
         self.scenario = sc
+        params = {"scenario": self.scenario_select.value, **self.overrides()}
+        if self.run_params and self.buffer.state == "done":
+            self.keep_overlay()
+        self.run_params = params
+        self.label_overlays()
         for fig in self.figures:  # the run's timeline, drawn before its first day
             mark_events(fig, marks(sc.timeline))
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
@@ -297,6 +360,34 @@ class Dashboard:
         self.thread = threading.Thread(target=work, name="panoptisim-run", daemon=True)
         self.thread.start()
 
+    def keep_overlay(self) -> None:
+        """Keep the finished run's lines as the newest overlay (the oldest drops out)."""
+        for i in range(OVERLAYS - 1, 0, -1):
+            self.overlays[i].data = dict(self.overlays[i - 1].data)
+        self.overlays[0].data = dict(self.source.data)
+        self.earlier = [self.run_params, *self.earlier][:OVERLAYS]
+
+    def label_overlays(self) -> None:
+        """Name each overlay by how its run differs from the current one; hide empty ones."""
+        labels = [f"earlier: {what_changed(old, self.run_params)}" for old in self.earlier]
+        for fig in self.figures:
+            for item in fig.legend[0].items:
+                if item.name and item.name.startswith("ps-previous-"):
+                    i = int(item.name.rsplit("-", 1)[1])
+                    item.visible = i < len(labels)
+                    item.label = text_value(labels[i] if i < len(labels) else EARLIER)
+            for r in fig.renderers:
+                if r.name and r.name.startswith("ps-previous-"):
+                    r.visible = int(r.name.rsplit("-", 1)[1]) < len(labels)
+        self.clear_button.disabled = not labels
+
+    def clear_overlays(self) -> None:
+        """Drop the earlier runs' lines."""
+        for source in self.overlays:
+            source.data = {k: [] for k in source.data}
+        self.earlier = []
+        self.label_overlays()
+
     def refresh(self) -> None:
         """Move new rows into the charts (runs on the session's event loop)."""
         buf = self.buffer
@@ -320,6 +411,8 @@ class Dashboard:
                 for k in new:
                     new[k].append(r.get(k, float("nan")))
             self.source.stream(new)
+            if self.charts not in self.chart_area.objects:
+                self.chart_area.objects = [self.charts]
         if total:
             self.progress.value = int(100 * done / total)
         if state == "running" and total:
@@ -411,21 +504,39 @@ class Dashboard:
         """The page."""
         pn.state.add_periodic_callback(self.refresh, period=REFRESH_MS)
         pn.state.on_session_destroyed(lambda _ctx: self.stop.set())  # tab closed: stop
+        labels = {c.slider.css_classes[0]: f"{c.field.name}, slider"
+                  for c in self.controls.values() if c.slider is not None}
+        pn.state.curdoc.js_on_event("document_ready",
+                                    CustomJS(args={"labels": labels}, code=LABEL_SLIDERS))
         side = pn.Column("## Scenario", self.scenario_select, self.description,
-                         "## Key parameters", self.form, pn.Row(self.run_button,
-                                                                self.stop_button),
-                         width=380)
+                         pn.Row(self.run_button, self.stop_button),
+                         "## Key parameters", self.form, self.all_params,
+                         width=400)
         main = pn.Column(
             "# panoptisim dashboard",
             "Synthetic societies only; sensors are modelled by their error rates.",
-            self.alert, self.status, self.progress, self.download,
-            pn.Tabs(("Charts", self.charts),
+            self.alert, self.status, self.progress,
+            pn.Row(self.download, self.clear_button),
+            pn.Tabs(("Charts", self.chart_area),
                     ("Network", pn.Column(self.net_status, pn.Row(self.net_days,
                                                                   self.net_button),
                                           self.net_image)),
                     dynamic=False),
             sizing_mode="stretch_width")
         return pn.Row(side, main, sizing_mode="stretch_width")
+
+
+def _sections(controls: list[ParamControl]) -> list[tuple[str, pn.Column]]:
+    """The controls in one folding section per part of the schema (``behavior``,
+    ``surveillance.cameras`` ...), in the schema's order; a browser lays out a section's
+    fields only when it is opened."""
+    sections: dict[str, list[ParamControl]] = {}
+    for c in controls:
+        parts = c.info.key.split(".")
+        sections.setdefault(".".join(parts[:2] if parts[0] == "surveillance" else parts[:1]),
+                            []).append(c)
+    return [(name, pn.Column(*cs, sizing_mode="stretch_width", css_classes=[
+        "ps-section-" + name.replace(".", "-")])) for name, cs in sections.items()]
 
 
 def _memory_problem(sc: Scenario) -> str:
@@ -440,8 +551,10 @@ def _memory_problem(sc: Scenario) -> str:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8050, runs_dir: Path | None = None,
-          show: bool = False) -> None:
-    """Serve the dashboard until interrupted (blocking)."""
+          show: bool = False, token: str | None = None,
+          allow_origin: tuple[str, ...] = ()) -> None:
+    """Serve the dashboard until interrupted (Ctrl-C or SIGTERM), blocking; a temporary
+    runs folder is removed either way."""
     pn.extension(notifications=False)
     made = runs_dir is None
     runs = Path(tempfile.mkdtemp(prefix="panoptisim-dashboard-")) if made else runs_dir
@@ -450,12 +563,20 @@ def serve(host: str = "127.0.0.1", port: int = 8050, runs_dir: Path | None = Non
     def session() -> Any:
         return Dashboard(runs).view()
 
-    origins = [f"{host}:{port}", f"127.0.0.1:{port}", f"localhost:{port}"]
-    print(f"panoptisim dashboard on http://{host}:{port}/  (run folders in {runs}; "
+    def interrupted(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM ends the server as Ctrl-C does, cleanup included
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupted)
+    extra = {"auth_provider": TokenAuth(token, port)} if token else {}
+    query = "?token=<the secret>" if token else ""
+    warn_exposure(host, port, token)
+    print(f"panoptisim dashboard on http://{host}:{port}/{query}  (run folders in {runs}; "
           f"Ctrl-C to stop)", flush=True)
     try:
         pn.serve({"/": session}, address=host, port=port, show=show, threaded=False,
-                 websocket_origin=origins, title="panoptisim dashboard", verbose=False)
+                 websocket_origin=origins(host, port, allow_origin),
+                 title="panoptisim dashboard", verbose=False, **extra)
     finally:
         if made:
             shutil.rmtree(runs, ignore_errors=True)

@@ -1,4 +1,5 @@
-"""``panoptisim dashboard [--port 8050] [--host 127.0.0.1] [--runs-dir DIR]``."""
+"""``panoptisim dashboard [--port 8050] [--host 127.0.0.1] [--runs-dir DIR] [--token SECRET]
+[--allow-origin HOST[:PORT]]``."""
 
 from __future__ import annotations
 
@@ -11,15 +12,24 @@ import click
 @click.option("--port", type=click.IntRange(0, 65535), default=8050, show_default=True,
               help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to bind; the default keeps the dashboard on this machine.")
+              help="Address to bind; the default keeps the dashboard on this machine. Any "
+                   "other address (0.0.0.0: every interface) exposes it to the network.")
 @click.option("--runs-dir", type=click.Path(path_type=Path), default=None,
               help="Where run folders go (default: a temporary folder removed on exit).")
+@click.option("--token", envvar="PANOPTISIM_DASHBOARD_TOKEN", default=None,
+              help="A secret the page's address must carry (?token=SECRET); requests "
+                   "without it are refused. Also read from PANOPTISIM_DASHBOARD_TOKEN.")
+@click.option("--allow-origin", multiple=True, metavar="HOST[:PORT]",
+              help="Another address browsers reach the dashboard by (its websocket accepts "
+                   "only pages served under --host otherwise); repeatable.")
 @click.option("--show", is_flag=True, help="Open the page in the default browser.")
-def dashboard(port: int, host: str, runs_dir: Path | None, show: bool) -> None:
+def dashboard(port: int, host: str, runs_dir: Path | None, token: str | None,
+              allow_origin: tuple[str, ...], show: bool) -> None:
     """Explore a built-in scenario live in the browser (local web app)."""
     try:
         from panoptisim.dashboard.app import serve
     except ImportError as exc:
         raise click.UsageError(f"the dashboard needs Panel ({exc.name} is not installed): "
                                f"pip install 'panoptisim[dashboard]'") from None
-    serve(host=host, port=port, runs_dir=runs_dir, show=show)
+    serve(host=host, port=port, runs_dir=runs_dir, show=show, token=token,
+          allow_origin=allow_origin)
