@@ -130,3 +130,16 @@ def test_a_sweep_draws_its_progress_bar_by_default_only_where_a_person_watches(
     run_sweep(plan, tmp_path / "unwatched", jobs=1, register=False)
     run_sweep(plan, tmp_path / "quiet", jobs=1, register=False, quiet=True)
     assert drawn == [True, False, False]
+
+
+def test_run_with_report_writes_the_report_the_command_writes(tmp_path):
+    """run(out=..., report=True) leaves report.html and its figures in the run folder, as
+    `panoptisim run` does; without it only the data files are written."""
+    with_report = panoptisim.run("baseline", overrides={"population.size": 300,
+                                                        "run.steps": 10},
+                                 out=tmp_path / "r", report=True)
+    html = (with_report.path / "report.html").read_text()
+    assert "baseline" in html and (with_report.path / "figures").is_dir()
+    plain = panoptisim.run("baseline", overrides={"population.size": 300, "run.steps": 10},
+                           out=tmp_path / "p")
+    assert not (plain.path / "report.html").exists()

@@ -117,7 +117,7 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
         on_day: DayCallback | None = None, overrides: dict[str, Any] | None = None,
         timeline: Sequence[dict[str, Any] | TimelineEntry] | None = None,
         regions: dict[str, dict[str, Any]] | None = None,
-        finish: Callable[[Path, Result], None] | None = None,
+        finish: Callable[[Path, Result], None] | None = None, report: bool = False,
         **kw_overrides: Any) -> Result:
     """Run a scenario (built-in name, TOML path or Scenario) and return its Result.
 
@@ -127,6 +127,8 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
     of those days in its snapshots/); otherwise nothing is written. ``progress(done,
     total)`` and ``on_day(replicate, day, {arm: {metric: value}}, done, total)`` are called
     after each day (an exception raised by either stops the run; nothing is written).
+    ``report=True`` (with ``out``) writes the report ``panoptisim run`` writes (report.html
+    and figures/) into the folder before it takes its name.
     ``finish(folder, result)`` (with ``out``) is called when every data file is in the
     folder, before it is renamed to ``out``: what it writes there (``panoptisim run``
     writes its report) appears with the folder, and an exception it raises leaves none.
@@ -167,10 +169,24 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
         if folder is not None:
             doc = manifest(scenario, sim.timings, started, now())
             write_run(folder, scenario, table, summary, doc, by_region)
+            if report:  # as panoptisim run writes it: inside the folder, before the rename
+                _write_report(folder, result, path)
             if finish is not None:
                 finish(folder, result)
     result.path = path
     return result
+
+
+def _write_report(folder: Path, result: Result, final: Path) -> None:
+    """The run's report (report.html, figures/) in its folder; a report that fails is a
+    warning (the data are kept), as on the command line."""
+    import warnings
+
+    from panoptisim.report.cli import report_message
+
+    line, failed = report_message(folder, result, final=final)
+    if failed:
+        warnings.warn(line, stacklevel=3)
 
 
 def build_scenario(source: str | Path | Scenario = "baseline",

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from panoptisim.eventstudy import WINDOW_UNITS
 from panoptisim.metrics import METRICS, SUMMARY_METRICS
 from panoptisim.report.style import ARM_COLOR, CYCLE, HEIGHT_IN, WIDTH_IN, styled
 
@@ -44,8 +43,7 @@ def metric_axis(name: str) -> tuple[str, str]:
     for m in METRICS:
         if m.name == name:
             how = AGGREGATE_TEXT.get(m.aggregate, m.aggregate)
-            unit = WINDOW_UNITS.get(name)
-            return label, f"{unit}, {how}" if unit else how
+            return label, f"{m.unit}, {how}"
     return label, ""
 
 
