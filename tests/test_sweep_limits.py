@@ -242,3 +242,23 @@ def test_a_resume_counts_failed_runs_apart_from_the_finished(tmp_path):
     assert fixed.returncode == 0, fixed.stderr
     assert ("4 of 4 runs done, 0 failed (1 run now, 3 already finished, 1 failed before, "
             "run again)") in fixed.stdout
+
+
+@pytest.mark.parametrize("axis, needle", [
+    ('"safeguards.appeals" = ["yes", "no"]', "expected true or false"),
+    ('"population.size" = [2e3, 3000]', "expected an integer such as 2000"),
+    ('"surveillance.cameras.fpir" = ["0.5"]', "surveillance.cameras.fpir"),
+    ('"surveillance.cameras.fpir" = [true]', "surveillance.cameras.fpir"),
+])
+def test_listed_axis_values_are_typed_as_in_a_scenario_file(tmp_path, axis, needle):
+    """Values a user lists on an axis get the scenario file's strict types; a range over an
+    integer parameter still gives integers."""
+    from panoptisim.experiments import load_sweep
+    from panoptisim.experiments.spec import SweepError
+    path = tmp_path / "s.toml"
+    path.write_text(f'[sweep]\nname = "s"\n[axes]\n{axis}\n')
+    with pytest.raises(SweepError, match=needle):
+        load_sweep(path)
+    path.write_text('[sweep]\nname = "s"\n[axes]\n'
+                    '"population.size" = {start = 1000, stop = 3000, num = 3}\n')
+    assert load_sweep(path).axes[0].values == (1000, 2000, 3000)

@@ -659,15 +659,20 @@ def _axis(key: str, spec: Any, base: dict[str, Any]) -> Axis:
         return Axis(key, "bounds", low=spec.min, high=spec.max, log=spec.log,
                     integer=integer, spec=spec)
     values = spec.root if isinstance(spec, ValuesAxis) else spec.values()
-    return Axis(key, "values", values=tuple(_check_value(key, v, base) for v in values),
+    listed = isinstance(spec, ValuesAxis)  # typed by the user: strict, as a scenario file
+    return Axis(key, "values", values=tuple(_check_value(key, v, base, listed)
+                                             for v in values),
                 integer=integer, spec=spec)
 
 
-def _check_value(key: str, value: Any, base: dict[str, Any]) -> Any:
+def _check_value(key: str, value: Any, base: dict[str, Any], strict: bool = False) -> Any:
     """Validate one value of an axis as the scenario would; returns it as the scenario
-    holds it (``1000.0`` -> ``1000`` for an integer parameter)."""
+    holds it (``1000.0`` -> ``1000`` for an integer parameter of a range). ``strict``: a
+    value the user listed, typed as in a scenario file (``"yes"`` is not a boolean, ``2e3``
+    not an integer)."""
     try:
-        node: Any = validate(point_overrides(base, {key: value})).model_dump(mode="json")
+        node: Any = validate(point_overrides(base, {key: value}),
+                             strict=strict).model_dump(mode="json")
     except ScenarioError as exc:
         msg = str(exc)
         raise SweepError(f"axes.{msg}" if msg.startswith(f"{key} = ") else
