@@ -160,3 +160,66 @@ def outcome(case: dict[str, Any]) -> str | None:
 def test_every_bad_input_is_one_line_exit_2_and_writes_nothing(case):
     assert outcome(case) is None, (outcome(case), case["sets"],
                                    (case["file"] or b"")[:300])
+
+
+#: ``[sweep]`` keys and values each certainly wrong for its key.
+BAD_SWEEP_KEYS = {"replicates": ['"4"', "true", "0", "-1", "1e9", "2.5", "[1]", nested(50)],
+                  "seed": ['"4"', "true", "-1", "1.5", "[1]", '"x\\ny"'],
+                  "design": ['"nosuch"', "1", "true", '"grid\\n"'],
+                  "nosuchkey": ["1", '"x"', nested(5000)]}
+
+
+@st.composite
+def bad_sweep_files(draw: Any) -> tuple[str, str]:
+    """A sweep file with one bad entry (in ``[set]``, ``[axes]`` or ``[sweep]``) and the
+    entry's kind; everything else makes a tiny, valid sweep."""
+    where = draw(st.sampled_from(["set", "axis values", "axis range", "sweep key"]))
+    sweep = {"name": '"fuzz"', "replicates": "1"}
+    sets = {json.dumps(k): v for k, v in TINY.items()}
+    axes = {'"safeguards.appeals"': "[false, true]"}
+    if where == "set":
+        key, raw, _ = draw(bad_setting())
+        sets = {k: v for k, v in sets.items() if k != json.dumps(key)}
+        sets[json.dumps(key)] = raw
+    elif where == "axis values":
+        p = draw(st.sampled_from(SCALARS))
+        _, values = draw(st.sampled_from(wrong_forms(p)))
+        axes = {json.dumps(p.key): f"[{draw(values)}]"}
+    elif where == "axis range":
+        end = draw(st.sampled_from(["nan", "inf", "-inf", '"0"', "true", "[1]", "1e400"]))
+        step = draw(st.sampled_from(["num = 3", "step = 0", "step = -0.1", "step = 1e-12",
+                                     "num = 0", "num = 1.5"]))
+        axes = {'"surveillance.cameras.fpir"':
+                f"{{start = {end}, stop = 0.1, {step}}}" if draw(st.booleans()) else
+                f"{{start = 0.0, stop = 0.1, {step}}}" if step != "num = 3" else
+                f"{{start = 0.0, stop = {end}, num = 3}}"}
+    else:
+        key = draw(st.sampled_from(list(BAD_SWEEP_KEYS)))
+        sweep[key] = draw(st.sampled_from(BAD_SWEEP_KEYS[key]))
+    tables = {"sweep": sweep, "set": sets, "axes": axes}
+    text = "".join(f"[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in rows.items())
+                   for name, rows in tables.items())
+    return text, where
+
+
+@settings(max_examples=60, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(bad_sweep_files())
+def test_every_bad_sweep_file_is_one_line_exit_2_and_writes_nothing(case):
+    """The same contract for ``panoptisim sweep FILE --out DIR``: a bad entry anywhere in
+    the file stops the command before any run, with one line and exit status 2."""
+    text, where = case
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
+        root = Path(tmp)
+        (root / "sweep.toml").write_text(text)
+        err, code = io.StringIO(), None
+        try:
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                main(["sweep", "sweep.toml", "--out", str(root / "out"), "--jobs", "1",
+                      "--quiet"])
+        except SystemExit as exc:
+            code = exc.code
+        lines = err.getvalue().splitlines()
+        assert code == 2, (where, code, text)
+        assert len(lines) == 1 and lines[0].startswith("error: "), (where, lines, text)
+        assert sorted(p.name for p in root.iterdir()) == ["sweep.toml"], (where, text)
