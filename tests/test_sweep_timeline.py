@@ -58,11 +58,18 @@ def test_a_timeline_entry_day_on_an_axis(folder):
 
 
 def test_a_timeline_set_value_on_an_axis_is_kept_as_its_parameter_holds_it(folder):
-    p = plan(folder, {"timeline.0.set.safeguards.dur_appeal": [10.0, 40]})
+    p = plan(folder, {"timeline.0.set.safeguards.dur_appeal": [10, 40]})
     assert p.design.points == [{"timeline.0.set.safeguards.dur_appeal": 10},
                                 {"timeline.0.set.safeguards.dur_appeal": 40}]
-    assert [sc.timeline[0].set for sc in scenarios(p)] == [
-        {"safeguards.dur_appeal": 10}, {"safeguards.dur_appeal": 40}]
+    got = [sc.timeline[0].set for sc in scenarios(p)]
+    assert got == [{"safeguards.dur_appeal": 10}, {"safeguards.dur_appeal": 40}]
+    assert all(type(s["safeguards.dur_appeal"]) is int for s in got)
+
+
+def test_a_fractional_value_listed_for_an_integer_timeline_setting_is_refused(folder):
+    # values listed on an axis get the scenario file's strict types: 10.0 is not a day count
+    with pytest.raises(SweepError, match=r"dur_appeal = 10\.0.*expected an integer"):
+        plan(folder, {"timeline.0.set.safeguards.dur_appeal": [10.0, 40]})
 
 
 def test_a_regions_rule_and_a_regions_share_on_axes(folder):
