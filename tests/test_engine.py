@@ -110,3 +110,36 @@ def test_run_command_handles_ctrl_c_while_it_runs_and_restores_the_handler():
     assert seen == {"handler": errors._on_interrupt, "latched": True}
     assert signal.getsignal(signal.SIGINT) is before
     assert not errors._interrupt_requested.is_set()
+
+
+def test_ctrl_c_inside_numba_only_sets_the_latch():
+    """An exception raised while numba loads a kernel from its cache left the dispatcher
+    half-built and the next call crashed with a segmentation fault (Ctrl-C 2 s into a run of
+    4*10^5 agents, 3 times in 22): inside numba's or llvmlite's code Ctrl-C only sets the
+    latch, and the engine stops at the next day (raise_if_interrupted)."""
+    import signal
+
+    import click
+    import pytest
+
+    from panoptisim import errors
+    seen = {}
+
+    def in_module(name):
+        namespace = {"__name__": name, "signal": signal}
+        exec("def load():\n    signal.raise_signal(signal.SIGINT)\n    return 'loaded'",
+             namespace)
+        return namespace["load"]
+
+    @click.command()
+    def interrupted():
+        seen["numba"] = in_module("numba.core.caching")()  # returns: no exception raised
+        seen["llvmlite"] = in_module("llvmlite.binding.ffi")()
+        seen["latched"] = errors._interrupt_requested.is_set()
+        with pytest.raises(KeyboardInterrupt):  # elsewhere Ctrl-C raises at once
+            in_module("panoptisim.population")()
+        with pytest.raises(KeyboardInterrupt):  # the latch stops the engine at its next day
+            errors.raise_if_interrupted()
+
+    errors.run_command(interrupted, [], "interrupted")
+    assert seen == {"numba": "loaded", "llvmlite": "loaded", "latched": True}

@@ -29,6 +29,9 @@ import click
 
 #: How many characters of a value, key or name a message echoes.
 SHOWN = 80
+#: What an interrupted command prints (exit status 130): every command writes its files
+#: under a temporary name and renames them when complete, so none is left half-written.
+INTERRUPTED = "interrupted: no file was left half-written"
 #: The longest error line :func:`run_command` prints (the rest is cut with "...").
 LINE = 1000
 
@@ -71,16 +74,33 @@ class ScenarioError(InputError):
 
 
 #: Set when Ctrl-C reaches a command (``run_command``). Python raises KeyboardInterrupt
-#: wherever the main thread is, and inside a C library's callback into Python (numba's
-#: compiler calls one while it caches a kernel) the exception is printed as "Exception
-#: ignored" and lost; long loops check this latch (``raise_if_interrupted``) so the command
-#: still stops.
+#: wherever the main thread is, except inside numba (:data:`DEFERRING_MODULES`); inside a C
+#: library's callback into Python the exception is printed as "Exception ignored" and lost.
+#: Long loops check this latch (``raise_if_interrupted``: the engine before every day) so
+#: the command still stops.
 _interrupt_requested = threading.Event()
 
 
-def _on_interrupt(signum: int, frame: object) -> None:
+#: Modules inside which Ctrl-C only sets the latch: an exception raised while numba loads or
+#: compiles a kernel (its Python code, and llvmlite's under it) can leave the dispatcher
+#: half-built, and the call that follows crashed the process with a segmentation fault.
+DEFERRING_MODULES = ("numba", "llvmlite")
+
+
+def _in_deferring_module(frame: Any) -> bool:
+    """Whether ``frame`` or a frame that called it runs code of :data:`DEFERRING_MODULES`."""
+    while frame is not None:
+        module = frame.f_globals.get("__name__") or ""
+        if module.partition(".")[0] in DEFERRING_MODULES:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _on_interrupt(signum: int, frame: Any) -> None:
     _interrupt_requested.set()
-    raise KeyboardInterrupt
+    if not _in_deferring_module(frame):
+        raise KeyboardInterrupt
 
 
 def raise_if_interrupted() -> None:
@@ -120,8 +140,8 @@ def run_command(command: click.Command, argv: list[str] | None, prog_name: str) 
             sys.exit(status)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
+    except click.exceptions.Abort:  # click's form of KeyboardInterrupt (and of EOF at a prompt)
+        click.echo(INTERRUPTED, err=True)
         sys.exit(130)
     except click.UsageError as exc:
         click.echo(f"error: {clip(exc.format_message(), LINE)}", err=True)
@@ -130,14 +150,14 @@ def run_command(command: click.Command, argv: list[str] | None, prog_name: str) 
         click.echo(f"error: {clip(str(exc), LINE)}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
-        click.echo("interrupted: no run folder was written", err=True)
+        click.echo(INTERRUPTED, err=True)
         sys.exit(130)
     except Exception as exc:
         if not _caused_by_interrupt(exc):
             raise
         # Ctrl-C inside a library that wraps it (numba loading a compiled kernel from its
         # cache raises SystemError from the KeyboardInterrupt)
-        click.echo("interrupted: no run folder was written", err=True)
+        click.echo(INTERRUPTED, err=True)
         sys.exit(130)
 
 
