@@ -114,7 +114,13 @@ def dashboard_server(tmp_path: Path) -> Iterator[str]:
                                      f"{START_TIMEOUT_S} s:\n"
                                      + (tmp_path / "dashboard.log").read_text())
             time.sleep(0.3)
-        yield url
+        try:
+            yield url
+        except BaseException:  # the server's side of a failure (pytest shows it on failure)
+            log.flush()
+            print("dashboard.log (end):\n"
+                  + (tmp_path / "dashboard.log").read_text(errors="replace")[-6000:])
+            raise
         assert proc.poll() is None, "the dashboard server died during the test"
     finally:
         if proc.poll() is None:
@@ -148,9 +154,17 @@ def deep_text(page, selector: str) -> str:  # noqa: ANN001
 
 
 def wait_text(page, selector: str, pattern: str, timeout_ms: int = 30_000) -> str:  # noqa: ANN001
-    page.wait_for_function(f"(a) => {{ const t = ({DEEP_TEXT})(a[0]); "
-                           f"return t !== null && new RegExp(a[1]).test(t); }}",
-                           arg=[selector, pattern], timeout=timeout_ms)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(f"(a) => {{ const t = ({DEEP_TEXT})(a[0]); "
+                               f"return t !== null && new RegExp(a[1]).test(t); }}",
+                               arg=[selector, pattern], timeout=timeout_ms)
+    except PlaywrightTimeout:
+        raise AssertionError(
+            f"{selector} did not show {pattern!r} within {timeout_ms / 1000:.0f} s; it shows "
+            f"{deep_text(page, selector)!r}; status {deep_text(page, '.ps-status')!r}; "
+            f"error {deep_text(page, '.ps-error')!r}") from None
     return deep_text(page, selector)
 
 

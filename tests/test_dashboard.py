@@ -127,6 +127,22 @@ def test_charts_keep_earlier_runs_as_overlays(tmp_path: Path, monkeypatch) -> No
     assert dash.clear_button.disabled
 
 
+def test_run_and_clear_change_the_charts_on_the_next_tick(tmp_path: Path, monkeypatch) -> None:
+    """Run and Clear change Bokeh models; Panel calls a click's callback with the document
+    unlocked, where such a change raised "_pending_writes should be non-None" and the run
+    never started. Both go through pn.state.execute(schedule=True): the next tick, locked."""
+    import panel as pn
+
+    dash = app.Dashboard(tmp_path)
+    scheduled = []
+    monkeypatch.setattr(pn.state, "execute",
+                        lambda callback, schedule="auto": scheduled.append((callback, schedule)))
+    dash.run_button.clicks += 1
+    dash.clear_button.clicks += 1
+    assert scheduled == [(dash.start, True), (dash.clear_overlays, True)]
+    assert dash.thread is None or not dash.thread.is_alive()  # nothing ran in the click
+
+
 def test_exposure_warning_and_origins(capsys: pytest.CaptureFixture[str]) -> None:
     assert access.is_loopback("127.0.0.1") and access.is_loopback("::1")
     assert access.is_loopback("localhost") and not access.is_loopback("0.0.0.0")

@@ -257,9 +257,14 @@ class Dashboard:
                      "sanctions_new": 0.0}
 
         self.scenario_select.param.watch(lambda e: self.load(e.new), "value")
-        self.run_button.on_click(lambda e: self.start())
+        # Start and Clear change Bokeh models (sources, legend labels, event marks): Panel
+        # runs a click's callback with the document unlocked, and a Bokeh model changed
+        # there raised "_pending_writes should be non-None" now and then (the run never
+        # started). pn.state.execute(schedule=True) runs them on the next tick, locked.
+        self.run_button.on_click(lambda e: pn.state.execute(self.start, schedule=True))
         self.stop_button.on_click(lambda e: self.stop.set())
-        self.clear_button.on_click(lambda e: self.clear_overlays())
+        self.clear_button.on_click(lambda e: pn.state.execute(self.clear_overlays,
+                                                              schedule=True))
         self.net_button.on_click(lambda e: self.draw_network())
         self.load("baseline")
 
