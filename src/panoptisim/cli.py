@@ -356,23 +356,14 @@ def compare(a: str, b: str, replicates: int | None, sets: tuple[str, ...], seed:
     as they ran, without running anything, when their replicates pair (same seed and
     replicates); --rerun, --replicates, --seed, --set or --posterior runs their
     scenario.toml again instead, paired."""
-    from panoptisim.compare import (
-        DEFAULT_REPLICATES,
-        finished_runs,
-        finished_scenarios,
-        paired_scenarios,
-    )
     from panoptisim.compare import compare as compare_api
+    from panoptisim.compare import resolve_pair
     from panoptisim.footprint import check_fits
 
     overrides = dict(parse_override(s) for s in sets)
-    folders = finished_runs(a, b, rerun=rerun, replicates=replicates, seed=seed,
-                            overrides=overrides, posterior=posterior)
-    if folders is not None:
-        sa, sb = finished_scenarios(folders)
-    else:
-        sa, sb = paired_scenarios(a, b, replicates=replicates or DEFAULT_REPLICATES,
-                                  seed=seed, overrides=overrides)
+    folders, sa, sb = resolve_pair(a, b, rerun=rerun, replicates=replicates, seed=seed,
+                                   overrides=overrides, posterior=posterior)
+    if folders is None:  # to be run: refuse before running what would not fit in memory
         for resolved in (sa, sb):
             check_fits(resolved)
     if out is None:

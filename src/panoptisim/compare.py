@@ -166,6 +166,20 @@ def difference_entry(name: str, pairs: list[tuple[np.ndarray, np.ndarray]],
 DEFAULT_REPLICATES = 5
 
 
+def resolve_pair(a: str | Path | Scenario, b: str | Path | Scenario, *, rerun: bool,
+                 replicates: int | None, seed: int | None, overrides: dict[str, Any],
+                 posterior: str | Path | None
+                 ) -> tuple[tuple[Path, Path] | None, Scenario, Scenario]:
+    """A and B's finished run folders (None when they are to be run) and the two scenarios
+    to compare: as the folders ran, or paired by seed with ``replicates`` (5 by default)."""
+    folders = finished_runs(a, b, rerun=rerun, replicates=replicates, seed=seed,
+                            overrides=overrides, posterior=posterior)
+    if folders is not None:
+        return folders, *finished_scenarios(folders)
+    return None, *paired_scenarios(a, b, replicates=replicates or DEFAULT_REPLICATES,
+                                   seed=seed, overrides=overrides)
+
+
 def compare(a: str | Path | Scenario, b: str | Path | Scenario, *,
             replicates: int | None = None, seed: int | None = None,
             overrides: dict[str, Any] | None = None, out: str | Path | None = None,
@@ -182,13 +196,8 @@ def compare(a: str | Path | Scenario, b: str | Path | Scenario, *,
     any of ``replicates``, ``seed``, ``overrides``, ``posterior``) runs their scenarios
     again instead. Bad input raises InputError or ScenarioError (one line) before anything
     runs."""
-    folders = finished_runs(a, b, rerun=rerun, replicates=replicates, seed=seed,
-                            overrides=overrides, posterior=posterior)
-    if folders is not None:
-        sa, sb = finished_scenarios(folders)
-    else:
-        sa, sb = paired_scenarios(a, b, replicates=replicates or DEFAULT_REPLICATES,
-                                  seed=seed, overrides=overrides)
+    folders, sa, sb = resolve_pair(a, b, rerun=rerun, replicates=replicates, seed=seed,
+                                   overrides=overrides or {}, posterior=posterior)
     replicates = sa.run.replicates
     root = sa.run.seed
     sets: list[dict[str, float]] = []
