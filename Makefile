@@ -19,18 +19,20 @@ demo: $(STAMP)
 
 # The linter first (ruff: errors, import order, docstrings on public code; pyproject.toml).
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
-# The quick validation suite (textbook results through the project's kernels) runs too.
+# Every validation case runs in pytest (tests/test_validation.py, tests/test_theory_cases.py)
+# at its quick or full size; groups keep runs that tests share on one worker (loadgroup).
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 -q; status=$$?; \
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; \
+	exit $$status
+
+# The slow cases, then the whole quick validation suite through its command.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -m slow; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; \
 	if [ $$status -ne 0 ]; then exit $$status; fi; \
 	$(BIN)/panoptisim validate --quick
-
-test-slow: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q -m slow; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; \
-	exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -17,3 +17,23 @@ TESTS = Path(__file__).resolve().parent
 
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
+
+
+#: Modules whose module-scoped fixtures are costly (a sweep, a calibration, a Dask cluster,
+#: runs several tests read): each is one xdist group, so under ``--dist loadgroup`` (make
+#: test) its tests run on one worker and the fixture is built once, not once per worker.
+SHARED_FIXTURE_MODULES = frozenset({
+    "test_cli_formats", "test_compare", "test_experiments_dask", "test_experiments_sweep",
+    "test_notebook", "test_posterior_runs", "test_query_safety", "test_report",
+    "test_report_calibration", "test_snapshots", "test_timeline",
+})
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
+    """Put the tests of each module in SHARED_FIXTURE_MODULES in one xdist group."""
+    import pytest
+
+    for item in items:
+        module = item.path.stem
+        if module in SHARED_FIXTURE_MODULES:
+            item.add_marker(pytest.mark.xdist_group(module))

@@ -182,6 +182,7 @@ def recovered(tmp_path_factory):
     return cal, doc, folder / "out"
 
 
+@pytest.mark.slow  # the recovery calibrates for about 95 s
 def test_recovery_each_90_interval_covers_the_true_value(recovered):
     cal, doc, out = recovered
     for key, truth in TRUE.items():
@@ -193,6 +194,7 @@ def test_recovery_each_90_interval_covers_the_true_value(recovered):
     assert all(t["verdict"] == "fits" for t in doc["targets"].values())
 
 
+@pytest.mark.slow  # reads the recovery's folder
 def test_outputs_are_written_and_consistent(recovered):
     cal, doc, out = recovered
     names = {p.name for p in out.iterdir()}
@@ -238,6 +240,7 @@ def test_weighted_quantiles_and_constrained():
     assert results.parameter_summary(p, narrow, np.ones(200))["constrained"]
 
 
+@pytest.mark.slow  # the kill -9 case below resumes from stored generations in the quick suite
 def test_resume_continues_from_the_stored_generations(tmp_path):
     doc = targets_doc({"dissent": 0.02, "benign": 0.3}, {"dissent": 0.004, "benign": 0.03},
                       particles=12, generations=2, min_epsilon=0.0, predictive_draws=3)
@@ -289,8 +292,9 @@ ASSUMED = {"behavior.beta_cost": 0.5, "behavior.p_trip": 0.01,
 @pytest.mark.parametrize("name, overshoots", [
     # the assumed model chilled and sanctioned far more than the published figures
     # (docs/calibration.md); the calibrated defaults come nearer every one of them
-    ("penney2016", lambda v: v["reveal_drop"] < -0.23),
-    ("pen2013", lambda v: v["avoided_topic"] > 0.16),
+    # two of the three in make test-slow (about 10 s each)
+    pytest.param("penney2016", lambda v: v["reveal_drop"] < -0.23, marks=pytest.mark.slow),
+    pytest.param("pen2013", lambda v: v["avoided_topic"] > 0.16, marks=pytest.mark.slow),
     ("china2018", lambda v: v["tickets_blocked"] > 7.1 and v["people_listed"] > 9.3),
 ])
 def test_built_in_statistics_before_and_after_calibration(name, overshoots):

@@ -15,6 +15,7 @@ from test_experiments_dask import cluster  # noqa: F401 - the fixture
 pytest.importorskip("distributed")
 
 
+@pytest.mark.slow  # about 35 s; the quick suite runs a sweep on a Dask scheduler
 def test_calibrate_runs_on_a_dask_scheduler_with_two_workers(cluster, tmp_path):  # noqa: F811
     address = cluster[0]
     doc = targets_doc({"dissent": 0.02, "benign": 0.3}, {"dissent": 0.004, "benign": 0.03},

@@ -1,13 +1,21 @@
 """Directional tests of the model: each a quantitative assertion across paired replicates
-(common random numbers), not a single lucky run. Small societies, a full year."""
+(common random numbers), not a single lucky run. Small societies, a full year.
+
+A run several tests read (``baseline`` at the small size is read by six) is made once per
+process (``cached_run``); the module is one xdist group, so under ``--dist loadgroup`` its
+tests share one worker and its runs."""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pytest
 
 import panoptisim
 from panoptisim.api import Result
+
+pytestmark = pytest.mark.xdist_group("directional-runs")
 
 SMALL = {"population.size": 4000, "run.steps": 365, "run.replicates": 4}
 #: Only camera errors produce false flags, so wrongful sanctions are the cameras' doing.
@@ -18,13 +26,24 @@ CAMERA_ERRORS_ONLY = {"surveillance.online.false_flag_rate": 0.0,
 STRONG_NETWORK = {"scoring.w_network": 2.0, "social.p_cut_max": 0.05}
 
 
+@functools.cache
+def _run(name: str, seed: int, overrides: tuple[tuple[str, object], ...]) -> Result:
+    return panoptisim.run(name, seed=seed, overrides=dict(overrides))
+
+
+def cached_run(name: str, seed: int, overrides: dict) -> Result:
+    """``panoptisim.run`` of a built-in scenario, made once per process for each scenario,
+    seed and overrides (tests only read the result)."""
+    return _run(name, seed, tuple(sorted(overrides.items())))
+
+
 def summary(name: str, seed: int = 11, **overrides) -> dict:
-    return panoptisim.run(name, seed=seed, overrides={**SMALL, **overrides}).summary["metrics"]
+    return cached_run(name, seed, {**SMALL, **overrides}).summary["metrics"]
 
 
 def per_replicate(name: str, metric: str, arm: str = "treated", seed: int = 11,
                   **overrides) -> np.ndarray:
-    r = panoptisim.run(name, seed=seed, overrides={**SMALL, **overrides})
+    r = cached_run(name, seed, {**SMALL, **overrides})
     df = r.metrics[r.metrics.arm == arm]
     return df.groupby("replicate")[metric].sum().to_numpy()
 
@@ -53,7 +72,7 @@ PLACEBO = {"population.size": 2000, "run.steps": 365, "run.replicates": 3}
 
 def blind_scorer(**overrides: object) -> Result:
     """The citizen regime (``baseline``) with no sensor, small, paired with its control."""
-    return panoptisim.run("baseline", seed=11, overrides={**PLACEBO, **NO_SENSORS, **overrides})
+    return cached_run("baseline", 11, {**PLACEBO, **NO_SENSORS, **overrides})
 
 
 def assert_nothing_seen(result: Result) -> None:

@@ -91,6 +91,7 @@ def test_dask_sweep_is_identical_to_the_local_one(cluster, tmp_path):
     assert sl == sr and len(sl) > 100
 
 
+@pytest.mark.slow  # the local executor's dying workers are retried in the quick suite
 def test_a_worker_killed_mid_run_is_retried_and_the_sweep_finishes(cluster, tmp_path):
     address, faults, folder = cluster
     path = write_sweep(tmp_path, AXES, name="dask-kill", replicates=1)

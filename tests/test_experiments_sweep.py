@@ -281,6 +281,7 @@ def _check_resume(out, before):
     return store
 
 
+@pytest.mark.slow  # about 30 s; Ctrl-C then resume (below) and tests/test_kill.py stay quick
 def test_kill_9_of_the_driver_then_resume_runs_only_what_is_missing(tmp_path):
     _, out, code, before = _start_and_interrupt(tmp_path, signal.SIGKILL, "killed")
     assert code == -signal.SIGKILL

@@ -119,6 +119,7 @@ def test_report_command_writes_the_page_with_tables_and_figures(calib_dir: Path)
     assert "Targets file" in html and "[[target]]" in html
 
 
+@pytest.mark.slow  # PDF rendering: test_report.py renders a run report's PDF quickly
 def test_report_command_pdf(calib_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "calibration.pdf"
     res = _command("report", str(calib_dir), "--format", "pdf", "--out", str(out))

@@ -21,8 +21,9 @@ THEORY = ("theory-consequences", "theory-certainty", "theory-fear-fades",
 #: The cases that run paired simulations (no-runaway runs the treated arm alone; the
 #: tipping case solves the mean field).
 PAIRED = tuple(n for n in THEORY if n not in ("theory-no-runaway", "theory-tipping"))
-#: Quick runs over ~20 s on a shared machine.
-SLOW_QUICK = ("theory-consequences",)
+#: Quick runs over ~20 s on a shared machine; each is run quick in the fast suite at the
+#: assumed deterrence weight, where its predictions are asserted (below).
+SLOW_QUICK = ("theory-consequences", "theory-certainty")
 
 
 def test_registry_lists_the_theory_cases_after_the_others():

@@ -41,7 +41,7 @@ def _list_table() -> Table:
 
 
 @click.command("validate", context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--quick", is_flag=True, help="Smaller samples: the whole suite in under a minute.")
+@click.option("--quick", is_flag=True, help="Smaller samples: the whole suite in about 2 minutes.")
 @click.option("--case", "cases", multiple=True, metavar="NAME", help=_CASE_HELP)
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="Set a case's input, e.g. c=2.5 or watts.phi=0.25 (repeatable; lists are "

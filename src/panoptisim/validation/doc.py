@@ -34,7 +34,7 @@ functions, closed forms), so it can be run at other inputs than the defaults:
 
 ```
 panoptisim validate                       # the full suite (make validate)
-panoptisim validate --quick               # under a minute (part of make test)
+panoptisim validate --quick               # about 2 minutes (part of make test-slow)
 panoptisim validate --case er-giant --param c=2.5
 panoptisim validate --case watts --param phi=0.25 --param z=1.5,3,5
 panoptisim validate --list                # cases and their parameters
