@@ -37,3 +37,15 @@ def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
         module = item.path.stem
         if module in SHARED_FIXTURE_MODULES:
             item.add_marker(pytest.mark.xdist_group(module))
+
+
+def pytest_configure(config):  # noqa: ANN001, ANN201
+    """Compile the numba kernels (or load them from numba's cache) once, in the process
+    that starts the run, before xdist's workers and the tests' subprocesses start: in a
+    clean clone each of them compiled the kernels it used (about 40 s for all) side by side
+    until one had written the cache. Warm, this takes about a second."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller did it
+        return
+    from panoptisim import kernels
+
+    kernels.warm_up()

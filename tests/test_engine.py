@@ -106,7 +106,9 @@ def test_run_command_handles_ctrl_c_while_it_runs_and_restores_the_handler():
         seen["latched"] = errors._interrupt_requested.is_set()
 
     before = signal.getsignal(signal.SIGINT)
-    errors.run_command(interrupted, [], "interrupted")  # returns: the command succeeded
+    with pytest.raises(SystemExit) as stopped:  # the command ran on, but Ctrl-C was pressed
+        errors.run_command(interrupted, [], "interrupted")
+    assert stopped.value.code == 130
     assert seen == {"handler": errors._on_interrupt, "latched": True}
     assert signal.getsignal(signal.SIGINT) is before
     assert not errors._interrupt_requested.is_set()
@@ -141,5 +143,50 @@ def test_ctrl_c_inside_numba_only_sets_the_latch():
         with pytest.raises(KeyboardInterrupt):  # the latch stops the engine at its next day
             errors.raise_if_interrupted()
 
-    errors.run_command(interrupted, [], "interrupted")
+    with pytest.raises(SystemExit) as stopped:
+        errors.run_command(interrupted, [], "interrupted")
+    assert stopped.value.code == 130
     assert seen == {"numba": "loaded", "llvmlite": "loaded", "latched": True}
+
+
+def test_a_latched_ctrl_c_no_loop_checked_still_ends_the_command_with_130(capsys):
+    """Ctrl-C inside numba after the engine's last day (or in a command with no day loop)
+    only set the latch: the command returns, and run_command exits 130 all the same."""
+    import click
+    import pytest
+
+    from panoptisim import errors
+
+    @click.command()
+    def finished_after_a_deferred_ctrl_c():
+        errors._interrupt_requested.set()  # what _on_interrupt does inside numba
+
+    with pytest.raises(SystemExit) as stopped:
+        errors.run_command(finished_after_a_deferred_ctrl_c, [], "panoptisim")
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err.strip() == errors.INTERRUPTED
+
+    @click.command()
+    def finished():
+        pass
+
+    errors.run_command(finished, [], "panoptisim")  # no Ctrl-C: returns, exit 0
+
+
+def test_validation_stops_at_the_next_case_after_a_latched_ctrl_c(monkeypatch):
+    """A Ctrl-C inside numba during one validation case stops the suite before the next."""
+    import pytest
+
+    from panoptisim import errors
+    from panoptisim.validation import CASES, runner
+
+    ran = []
+    monkeypatch.setattr(errors, "_interrupt_requested", type(errors._interrupt_requested)())
+
+    def on_case(case):
+        ran.append(case.name)
+        errors._interrupt_requested.set()
+
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_validation(["granovetter-count", "er-giant"], on_case=on_case)
+    assert ran == ["granovetter-count"] and "er-giant" in CASES

@@ -117,7 +117,10 @@ def _bad_outs(tmp_path: Path) -> list[tuple[str, str]]:
             (str(full), "already exists and is not empty"),
             (str(tmp_path / "file" / "below"), "is not a folder"),
             ("/proc/panoptisim-out", "is not a writable folder"),
-            ("/proc/panoptisim/out/deeper", "is not a writable folder")]
+            ("/proc/panoptisim/out/deeper", "is not a writable folder"),
+            # no name of its own: '.' crashed with FileExistsError after the whole run
+            (".", "names no new folder"), ("/", "names no new folder"),
+            (f"{empty}/..", "names no new folder")]
 
 
 def test_a_bad_out_is_refused_before_anything_is_simulated(tmp_path, capsys, monkeypatch):

@@ -130,12 +130,16 @@ def run_command(command: click.Command, argv: list[str] | None, prog_name: str) 
     """Run a click command with the project's error contract (exits the process).
 
     Bad input is one line on stderr with exit status 2; Ctrl-C is exit status 130, also
-    when a library swallowed the first KeyboardInterrupt (``raise_if_interrupted``); a
+    when a library swallowed the first KeyboardInterrupt or it only set the latch (checked
+    once more when the command returns); a
     command's ``ctx.exit(n)`` or ``sys.exit(n)`` reaches the shell as ``n``.
     """
     try:
         with _interrupt_latch():
             status = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
+            # a Ctrl-C that only set the latch (inside numba) and that no loop checked after:
+            # the command finished, and the user still asked it to stop
+            raise_if_interrupted()
         if isinstance(status, int) and status:  # click returns, not raises, ctx.exit(n)
             sys.exit(status)
     except click.exceptions.Exit as exc:
@@ -153,7 +157,7 @@ def run_command(command: click.Command, argv: list[str] | None, prog_name: str) 
         click.echo(INTERRUPTED, err=True)
         sys.exit(130)
     except Exception as exc:
-        if not _caused_by_interrupt(exc):
+        if not caused_by_interrupt(exc):
             raise
         # Ctrl-C inside a library that wraps it (numba loading a compiled kernel from its
         # cache raises SystemError from the KeyboardInterrupt)
@@ -194,7 +198,7 @@ def checked_path(ctx: click.Context, param: click.Parameter, value: Path | None
     return value
 
 
-def _caused_by_interrupt(exc: BaseException) -> bool:
+def caused_by_interrupt(exc: BaseException) -> bool:
     """Whether ``exc`` was raised from, or while handling, a KeyboardInterrupt."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:

@@ -131,12 +131,21 @@ def remove_stale_partials(parent: Path) -> list[Path]:
     return removed
 
 
+def _check_named(path: Path, option: str) -> None:
+    """Refuse a destination without a folder name of its own (``.``, ``..``, ``/``): the
+    folder is built under its name beside it and renamed into place."""
+    if Path(path).name in ("", ".", ".."):
+        raise InputError(f"{option} '{path}' names no new folder: give a folder's name, e.g. "
+                         f"'{Path(path) / 'run'}'")
+
+
 def check_new_folder(path: Path, option: str = "--out") -> None:
     """Refuse (InputError) a destination that is a symbolic link (even to an empty folder,
     or dangling), an existing file or a folder that is not empty, or that cannot be created
     because its nearest existing parent is not a folder this process can write in (tried by
     making and removing a partial folder there: ``os.access`` tells root yes even in /proc)."""
     path = Path(path)
+    _check_named(path, option)
     if path.is_symlink():
         raise InputError(f"{option} '{path}' is a symbolic link (to '{os.readlink(path)}'): "
                          f"give the path of a new folder, not a link")
@@ -174,6 +183,7 @@ def folder_atomic(path: Path, option: str = "--out") -> Iterator[Path]:
     (:func:`written_meanwhile`). Stale partial folders in the parent are removed first
     (:func:`remove_stale_partials`)."""
     path = Path(path)
+    _check_named(path, option)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_partials(path.parent)

@@ -320,7 +320,8 @@ def column_descriptions(scale: float = 1.0) -> dict[str, tuple[str, str]]:
     ``*_scaled`` columns a scaled population adds."""
     out = {m.name: (m.unit, m.meaning) for m in METRICS}
     if scale != 1:
-        out.update({f"{name}_scaled": (f"{METRIC_UNITS[name]}, people (x {scale:g})",
+        out.update({f"{name}_scaled": (f"{METRIC_UNITS[name]}, scaled to the population "
+                                       f"(x {scale:g})",
                                        f"{name} x population.scale: the count for the "
                                        f"population the sample stands for.")
                     for name in COUNT_METRICS})

@@ -28,7 +28,9 @@ REGION_COUNTS: dict[str, tuple[str, str]] = {
     "flags_false": ("False flags on residents (sensor error, malicious reports).",
                     "flags per day"),
     "sanctions_new": ("Sanctions imposed on residents (all types).", "sanctions per day"),
-    "wrongful_sanctions": ("Of those, sanctions whose points came mostly from false flags.",
+    "wrongful_sanctions": ("Of those, sanctions that would not have been imposed that day "
+                           "without the false points counting against the resident "
+                           "(but-for).",
                            "sanctions per day"),
     "tie_ends_cut": ("Ends of cut ties held by residents (a tie within the region counts "
                      "twice, a tie across regions once in each).", "tie ends per day"),

@@ -12,6 +12,7 @@ from typing import Any
 
 from rich.table import Table
 
+from panoptisim.errors import caused_by_interrupt, raise_if_interrupted
 from panoptisim.fmt import figure
 from panoptisim.validation.cases import CASES
 from panoptisim.validation.inputs import resolve
@@ -108,6 +109,7 @@ def run_validation(cases: list[str] | tuple[str, ...] = (),
     resolved = resolve(CASES, list(cases), list(params), quick)
     results = []
     for name, inputs in resolved.items():
+        raise_if_interrupted()  # a Ctrl-C inside numba in the case before only set the latch
         case = CASES[name]
         if on_case is not None:
             on_case(case)
@@ -115,6 +117,8 @@ def run_validation(cases: list[str] | tuple[str, ...] = (),
         try:
             checks = case.run(inputs)
         except Exception as exc:  # reported, not raised: the other cases still run
+            if caused_by_interrupt(exc):  # Ctrl-C wrapped by a library: stop, not a result
+                raise
             where = traceback.extract_tb(exc.__traceback__)[-1]
             at = f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno}"
             checks = [Check(f"error: {type(exc).__name__}: {exc} ({at})", math.nan, math.nan,
