@@ -221,7 +221,7 @@ def simulate(scenario: Scenario, progress: Progress | None = None,
     with closing(iter_days(scenario)) as days:
         for day in days:
             if writer is not None:
-                writer.after(day)
+                writer.after(day.t, day.replicate, day.contexts)
             for phase, seconds in day.seconds.items():
                 timings[phase] += seconds
             if progress is not None:

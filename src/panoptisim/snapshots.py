@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -34,9 +33,6 @@ from panoptisim.context import Context
 from panoptisim.errors import InputError
 from panoptisim.regional import region_names
 from panoptisim.state import SANCTIONS, State
-
-if TYPE_CHECKING:
-    from panoptisim.engine import Day
 
 #: The run folder's subfolder of snapshots.
 FOLDER = "snapshots"
@@ -187,21 +183,21 @@ class SnapshotWriter:
         self.days = frozenset(days)
         self.parts: dict[tuple[str, int], list[Path]] = {}
 
-    def after(self, day: Day) -> None:
-        """After a finished day: write its snapshot if it is one of ``days``."""
-        if day.t not in self.days:
+    def after(self, t: int, replicate: int, contexts: Sequence[Context]) -> None:
+        """After finished day ``t`` of ``replicate``: write the snapshot of every arm's
+        context (``contexts``, in arm order) if ``t`` is one of ``days``."""
+        if t not in self.days or not contexts:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         for kind, table in (("agents", agents_table), ("edges", edges_table)):
-            path = self.folder / f".{file_name(kind, day.t)}.r{day.replicate}"
-            writer = None
-            for ctx in day.contexts:  # one arm's table at a time
-                part = table(ctx, day.replicate, day.t)
-                if writer is None:
-                    writer = pq.ParquetWriter(path, part.schema)
-                writer.write_table(part)
-            writer.close()
-            self.parts.setdefault((kind, day.t), []).append(path)
+            path = self.folder / f".{file_name(kind, t)}.r{replicate}"
+            first = table(contexts[0], replicate, t)
+            with pq.ParquetWriter(path, first.schema) as writer:
+                writer.write_table(first)
+                del first
+                for ctx in contexts[1:]:  # one arm's table at a time
+                    writer.write_table(table(ctx, replicate, t))
+            self.parts.setdefault((kind, t), []).append(path)
 
     def close(self) -> None:
         """Join each day's parts (one per replicate) into its file."""
