@@ -166,3 +166,29 @@ def test_an_injected_error_is_recorded_not_raised(tmp_path, monkeypatch):
     assert out["status"] == "error" and "injected fault" in out["error"]
     assert "Traceback" in out["traceback"]
     assert list((tmp_path / "runs").iterdir()) == []  # the attempt folder is gone
+
+
+def test_a_run_reads_its_own_attempt_folder_not_the_sweeps_runs_folder(tmp_path, monkeypatch):
+    """Each run's safety steps (the check of --out and the removal of stale partial folders)
+    read the folder the run is built in: a worker built runs straight in runs/, which a
+    large sweep fills with up to 100,000 folders, and every run read them all."""
+    import panoptisim
+    from panoptisim import io
+
+    scanned = []
+    real = io.remove_stale_partials
+    monkeypatch.setattr(io, "remove_stale_partials",
+                        lambda parent: scanned.append(Path(parent)) or real(parent))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for i in range(3):  # runs already done
+        (runs / f"p0000{i}-r000").mkdir()
+    scenario = panoptisim.load_scenario("baseline", TINY).model_dump(mode="json")
+    out = worker.execute({"root": str(tmp_path), "run_id": "p00009-r000", "sweep_name": "s",
+                          "scenario": scenario})
+    assert out["status"] == "done", out
+    assert scanned and all(p.parent == runs and p.name.startswith(".p00009-r000.attempt-")
+                           for p in scanned), scanned
+    assert sorted(p.name for p in runs.iterdir()) == [
+        "p00000-r000", "p00001-r000", "p00002-r000", "p00009-r000"]  # no attempt folder left
+    assert (runs / "p00009-r000" / "summary.json").is_file()

@@ -51,22 +51,29 @@ def execute(task: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     runs_dir = Path(task["root"]) / "runs"
     final = runs_dir / task["run_id"]
-    attempt_dir = runs_dir / f".{task['run_id']}.attempt-{uuid.uuid4().hex[:12]}"
+    # The run is built in a folder of its own inside a hidden attempt folder: the run's own
+    # safety steps (check of --out, removal of stale partial folders) then read that folder,
+    # not runs/, which a large sweep fills with up to 100,000 run folders (every run read
+    # them all: quadratic in the number of runs). An interrupted session's attempt folders
+    # are removed by SweepStore.clean_stale (hidden entries of runs/).
+    attempt = runs_dir / f".{task['run_id']}.attempt-{uuid.uuid4().hex[:12]}"
+    attempt_dir = attempt / task["run_id"]
     base = {"worker": worker_name(), "run_id": task["run_id"]}
     try:
         if not (final / "summary.json").exists():
             progress = _halfway(f"{task['sweep_name']}/{task['run_id']}")
+            attempt.mkdir(parents=True)
             run(Scenario.model_validate(task["scenario"]), out=attempt_dir, progress=progress)
             try:
                 os.rename(attempt_dir, final)
             except OSError:
                 if not (final / "summary.json").exists():
                     raise
-                shutil.rmtree(attempt_dir, ignore_errors=True)
+            shutil.rmtree(attempt, ignore_errors=True)
         summary = json.loads((final / "summary.json").read_text())
         return {**base, "status": "done", "summary": summary,
                 "wall_s": time.perf_counter() - t0}
     except Exception as exc:  # the model failed: record it, do not retry
-        shutil.rmtree(attempt_dir, ignore_errors=True)
+        shutil.rmtree(attempt, ignore_errors=True)
         return {**base, "status": "error", "error": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc(), "wall_s": time.perf_counter() - t0}
