@@ -143,3 +143,6 @@ def test_run_with_report_writes_the_report_the_command_writes(tmp_path):
     plain = panoptisim.run("baseline", overrides={"population.size": 300, "run.steps": 10},
                            out=tmp_path / "p")
     assert not (plain.path / "report.html").exists()
+    with pytest.raises(InputError, match="give out=FOLDER"):  # it was silently ignored
+        panoptisim.run("baseline", overrides={"population.size": 300, "run.steps": 10},
+                       report=True)

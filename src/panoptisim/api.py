@@ -144,8 +144,9 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
 
     Raises ScenarioError (bad input, one line naming the key, the value and what is
     allowed, as for a scenario file) before anything runs or is written, and InputError for
-    an ``out`` that cannot be written (:func:`panoptisim.io.check_new_folder`) before the
-    run, or that another run filled meanwhile after it (nothing is then kept).
+    ``report=True`` without ``out`` or an ``out`` that cannot be written
+    (:func:`panoptisim.io.check_new_folder`) before the run, or that another run filled
+    meanwhile after it (nothing is then kept).
     """
     merged = dict(overrides or {})
     merged.update({k.replace("__", "."): v for k, v in kw_overrides.items()})
@@ -154,6 +155,9 @@ def run(scenario_or_name: str | Path | Scenario = "baseline", *, seed: int | Non
     path = None if out is None else Path(out)
     if path is not None:
         check_new_folder(path)
+    elif report:
+        raise InputError("report=True writes the report into the run folder: give "
+                         "out=FOLDER too (or call result.report(path) on a written run)")
     started = now()
     # the run folder is built in a temporary folder from the start: snapshots go there
     with nullcontext() if path is None else folder_atomic(path) as folder:
