@@ -11,8 +11,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
+from unittest import mock
+from urllib.parse import quote
 
 import pytest
 
@@ -41,10 +45,13 @@ def test_sliders_span_a_typical_range_around_the_value(dash: app.Dashboard) -> N
     assert typical_range(params["surveillance.online.p_scan"], 0.6) == (0.0, 1.0, False)
     lo, hi, log = typical_range(params["safeguards.forgiveness"], 0.0)  # a rate at 0
     assert log and 0 < lo < 1e-3 < hi <= 1
+    checked = 0
     for key in app.KEY_PARAMS:  # every key real parameter sits inside its slider, not at an end
         c = dash.controls[key]
         if c.slider is not None and c.value:
             assert c.slider.start < c.slider.value < c.slider.end, key
+            checked += 1
+    assert checked >= 5
     # the field takes any value the schema allows, beyond the slider's range
     w = dash.controls["scoring.w_network"]
     w.field.value = "900"
@@ -134,13 +141,81 @@ def test_run_and_clear_change_the_charts_on_the_next_tick(tmp_path: Path, monkey
     import panel as pn
 
     dash = app.Dashboard(tmp_path)
-    scheduled = []
+    scheduled, runs = [], []
+    monkeypatch.setattr(app, "stream_run", lambda *args: runs.append(args))
     monkeypatch.setattr(pn.state, "execute",
                         lambda callback, schedule="auto": scheduled.append((callback, schedule)))
     dash.run_button.clicks += 1
     dash.clear_button.clicks += 1
     assert scheduled == [(dash.start, True), (dash.clear_overlays, True)]
-    assert dash.thread is None or not dash.thread.is_alive()  # nothing ran in the click
+    if dash.thread is not None:
+        dash.thread.join()
+    assert runs == []  # nothing ran in the click
+
+
+def _days(n: int, gate: threading.Event | None = None):  # noqa: ANN202
+    """A stand-in for stream_run: ``n`` days of one replicate (after ``gate`` is set)."""
+    def run(sc: object, out: Path, on_day, stop) -> tuple[None, Path]:  # noqa: ANN001
+        if gate is not None:
+            gate.wait(timeout=60)
+        row = {m: 0.5 for m in app.SERIES}
+        for day in range(n):
+            on_day(0, day, {"treated": row, "control": row}, day + 1, n)
+        return None, out
+    return run
+
+
+def test_a_run_finished_between_two_ticks_is_kept_whole(tmp_path: Path, monkeypatch) -> None:
+    """The worker marks its run done before a tick has drawn its last rows, and Run is
+    enabled again at once: the next start draws them before keeping the run as an overlay."""
+    dash = app.Dashboard(tmp_path)
+    monkeypatch.setattr(app, "stream_run", _days(7))
+    dash.controls["population.size"].field.value = "500"
+    dash.start()
+    dash.thread.join()  # no refresh() in between
+    dash.start()
+    dash.thread.join()
+    assert dash.overlays[0].data["day"] == list(range(7)) and dash.earlier
+    dash.refresh()
+    assert dash.source.data["day"] == list(range(7))
+
+
+def test_a_new_run_drops_the_last_runs_network_drawing(tmp_path: Path, monkeypatch) -> None:
+    """A drawing of the previous run that ends during a new run neither shows nor enables
+    Draw."""
+    dash = app.Dashboard(tmp_path)
+    gate = threading.Event()
+    monkeypatch.setattr(app, "stream_run", _days(3, gate))
+    drawing = dash.net_result = {"state": "running"}  # what draw_network's thread fills
+    dash.net_status.object = "Drawing the network …"
+    dash.start()
+    try:
+        drawing.update(state="done", png=b"\x89PNG")
+        dash.refresh()
+        assert dash.net_image.object is None and dash.net_button.disabled
+        assert dash.net_status.object == app.NET_HINT
+    finally:
+        gate.set()
+        dash.thread.join()
+
+
+def test_the_empty_charts_say_only_finished_runs_are_kept(dash: app.Dashboard) -> None:
+    assert "keeps the last finished runs as faded lines" in dash.empty.object
+
+
+def test_integer_fields_keep_every_digit(dash: app.Dashboard) -> None:
+    seed = dash.controls["run.seed"]
+    try:
+        seed.field.value = str(2**60 + 1)
+        assert seed.value == 2**60 + 1 and dash.validate().run.seed == 2**60 + 1
+        seed.field.value = "1_000_001"
+        assert seed.value == 1_000_001
+        dash.controls["population.size"].field.value = "1,000"
+        assert dash.controls["population.size"].value == 1000
+        dash.controls["population.size"].field.value = "1e3"
+        assert dash.controls["population.size"].value == 1000
+    finally:
+        dash.load("baseline")
 
 
 def test_exposure_warning_and_origins(capsys: pytest.CaptureFixture[str]) -> None:
@@ -154,6 +229,54 @@ def test_exposure_warning_and_origins(capsys: pytest.CaptureFixture[str]) -> Non
     assert access.origins("0.0.0.0", 8050) == ["0.0.0.0:8050"]
     assert access.origins("127.0.0.1", 8050, ("lab.example",)) == [
         "127.0.0.1:8050", "localhost:8050", "lab.example:8050"]
+
+
+def _request(uri: str, cookie: str = "") -> Any:
+    """A Tornado request handler for ``GET uri`` (what TokenAuth's hook receives)."""
+    from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
+    from tornado.web import Application, RequestHandler
+
+    headers = HTTPHeaders({"Host": "127.0.0.1:8050", **({"Cookie": cookie} if cookie else {})})
+    request = HTTPServerRequest(start_line=RequestStartLine("GET", uri, "HTTP/1.1"),
+                                headers=headers, connection=mock.Mock())
+    return RequestHandler(Application(), request)
+
+
+def test_token_check_takes_any_text_and_the_cookie_holds_a_digest() -> None:
+    from tornado.web import HTTPError
+
+    auth = access.TokenAuth("s3cret", 8050)
+    with pytest.raises(HTTPError) as refused:  # non-ASCII: refused, not a TypeError (500)
+        auth.get_user(_request("/?token=%C3%A9"))
+    assert refused.value.status_code == 403
+    handler = _request("/?token=s3cret")
+    assert auth.get_user(handler) == "token"
+    cookie = handler._new_cookie[auth.cookie].value
+    assert re.fullmatch(r"[0-9a-f]{64}", cookie) and "s3cret" not in cookie
+    assert auth.get_user(_request("/", f"{auth.cookie}={cookie}")) == "token"
+    with pytest.raises(HTTPError):  # the token itself is no cookie
+        auth.get_user(_request("/", f"{auth.cookie}=s3cret"))
+    with pytest.raises(HTTPError):  # another server's (or an earlier one's) digest
+        other = access.TokenAuth("s3cret", 8050).cookie_value
+        auth.get_user(_request("/", f"{auth.cookie}={other}"))
+    for token in ("é", "a b", "tab\there"):  # any token's cookie is safe to set
+        handler = _request("/?token=" + quote(token))
+        assert access.TokenAuth(token, 8050).get_user(handler) == "token"
+
+
+@pytest.mark.parametrize("token", ["a b", "line\nbreak", "bell\x07"])
+def test_a_token_with_a_space_or_control_character_is_refused(
+        token: str, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from panoptisim.cli import main
+
+    served = []
+    monkeypatch.setattr(app, "serve", lambda **kw: served.append(kw))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["dashboard", "--token", token])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and served == []
+    assert err.count("\n") == 1 and "--token" in err and "printable" in err
+    assert token not in err
 
 
 def _free_port() -> int:

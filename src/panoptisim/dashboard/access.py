@@ -6,13 +6,16 @@ default it listens on the loopback address only. ``--host 0.0.0.0`` (or any othe
 address) exposes it to the network: :func:`warn_exposure` says so, the websocket accepts
 only pages served under the address given (plus ``--allow-origin``), and ``--token`` makes
 the server refuse (HTTP 403) any request without the secret, given once in the address
-(``?token=...``) and then kept by the browser in a cookie for the page's own requests.
+(``?token=...``); the browser then keeps, for the page's own requests, a cookie that holds
+not the token but a keyed digest of it (the key is new each time the server starts).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
+import secrets
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -63,6 +66,10 @@ class TokenAuth(AuthProvider):
     def __init__(self, token: str, port: int):
         self.token = token
         self.cookie = f"panoptisim_dashboard_{port}"
+        #: The cookie's value: an HMAC-SHA256 of the token under a key of this process, so
+        #: the cookie never holds the token and is plain hex whatever the token's characters.
+        self.cookie_value = hmac.new(secrets.token_bytes(32), _utf8(token),
+                                     hashlib.sha256).hexdigest()
         super().__init__()
 
     @property
@@ -78,11 +85,18 @@ class TokenAuth(AuthProvider):
 
     def _user(self, handler: Any) -> str:
         given = handler.get_argument("token", None)
-        if given is not None and hmac.compare_digest(given, self.token):
-            handler.set_cookie(self.cookie, self.token, httponly=True, samesite="Strict")
+        if given is not None and hmac.compare_digest(_utf8(given), _utf8(self.token)):
+            handler.set_cookie(self.cookie, self.cookie_value, httponly=True,
+                               samesite="Strict")
             return "token"
         cookie = handler.get_cookie(self.cookie)
-        if cookie is not None and hmac.compare_digest(cookie, self.token):
+        if cookie is not None and hmac.compare_digest(_utf8(cookie), _utf8(self.cookie_value)):
             return "token"
         raise HTTPError(403, "the dashboard's address needs its token: ?token=<the secret "
                              "given with --token>")
+
+
+def _utf8(text: str) -> bytes:
+    """Text as bytes for a constant-time comparison (compare_digest takes ASCII text only);
+    lone surrogates (an undecodable command-line byte) pass through, one-to-one."""
+    return text.encode("utf-8", "surrogatepass")

@@ -67,6 +67,8 @@ REFRESH_MS = 300
 OVERLAYS = 3
 OVERLAY_ALPHA = 0.3
 EARLIER = "earlier run"
+#: What the network tab says until a drawing of the current run is ready.
+NET_HINT = f"The network view draws societies of up to {MAX_AGENTS:,} agents after a run."
 #: Names the slider handles (noUiSlider elements Bokeh draws without an accessible name)
 #: after the page is built: ``labels`` maps a slider's CSS class to its parameter's label.
 LABEL_SLIDERS = """
@@ -231,7 +233,8 @@ class Dashboard:
         ]
         self.empty = pn.pane.Alert(
             "**No run yet.** Set the parameters on the left and press **Run**: the charts "
-            "fill day by day. Each new run keeps the last runs as faded lines, labelled by "
+            "fill day by day. Each new run keeps the last finished runs as faded lines, "
+            "labelled by "
             "what differed.", alert_type="info", css_classes=["ps-empty"],
             sizing_mode="stretch_width")
         self.charts = pn.GridBox(*(pn.pane.Bokeh(f) for f in self.figures), ncols=2,
@@ -243,9 +246,7 @@ class Dashboard:
                                              value="", css_classes=["ps-net-days"])
         self.net_button = pn.widgets.Button(name="Draw the network", disabled=True,
                                             css_classes=["ps-net-draw"])
-        self.net_status = pn.pane.Markdown(
-            f"The network view draws societies of up to {MAX_AGENTS:,} agents after a run.",
-            css_classes=["ps-net-status"])
+        self.net_status = pn.pane.Markdown(NET_HINT, css_classes=["ps-net-status"])
         self.net_image = pn.pane.PNG(None, sizing_mode="stretch_width",
                                      css_classes=["ps-net-image"])
         self.buffer = LiveBuffer()
@@ -306,6 +307,10 @@ class Dashboard:
     # ----------------------------------------------------------------------- run
     def start(self) -> None:
         """Start the run in a background thread."""
+        # The worker marks its run done before the periodic refresh() has drawn its last
+        # rows, and validate() re-enables Run at once: draw them now (start runs on the
+        # event loop, document locked), or the finished run would be kept incomplete.
+        self.refresh()
         if self.buffer.state == "running":
             return
         sc = self.validate()
@@ -333,7 +338,10 @@ class Dashboard:
         self.stop_button.disabled = False
         self.download.disabled = True
         self.net_button.disabled = True
+        # a drawing of the previous run still under way must not show (nor re-enable Draw)
+        self.net_result = {}
         self.net_image.object = None
+        self.net_status.object = NET_HINT
         self.status.object = f"Running {sc.name}: {sc.population.size:,} agents × " \
                              f"{sc.run.steps} days …"
         buf, stop = self.buffer, self.stop

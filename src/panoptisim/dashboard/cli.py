@@ -3,9 +3,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
+
+from panoptisim.errors import shown
+
+#: What a token may not hold: whitespace and control characters, which an address bar or a
+#: terminal would not carry as typed.
+UNSAFE_TOKEN_CHAR = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 
 
 @click.command("dashboard")
@@ -26,6 +33,11 @@ import click
 def dashboard(port: int, host: str, runs_dir: Path | None, token: str | None,
               allow_origin: tuple[str, ...], show: bool) -> None:
     """Explore a built-in scenario live in the browser (local web app)."""
+    bad = UNSAFE_TOKEN_CHAR.search(token or "")
+    if bad:
+        raise click.BadParameter(f"the token holds {shown(bad.group())} at position "
+                                 f"{bad.start() + 1}; allowed: printable characters other "
+                                 f"than spaces", param_hint="--token")
     try:
         from panoptisim.dashboard.app import serve
     except ImportError as exc:

@@ -72,12 +72,16 @@ def parse(p: ParamInfo, text: str) -> Any:
     """A field's text as the parameter's type; text that does not parse is passed on as
     is, so the scenario loader's message names the key, the text and what is allowed."""
     text = text.strip()
+    digits = text.replace(",", "").replace("_", "")
     try:
         if p.annotation is int:
-            number = float(text.replace(",", "").replace("_", ""))
-            return int(number) if number.is_integer() else number
+            try:  # int() first: a float would round a seed beyond 2**53
+                return int(digits)
+            except ValueError:  # 1e6, 2.5: the loader names a value that is not whole
+                number = float(digits)
+                return int(number) if number.is_integer() else number
         if p.annotation is float:
-            return float(text.replace(",", "").replace("_", ""))
+            return float(digits)
         return json.loads(text)  # a list of tables (population.regions)
     except ValueError:
         return text
