@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 #: A run that takes well under a second: what a valid input in these tests runs.
 TINY = ["--set", "population.size=100", "--set", "run.steps=3", "--set", "run.control=false",
         "--no-report", "--quiet"]
+#: The tiny size alone (no run.control), for commands that a regression could let run.
+TINY_SIZE = ["--set", "population.size=100", "--set", "run.steps=3", "--set",
+             "run.replicates=1"]
 
 
 def call(argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
@@ -121,7 +124,9 @@ def test_a_5000_digit_integer_is_one_line(tmp_path, capsys):
             capsys, tmp_path, "--set population.size", "more than 4300 digits")
 
 
-@pytest.mark.parametrize("command", [["run"], ["compare", "baseline", "fico"],
+@pytest.mark.parametrize("command", [["run", *TINY_SIZE],
+                                     ["compare", "baseline", "fico", "--replicates", "2",
+                                      *TINY_SIZE[:4]],
                                      ["sweep", str(ROOT / "examples/sweeps/fpir-appeals.toml"),
                                       "--dry-run"]])
 def test_out_with_a_name_too_long_for_the_file_system(tmp_path, capsys, command):
@@ -204,7 +209,9 @@ def test_text_that_is_not_utf8_is_one_line(tmp_path, capsys):
     ("name=5", "name = 5 is not allowed: expected text in quotes"),
 ])
 def test_values_of_the_wrong_type_are_refused(tmp_path, capsys, item, needle):
-    refused(["run", "--set", item, "--out", str(tmp_path / "r")], capsys, tmp_path, needle,
+    # the tiny size first: the item, given last, wins over it; a regression runs tiny
+    refused(["run", *TINY_SIZE, "--no-report", "--quiet", "--set", item,
+             "--out", str(tmp_path / "r")], capsys, tmp_path, needle,
             "(allowed: " if not item.startswith("name") else "")
 
 

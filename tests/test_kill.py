@@ -3,7 +3,7 @@ leaves either no run folder or a complete one; the next run into the same ``--ou
 succeeds, removes the killed runs' partial folders and writes the same metrics.parquet,
 byte for byte, as a run never interrupted.
 
-The kill points are found by watching the run's partial folder (``.NAME.partial-*``):
+The kill points are found by watching the run's own partial folder (``.NAME.partial-<pid>-*``):
 while simulating (before it exists), as its data files appear, once the report's figures
 are being drawn, and as report.html appears (around the rename)."""
 
@@ -25,6 +25,7 @@ import pytest
 
 import panoptisim
 from panoptisim import output
+from panoptisim.io import host_tag
 
 TINY = {"population.size": 300, "run.steps": 8}
 SEED = 5
@@ -37,25 +38,26 @@ def command(out: Path) -> list[str]:
             "--out", str(out)]
 
 
-def building(out: Path) -> Path | None:
-    """The folder the run is building inside its partial folder, if it has one."""
-    for partial in out.parent.glob(f".{out.name}.partial-*"):
+def building(out: Path, pid: int) -> Path | None:
+    """The folder the run of process ``pid`` is building inside its partial folder, if it
+    has one (a killed earlier run's leftover partial folder does not count)."""
+    for partial in out.parent.glob(f".{out.name}.partial-{pid}-{host_tag()}-*"):
         if (partial / out.name).is_dir():
             return partial / out.name
     return None
 
 
-def in_folder(*names: str, at_least: int = 1) -> Callable[[Path], bool]:
-    """Whether the folder being built holds ``at_least`` entries matching any of
-    ``names`` (globs; ``figures/*`` counts the figure files)."""
-    def reached(out: Path) -> bool:
-        folder = building(out)
+def in_folder(*names: str, at_least: int = 1) -> Callable[[Path, int], bool]:
+    """Whether the folder process ``pid`` is building holds ``at_least`` entries matching
+    any of ``names`` (globs; ``figures/*`` counts the figure files)."""
+    def reached(out: Path, pid: int) -> bool:
+        folder = building(out, pid)
         return folder is not None and sum(len(list(folder.glob(n))) for n in names) >= at_least
     return reached
 
 
 #: Where to kill: a point to wait for in the run, then a random delay (s) up to the bound.
-KILL_POINTS: list[tuple[str, Callable[[Path], bool] | None, float]] = [
+KILL_POINTS: list[tuple[str, Callable[[Path, int], bool] | None, float]] = [
     ("starting or simulating", None, 4.0),  # the interpreter, the build, the days
     ("data files", in_folder("*.parquet", "*.json", "*.toml"), 0.05),
     ("report begun", in_folder("figures"), 1.0),
@@ -64,14 +66,14 @@ KILL_POINTS: list[tuple[str, Callable[[Path], bool] | None, float]] = [
 ]
 
 
-def kill_at(out: Path, reached: Callable[[Path], bool] | None, delay: float,
+def kill_at(out: Path, reached: Callable[[Path, int], bool] | None, delay: float,
             timeout: float = 240) -> str:
     """Start the run, wait for ``reached`` (polling every 2 ms), sleep ``delay`` s, SIGKILL
     it and reap it. Returns "killed", or "finished" if it ended first."""
     proc = subprocess.Popen(command(out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + timeout
-        while reached is not None and not reached(out):
+        while reached is not None and not reached(out, proc.pid):
             if proc.poll() is not None:
                 break
             assert time.monotonic() < deadline, "the run did not reach its kill point"

@@ -165,10 +165,73 @@ def test_export_parquet_is_a_folder_of_nodes_and_edges(runs, tmp_path, capsys):
 
 
 def test_export_default_goes_into_the_run_folder(runs, capsys):
-    code, stdout, _ = in_process(capsys, "export-network", str(runs[0]), "--day", "3")
     path = runs[0] / "network-day-0003-treated-r0.graphml"
-    assert code == 0 and path.is_file() and str(path) in stdout
-    path.unlink()  # leave the shared run folder as it was
+    try:
+        code, stdout, _ = in_process(capsys, "export-network", str(runs[0]), "--day", "3")
+        assert code == 0 and path.is_file() and str(path) in stdout
+    finally:
+        path.unlink(missing_ok=True)  # leave the shared run folder as it was
+
+
+def test_export_parquet_replaces_an_earlier_export_whole(runs, tmp_path, capsys):
+    out, ref = tmp_path / "pq", tmp_path / "ref"
+    for day, arm in (("12", "control"), ("19", "treated")):
+        code, _, err = in_process(capsys, "export-network", str(runs[0]), "--day", day,
+                                  "--format", "parquet", "--arm", arm, "--out", str(out))
+        assert code == 0, err
+    export_network(runs[0], 19, "parquet", ref)  # the second export, into a new folder
+    assert sorted(p.name for p in out.iterdir()) == ["edges.parquet", "nodes.parquet"]
+    for name in ("nodes.parquet", "edges.parquet"):
+        assert (out / name).read_bytes() == (ref / name).read_bytes(), name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pq", "ref"]  # no partial left
+
+
+def test_export_parquet_interrupted_between_its_tables_leaves_no_mismatched_pair(
+        runs, tmp_path, monkeypatch):
+    """Interrupted after nodes.parquet, before edges.parquet: the earlier export stays
+    whole (or, for a new folder, no folder appears), and no partial folder is left."""
+    from panoptisim import network_export
+
+    real = network_export.write_parquet_atomic
+
+    def interrupted(path: Path, table) -> None:
+        if path.name == "edges.parquet":
+            raise KeyboardInterrupt
+        real(path, table)
+
+    earlier = tmp_path / "earlier"
+    export_network(runs[0], 19, "parquet", earlier, arm="control")
+    before = {p.name: p.read_bytes() for p in earlier.iterdir()}
+    monkeypatch.setattr(network_export, "write_parquet_atomic", interrupted)
+    for out in (earlier, tmp_path / "new"):
+        with pytest.raises(KeyboardInterrupt):
+            export_network(runs[0], 12, "parquet", out, arm="treated")
+    assert {p.name: p.read_bytes() for p in earlier.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["earlier"]
+
+
+@pytest.mark.parametrize("fmt, holds", [("graphml", ()), ("graphml", ("notes.txt",)),
+                                        ("parquet", ("notes.txt",))])
+def test_export_into_a_folder_it_may_not_replace_is_refused_in_one_line(
+        runs, tmp_path, capsys, fmt, holds):
+    out = tmp_path / "folder"
+    out.mkdir()
+    for name in holds:
+        (out / name).write_text("keep me")
+    code, stdout, err = in_process(capsys, "export-network", str(runs[0]), "--day", "3",
+                                   "--format", fmt, "--out", str(out))
+    assert code == 2 and not stdout and err.strip().count("\n") == 0, err
+    assert f"--out '{out}'" in err and "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == sorted(holds)
+    assert [p.name for p in tmp_path.iterdir()] == ["folder"]
+
+
+def test_export_out_with_a_name_too_long_is_refused_in_one_line(runs, tmp_path, capsys):
+    out = tmp_path / ("n" * 300 + ".graphml")
+    code, stdout, err = in_process(capsys, "export-network", str(runs[0]), "--day", "3",
+                                   "--out", str(out))
+    assert code == 2 and not stdout and err.strip().count("\n") == 0, err
+    assert "--out" in err and "Traceback" not in err and not list(tmp_path.iterdir())
 
 
 def test_export_of_a_day_without_snapshot_names_the_available_days(runs, capsys):
@@ -185,11 +248,15 @@ def test_export_of_a_day_without_snapshot_names_the_available_days(runs, capsys)
 
 def test_snapshot_days_outside_the_run_are_refused_before_it_runs(tmp_path, capsys):
     out = tmp_path / "never"
-    code, stdout, err = in_process(capsys, "run", "--set", "run.steps=20", "--snapshots",
-                                   "5,20", "--out", str(out), "--quiet", "--no-report")
+    tiny = ["--set", f"population.size={N}", "--set", "run.replicates=1"]
+    code, stdout, err = in_process(capsys, "run", *tiny, "--set", "run.steps=20",
+                                   "--snapshots", "5,20", "--out", str(out), "--quiet",
+                                   "--no-report")
     assert code == 2 and not stdout and err.strip().count("\n") == 0
     assert "run.snapshots = [5, 20]" in err and "[0, 19]" in err
-    code, _, err = in_process(capsys, "run", "--snapshots", "5,x", "--out", str(out))
+    code, _, err = in_process(capsys, "run", *tiny, "--set", f"run.steps={STEPS}",
+                              "--snapshots", "5,x", "--out", str(out), "--quiet",
+                              "--no-report")
     assert code == 2 and "--snapshots '5,x'" in err
     assert not out.exists() and not list(tmp_path.iterdir())
 

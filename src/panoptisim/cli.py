@@ -452,8 +452,10 @@ def show(run_dir: Path, show_all: bool, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["graphml", "parquet"]), default="graphml",
               show_default=True, help="graphml: one file for networkx, igraph or Gephi; "
                                       "parquet: a folder with nodes.parquet and edges.parquet.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="File (graphml) or folder (parquet) to write, replaced if it exists "
+@click.option("--out", type=click.Path(path_type=Path), default=None, callback=checked_path,
+              help="File (graphml) or folder (parquet) to write; an existing file, or a "
+                   "folder holding only nodes.parquet and edges.parquet, is replaced whole, "
+                   "any other folder refused "
                    "(default: network-day-DDDD-ARM-rN[.graphml] in RUN_DIR).")
 @click.option("--arm", type=click.Choice(["treated", "control"]), default="treated",
               show_default=True, help="Arm of the paired run.")

@@ -10,6 +10,9 @@ element-wise joins), not agent by agent.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -18,10 +21,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from panoptisim.errors import InputError
-from panoptisim.io import write_bytes_atomic, write_parquet_atomic
+from panoptisim.io import folder_atomic, partial_prefix, write_bytes_atomic, write_parquet_atomic
 from panoptisim.snapshots import read_snapshot
 
 FORMATS = ("graphml", "parquet")
+
+#: The files of a Parquet export: the only ones a folder may hold for the export to replace it.
+PARQUET_FILES = ("nodes.parquet", "edges.parquet")
 
 #: GraphML attribute types of the Arrow types a snapshot uses.
 _GRAPHML_TYPES = {pa.bool_(): "boolean", pa.int8(): "int", pa.int16(): "int",
@@ -124,22 +130,64 @@ def default_out(run_dir: Path, day: int, fmt: str, arm: str, replicate: int) -> 
     return Path(run_dir) / (f"{name}.graphml" if fmt == "graphml" else name)
 
 
+def _check_parquet_out(out: Path) -> None:
+    """Refuse (InputError) a Parquet destination the export may not replace: a file, a
+    symbolic link, or a folder holding anything but an earlier export's tables."""
+    if out.is_symlink():
+        raise InputError(f"--out '{out}' is a symbolic link: give the path of a folder")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out '{out}' is a file: a Parquet export is a folder "
+                         f"({', '.join(PARQUET_FILES)})")
+    if out.is_dir():
+        others = sorted(p.name for p in out.iterdir() if p.name not in PARQUET_FILES)
+        if others:
+            raise InputError(f"--out '{out}' is a folder holding other files than "
+                             f"{' and '.join(PARQUET_FILES)} ({', '.join(others[:3])}"
+                             f"{', ...' if len(others) > 3 else ''}): choose a new folder")
+
+
+def write_parquet_pair(out: Path, agents: pa.Table, edges: pa.Table) -> None:
+    """Write nodes.parquet and edges.parquet into a folder built beside ``out`` and renamed
+    into place whole (:func:`panoptisim.io.folder_atomic`), replacing an earlier export as a
+    whole: a kill at any moment leaves the earlier pair, the new pair or no folder, never
+    one table of each."""
+    _check_parquet_out(out)
+    aside: Path | None = None
+    try:
+        with folder_atomic(out) as folder:
+            write_parquet_atomic(folder / PARQUET_FILES[0], agents)
+            write_parquet_atomic(folder / PARQUET_FILES[1], edges)
+            if out.is_dir() and any(out.iterdir()):
+                # the earlier export moves into a partial folder of this process (removed
+                # as stale if the process dies first), so the rename can take its place
+                aside = Path(tempfile.mkdtemp(prefix=partial_prefix(out), dir=out.parent))
+                os.replace(out, aside / out.name)
+    except BaseException:
+        if aside is not None and not out.exists():  # the new pair failed: the earlier back
+            os.replace(aside / out.name, out)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
 def export_network(run_dir: Path, day: int, fmt: str = "graphml", out: Path | None = None,
                    arm: str = "treated", replicate: int = 0) -> tuple[Path, int, int]:
     """Write the network of ``run_dir``'s snapshot of ``day`` (one arm and replicate) as
-    GraphML (the file ``out``) or Parquet (the folder ``out`` with nodes.parquet and
-    edges.parquet), replacing what is there; returns (path, agents, live ties)."""
+    GraphML (the file ``out``, replacing a file there) or Parquet (the folder ``out`` with
+    nodes.parquet and edges.parquet, replacing an earlier export there as a whole, see
+    :func:`write_parquet_pair`); returns (path, agents, live ties)."""
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt} is not allowed (allowed: {' | '.join(FORMATS)})")
-    agents, edges = read_snapshot(run_dir, day, arm, replicate)
     out = Path(out) if out is not None else default_out(run_dir, day, fmt, arm, replicate)
+    if fmt == "graphml" and out.is_dir():
+        raise InputError(f"--out '{out}' is a folder: a GraphML export is a file "
+                         f"(e.g. '{out / 'network.graphml'}')")
+    if fmt == "parquet":
+        _check_parquet_out(out)  # before reading the snapshot
+    agents, edges = read_snapshot(run_dir, day, arm, replicate)
     if fmt == "graphml":
         text = graphml_text(agents, edges, {"day": day, "arm": arm, "replicate": replicate})
         write_bytes_atomic(out, text.encode())
     else:
-        if out.exists() and not out.is_dir():
-            raise InputError(f"--out '{out}' is a file: a Parquet export is a folder "
-                             "(nodes.parquet, edges.parquet)")
-        write_parquet_atomic(out / "nodes.parquet", agents)
-        write_parquet_atomic(out / "edges.parquet", edges)
+        write_parquet_pair(out, agents, edges)
     return out, agents.num_rows, edges.num_rows

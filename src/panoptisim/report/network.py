@@ -225,7 +225,9 @@ def network_figure(snaps: Snapshots, arm: str = "treated", pos: np.ndarray | Non
     src = np.repeat(np.arange(n), np.diff(snaps.indptr))
     keep = src < snaps.indices
     u, v = src[keep], snaps.indices[keep]
-    inside = (np.ones(len(u), bool) if snaps.community is None
+    # a tie drawn as its own segment: all of them, unless the communities were laid out
+    # here (a position given by the caller has no centres to draw the bundles between)
+    inside = (np.ones(len(u), bool) if centres is None
               else snaps.community[u] == snaps.community[v])
     cols = min(len(items), 3)
     rows = int(np.ceil(len(items) / cols))
