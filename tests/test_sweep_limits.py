@@ -15,11 +15,13 @@ import pytest
 from test_experiments_support import cli, write_sweep
 
 from panoptisim.cli import main
-from panoptisim.experiments import SweepError, load_sweep, spec
+from panoptisim.experiments import SweepError, load_sweep, spec, summarize_sweep
+from panoptisim.experiments import store as store_module
 from panoptisim.experiments.design import MAX_RUNS
 from panoptisim.experiments.spec import plan_from_dict
 from panoptisim.experiments.store import SweepStore
 from panoptisim.faults import ENV as FAULTS_ENV
+from panoptisim.io import write_parquet_atomic
 
 FPIR = "surveillance.cameras.fpir"
 
@@ -222,6 +224,33 @@ def test_adding_replicates_on_resume_keeps_the_runs_done_and_runs_only_the_new(t
     # the stored copy is the sweep of 3 replicates: a resume from the folder runs nothing
     again = cli("sweep", "--resume", "--out", out, "--quiet")
     assert again.returncode == 0 and "6 of 6 runs done, 0 failed (0 run now" in again.stdout
+
+
+def test_a_resume_killed_while_adding_replicates_finishes_and_drops_stale_summaries(tmp_path):
+    """A session killed in add_replicates after plan.parquet was rewritten but before
+    sweep.json was: the next resume finishes the change; and the summaries of the runs of
+    fewer replicates are removed, not read back as if they were of the new count."""
+    path = write_sweep(tmp_path, f'"{FPIR}" = [0.001, 0.03]', name="killed", replicates=2)
+    out = tmp_path / "out"
+    first = cli("sweep", path, "--out", out, "--jobs", "2", "--quiet")
+    assert first.returncode == 0, first.stderr
+    summarize_sweep(out)
+    (out / "sensitivity").mkdir()
+    pq.write_table(pa.table({"metric": ["chilling_index"]}), out / "sensitivity" / "x.parquet")
+    derived = [out / "summary.parquet", out / "summary.csv", out / "sensitivity"]
+    assert all(p.exists() for p in derived)
+    store = SweepStore(out)
+    info = store.info()
+    three = load_sweep(path, {"sweep.replicates": 3})
+    write_parquet_atomic(out / "plan.parquet", store_module._plan_table(three, info["sweep_id"]))
+    assert store.info()["digest"] == info["digest"]  # sweep.json: still the old sweep
+
+    res = cli("sweep", path, "--set", "sweep.replicates=3", "--resume", "--out", out,
+              "--jobs", "2", "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert "6 of 6 runs done, 0 failed (2 run now, replicates per point 2 -> 3" in res.stdout
+    assert store.info()["digest"] == three.digest() and len(store.plan_table()) == 6
+    assert not any(p.exists() for p in derived)
 
 
 def test_replicates_added_keep_the_seeds_and_posterior_draws_of_those_done(tmp_path):
