@@ -216,13 +216,19 @@ def test_a_finished_sweep_is_not_overwritten_and_resume_checks_the_file(finished
     path = write_sweep(tmp_path, FPIR, name="grid", replicates=2)
     again = cli("sweep", path, "--out", out)
     assert again.returncode == 2 and "already holds a sweep: add --resume" in again.stderr
-    other = write_sweep(tmp_path, FPIR.replace("0.03", "0.05"), name="grid", replicates=2)
+    # the same sweep name with other axes, in a file of its own (path stays the sweep's)
+    (tmp_path / "other").mkdir()
+    other = write_sweep(tmp_path / "other", FPIR.replace("0.03", "0.05"), name="grid",
+                        replicates=2)
+    assert other != path and path.read_text() != other.read_text()
     res = cli("sweep", other, "--out", out, "--resume")
     assert res.returncode == 2 and "differs from the sweep in" in res.stderr
     assert "only sweep.replicates may grow" in res.stderr
     fewer = cli("sweep", path, "--out", out, "--resume", "--set", "sweep.replicates=1")
     assert fewer.returncode == 2 and ("sweep.replicates = 1 is fewer than the 2 replicates "
                                       "of the sweep in") in fewer.stderr
+    same = cli("sweep", path, "--resume", "--out", out, "--quiet")  # the very same sweep
+    assert same.returncode == 0 and "0 run now" in same.stdout, same.stderr
     same = cli("sweep", "--resume", "--out", out, "--quiet")  # from the stored copy
     assert same.returncode == 0 and "0 run now" in same.stdout
     assert "--address tcp://127.0.0.1:1 needs --executor dask" in cli(

@@ -311,3 +311,29 @@ def test_a_run_without_flags_draws_its_flags_figure() -> None:
     fig = F.flags_by_sensor(_metrics())
     assert any("no flag" in t.get_text() for t in fig.axes[1].texts)
     assert [t.get_text() for t in fig.axes[0].texts] == ["no flag"] * len(SENSORS)
+
+
+def test_morris_axis_gives_the_unit_or_no_parenthesis() -> None:
+    with_unit = SF.sensitivity_bars(_morris()).axes[0].get_xlabel()
+    assert with_unit.endswith(f"({SF.metric_axis('wrongful_sanctions')[1]})"), with_unit
+    bare = SF.sensitivity_bars(_morris().assign(metric="made_up")).axes[0].get_xlabel()
+    assert bare == "mean absolute elementary effect μ*", bare
+
+
+@pytest.mark.parametrize(("methods", "confidence", "says"), [
+    (["t"], 0.95, "95% t interval over the replicates"),
+    (["bootstrap"], 0.9, "90% BCa bootstrap interval over the replicates"),
+    (["t", "bootstrap"], 0.99, "99% t or BCa bootstrap interval over the replicates"),
+])
+def test_sweep_caption_names_the_summarys_interval(methods: list[str], confidence: float,
+                                                   says: str) -> None:
+    from panoptisim.report.build import sweep_caption
+
+    table = _sweep_table()
+    table["ci_method"] = [methods[i % len(methods)] for i in range(len(table))]
+    table["confidence"] = confidence
+    info = {"design": "grid", "replicates": 2, "population": 500, "steps": 20}
+    caption = sweep_caption(info, table, "chilling_index", [])
+    assert says in caption, caption
+    fig = SF.metric_vs_parameters(table, "chilling_index", AXES, "grid", {})
+    assert f"{confidence * 100:g}% interval)" in fig._suptitle.get_text()

@@ -4,12 +4,16 @@ given as a dict."""
 
 from __future__ import annotations
 
+import ast
+import io
+
 import pytest
 from test_experiments_support import write_sweep
 
 import panoptisim
 from panoptisim.errors import InputError
 from panoptisim.experiments import load_sweep
+from panoptisim.experiments.main_guard import _guarded
 from panoptisim.metrics import HEADLINE
 
 SMALL = {"population.size": 500, "run.steps": 20, "run.replicates": 3}
@@ -101,9 +105,34 @@ def test_a_sweep_started_at_a_scripts_top_level_fails_at_once_saying_what_to_add
         assert len(list((out / "runs").iterdir())) == 2
     else:
         assert done.returncode != 0
-        assert "study.py starts the sweep at its top level (line 6)" in done.stderr
+        assert ("study.py starts the sweep or calibration at its top level (line 6)"
+                in done.stderr)
         assert "if __name__ == \"__main__\":" in done.stderr
         assert not out.exists()
+
+
+#: Scripts and whether their ``run_sweep(...)`` line is under a main guard.
+GUARDS = [
+    ("if __name__ == '__main__':\n    run_sweep(plan)", True),
+    ("if '__main__' == __name__:\n    run_sweep(plan)", True),
+    ("try:\n    if __name__ == '__main__':\n        run_sweep(plan)\nexcept KeyError:\n"
+     "    pass", True),
+    ("with open('x') as f:\n    if __name__ == '__main__':\n        run_sweep(plan)", True),
+    ("if args:\n    pass\nelse:\n    if __name__ == '__main__':\n        run_sweep(plan)",
+     True),
+    ("if __name__ == '__main__' and args:\n    run_sweep(plan)", True),
+    ("run_sweep(plan)", False),
+    ("try:\n    run_sweep(plan)\nexcept KeyError:\n    pass", False),
+    ("if __name__ == '__main__':\n    pass\nelse:\n    run_sweep(plan)", False),
+    ("if __name__ != '__main__':\n    run_sweep(plan)", False),
+    ("if __name__ == '__main__' or args:\n    run_sweep(plan)", False),
+]
+
+
+@pytest.mark.parametrize("script,guarded", GUARDS)
+def test_a_main_guard_is_found_at_any_depth_and_with_other_conditions(script, guarded):
+    line = next(i for i, text in enumerate(script.splitlines(), 1) if "run_sweep" in text)
+    assert _guarded(ast.parse(script), line) is guarded
 
 
 def test_a_sweep_draws_its_progress_bar_by_default_only_where_a_person_watches(
@@ -115,7 +144,10 @@ def test_a_sweep_draws_its_progress_bar_by_default_only_where_a_person_watches(
     from panoptisim.experiments import load_sweep, run_sweep
     from panoptisim.experiments import sweep as sweep_module
     from panoptisim.terminal import person_watching
-    assert not person_watching()  # pytest captures stderr
+    # stderr a capture and no kernel (also under ``pytest -s`` in a terminal)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    assert not person_watching()
     monkeypatch.setitem(sys.modules, "ipykernel", sys)  # as inside a Jupyter kernel
     assert person_watching()
     drawn = []

@@ -143,16 +143,42 @@ def test_the_reader_connection_is_locked_even_without_the_statement_check(sweeps
     con = catalog.connect_reader(sweep)
     try:
         assert con.execute("SELECT count(*) FROM runs").fetchone() == (2,)
-        for sql in (f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'",
-                    "CREATE TABLE kept AS SELECT 1",
-                    "SET enable_external_access = true",
-                    "RESET allowed_directories",
-                    f"ATTACH '{tmp_path / 'new.duckdb'}'"):
-            with pytest.raises(duckdb.Error):
+        locked = "the configuration has been locked"
+        no_files = "file system operations are disabled by configuration"
+        for sql, says in ((f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'", no_files),
+                          ("CREATE TABLE kept AS SELECT 1", "read-only mode"),
+                          ("SET enable_external_access = true", locked),
+                          ("RESET allowed_directories", locked),
+                          (f"ATTACH '{tmp_path / 'new.duckdb'}'", no_files)):
+            with pytest.raises(duckdb.Error, match=says):
                 con.execute(sql)
     finally:
         con.close()
     assert not list(tmp_path.iterdir())
+
+
+def test_a_duckdb_error_opening_the_catalog_is_one_line_and_closes_it(sweeps, monkeypatch,
+                                                                      capsys):
+    opened = []
+
+    def fails(con, _folders):
+        opened.append(con)
+        raise duckdb.InvalidInputException("no such setting")
+
+    monkeypatch.setattr(catalog, "restrict", fails)
+    with pytest.raises(SweepError, match="^query failed: .*no such setting$"):
+        catalog.query("SELECT 1", sweeps[0])
+    with pytest.raises(duckdb.ConnectionException):  # closed
+        opened[0].execute("SELECT 1")
+    assert "query failed:" in refused(capsys, sweeps[0], "SELECT 1")
+
+
+def test_json_output_gives_infinities_and_nan_as_null(sweeps, capsys):
+    code, out, err = run_cli(capsys, "query", "SELECT 'inf'::DOUBLE AS up, '-inf'::DOUBLE "
+                             "AS down, 'nan'::DOUBLE AS nan, 1.5 AS x", "--dir", sweeps[0],
+                             "--format", "json")
+    assert code == 0, err
+    assert json.loads(out) == [{"up": None, "down": None, "nan": None, "x": 1.5}]
 
 
 @pytest.mark.parametrize("sql", ["", "   ", " ; ", "/* only a comment */"])

@@ -15,11 +15,13 @@ import pytest
 from test_experiments_support import cli, write_sweep
 
 from panoptisim.cli import main
-from panoptisim.experiments import SweepError, load_sweep
+from panoptisim.experiments import SweepError, load_sweep, spec, summarize_sweep
+from panoptisim.experiments import store as store_module
 from panoptisim.experiments.design import MAX_RUNS
 from panoptisim.experiments.spec import plan_from_dict
 from panoptisim.experiments.store import SweepStore
 from panoptisim.faults import ENV as FAULTS_ENV
+from panoptisim.io import write_parquet_atomic
 
 FPIR = "surveillance.cameras.fpir"
 
@@ -34,6 +36,18 @@ def _refused(capsys, *argv: str) -> tuple[str, float]:
     assert exit_info.value.code == 2, err
     assert err.count("\n") == 1 and err.startswith("error: "), err
     return err.strip(), took
+
+
+@pytest.fixture
+def nothing_built(monkeypatch):
+    """Make listing a range's values, building a design (grid or sampler) and drawing the
+    run seeds fail the test: a plan refused by counting never gets that far."""
+    def built(*_args, **_kwargs):
+        raise AssertionError("the plan was built before it was counted")
+
+    monkeypatch.setattr(spec.RangeAxis, "values", built)
+    monkeypatch.setattr(spec, "build_design", built)
+    monkeypatch.setattr(spec, "run_seeds", built)
 
 
 # ------------------------------------------------------------------- run limit
@@ -58,13 +72,14 @@ HUGE = [
 @pytest.mark.parametrize("axes,replicates,says", HUGE, ids=["step", "grid", "overflow",
                                                             "replicates"])
 def test_a_huge_plan_is_refused_in_one_line_before_it_is_built(tmp_path, capsys, axes,
-                                                               replicates, says):
+                                                               replicates, says,
+                                                               nothing_built):
     path = write_sweep(tmp_path, axes, replicates=replicates)
     err, took = _refused(capsys, "sweep", path, "--out", tmp_path / "out")
     for part in says:
         assert part in err
     assert f"above the limit of {MAX_RUNS:,} runs" in err and "--max-runs N" in err
-    assert took < 0.5  # counted, not built
+    assert took < 5  # counted, not built (the fixture fails a built plan; building took 18 s)
     assert not (tmp_path / "out").exists()
 
 
@@ -74,12 +89,13 @@ def test_a_huge_plan_is_refused_in_one_line_before_it_is_built(tmp_path, capsys,
     ("lhs", "samples = 1000000", 1_000_000),
 ])
 def test_a_sampled_design_of_too_many_points_is_refused_before_sampling(tmp_path, capsys,
-                                                                        design, extra, points):
+                                                                        design, extra, points,
+                                                                        nothing_built):
     axes = f'"{FPIR}" = {{ min = 0, max = 1 }}\n"scoring.w_political" = {{ min = 0, max = 60 }}'
     path = write_sweep(tmp_path, axes, design=design, replicates=1, extra=extra)
     err, took = _refused(capsys, "sweep", path, "--dry-run")
     assert f"design '{design}' over 2 axes" in err and f"{points:,} points" in err
-    assert took < 0.5
+    assert took < 5
 
 
 def test_the_limit_counts_points_times_replicates_and_max_runs_raises_it(tmp_path, capsys):
@@ -147,10 +163,10 @@ def test_sampled_bounds_that_are_not_finite_numbers_are_one_line(tmp_path, capsy
     assert f"axes.{FPIR}{says}" in err
 
 
-def test_a_nan_range_in_a_sweep_file_exits_2(tmp_path, capsys):
+def test_a_nan_range_in_a_sweep_file_exits_2(tmp_path, capsys, nothing_built):
     path = write_sweep(tmp_path, f'"{FPIR}" = {{ start = 0, stop = nan, step = 0.1 }}')
     err, took = _refused(capsys, "sweep", path, "--out", tmp_path / "out")
-    assert f"axes.{FPIR}.stop = nan is not allowed" in err and took < 0.5
+    assert f"axes.{FPIR}.stop = nan is not allowed" in err and took < 5
     assert not (tmp_path / "out").exists()
 
 
@@ -208,6 +224,33 @@ def test_adding_replicates_on_resume_keeps_the_runs_done_and_runs_only_the_new(t
     # the stored copy is the sweep of 3 replicates: a resume from the folder runs nothing
     again = cli("sweep", "--resume", "--out", out, "--quiet")
     assert again.returncode == 0 and "6 of 6 runs done, 0 failed (0 run now" in again.stdout
+
+
+def test_a_resume_killed_while_adding_replicates_finishes_and_drops_stale_summaries(tmp_path):
+    """A session killed in add_replicates after plan.parquet was rewritten but before
+    sweep.json was: the next resume finishes the change; and the summaries of the runs of
+    fewer replicates are removed, not read back as if they were of the new count."""
+    path = write_sweep(tmp_path, f'"{FPIR}" = [0.001, 0.03]', name="killed", replicates=2)
+    out = tmp_path / "out"
+    first = cli("sweep", path, "--out", out, "--jobs", "2", "--quiet")
+    assert first.returncode == 0, first.stderr
+    summarize_sweep(out)
+    (out / "sensitivity").mkdir()
+    pq.write_table(pa.table({"metric": ["chilling_index"]}), out / "sensitivity" / "x.parquet")
+    derived = [out / "summary.parquet", out / "summary.csv", out / "sensitivity"]
+    assert all(p.exists() for p in derived)
+    store = SweepStore(out)
+    info = store.info()
+    three = load_sweep(path, {"sweep.replicates": 3})
+    write_parquet_atomic(out / "plan.parquet", store_module._plan_table(three, info["sweep_id"]))
+    assert store.info()["digest"] == info["digest"]  # sweep.json: still the old sweep
+
+    res = cli("sweep", path, "--set", "sweep.replicates=3", "--resume", "--out", out,
+              "--jobs", "2", "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert "6 of 6 runs done, 0 failed (2 run now, replicates per point 2 -> 3" in res.stdout
+    assert store.info()["digest"] == three.digest() and len(store.plan_table()) == 6
+    assert not any(p.exists() for p in derived)
 
 
 def test_replicates_added_keep_the_seeds_and_posterior_draws_of_those_done(tmp_path):

@@ -36,6 +36,7 @@ connection that can read the catalog's folder and nothing else (:func:`connect_r
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Callable
@@ -420,7 +421,11 @@ def connect_reader(root: str | Path = ".") -> Any:
             con = duckdb.connect(str(root / CATALOG), read_only=True)
         except duckdb.Error:  # taken by another process meanwhile
             con = _in_memory(sweeps, runs)
-    return restrict(con, [root, *sweeps, *runs])
+    try:
+        return restrict(con, [root, *sweeps, *runs])
+    except BaseException:
+        con.close()
+        raise
 
 
 def _one_line(exc: BaseException) -> str:
@@ -454,13 +459,15 @@ def _run(sql: str, root: str | Path, fetch: Callable[[Any], Any]) -> Any:
     import duckdb
 
     check_read_only(sql)
-    con = connect_reader(root)
+    con = None
     try:
+        con = connect_reader(root)
         return fetch(con.sql(sql))
     except duckdb.Error as exc:
         raise SweepError(f"query failed: {_one_line(exc)}") from None
     finally:
-        con.close()
+        if con is not None:
+            con.close()
 
 
 def query(sql: str, root: str | Path = ".") -> pd.DataFrame:
@@ -514,10 +521,15 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else str(value)
 
 
+def _finite(value: Any) -> Any:
+    """``value``, or None for a float that is not finite."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
 def json_records(df: pd.DataFrame) -> str:
     """``df`` as a JSON array of one object per row: numbers as stored (every digit), a
-    missing value as null, a list as a list."""
-    rows = df.astype(object).where(df.notna(), None).to_dict(orient="records")
+    missing value, NaN or an infinity (which JSON cannot hold) as null, a list as a list."""
+    rows = df.astype(object).where(df.notna(), None).map(_finite).to_dict(orient="records")
     return json.dumps(rows, indent=1, default=_plain, allow_nan=False)
 
 

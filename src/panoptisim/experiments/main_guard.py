@@ -20,17 +20,35 @@ from types import FrameType
 from panoptisim.experiments.spec import SweepError
 
 
-def _is_main_guard(node: ast.stmt) -> bool:
-    """``if __name__ == "__main__":`` (either side of the ``==``)."""
-    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+def _is_name_main(test: ast.expr) -> bool:
+    """``__name__ == "__main__"`` (either side of the ``==``)."""
+    if not isinstance(test, ast.Compare):
         return False
-    test = node.test
     if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
         return False
     sides = [test.left, test.comparators[0]]
     names = [s.id for s in sides if isinstance(s, ast.Name)]
     texts = [s.value for s in sides if isinstance(s, ast.Constant)]
     return names == ["__name__"] and texts == ["__main__"]
+
+
+def _is_main_guard(node: ast.AST) -> bool:
+    """``if __name__ == "__main__":``, alone or and-ed with other conditions
+    (``if __name__ == "__main__" and args:``)."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_is_name_main(value) for value in test.values)
+    return _is_name_main(test)
+
+
+def _guarded(tree: ast.Module, line: int) -> bool:
+    """Whether ``line`` lies in the body of a main guard, at any depth (under a top-level
+    ``try``, ``with`` or ``else`` too); not in the guard's own ``else``."""
+    return any(_is_main_guard(node)
+               and node.body[0].lineno <= line <= (node.body[-1].end_lineno or line)
+               for node in ast.walk(tree))
 
 
 def _main_frame() -> FrameType | None:
@@ -58,9 +76,7 @@ def unguarded_line() -> tuple[Path, int] | None:
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return None  # not a readable Python source: nothing the workers would re-run
     line = frame.f_lineno
-    guarded = any(_is_main_guard(node) and node.lineno <= line <= (node.end_lineno or line)
-                  for node in tree.body)
-    return None if guarded else (Path(path), line)
+    return None if _guarded(tree, line) else (Path(path), line)
 
 
 def require_main_guard() -> None:
@@ -69,6 +85,7 @@ def require_main_guard() -> None:
     if found is not None:
         path, line = found
         raise SweepError(
-            f"{path.name} starts the sweep at its top level (line {line}), and every "
+            f"{path.name} starts the sweep or calibration at its top level (line {line}), "
+            f"and every "
             f"worker process re-runs that script: put the call under "
             f"'if __name__ == \"__main__\":' (docs/experiments.md)")

@@ -59,6 +59,8 @@ RESULT_SCHEMA = pa.schema([
     ("finished_at", pa.string()), ("recovered", pa.bool_()),
 ])
 FORMAT = 1
+#: What is computed from the finished runs and goes stale when replicates are added.
+DERIVED = ("summary.parquet", "summary.csv", "sensitivity")
 
 
 def utcnow() -> str:
@@ -262,8 +264,11 @@ class SweepStore:
                              f"added to a sweep, not taken away; resume with --set "
                              f"sweep.replicates={had} or more, or without the sweep file")
         if plan.replicates > had and info["digest"] == plan.digest(had):
+            every = [r.run_id for r in plan.runs()]
             kept = [r.run_id for r in plan.runs() if r.replicate < had]
-            if kept != list(self.plan_table()["run_id"]):
+            # plan.parquet may hold ``plan`` already: a session killed in add_replicates
+            # between plan.parquet and sweep.json; add_replicates then finishes the change
+            if list(self.plan_table()["run_id"]) not in (kept, every):
                 raise SweepError(f"sweep.replicates = {plan.replicates} would rename the runs "
                                  f"of the sweep in '{self.root}' (its {had} replicates are "
                                  f"numbered with fewer digits): run it into a new --out")
@@ -278,9 +283,17 @@ class SweepStore:
         :meth:`check_same`); returns the replicates it had. sweep.toml, plan.parquet and
         sweep.json are rewritten, each atomically and sweep.json (whose digest says which
         sweep the folder holds) last; the sweep_id, the points and every run stay, and
-        sweep.json's ``replicates_added`` records the change."""
+        sweep.json's ``replicates_added`` records the change. What was derived from the
+        runs of fewer replicates (summary.parquet, summary.csv, sensitivity/) is removed
+        first: ``panoptisim summarize`` and ``panoptisim sensitivity`` make it again."""
         info = self.info()
         sid = info["sweep_id"]
+        for derived in DERIVED:
+            path = self.root / derived
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
         write_bytes_atomic(self.root / "sweep.toml", sweep_toml(plan, "base.toml").encode())
         write_parquet_atomic(self.root / "plan.parquet", _plan_table(plan, sid))
         doc = _sweep_doc(plan, sid)

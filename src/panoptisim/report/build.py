@@ -417,7 +417,8 @@ def sweep_caption(info: dict[str, Any], table: pd.DataFrame, metric: str,
             else "error bars")
     text = (f"{label} ({metric}; {unit or 'no unit'}): {what} at each point of the sweep, "
             f"mean over its {info['replicates']} replicate(s) of {info['population']:,} "
-            f"synthetic agents × {info['steps']} days; {bars}: 95% t interval over the "
+            f"synthetic agents × {info['steps']} days; {bars}: "
+            f"{SF.interval_text(table[table['metric'] == metric])} over the "
             "replicates (none with one replicate). One panel per swept parameter; a "
             "log-spaced parameter is drawn on a log axis.")
     if skipped:

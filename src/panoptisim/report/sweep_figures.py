@@ -107,10 +107,30 @@ def _dodge(xpos: np.ndarray, i: int, k: int, log: bool, numeric: bool) -> np.nda
     return xpos + shift * span / max(len(xpos) - 1, 1)
 
 
+#: How a summary's ``ci_method`` is named in captions.
+CI_NAMES = {"t": "t", "bootstrap": "BCa bootstrap"}
+
+
+def interval_level(table: pd.DataFrame) -> str:
+    """The confidence of a summary table's intervals, as ``95%`` (95% when not stored)."""
+    if "confidence" not in table or table.empty:
+        return "95%"
+    return f"{float(table['confidence'].iloc[0]) * 100:g}%"
+
+
+def interval_text(table: pd.DataFrame) -> str:
+    """Which interval a summary table's rows carry, from its ``ci_method`` and
+    ``confidence`` columns: ``95% t interval``, ``90% BCa bootstrap interval``, or both
+    kinds joined by "or" where the points differ."""
+    used = set(table["ci_method"]) if "ci_method" in table else {"t"}
+    kinds = " or ".join(CI_NAMES[m] for m in CI_NAMES if m in used) or "t"
+    return f"{interval_level(table)} {kinds} interval"
+
+
 def metric_vs_parameters(table: pd.DataFrame, metric: str, axes: list[dict[str, Any]],
                          design: str, unit_of: dict[str, str],
                          described: dict[str, str] | None = None) -> Figure:
-    """One panel per swept parameter: the metric's mean per point with its 95% interval.
+    """One panel per swept parameter: the metric's mean per point with its interval.
 
     Grid designs draw one line per combination of the other axes (up to six; beyond, the
     other axes are averaged), each with its own marker and its intervals as error bars
@@ -183,7 +203,7 @@ def metric_vs_parameters(table: pd.DataFrame, metric: str, axes: list[dict[str, 
         panels[0].set_ylabel(textwrap.fill(f"{label} ({what})", 40)
                              + (f"\n{textwrap.fill(unit, 40)}" if unit else ""), fontsize=7)
         fig.suptitle(f"{label} against each swept parameter (mean over replicates, "
-                     "95% interval)", fontsize=9)
+                     f"{interval_level(sub)} interval)", fontsize=9)
     return fig
 
 
@@ -252,7 +272,8 @@ def sensitivity_bars(frame: pd.DataFrame) -> Figure:
         if method in NONNEGATIVE:
             ax.set_xlim(left=0)
         ax.set_xlabel({"sobol": "Sobol' index (share of output variance)",
-                       "morris": f"mean absolute elementary effect μ*\n({unit or label})",
+                       "morris": "mean absolute elementary effect μ*"
+                                 + (f"\n({unit})" if unit else ""),
                        "delta": "Borgonovo δ / first-order S1 (0–1)"}.get(method, "index"))
         what = "treated − control" if frame["arm"].iloc[0] == "effect" else \
             f"{frame['arm'].iloc[0]} arm"
@@ -267,5 +288,6 @@ def parameter_combos(axes: list[dict[str, Any]]) -> int:
     return int(np.prod([len(a.get("values") or []) or 1 for a in axes])) if axes else 1
 
 
-__all__ = ["metric_vs_parameters", "sensitivity_bars", "sensitivity_caption", "metric_arm",
+__all__ = ["interval_text", "metric_vs_parameters", "sensitivity_bars", "sensitivity_caption",
+           "metric_arm",
            "metric_axis", "parameter_axis", "log_spaced", "varies", "parameter_combos"]
