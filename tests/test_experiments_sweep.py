@@ -349,7 +349,10 @@ def test_dying_workers_are_retried_and_raising_runs_recorded_as_failed(tmp_path)
 
 
 # ----------------------------------------------------------------- sensitivity
-@pytest.mark.parametrize("design,samples,expected", [("sobol", 4, 16), ("morris", 3, 9)])
+@pytest.mark.parametrize("design,samples,expected", [
+    ("sobol", 4, 16),
+    pytest.param("morris", 3, 9, marks=pytest.mark.slow),  # Sobol's case runs in make test
+])
 def test_sensitivity_on_a_small_design_gives_indices_with_intervals(tmp_path, design, samples,
                                                                     expected):
     axes = ('"surveillance.online.p_scan" = { min = 0.1, max = 0.9 }\n'

@@ -271,6 +271,7 @@ def test_replicates_added_keep_the_seeds_and_posterior_draws_of_those_done(tmp_p
 
 
 # ----------------------------------------------------------- failed runs on resume
+@pytest.mark.slow  # three sweeps through the command line, about 25 s
 def test_a_resume_counts_failed_runs_apart_from_the_finished(tmp_path):
     path = write_sweep(tmp_path, f'"{FPIR}" = [0.001, 0.03]', name="flaky", replicates=2)
     out = tmp_path / "out"

@@ -521,15 +521,20 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else str(value)
 
 
-def _finite(value: Any) -> Any:
-    """``value``, or None for a float that is not finite."""
-    return None if isinstance(value, float) and not math.isfinite(value) else value
+def _json_value(value: Any) -> Any:
+    """``value`` for JSON: None for a missing value (None, NaN, NaT, NA) or an infinity."""
+    if np.ndim(value) == 0 and pd.isna(value):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def json_records(df: pd.DataFrame) -> str:
     """``df`` as a JSON array of one object per row: numbers as stored (every digit), a
     missing value, NaN or an infinity (which JSON cannot hold) as null, a list as a list."""
-    rows = df.astype(object).where(df.notna(), None).map(_finite).to_dict(orient="records")
+    rows = [{key: _json_value(value) for key, value in row.items()}
+            for row in df.astype(object).to_dict(orient="records")]
     return json.dumps(rows, indent=1, default=_plain, allow_nan=False)
 
 
