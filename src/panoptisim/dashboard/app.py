@@ -234,13 +234,12 @@ class Dashboard:
         self.empty = pn.pane.Alert(
             "**No run yet.** Set the parameters on the left and press **Run**: the charts "
             "fill day by day. Each new run keeps the last finished runs as faded lines, "
-            "labelled by "
-            "what differed.", alert_type="info", css_classes=["ps-empty"],
+            "labelled by what differed.", alert_type="info", css_classes=["ps-empty"],
             sizing_mode="stretch_width")
         self.charts = pn.GridBox(*(pn.pane.Bokeh(f) for f in self.figures), ncols=2,
                                  sizing_mode="stretch_width", css_classes=["ps-charts"])
-        #: The placeholder until the first day of the first run is drawn, then the charts
-        #: (a chart laid out without data has no range to show).
+        #: The empty-state message (``self.empty``) until the first day of the first run is
+        #: drawn, then the charts (a chart laid out without data has no range to show).
         self.chart_area = pn.Column(self.empty, sizing_mode="stretch_width")
         self.net_days = pn.widgets.TextInput(name="Days to draw (comma separated)",
                                              value="", css_classes=["ps-net-days"])

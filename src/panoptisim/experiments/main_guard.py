@@ -86,6 +86,5 @@ def require_main_guard() -> None:
         path, line = found
         raise SweepError(
             f"{path.name} starts the sweep or calibration at its top level (line {line}), "
-            f"and every "
-            f"worker process re-runs that script: put the call under "
+            f"and every worker process re-runs that script: put the call under "
             f"'if __name__ == \"__main__\":' (docs/experiments.md)")

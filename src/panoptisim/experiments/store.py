@@ -264,8 +264,9 @@ class SweepStore:
                              f"added to a sweep, not taken away; resume with --set "
                              f"sweep.replicates={had} or more, or without the sweep file")
         if plan.replicates > had and info["digest"] == plan.digest(had):
-            every = [r.run_id for r in plan.runs()]
-            kept = [r.run_id for r in plan.runs() if r.replicate < had]
+            runs = plan.runs()
+            every = [r.run_id for r in runs]
+            kept = [r.run_id for r in runs if r.replicate < had]
             # plan.parquet may hold ``plan`` already: a session killed in add_replicates
             # between plan.parquet and sweep.json; add_replicates then finishes the change
             if list(self.plan_table()["run_id"]) not in (kept, every):

@@ -289,5 +289,5 @@ def parameter_combos(axes: list[dict[str, Any]]) -> int:
 
 
 __all__ = ["interval_text", "metric_vs_parameters", "sensitivity_bars", "sensitivity_caption",
-           "metric_arm",
-           "metric_axis", "parameter_axis", "log_spaced", "varies", "parameter_combos"]
+           "metric_arm", "metric_axis", "parameter_axis", "log_spaced", "varies",
+           "parameter_combos"]
